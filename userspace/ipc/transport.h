@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transport interface: one implementation per IPC mechanism, one .c file
+ * each in this directory, selected at run time by name (--via NAME).
+ *
+ * A transport moves opaque frames (encoded struct ipc_message, see
+ * lib/message.h) from one sender (the button process) to one receiver (the
+ * LED process). It does not interpret frames: the receiver's caller decodes
+ * and validates every frame it gets, so validation is the same everywhere.
+ * A mechanism that cannot carry bytes (semaphores, plain counts) builds the
+ * frame on the receiving side from what did cross, and says so in its header
+ * comment.
+ *
+ * Object ownership, the same for every named object: the RECEIVER creates it
+ * (replacing a stale or foreign one, adopting a compatible one left by a
+ * killed receiver so queued events survive), and removes it on close. The
+ * SENDER only opens it, and reports when it disappears so the caller can
+ * keep events in its backlog and reopen later.
+ *
+ * Return values are 0 or a negative errno; see each operation.
+ */
+#ifndef IPC_TRANSPORT_H
+#define IPC_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum transport_role {
+	TRANSPORT_SENDER,
+	TRANSPORT_RECEIVER,
+};
+
+/* Properties of a mechanism, for listings, docs and tests. */
+#define TRANSPORT_LOSSLESS	(1U << 0) /* nothing lost while both run */
+#define TRANSPORT_PUSH		(1U << 1) /* data pushed to a waiting receiver;
+					   * otherwise pull: the receiver reads
+					   * shared state after a wake-up */
+#define TRANSPORT_INHERITED	(1U << 2) /* needs an fd from the launcher */
+#define TRANSPORT_NETWORK	(1U << 3) /* may cross hosts */
+#define TRANSPORT_NO_PAYLOAD	(1U << 4) /* frames rebuilt by the receiver */
+
+struct transport_option {
+	const char *name;		/* key of --opt key=value */
+	const char *default_value;	/* NULL: no default */
+	const char *help;		/* one line */
+};
+
+struct transport_config {
+	/* Existing per-user directory (0700) for named objects. */
+	const char *runtime_dir;
+	/* Distinguishes concurrent runs in global namespaces (POSIX, SysV). */
+	const char *instance;
+	/* The launcher's pipe or socketpair end, -1 when there is none. */
+	int inherited_fd;
+	/* NULL-terminated "key=value" strings, keys from ops->options. */
+	const char *const *options;
+};
+
+struct transport;
+
+struct transport_ops {
+	const char *name;	/* the --via value: "fifo", "mq-posix", ... */
+	const char *summary;	/* one line for --list */
+	unsigned int flags;	/* TRANSPORT_* */
+	/* Options this mechanism accepts, terminated by a NULL name; may be NULL. */
+	const struct transport_option *options;
+
+	/*
+	 * Set up t->priv for t->role. A sender returns -ENOENT, -ENXIO or
+	 * -ECONNREFUSED when the receiver is not there yet: the caller
+	 * retries later. Anything else negative is fatal.
+	 */
+	int (*open)(struct transport *t);
+
+	/*
+	 * Send one frame without blocking for long. 0: sent. -EAGAIN: the
+	 * mechanism is full right now, the caller keeps the frame and retries
+	 * (after poll_fd() is writable when there is one, else after a
+	 * back-off). -EPIPE: the receiver is gone or its object was
+	 * replaced; the caller keeps the frame, closes and reopens later.
+	 * Other negative values are fatal.
+	 */
+	int (*send)(struct transport *t, const uint8_t *frame, size_t len);
+
+	/*
+	 * Wait up to @timeout_ms (-1: forever) for one frame and copy it to
+	 * @buf. Returns its length (which may differ from IPC_MESSAGE_SIZE:
+	 * the caller validates), -ETIMEDOUT, -EINTR when a stop signal
+	 * arrived (see stop.h), -EPIPE when no sender can ever come back
+	 * (pipe or socketpair end of file), or another fatal negative errno.
+	 * Frames the transport itself refuses (a peer with the wrong
+	 * credentials) are counted in t->rejected and not returned.
+	 */
+	ssize_t (*receive)(struct transport *t, uint8_t *buf, size_t size,
+			   int timeout_ms);
+
+	/*
+	 * Optional. A file descriptor the caller may poll: readable when
+	 * receive() has something for a receiver, writable when a sender's
+	 * -EAGAIN has cleared. NULL or -1 when the mechanism has none.
+	 */
+	int (*poll_fd)(struct transport *t);
+
+	/*
+	 * Optional, async-signal-safe: make a receive() blocked in a call
+	 * that cannot be interrupted race-free (semop, sem_wait, futex)
+	 * return -EINTR. Called from the stop signal handler.
+	 */
+	void (*wake)(struct transport *t);
+
+	/* Release everything; the receiver also removes what it created. */
+	void (*close)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	enum transport_role role;
+	const struct transport_config *config;
+	void *priv;			/* the mechanism's own state */
+	uint64_t rejected;		/* frames refused by the transport itself */
+};
+
+/*
+ * Registration without a central list: each mechanism file ends with
+ * TRANSPORT_REGISTER(its_ops); the registry finds them in a linker section.
+ */
+#define TRANSPORT_REGISTER(ops_)					\
+	static const struct transport_ops *const transport_entry_##ops_ \
+	__attribute__((used, section("ipc_transports"), aligned(sizeof(void *)))) = &(ops_)
+
+/* Lookup by name; NULL if unknown. */
+const struct transport_ops *transport_find(const char *name);
+/* All registered mechanisms in the canonical order; returns the count. */
+size_t transport_list(const struct transport_ops **ret, size_t max);
+
+/*
+ * Open @ops as @role. Checks every option key against ops->options first
+ * (-EINVAL with a message on stderr for an unknown one). On success *ret
+ * is a new transport; free it with transport_close().
+ */
+int transport_open(const struct transport_ops *ops, enum transport_role role,
+		   const struct transport_config *config,
+		   struct transport **ret);
+void transport_close(struct transport *t);
+int transport_send(struct transport *t, const uint8_t *frame, size_t len);
+ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
+			  int timeout_ms);
+int transport_poll_fd(struct transport *t);
+
+/* The value of option @key: the configured one, else its default, else NULL. */
+const char *transport_option(const struct transport *t, const char *key);
+
+/* "<runtime_dir>/<leaf>" into @buf; -ENAMETOOLONG if it does not fit. */
+int transport_path(const struct transport *t, const char *leaf, char *buf,
+		   size_t size);
+
+/*
+ * A name for global namespaces (POSIX shm, semaphores, message queues):
+ * "/ipc-button.<uid>.<instance>.<mechanism>". Per user and per instance,
+ * so neither other users nor concurrent runs collide with it.
+ */
+int transport_global_name(const struct transport *t, char *buf, size_t size);
+
+/*
+ * A System V IPC key derived from the runtime directory (ftok), distinct
+ * per mechanism, so two instances with different directories never share.
+ */
+int transport_sysv_key(const struct transport *t, int *ret_key);
+
+/*
+ * Wait until @fd is ready for @events (POLLIN, POLLOUT) or @timeout_ms
+ * (-1 forever) passes, letting the stop signals in atomically (ppoll).
+ * Returns 0 when ready (revents in *ret_revents if not NULL), -ETIMEDOUT,
+ * -EINTR on a stop signal, or another negative errno.
+ */
+int transport_wait_fd(int fd, short events, int timeout_ms,
+		      short *ret_revents);
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp we carry. */
+uint64_t transport_now_ns(void);
+
+#endif /* IPC_TRANSPORT_H */

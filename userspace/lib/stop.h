@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Orderly stop on SIGINT, SIGTERM and SIGHUP, without races and without
+ * polling: the stop signals stay blocked, and are let in only where the
+ * process waits (ppoll in transport_wait_fd, or stop_unblock()/stop_block()
+ * around a blocking call that has no fd). The handler records the signal
+ * and calls the registered wake callback, which makes such a blocking call
+ * return (sem_post, futex wake), so no stop is ever missed.
+ */
+#ifndef IPC_STOP_H
+#define IPC_STOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+/* Install the handler (without SA_RESTART), block the stop signals, and
+ * ignore SIGPIPE so writes to a dead peer fail with EPIPE instead. */
+int stop_init(void);
+
+/* True once a stop signal arrived; stop_signal() says which. */
+bool stop_requested(void);
+int stop_signal(void);
+
+/* Ask for a stop from inside the program (as if a signal came). */
+void stop_request(void);
+
+/* Called from the handler, so it must be async-signal-safe. */
+void stop_set_wake(void (*wake)(void *arg), void *arg);
+
+/* The signal mask for ppoll/pselect/epoll_pwait: stop signals let in. */
+const sigset_t *stop_wait_mask(void);
+
+void stop_unblock(void);
+void stop_block(void);
+
+/* Restore the default dispositions and mask, for a child before exec. */
+void stop_reset_for_exec(void);
+
+#endif /* IPC_STOP_H */
