@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ipc-button: the one entry point. `make demo` runs the whole chain on the
+# emulated board; `make check` runs every test. Both install what they need
+# on a fresh Debian 12 (as root) and reuse the cached board kernel.
+#
+# Each part has its own Makefile; this one only orders them.
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+BOARD_ROOT := $(BUILD)/board-root
+INITRAMFS := $(BUILD)/board/initramfs.cpio
+CROSS := aarch64-linux-gnu-
+VIA ?= fifo
+
+.PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
+	board-root initramfs check demo board-shell bench install uninstall \
+	docs certs clean help
+
+all: userspace driver dtbs
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## deps            install every Debian package the project needs (root)
+deps:
+	@scripts/install-deps
+
+## kernel          build or reuse the board's arm64 kernel (cached)
+kernel: deps
+	@board/build-kernel >/dev/null
+
+## userspace       the button, LED and launcher programs for this machine
+userspace: deps
+	$(MAKE) -C userspace OUT=$(BUILD)/host
+
+userspace-arm64: deps
+	$(MAKE) -C userspace OUT=$(BUILD)/arm64 CROSS_COMPILE=$(CROSS)
+
+## driver          the ipc_button module for the board kernel
+driver: kernel
+	$(MAKE) -C driver board
+
+## dtbs            the Raspberry Pi overlay and the board's test overlays
+dtbs: deps
+	$(MAKE) -C dts OUT=$(BUILD)/dts
+
+kselftest: kernel
+	$(MAKE) -C tests/kselftest OUT=$(BUILD)/kselftest CROSS_COMPILE=$(CROSS)
+
+# Everything the board runs, staged as its root filesystem.
+board-root: userspace-arm64 driver dtbs kselftest
+	rm -rf $(BOARD_ROOT)
+	$(MAKE) -C userspace OUT=$(BUILD)/arm64 CROSS_COMPILE=$(CROSS) \
+		install-board DESTDIR=$(BOARD_ROOT)
+	$(MAKE) -C driver install-board DESTDIR=$(BOARD_ROOT)
+	$(MAKE) -C dts OUT=$(BUILD)/dts install-board DESTDIR=$(BOARD_ROOT)
+	$(MAKE) -C tests/kselftest OUT=$(BUILD)/kselftest CROSS_COMPILE=$(CROSS) \
+		install-board DESTDIR=$(BOARD_ROOT)
+	mkdir -p $(BOARD_ROOT)/usr/lib/ipc-button/tests
+	cp -a tests/lib tests/board $(BOARD_ROOT)/usr/lib/ipc-button/tests/
+
+initramfs: board-root
+	board/build-initramfs $(INITRAMFS) $(BOARD_ROOT)
+
+## check           run every test suite; ends with "N passed, N failed"
+check: deps userspace initramfs
+	scripts/check
+
+## demo            the emulated board relays presses to the LED (VIA=fifo)
+demo: initramfs
+	board/demo $(VIA)
+
+## board-shell     a shell on the emulated board, driver loaded
+board-shell: initramfs
+	board/run --overlay $(BUILD)/dts/ipc-button.dtbo --shell
+
+## bench           benchmarks of every mechanism, written to docs/
+bench: deps userspace initramfs
+	bench/run
+
+## clean           remove build outputs (the kernel cache stays)
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C driver clean
