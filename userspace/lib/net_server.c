@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+#include "net_server.h"
+
+#include "log.h"
+#include "../ipc/transport.h"
+#include "message.h"
+#include "net_backoff.h"
+#include "net_socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct net_server {
+	const char *who;
+	const struct net_server_ops *ops;
+	void *user;
+	int listen_fd;
+	int epoll_fd;
+	int timeout_ms;
+	struct net_backoff accept_backoff;	/* out of fds: pause accept */
+	bool listener_paused;
+	uint64_t *rejected;			/* the transport's counter */
+	uint64_t refusals;			/* for sparse logging */
+	struct net_conn conns[NET_SERVER_MAX_CONNS];
+};
+
+/* Under a flood, log the first few refusals and then every power of two. */
+static void refuse(struct net_server *s, const char *peer, const char *why)
+{
+	uint64_t n = ++s->refusals;
+
+	if (s->rejected)
+		(*s->rejected)++;
+	if (n <= 4 || !(n & (n - 1)))
+		log_error("%s: refused %s: %s (%llu refused so far)",
+			s->who, peer, why, (unsigned long long)n);
+}
+
+static void conn_close(struct net_server *s, struct net_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	if (s->ops->conn_free)
+		s->ops->conn_free(s->user, c);
+	(void)epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static int conn_watch(struct net_server *s, struct net_conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	if (events == c->events)
+		return 0;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		return -errno;
+	c->events = events;
+	return 0;
+}
+
+static int listener_watch(struct net_server *s, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = NULL };
+
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->listen_fd, &ev) < 0)
+		return -errno;
+	s->listener_paused = !on;
+	return 0;
+}
+
+static void expire_candidates(struct net_server *s, uint64_t now)
+{
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
+		struct net_conn *c = &s->conns[i];
+
+		if (c->fd < 0 || c->active || c->deadline_ns > now)
+			continue;
+		refuse(s, c->name, c->established ?
+		       "no frame within the timeout" :
+		       "no handshake within the timeout");
+		conn_close(s, c);
+	}
+}
+
+static struct net_conn *free_slot(struct net_server *s)
+{
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
+		if (s->conns[i].fd < 0)
+			return &s->conns[i];
+	return NULL;
+}
+
+static void conn_add(struct net_server *s, int fd,
+		     const struct sockaddr_storage *peer, socklen_t len)
+{
+	struct net_addr addr = { .len = len };
+	struct epoll_event ev = { .events = EPOLLIN };
+	char name[NET_ADDR_STRLEN];
+	struct net_conn *c;
+	int r;
+
+	memcpy(&addr.ss, peer, len <= sizeof(addr.ss) ? len : sizeof(addr.ss));
+	net_addr_format(&addr, name, sizeof(name));
+	expire_candidates(s, transport_now_ns());
+	c = free_slot(s);
+	if (!c) {
+		close(fd);
+		refuse(s, name, "too many connections");
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	memcpy(c->name, name, sizeof(c->name));
+	c->deadline_ns = transport_now_ns() +
+			 (uint64_t)s->timeout_ms * 1000000u;
+	c->events = EPOLLIN;
+	if (s->ops->conn_init) {
+		r = s->ops->conn_init(s->user, c);
+		if (r < 0) {
+			log_error("%s: connection from %s: %s", s->who,
+				name, strerror(-r));
+			close(fd);
+			c->fd = -1;
+			return;
+		}
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_error("%s: epoll add %s: %s", s->who, name,
+			strerror(errno));
+		conn_close(s, c);
+	}
+}
+
+static int accept_all(struct net_server *s)
+{
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd, err;
+
+		fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			net_backoff_reset(&s->accept_backoff);
+			conn_add(s, fd, &peer, len);
+			continue;
+		}
+		err = errno;
+		switch (err) {
+		case EAGAIN:
+			return 0;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* The listener stays readable while a connection
+			 * waits, so retrying now would spin: pause instead. */
+			net_backoff_fail(&s->accept_backoff, transport_now_ns());
+			log_error("%s: accept: %s (pausing for %d ms)",
+				s->who, strerror(err),
+				net_backoff_remaining_ms(&s->accept_backoff,
+							 transport_now_ns()));
+			return listener_watch(s, false);
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+		case ENETDOWN:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+		case EPERM:
+			/* That connection's trouble, not the listener's. */
+			continue;
+		default:
+			log_error("%s: accept: %s", s->who,
+				strerror(err));
+			return -err;
+		}
+	}
+}
+
+/* The first valid frame of a candidate makes it the one sender. */
+static void promote(struct net_server *s, struct net_conn *c)
+{
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
+		struct net_conn *old = &s->conns[i];
+
+		if (old == c || old->fd < 0 || !old->active)
+			continue;
+		log_error("%s: sender %s replaces %s", s->who, c->name,
+			old->name);
+		conn_close(s, old);
+	}
+	c->active = true;
+	c->deadline_ns = 0;
+}
+
+/* Make progress on one connection; the frame's length when one is ready. */
+static ssize_t conn_service(struct net_server *s, struct net_conn *c,
+			    uint8_t *buf)
+{
+	struct ipc_message msg;
+	enum ipc_message_error err;
+	ssize_t n;
+	size_t len;
+	uint8_t *space;
+	int r;
+
+	if (!c->established) {
+		r = s->ops->handshake ? s->ops->handshake(s->user, c) : 0;
+		if (r == -EAGAIN) {
+			r = conn_watch(s, c, c->want ? c->want : EPOLLIN);
+			return r < 0 ? r : 0;
+		}
+		if (r < 0) {
+			refuse(s, c->name, "handshake failed");
+			conn_close(s, c);
+			return 0;
+		}
+		c->established = true;
+		r = conn_watch(s, c, EPOLLIN);
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		space = net_frame_space(&c->frame, &len);
+		n = s->ops->read(s->user, c, space, len);
+		if (n == -EAGAIN) {
+			r = conn_watch(s, c, c->want ? c->want : EPOLLIN);
+			return r < 0 ? r : 0;
+		}
+		if (n <= 0) {
+			if (c->frame.have)
+				refuse(s, c->name, "stream ended inside a frame");
+			else if (n < 0)
+				log_error("%s: connection from %s: %s",
+					s->who, c->name, strerror((int)-n));
+			conn_close(s, c);
+			return 0;
+		}
+		if (net_frame_commit(&c->frame, (size_t)n))
+			break;
+	}
+	memcpy(buf, c->frame.buf, IPC_MESSAGE_SIZE);
+	net_frame_reset(&c->frame);
+	err = ipc_message_decode(buf, IPC_MESSAGE_SIZE, &msg);
+	if (err != IPC_MESSAGE_OK) {
+		/* Returned all the same: the caller counts it by reason. */
+		log_error("%s: bad frame from %s (%s): closing it",
+			s->who, c->name, ipc_message_error_name(err));
+		conn_close(s, c);
+		return IPC_MESSAGE_SIZE;
+	}
+	if (!c->active)
+		promote(s, c);
+	return IPC_MESSAGE_SIZE;
+}
+
+static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
+{
+	uint64_t soonest = end;
+
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
+		const struct net_conn *c = &s->conns[i];
+
+		if (c->fd >= 0 && !c->active &&
+		    (!soonest || c->deadline_ns < soonest))
+			soonest = c->deadline_ns;
+	}
+	if (s->listener_paused &&
+	    (!soonest || s->accept_backoff.until_ns < soonest))
+		soonest = s->accept_backoff.until_ns;
+	if (!soonest)
+		return -1;
+	if (soonest <= now)
+		return 0;
+	return (int)((soonest - now + 999999) / 1000000);
+}
+
+ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
+			   int timeout_ms, uint64_t *rejected)
+{
+	uint64_t end = 0, now = transport_now_ns();
+	struct epoll_event ev[16];
+	ssize_t got;
+	int r, n;
+
+	if (size < IPC_MESSAGE_SIZE)
+		return -EINVAL;
+	s->rejected = rejected;
+	if (timeout_ms >= 0)
+		end = now + (uint64_t)timeout_ms * 1000000u + 1;
+	for (;;) {
+		now = transport_now_ns();
+		if (s->listener_paused &&
+		    !net_backoff_active(&s->accept_backoff, now)) {
+			r = listener_watch(s, true);
+			if (r < 0)
+				return r;
+		}
+		expire_candidates(s, now);
+		/* TLS may hold whole records already read from the socket. */
+		for (size_t i = 0; s->ops->has_pending &&
+		     i < NET_SERVER_MAX_CONNS; i++) {
+			struct net_conn *c = &s->conns[i];
+
+			if (c->fd < 0 || !c->established ||
+			    !s->ops->has_pending(s->user, c))
+				continue;
+			got = conn_service(s, c, buf);
+			if (got)
+				return got;
+		}
+		r = transport_wait_fd(s->epoll_fd, POLLIN,
+				      next_wait_ms(s, now, end), NULL);
+		if (r == -ETIMEDOUT) {
+			if (end && transport_now_ns() >= end)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		n = epoll_wait(s->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got = 0;
+		for (int i = 0; i < n; i++) {
+			struct net_conn *c = ev[i].data.ptr;
+
+			if (!c) {
+				r = accept_all(s);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			/* Level-triggered: what is left is reported again. */
+			if (got || c->fd < 0)
+				continue;
+			got = conn_service(s, c, buf);
+			if (got < 0)
+				return got;
+		}
+		if (got)
+			return got;
+		if (end && transport_now_ns() >= end)
+			return -ETIMEDOUT;
+	}
+}
+
+int net_server_open(const char *who, const struct net_addr *addr,
+		    int timeout_ms, const struct net_server_ops *ops,
+		    void *user, struct net_server **ret)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct net_server *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->who = who;
+	s->ops = ops;
+	s->user = user;
+	s->timeout_ms = timeout_ms;
+	s->epoll_fd = -1;
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
+		s->conns[i].fd = -1;
+	net_backoff_init(&s->accept_backoff, 50, 1000);
+	r = net_listen(who, addr, &s->listen_fd);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epoll_fd < 0 ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
+		r = -errno;
+		log_error("%s: epoll: %s", who, strerror(-r));
+		net_server_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int net_server_poll_fd(const struct net_server *s)
+{
+	return s->epoll_fd;
+}
+
+void net_server_close(struct net_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
+		conn_close(s, &s->conns[i]);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	free(s);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The receiving end of a stream transport (TCP, TLS): a listening socket and
+ * a few connections, served without ever blocking on one of them.
+ *
+ * Policy, so that a broken or hostile peer can neither block the LED nor
+ * take it over with garbage:
+ *  - One sender at a time: the *active* connection is the one that last
+ *    delivered a valid frame. A new connection is a *candidate* until its
+ *    first valid frame; then it replaces the active one (a restarted button
+ *    takes over at once, even if its old connection is still half open).
+ *  - A candidate must finish its handshake and deliver a valid frame within
+ *    the timeout, or it is closed: a client that connects and sends nothing
+ *    costs one slot for that long. The active sender may stay silent for
+ *    hours; TCP keepalive notices when its host is gone.
+ *  - At most NET_SERVER_MAX_CONNS connections: more are accepted and closed
+ *    at once (so the kernel's queue never fills and fds stay bounded). If
+ *    the process runs out of fds anyway, accepting pauses with a back-off.
+ *  - A bad frame closes its connection: on a stream, framing is lost after
+ *    one. The frame is still returned so the caller counts it by reason.
+ *  - Everything else refused (a connection over the limit, a silent or
+ *    failed candidate, a frame cut by the end of its stream) is counted in
+ *    *rejected and logged, sparingly under a flood.
+ */
+#ifndef IPC_NET_SERVER_H
+#define IPC_NET_SERVER_H
+
+#include "net_addr.h"
+#include "net_frame.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NET_SERVER_MAX_CONNS	8
+
+struct net_server;
+
+struct net_conn {
+	int fd;
+	char name[NET_ADDR_STRLEN];	/* the peer, for messages */
+	bool established;		/* handshake done (always for TCP) */
+	bool active;			/* the current sender */
+	uint32_t events;		/* what epoll watches (net_server's) */
+	uint32_t want;			/* EPOLLIN/EPOLLOUT, set by the ops
+					 * when they return -EAGAIN */
+	uint64_t deadline_ns;		/* candidates only; 0 for the active */
+	struct net_frame frame;		/* the frame being reassembled */
+	void *priv;			/* the mechanism's (TLS: its SSL) */
+};
+
+/* What differs between plain TCP and TLS. */
+struct net_server_ops {
+	/* Set up c->priv for a new connection; NULL for none. */
+	int (*conn_init)(void *user, struct net_conn *c);
+	/*
+	 * Advance the handshake: 0 done, -EAGAIN to wait for c->want, other
+	 * negative: refuse the peer (the callee logs why). NULL for none.
+	 */
+	int (*handshake)(void *user, struct net_conn *c);
+	/* Read: >0 bytes, 0 end of stream, -EAGAIN (c->want set), <0 error. */
+	ssize_t (*read)(void *user, struct net_conn *c, void *buf, size_t len);
+	/* Data already decrypted inside the library, invisible to poll. */
+	bool (*has_pending)(void *user, struct net_conn *c);
+	/* Release c->priv (not c->fd). */
+	void (*conn_free)(void *user, struct net_conn *c);
+};
+
+/*
+ * Listen on @addr. @who prefixes messages ("tcp"); @timeout_ms bounds a
+ * candidate's handshake and first frame. Returns 0 or a negative errno.
+ */
+int net_server_open(const char *who, const struct net_addr *addr,
+		    int timeout_ms, const struct net_server_ops *ops,
+		    void *user, struct net_server **ret);
+
+/*
+ * The transport's receive(): one frame into @buf, or -ETIMEDOUT, -EINTR,
+ * or a fatal negative errno. Refusals are added to *rejected.
+ */
+ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
+			   int timeout_ms, uint64_t *rejected);
+
+/* An epoll fd: readable when a connection or the listener has news. */
+int net_server_poll_fd(const struct net_server *s);
+
+void net_server_close(struct net_server *s);
+
+#endif /* IPC_NET_SERVER_H */
