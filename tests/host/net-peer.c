@@ -23,6 +23,7 @@
  *       Connections are held for MS ms (or until stdin closes).
  */
 #include "../../userspace/ipc/transport.h"
+#include "../../userspace/lib/log.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/net_addr.h"
 #include "../../userspace/lib/stop.h"
@@ -353,6 +354,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || parse_args(argc, argv) < 0)
 		return usage();
+	log_init(argv[0]);
 	if (stop_init() < 0)
 		return 1;
 	config.runtime_dir = dir ? dir : "/run";

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * udp-broadcast: one UDP datagram per event to the broadcast address of one
+ * interface, so every LED process on that link follows one button.
+ *
+ * Push, lossy, in order on one link (see udp.c for how losses are counted).
+ * The interface is chosen by name (option interface, default lo) and its
+ * broadcast address is found at run time with getifaddrs(3), never written
+ * down (lo has none of its own: its subnet's directed broadcast,
+ * 127.255.255.255, is used). The SENDER sets SO_BROADCAST (to 1, explicitly)
+ * and sends to that address; the kernel routes it out of that interface.
+ * Each RECEIVER binds the broadcast address itself, not the wildcard, so it
+ * gets broadcasts on that subnet and no unicast, with SO_REUSEADDR so that
+ * several LED processes on one host can all follow. IPv4 only: IPv6 has no
+ * broadcast; its all-nodes multicast is what udp-multicast family=ipv6 does.
+ *
+ * No object to clean up; no authentication (anyone on the link can send a
+ * broadcast). Port 5558 by default.
+ */
+#include "transport.h"
+
+#include "../lib/log.h"
+#include "../lib/net_datagram.h"
+#include "../lib/net_iface.h"
+#include "../lib/net_options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const struct transport_option udp_broadcast_options[] = {
+	{ "interface", "lo", "network interface whose IPv4 broadcast address is used" },
+	{ "port", "5558", "UDP port" },
+	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)" },
+	{ NULL, NULL, NULL },
+};
+
+static int udp_broadcast_open(struct transport *t)
+{
+	const char *ifname = transport_option(t, "interface");
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	char name[INET_ADDRSTRLEN];
+	struct net_iface_ipv4 iface;
+	uint16_t port;
+	int fd, on = 1, r;
+
+	r = net_options_port(t, &port);
+	if (r < 0)
+		return r;
+	r = net_iface_ipv4_lookup(ifname, &iface);
+	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
+		return -ECONNREFUSED;	/* retried: the link may come up */
+	if (r < 0) {
+		log_errno(r, "udp-broadcast: interface %s", ifname);
+		return r;
+	}
+	to.sin_addr = iface.broadcast;
+	to.sin_port = htons(port);
+	inet_ntop(AF_INET, &iface.broadcast, name, sizeof(name));
+
+	r = net_dgram_socket(t, AF_INET, t->role == TRANSPORT_RECEIVER, &fd);
+	if (r < 0)
+		return r;
+	if (t->role == TRANSPORT_RECEIVER) {
+		r = net_dgram_setup_receiver(t, fd);
+		if (r < 0)
+			goto fail;
+		if (bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+			r = -errno;
+			log_errno(r, "udp-broadcast: bind %s:%u (%s)", name,
+				  port, ifname);
+			goto fail;
+		}
+	} else {
+		if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
+			       sizeof(on)) < 0) {
+			r = -errno;
+			log_errno(r, "udp-broadcast: SO_BROADCAST");
+			goto fail;
+		}
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+			r = -errno;
+			log_errno(r, "udp-broadcast: connect %s:%u (%s)", name,
+				  port, ifname);
+			goto fail;
+		}
+	}
+	r = net_dgram_attach(t, fd);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+static const struct transport_ops udp_broadcast_ops = {
+	.name = "udp-broadcast",
+	.summary = "UDP broadcast on one interface: every LED on the link follows",
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.options = udp_broadcast_options,
+	.open = udp_broadcast_open,
+	.send = net_dgram_send,
+	.receive = net_dgram_receive,
+	.poll_fd = net_dgram_poll_fd,
+	.close = net_dgram_close,
+};
+
+TRANSPORT_REGISTER(udp_broadcast_ops);
