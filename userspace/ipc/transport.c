@@ -173,6 +173,17 @@ int transport_path(const struct transport *t, const char *leaf, char *buf,
 	return 0;
 }
 
+int transport_object_path(const struct transport *t, char *buf, size_t size)
+{
+	const char *instance = t->config->instance ? t->config->instance : "0";
+	int n = snprintf(buf, size, "%s/%s.%s", t->config->runtime_dir,
+			 t->ops->name, instance);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int transport_global_name(const struct transport *t, char *buf, size_t size)
 {
 	const char *instance = t->config->instance ? t->config->instance : "0";

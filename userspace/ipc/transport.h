@@ -40,6 +40,10 @@ enum transport_role {
 #define TRANSPORT_INHERITED	(1U << 2) /* needs an fd from the launcher */
 #define TRANSPORT_NETWORK	(1U << 3) /* may cross hosts */
 #define TRANSPORT_NO_PAYLOAD	(1U << 4) /* frames rebuilt by the receiver */
+#define TRANSPORT_DURABLE	(1U << 5) /* frames queued in the mechanism
+					   * survive the receiver's death: a
+					   * restarted receiver adopts the
+					   * object and gets them (tests check) */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
@@ -112,6 +116,13 @@ struct transport_ops {
 
 	/* Release everything; the receiver also removes what it created. */
 	void (*close)(struct transport *t);
+
+	/*
+	 * TRANSPORT_INHERITED only: create the connected pair the launcher
+	 * hands out, close-on-exec: @ret_fds[0] for the receiver,
+	 * @ret_fds[1] for the sender. 0 or a negative errno.
+	 */
+	int (*make_pair)(int ret_fds[2]);
 };
 
 struct transport {
@@ -155,6 +166,12 @@ const char *transport_option(const struct transport *t, const char *key);
 /* "<runtime_dir>/<leaf>" into @buf; -ENAMETOOLONG if it does not fit. */
 int transport_path(const struct transport *t, const char *leaf, char *buf,
 		   size_t size);
+
+/*
+ * The path of this mechanism's named object in the runtime directory:
+ * "<runtime_dir>/<mechanism>.<instance>", e.g. /run/ipc-button/fifo.0.
+ */
+int transport_object_path(const struct transport *t, char *buf, size_t size);
 
 /*
  * A name for global namespaces (POSIX shm, semaphores, message queues):

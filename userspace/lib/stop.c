@@ -65,6 +65,14 @@ int stop_signal(void)
 	return stop_signo;
 }
 
+int stop_rearm(void)
+{
+	int signo = stop_signo;
+
+	stop_signo = 0;
+	return signo;
+}
+
 void stop_request(void)
 {
 	stop_handler(SIGTERM);

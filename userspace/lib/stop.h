@@ -21,6 +21,13 @@ int stop_init(void);
 bool stop_requested(void);
 int stop_signal(void);
 
+/*
+ * Forget the stop that arrived and return its signal (0 if none), so that
+ * a finishing phase (the LED applying what is already queued) can wait
+ * again; a second stop signal interrupts that phase.
+ */
+int stop_rearm(void);
+
 /* Ask for a stop from inside the program (as if a signal came). */
 void stop_request(void);
 

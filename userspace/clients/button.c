@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc-button: the button process. Reads button events (the driver's
+ * device, standard input, or a synthetic source), keeps the desired LED
+ * state (toggled on every press) and relays every event, press and
+ * release, with that absolute state to the LED process over one transport.
+ *
+ * Nothing is lost silently: events wait in a bounded backlog while the
+ * transport is full or the receiver is not there, retried on a writable
+ * transport fd or after a back-off (10 ms doubling to 1 s, a timerfd); an
+ * event pushed out of a full backlog is counted and carried in the next
+ * event's dropped count, a gap the LED sees and can explain.
+ */
+#include "backlog.h"
+#include "cli.h"
+#include "event_source.h"
+#include "log.h"
+#include "message.h"
+#include "stop.h"
+#include "transport.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS	10
+#define BACKOFF_MAX_MS		1000
+#define BACKLOG_DEFAULT		1024
+#define BACKLOG_MAX		(1u << 20)
+/* Synthetic events between two looks at the stop signals. */
+#define SYNTHETIC_BATCH		64
+
+enum {
+	OPT_DEVICE = CLI_OPT_FIRST_PROGRAM,
+	OPT_STDIN,
+	OPT_SYNTHETIC,
+	OPT_BACKLOG,
+};
+
+static const struct option long_options[] = {
+	CLI_COMMON_OPTIONS,
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "stdin", no_argument, NULL, OPT_STDIN },
+	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: ipc-button --via NAME [--device PATH | --stdin | --synthetic N] [options]\n"
+"\n"
+"The button process: reads button events and relays each one, press and\n"
+"release, to the LED process (ipc-led) over the IPC mechanism NAME. Every\n"
+"press toggles the desired LED state; every message carries that absolute\n"
+"state, the event's seqno and kernel timestamp, the send time, and how many\n"
+"events were lost before it. Start the LED first, or use ipc-launch.\n"
+"\n"
+"Event source (one):\n"
+"  --device PATH      the ipc_button driver's device (default\n"
+"                     /dev/ipc-button0)\n"
+"  --stdin            PC mode, no driver: every line read is a click (a\n"
+"                     press, then a release); a line \"press\" or \"release\"\n"
+"                     sends only that event. On a terminal every key is a\n"
+"                     click and q or Ctrl-D ends. Ends at end of input, once\n"
+"                     every event was handed to the mechanism.\n"
+"  --synthetic N      N events (alternating press, release), as fast as the\n"
+"                     mechanism takes them; for tests and benchmarks\n"
+"\n"
+"Delivery:\n"
+"  --backlog N        events kept while the mechanism is full or the LED is\n"
+"                     not there (default %u); beyond that the oldest are\n"
+"                     dropped, counted and reported to the LED\n"
+"\n"
+CLI_COMMON_HELP
+"  -h, --help         this text\n"
+"\n"
+"On exit (end of input, SIGINT, SIGTERM, SIGHUP) one line goes to stderr:\n"
+"  ipc-button: stats via=NAME events=N sent=N overflowed=N reconnects=N\n"
+"  unsent=N last-seqno=N state=0|1\n"
+"Exit status: 0 when done or stopped, 1 on an error or when the device\n"
+"went away, 2 on a usage error.\n", BACKLOG_DEFAULT);
+}
+
+struct button {
+	struct cli_common cli;
+	const char *device;
+	bool use_stdin;
+	bool use_synthetic;
+	unsigned long long synthetic_count;
+	unsigned long long backlog_size;
+
+	struct event_source *source;
+	bool source_ended;
+	bool device_gone;
+	struct backlog backlog;
+	bool led_on;
+
+	struct transport *transport;
+	int timer_fd;
+	unsigned int backoff_ms;
+	bool retry_pending;	/* waiting for the back-off timer */
+	bool wait_writable;	/* waiting for POLLOUT on the transport's fd */
+
+	uint64_t events, sent, reconnects;
+	uint32_t last_seqno;
+};
+
+static int parse_args(struct button *b, int argc, char **argv)
+{
+	int opt, r, sources = 0;
+
+	for (;;) {
+		opt = getopt_long(argc, argv, "h", long_options, NULL);
+		if (opt == -1)
+			break;
+		switch (opt) {
+		case OPT_DEVICE:
+			b->device = optarg;
+			sources++;
+			break;
+		case OPT_STDIN:
+			b->use_stdin = true;
+			sources++;
+			break;
+		case OPT_SYNTHETIC:
+			if (cli_parse_uint(optarg, UINT32_MAX, &b->synthetic_count) < 0) {
+				log_error("--synthetic '%s': expected a number of events", optarg);
+				return -EINVAL;
+			}
+			b->use_synthetic = true;
+			sources++;
+			break;
+		case OPT_BACKLOG:
+			if (cli_parse_uint(optarg, BACKLOG_MAX, &b->backlog_size) < 0 ||
+			    !b->backlog_size) {
+				log_error("--backlog '%s': expected 1 to %u", optarg, BACKLOG_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case '?':
+			return -EINVAL;
+		default:
+			r = cli_common_parse(&b->cli, opt, optarg);
+			if (r < 0)
+				return r;
+			if (r == 2)
+				return 1;
+			if (r == 0)
+				return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (sources > 1) {
+		log_error("choose one event source: --device, --stdin or --synthetic");
+		return -EINVAL;
+	}
+	if (!sources)
+		b->device = "/dev/ipc-button0";
+	return 0;
+}
+
+static int open_source(struct button *b)
+{
+	int r;
+
+	if (b->use_stdin)
+		r = event_source_open_stdin(&b->source);
+	else if (b->use_synthetic)
+		r = event_source_open_synthetic(b->synthetic_count, &b->source);
+	else
+		r = event_source_open_device(b->device, &b->source);
+	if (r == -ENOENT && b->device) {
+		log_errno(r, "device %s (is the ipc_button driver loaded? without it, try --stdin)",
+			  b->device);
+		return r;
+	}
+	if (r < 0) {
+		log_errno(r, "%s", b->device ? b->device : "event source");
+		return r;
+	}
+	return 0;
+}
+
+static void schedule_retry(struct button *b)
+{
+	struct itimerspec its = { 0 };
+
+	if (!b->backoff_ms)
+		b->backoff_ms = BACKOFF_FIRST_MS;
+	its.it_value.tv_sec = b->backoff_ms / 1000;
+	its.it_value.tv_nsec = (long)(b->backoff_ms % 1000) * 1000000;
+	if (timerfd_settime(b->timer_fd, 0, &its, NULL) < 0) {
+		/* Cannot happen with a valid timer; do not spin if it does. */
+		log_errno(errno, "timerfd");
+		stop_request();
+		return;
+	}
+	log_verbose("%s: retrying in %u ms", b->cli.ops->name, b->backoff_ms);
+	b->retry_pending = true;
+	b->backoff_ms *= 2;
+	if (b->backoff_ms > BACKOFF_MAX_MS)
+		b->backoff_ms = BACKOFF_MAX_MS;
+}
+
+static void disconnect(struct button *b)
+{
+	transport_close(b->transport);
+	b->transport = NULL;
+	b->wait_writable = false;
+}
+
+/* Is the receiver just not there (yet)? Then we wait and retry. */
+static bool receiver_absent(int r)
+{
+	return r == -ENOENT || r == -ENXIO || r == -ECONNREFUSED;
+}
+
+/*
+ * Hand the backlog to the transport until it is empty or the transport
+ * pushes back. Returns 0, or a negative errno for a fatal error.
+ */
+static int flush(struct button *b)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct ipc_message *msg;
+	int r;
+
+	while ((msg = backlog_head(&b->backlog))) {
+		if (!b->transport) {
+			r = transport_open(b->cli.ops, TRANSPORT_SENDER,
+					   &b->cli.config, &b->transport);
+			if (receiver_absent(r)) {
+				log_verbose("%s: no receiver yet (%s)", b->cli.ops->name,
+					    strerror(-r));
+				schedule_retry(b);
+				return 0;
+			}
+			if (r < 0) {
+				log_errno(r, "%s: cannot open the sender", b->cli.ops->name);
+				return r;
+			}
+			log_verbose("%s: connected", b->cli.ops->name);
+		}
+		msg->send_ns = transport_now_ns();
+		ipc_message_encode(msg, frame);
+		r = transport_send(b->transport, frame, sizeof(frame));
+		if (r == 0) {
+			b->sent++;
+			b->backoff_ms = 0;
+			backlog_pop(&b->backlog);
+			continue;
+		}
+		if (r == -EAGAIN) {
+			if (transport_poll_fd(b->transport) >= 0)
+				b->wait_writable = true;
+			else
+				schedule_retry(b);
+			return 0;
+		}
+		if (r == -EPIPE) {
+			if (b->cli.ops->flags & TRANSPORT_INHERITED) {
+				log_error("%s: the receiver is gone, and an inherited descriptor cannot be reopened",
+					  b->cli.ops->name);
+				return r;
+			}
+			log_verbose("%s: the receiver went away; reconnecting", b->cli.ops->name);
+			disconnect(b);
+			b->reconnects++;
+			schedule_retry(b);
+			return 0;
+		}
+		log_errno(r, "%s: send", b->cli.ops->name);
+		return r;
+	}
+	return 0;
+}
+
+static void queue_event(struct button *b, const struct button_event *ev)
+{
+	struct ipc_message msg = {
+		.type = ev->type,
+		.seqno = ev->seqno,
+		.dropped = ev->dropped,
+		.flags = ev->dropped ? IPC_MESSAGE_F_DROPPED : 0,
+		.event_ns = ev->event_ns,
+	};
+
+	if (ev->type == IPC_EVENT_PRESS)
+		b->led_on = !b->led_on;
+	msg.led_state = b->led_on;
+	b->events++;
+	b->last_seqno = ev->seqno;
+	if (backlog_push(&b->backlog, &msg))
+		log_verbose("backlog full: dropped the oldest event");
+}
+
+/* Take what the source has now. Returns 0 or a fatal negative errno. */
+static int read_source(struct button *b)
+{
+	struct button_event ev[32];
+	size_t room = sizeof(ev) / sizeof(ev[0]);
+	int n;
+
+	if (b->source_ended)
+		return 0;
+	/* Only the synthetic source waits for room: it must not overflow. */
+	if (b->use_synthetic) {
+		room = b->backlog.capacity - b->backlog.count;
+		if (room > sizeof(ev) / sizeof(ev[0]))
+			room = sizeof(ev) / sizeof(ev[0]);
+	}
+	n = event_source_read(b->source, ev, room);
+	if (n == -ENODATA || n == -ENODEV) {
+		b->source_ended = true;
+		if (n == -ENODEV) {
+			b->device_gone = true;
+			log_error("device %s went away (driver unbound or unloaded)",
+				  b->device);
+		}
+		return 0;
+	}
+	if (n < 0) {
+		log_errno(n, "reading %s", event_source_describe(b->source));
+		return n;
+	}
+	for (int i = 0; i < n; i++)
+		queue_event(b, &ev[i]);
+	return 0;
+}
+
+static bool finished(const struct button *b)
+{
+	return b->source_ended && backlog_empty(&b->backlog);
+}
+
+static int run(struct button *b)
+{
+	unsigned int batches = 0;
+	int r;
+
+	for (;;) {
+		struct pollfd pfd[3];
+		int n = 0, source_i = -1, timer_i = -1, transport_i = -1;
+		int timeout = -1;
+
+		if (stop_requested())
+			return 0;
+		if (b->use_synthetic) {
+			r = read_source(b);
+			if (r < 0)
+				return r;
+		}
+		if (!b->retry_pending && !b->wait_writable) {
+			r = flush(b);
+			if (r < 0)
+				return r;
+		}
+		if (finished(b))
+			return 0;
+
+		if (!b->source_ended && event_source_fd(b->source) >= 0) {
+			source_i = n;
+			pfd[n++] = (struct pollfd){ event_source_fd(b->source), POLLIN, 0 };
+		}
+		if (b->retry_pending) {
+			timer_i = n;
+			pfd[n++] = (struct pollfd){ b->timer_fd, POLLIN, 0 };
+		}
+		if (b->wait_writable) {
+			transport_i = n;
+			pfd[n++] = (struct pollfd){ transport_poll_fd(b->transport), POLLOUT, 0 };
+		}
+		/*
+		 * The synthetic source is always ready while there is room:
+		 * do not wait, but let the stop signals in now and then.
+		 */
+		if (b->use_synthetic && !b->source_ended &&
+		    !backlog_full(&b->backlog)) {
+			if (++batches % SYNTHETIC_BATCH)
+				continue;
+			timeout = 0;
+		}
+		r = ppoll(pfd, n, timeout >= 0 ? &(struct timespec){ 0 } : NULL,
+			  stop_wait_mask());
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(errno, "ppoll");
+			return -errno;
+		}
+		if (timer_i >= 0 && pfd[timer_i].revents) {
+			uint64_t expirations;
+
+			if (read(b->timer_fd, &expirations, sizeof(expirations)) > 0)
+				b->retry_pending = false;
+		}
+		if (transport_i >= 0 && pfd[transport_i].revents)
+			b->wait_writable = false;	/* writable, or an error send reports */
+		if (source_i >= 0 && pfd[source_i].revents) {
+			r = read_source(b);
+			if (r < 0)
+				return r;
+			/* Hung up without a record: the device is gone. */
+			if (!b->source_ended && b->device &&
+			    pfd[source_i].revents & (POLLHUP | POLLERR)) {
+				b->source_ended = true;
+				b->device_gone = true;
+				log_error("device %s went away (hang-up)", b->device);
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct button b = { .backlog_size = BACKLOG_DEFAULT, .timer_fd = -1 };
+	int r, status = 1;
+
+	log_init(argv[0]);
+	cli_common_init(&b.cli);
+	r = parse_args(&b, argc, argv);
+	if (r != 0) {
+		cli_common_free(&b.cli);
+		return r > 0 ? 0 : 2;
+	}
+	r = cli_common_finish(&b.cli);
+	if (r < 0) {
+		cli_common_free(&b.cli);
+		return r == -EINVAL || r == -ENOENT ? 2 : 1;
+	}
+	r = stop_init();
+	if (r < 0) {
+		log_errno(r, "signals");
+		goto out;
+	}
+	if (backlog_init(&b.backlog, b.backlog_size) < 0) {
+		log_error("out of memory for a backlog of %llu", b.backlog_size);
+		goto out;
+	}
+	b.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b.timer_fd < 0) {
+		log_errno(errno, "timerfd");
+		goto out;
+	}
+	if (open_source(&b) < 0)
+		goto out;
+	log_verbose("relaying %s via %s", event_source_describe(b.source),
+		    b.cli.ops->name);
+
+	r = run(&b);
+	if (r == 0 && stop_requested() && b.transport)
+		(void)flush(&b);	/* one last try, without waiting */
+	status = r < 0 || b.device_gone ? 1 : 0;
+
+	fprintf(stderr, "%s: stats via=%s events=%llu sent=%llu overflowed=%llu reconnects=%llu unsent=%zu last-seqno=%u state=%d\n",
+		log_program(), b.cli.ops->name, (unsigned long long)b.events,
+		(unsigned long long)b.sent,
+		(unsigned long long)b.backlog.overflowed,
+		(unsigned long long)b.reconnects, b.backlog.count,
+		b.last_seqno, b.led_on);
+out:
+	disconnect(&b);
+	event_source_free(b.source);
+	backlog_free(&b.backlog);
+	if (b.timer_fd >= 0)
+		close(b.timer_fd);
+	cli_common_free(&b.cli);
+	return status;
+}

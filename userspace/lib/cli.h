@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command-line options the three programs share (--via, --runtime-dir,
+ * --instance, --opt, --fd, --verbose, --list, --list-options), parsed into
+ * the transport configuration they all need.
+ *
+ * Each program lists CLI_COMMON_OPTIONS in its getopt_long table and hands
+ * every option it does not know itself to cli_common_parse().
+ */
+#ifndef IPC_CLI_H
+#define IPC_CLI_H
+
+#include "transport.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum {
+	CLI_OPT_VIA = 0x1000,
+	CLI_OPT_RUNTIME_DIR,
+	CLI_OPT_INSTANCE,
+	CLI_OPT_OPT,
+	CLI_OPT_FD,
+	CLI_OPT_VERBOSE,
+	CLI_OPT_LIST,
+	CLI_OPT_LIST_OPTIONS,
+	CLI_OPT_FIRST_PROGRAM,	/* programs number their own options from here */
+};
+
+#define CLI_COMMON_OPTIONS						\
+	{ "via", required_argument, NULL, CLI_OPT_VIA },		\
+	{ "runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR }, \
+	{ "instance", required_argument, NULL, CLI_OPT_INSTANCE },	\
+	{ "opt", required_argument, NULL, CLI_OPT_OPT },		\
+	{ "fd", required_argument, NULL, CLI_OPT_FD },			\
+	{ "verbose", no_argument, NULL, CLI_OPT_VERBOSE },		\
+	{ "list", no_argument, NULL, CLI_OPT_LIST },			\
+	{ "list-options", required_argument, NULL, CLI_OPT_LIST_OPTIONS }
+
+/* The help text of the shared options, for each program's --help. */
+#define CLI_COMMON_HELP							\
+"Mechanism:\n"								\
+"  --via NAME            the IPC mechanism (see --list)\n"		\
+"  --opt KEY=VALUE       a mechanism option (see --list-options NAME);\n" \
+"                        repeatable\n"					\
+"  --runtime-dir DIR     where named objects live (default:\n"		\
+"                        $IPC_BUTTON_RUNTIME_DIR, else\n"		\
+"                        $XDG_RUNTIME_DIR/ipc-button, else /run/ipc-button\n" \
+"                        for root); created 0700, refused if a symlink or\n" \
+"                        not ours\n"					\
+"  --instance NAME       tells concurrent runs apart in global names\n"	\
+"                        (default $IPC_BUTTON_INSTANCE, else 0)\n"	\
+"  --fd N                the pipe or socketpair end a launcher passed\n"	\
+"  --list                one line per mechanism: name, push or pull,\n"	\
+"                        lossless or lossy, what it is\n"		\
+"  --list-options NAME   the options of mechanism NAME\n"		\
+"  --verbose             say what happens (connections, retries, rejects)\n"
+
+struct cli_common {
+	const char *via;
+	const char *runtime_dir_arg;
+	const char *instance;
+	const char **options;		/* NULL-terminated */
+	size_t n_options;
+	int inherited_fd;
+	bool verbose;
+	bool makes_pairs;		/* the launcher: creates inherited fds itself */
+
+	/* Filled by cli_common_finish(). */
+	const struct transport_ops *ops;
+	char runtime_dir[PATH_MAX];
+	struct transport_config config;
+};
+
+void cli_common_init(struct cli_common *c);
+void cli_common_free(struct cli_common *c);
+
+/*
+ * Handle @opt (a getopt_long return value) if it is a shared option.
+ * Returns 1 when handled, 0 when it is not a shared option, 2 when the
+ * program should exit successfully now (--list, --list-options printed),
+ * or a negative errno after printing why.
+ */
+int cli_common_parse(struct cli_common *c, int opt, const char *arg);
+
+/*
+ * After parsing: look the mechanism up, prepare the runtime directory and
+ * fill c->config. Returns 0 or a negative errno after printing why.
+ */
+int cli_common_finish(struct cli_common *c);
+
+/* Parse a whole non-negative number with an upper bound; -EINVAL if not one. */
+int cli_parse_uint(const char *arg, unsigned long long max,
+		   unsigned long long *ret);
+
+void cli_print_list(FILE *out);
+int cli_print_options(FILE *out, const char *name);
+
+#endif /* IPC_CLI_H */

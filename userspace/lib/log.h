@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the programs print about themselves: one line each, the program's
+ * name first, the object concerned next, the system's reason last, e.g.
+ * "ipc-led: fifo /run/ipc-button/fifo.0: No such file or directory".
+ * Library code (transports excepted, which name their object) returns
+ * errors instead of printing them.
+ */
+#ifndef IPC_LOG_H
+#define IPC_LOG_H
+
+#include <stdbool.h>
+
+#define LOG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* The name printed first: the basename of argv[0] unless set otherwise. */
+void log_init(const char *argv0);
+const char *log_program(void);
+
+/* Whether log_verbose() prints (--verbose). */
+void log_set_verbose(bool verbose);
+bool log_is_verbose(void);
+
+void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* Appends ": strerror(|err|)"; @err may be an errno or a negative errno. */
+void log_errno(int err, const char *fmt, ...) LOG_PRINTF(2, 3);
+void log_verbose(const char *fmt, ...) LOG_PRINTF(1, 2);
+
+#endif /* IPC_LOG_H */
