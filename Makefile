@@ -12,6 +12,7 @@ BOARD_ROOT := $(BUILD)/board-root
 INITRAMFS := $(BUILD)/board/initramfs.cpio
 CROSS := aarch64-linux-gnu-
 VIA ?= fifo
+PREFIX ?= /usr/local
 
 .PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
 	board-root initramfs check demo board-shell bench install uninstall \
@@ -78,6 +79,24 @@ board-shell: initramfs
 ## bench           benchmarks of every mechanism, written to docs/
 bench: deps userspace initramfs
 	bench/run
+
+## install         install programs, overlay, DKMS module source, udev rule,
+##                 systemd units, man pages (DESTDIR, PREFIX; docs/raspberry-pi.md)
+# No deps here: on a Raspberry Pi only the build's own packages are needed.
+install:
+	$(MAKE) -C userspace OUT=$(BUILD)/host
+	$(MAKE) -C dts OUT=$(BUILD)/dts
+	$(MAKE) -C man OUT=$(BUILD)/man
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree install
+
+## uninstall       remove everything install put down (same DESTDIR, PREFIX)
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree uninstall
+
+## docs            render the diagrams (docs/diagrams) and the man pages
+docs:
+	$(MAKE) -C docs
+	$(MAKE) -C man OUT=$(BUILD)/man
 
 ## clean           remove build outputs (the kernel cache stays)
 clean:
