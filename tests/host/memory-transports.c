@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memory-transports: host tests of the shared-memory and shared-file
+ * transports (shared-file, shm-sysv, shm-posix, mmap), through the
+ * transport interface only, printing TAP.
+ *
+ *   memory-transports [VIA...]      (default: all four)
+ *
+ * Each mechanism gets a fresh runtime directory (0700, under
+ * $XDG_RUNTIME_DIR or /run, never /tmp) and its own instance name, so
+ * runs never meet. What is checked, per mechanism: a sender before the
+ * receiver is told to come back later; objects are 0600 where the
+ * mechanism has a path; a second receiver (and, for the rings, a second
+ * sender) is refused; 10,000 frames sent as fast as possible by another
+ * process arrive complete and in order; a full mechanism says -EAGAIN and
+ * overwrites nothing; frames up to 256 bytes cross whole; a new sender
+ * works after the old one died; a receiver that closes makes the sender
+ * get -EPIPE and the next receiver gets what is sent after; frames queued
+ * while the receiver was SIGKILLed are delivered by the next receiver,
+ * which adopts the object; stale and foreign objects are replaced;
+ * garbled indices and lengths never make the receiver read out of bounds;
+ * a stop signal ends a blocked receive; nothing remains after close.
+ */
+#include "../../userspace/ipc/transport.h"
+#include "../../userspace/lib/frame_ring.h"
+#include "../../userspace/lib/message.h"
+#include "../../userspace/lib/stop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MANY		10000
+#define RING_SLOTS	256	/* FRAME_RING_SLOTS */
+#define FILE_UNREAD_MAX	1024	/* shared_file.c UNREAD_MAX */
+
+static int tap_n, tap_failed;
+
+static void ok(bool good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", good ? "ok" : "not ok", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!good)
+		tap_failed++;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One mechanism under test, in its own runtime directory. */
+struct subject {
+	const struct transport_ops *ops;
+	const char *via;
+	char dir[PATH_MAX];
+	char instance[32];
+	struct transport_config config;
+	bool ring;		/* a frame ring: single sender, 256 slots */
+};
+
+static int open_as(struct subject *s, enum transport_role role,
+		   struct transport **ret)
+{
+	return transport_open(s->ops, role, &s->config, ret);
+}
+
+static void frame_for(uint32_t seqno, uint8_t frame[IPC_MESSAGE_SIZE])
+{
+	struct ipc_message msg = {
+		.type = seqno % 2 ? IPC_EVENT_PRESS : IPC_EVENT_RELEASE,
+		.led_state = (seqno + 1) / 2 % 2,
+		.seqno = seqno,
+		.event_ns = transport_now_ns(),
+	};
+
+	msg.send_ns = transport_now_ns();
+	ipc_message_encode(&msg, frame);
+}
+
+/* Receive one frame and return its seqno, or a negative errno / -EBADMSG. */
+static int64_t receive_seqno(struct transport *t, int timeout_ms)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct ipc_message msg;
+	ssize_t n = transport_receive(t, buf, sizeof(buf), timeout_ms);
+
+	if (n < 0)
+		return n;
+	if (ipc_message_decode(buf, n, &msg) != IPC_MESSAGE_OK)
+		return -EBADMSG;
+	return msg.seqno;
+}
+
+/* Like the button: keep the frame on -EAGAIN and try again shortly. */
+static int send_retrying(struct transport *t, uint32_t seqno)
+{
+	const struct timespec pause = { .tv_nsec = 200000 };
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	int r;
+
+	frame_for(seqno, frame);
+	while ((r = transport_send(t, frame, sizeof(frame))) == -EAGAIN)
+		nanosleep(&pause, NULL);	/* a test's back-off */
+	return r;
+}
+
+static int send_seqno(struct transport *t, uint32_t seqno)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+
+	frame_for(seqno, frame);
+	return transport_send(t, frame, sizeof(frame));
+}
+
+/* Receive @count frames and check they are @first, @first+1, ... */
+static bool receive_run(struct transport *t, uint32_t first, uint32_t count,
+			int timeout_ms, char *why, size_t whylen)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		int64_t got = receive_seqno(t, timeout_ms);
+
+		if (got != first + i) {
+			snprintf(why, whylen, "frame %u: expected seqno %u, got %lld (%s)",
+				 i, first + i, (long long)got,
+				 got < 0 ? strerror((int)-got) : "out of order");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The receiver's object and nothing else in the runtime directory. */
+static int runtime_dir_entries(const struct subject *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int sysv_key(struct subject *s)
+{
+	struct transport t = { .ops = s->ops, .config = &s->config };
+	int key = -1;
+
+	(void)transport_sysv_key(&t, &key);
+	return key;
+}
+
+static void object_path(struct subject *s, char *buf, size_t size)
+{
+	struct transport t = { .ops = s->ops, .config = &s->config };
+
+	if (!strcmp(s->via, "shm-posix")) {
+		char name[NAME_MAX];
+
+		transport_global_name(&t, name, sizeof(name));
+		snprintf(buf, size, "/dev/shm%s", name);
+	} else {
+		transport_object_path(&t, buf, size);
+	}
+}
+
+/* Does any object of this mechanism exist right now? */
+static bool object_exists(struct subject *s)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!strcmp(s->via, "shm-sysv")) {
+		int key = sysv_key(s);
+
+		return shmget(key, 0, 0) >= 0 || semget(key, 0, 0) >= 0;
+	}
+	object_path(s, path, sizeof(path));
+	return !lstat(path, &st);
+}
+
+static bool object_mode_0600(struct subject *s, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!strcmp(s->via, "shm-sysv")) {
+		struct shmid_ds ds;
+		struct semid_ds sds;
+		union { int val; struct semid_ds *buf; } arg = { .buf = &sds };
+		int key = sysv_key(s), shmid = shmget(key, 0, 0),
+		    semid = semget(key, 0, 0);
+
+		if (shmid < 0 || semid < 0 || shmctl(shmid, IPC_STAT, &ds) < 0 ||
+		    semctl(semid, 0, IPC_STAT, arg) < 0) {
+			snprintf(why, whylen, "no segment or set under key 0x%08x", key);
+			return false;
+		}
+		snprintf(why, whylen, "shm mode %04o, sem mode %04o",
+			 ds.shm_perm.mode & 0777, sds.sem_perm.mode & 0777);
+		return (ds.shm_perm.mode & 0777) == 0600 &&
+		       (sds.sem_perm.mode & 0777) == 0600;
+	}
+	object_path(s, path, sizeof(path));
+	if (lstat(path, &st) < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	snprintf(why, whylen, "%s mode %04o", path, st.st_mode & 07777);
+	if (strncmp(path, "/tmp/", 5) == 0)
+		return false;
+	return S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600;
+}
+
+/* Map the receiver's object to scribble on it like a foreign writer. */
+static void *map_object(struct subject *s, size_t *ret_size)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *mem;
+	int fd;
+
+	if (!strcmp(s->via, "shm-sysv")) {
+		struct shmid_ds ds;
+		int shmid = shmget(sysv_key(s), 0, 0);
+
+		if (shmid < 0 || shmctl(shmid, IPC_STAT, &ds) < 0)
+			return NULL;
+		mem = shmat(shmid, NULL, 0);
+		*ret_size = ds.shm_segsz;
+		return mem == (void *)-1 ? NULL : mem;
+	}
+	object_path(s, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return NULL;
+	mem = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	*ret_size = st.st_size;
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+static void unmap_object(struct subject *s, void *mem, size_t size)
+{
+	if (!strcmp(s->via, "shm-sysv"))
+		shmdt(mem);
+	else
+		munmap(mem, size);
+}
+
+/* Leave junk where the object belongs, as a crashed old version might. */
+static bool plant_stale_object(struct subject *s, mode_t mode)
+{
+	static const char junk[512] = "not a ring, not a frame file";
+	char path[PATH_MAX];
+	int fd;
+
+	if (!strcmp(s->via, "shm-sysv")) {
+		int shmid = shmget(sysv_key(s), sizeof(junk),
+				   IPC_CREAT | IPC_EXCL | mode);
+		void *mem;
+
+		if (shmid < 0)
+			return false;
+		mem = shmat(shmid, NULL, 0);
+		if (mem == (void *)-1)
+			return false;
+		memcpy(mem, junk, sizeof(junk));
+		shmdt(mem);
+		return true;
+	}
+	object_path(s, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return false;
+	if (fchmod(fd, mode) < 0 || write(fd, junk, sizeof(junk)) != sizeof(junk)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Fork a child that runs @fn and exits with its status. */
+static pid_t spawn(int (*fn)(struct subject *, int), struct subject *s, int arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(fn(s, arg));
+	return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* Child: open a sender (retrying until the receiver is there), send seqnos. */
+static int child_send_many(struct subject *s, int count)
+{
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	struct transport *t;
+	int r;
+
+	alarm(60);	/* never outlive a broken test */
+	while ((r = open_as(s, TRANSPORT_SENDER, &t)) == -ENOENT)
+		nanosleep(&pause, NULL);
+	if (r < 0)
+		return 10;
+	for (int i = 1; i <= count; i++)
+		if (send_retrying(t, i) < 0)
+			return 11;
+	transport_close(t);
+	return 0;
+}
+
+/* Child: a receiver that says when it is ready, takes 3 frames, waits. */
+static int child_receiver_to_kill(struct subject *s, int ready_fd)
+{
+	struct transport *t;
+	char byte = 'r';
+
+	alarm(60);
+	if (open_as(s, TRANSPORT_RECEIVER, &t) < 0)
+		return 10;
+	if (write(ready_fd, &byte, 1) != 1)
+		return 11;
+	for (int i = 0; i < 3; i++)
+		if (receive_seqno(t, 10000) != i + 1)
+			return 12;
+	if (write(ready_fd, &byte, 1) != 1)
+		return 13;
+	pause();	/* until SIGKILL */
+	return 14;
+}
+
+/* The stop handler's callback: the transport's own wake-up. */
+static void wake_transport(void *arg)
+{
+	struct transport *t = arg;
+
+	t->ops->wake(t);
+}
+
+/* Child: a receiver blocked forever, which a stop signal must end. */
+static int child_receiver_stopped(struct subject *s, int ready_fd)
+{
+	struct transport *t;
+	char byte = 'r';
+	int64_t r;
+
+	alarm(20);	/* the default action fails the test if stuck */
+	if (stop_init() < 0 || open_as(s, TRANSPORT_RECEIVER, &t) < 0)
+		return 10;
+	if (t->ops->wake)
+		stop_set_wake(wake_transport, t);
+	if (write(ready_fd, &byte, 1) != 1)
+		return 11;
+	r = receive_seqno(t, -1);
+	stop_set_wake(NULL, NULL);
+	transport_close(t);
+	return r == -EINTR ? 0 : 12;
+}
+
+static bool read_byte(int fd)
+{
+	char byte;
+
+	return read(fd, &byte, 1) == 1;
+}
+
+static void test_mechanism(struct subject *s)
+{
+	struct transport *rx = NULL, *rx2 = NULL, *tx = NULL, *tx2 = NULL;
+	char why[PATH_MAX + 256] = "";
+	int r, fds[2];
+	pid_t pid;
+	uint32_t n;
+	bool good;
+
+	diag("%s in %s", s->via, s->dir);
+
+	/* Order of opening. */
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
+	   s->via, strerror(-r));
+	if (!r)
+		transport_close(tx);
+	tx = NULL;
+
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	ok(!r, "%s: the receiver opens (%s)", s->via, strerror(-r));
+	if (r < 0)
+		return;
+	good = object_mode_0600(s, why, sizeof(why));
+	ok(good, "%s: the object is 0600, not in /tmp (%s)", s->via, why);
+	r = open_as(s, TRANSPORT_RECEIVER, &rx2);
+	ok(r == -EBUSY, "%s: a second receiver is refused with -EBUSY (got %s)",
+	   s->via, strerror(-r));
+	if (!r)
+		transport_close(rx2);
+
+	/* 10,000 frames from another process, as fast as they go. */
+	pid = spawn(child_send_many, s, MANY);
+	good = receive_run(rx, 1, MANY, 10000, why, sizeof(why));
+	r = wait_status(pid);
+	ok(good && !r, "%s: %d frames from another process arrive complete and in order%s%s",
+	   s->via, MANY, good ? "" : ": ", good ? "" : why);
+	if (r)
+		diag("sender child exited with %d", r);
+
+	/* A new sender after the old one is gone; a second one is refused. */
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	ok(!r, "%s: a new sender opens after the old one exited (%s)",
+	   s->via, strerror(-r));
+	if (r < 0)
+		goto out;
+	r = open_as(s, TRANSPORT_SENDER, &tx2);
+	if (s->ring)
+		ok(r == -EBUSY, "%s: a second live sender is refused with -EBUSY (got %s)",
+		   s->via, strerror(-r));
+	else
+		ok(!r, "%s: a second sender may append too (%s)", s->via,
+		   strerror(-r));
+	if (!r)
+		transport_close(tx2);
+
+	/* Full: -EAGAIN, and nothing overwritten. */
+	for (n = 0; n < 100000; n++)
+		if ((r = send_seqno(tx, n + 1)) < 0)
+			break;
+	ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_UNREAD_MAX),
+	   "%s: a full mechanism says -EAGAIN after %u frames (got %s)",
+	   s->via, n, strerror(-r));
+	good = receive_run(rx, 1, n, 1000, why, sizeof(why));
+	ok(good, "%s: all %u queued frames come out in order%s%s", s->via, n,
+	   good ? "" : ": ", good ? "" : why);
+	r = receive_seqno(rx, 0);
+	ok(r == -ETIMEDOUT, "%s: then it is empty: receive(0) says -ETIMEDOUT (got %s)",
+	   s->via, strerror(-r));
+
+	/* Frame sizes. */
+	{
+		uint8_t big[FRAME_RING_FRAME_MAX + 1], buf[IPC_MESSAGE_MAX_WIRE];
+		ssize_t got;
+
+		memset(big, 0xa5, sizeof(big));
+		r = transport_send(tx, big, FRAME_RING_FRAME_MAX);
+		got = r ? r : transport_receive(rx, buf, sizeof(buf), 1000);
+		ok(got == FRAME_RING_FRAME_MAX && !memcmp(buf, big, got),
+		   "%s: a %d-byte frame crosses whole, for the decoder to judge (got %zd)",
+		   s->via, FRAME_RING_FRAME_MAX, got);
+		r = transport_send(tx, big, sizeof(big));
+		ok(r == -EMSGSIZE, "%s: a %zu-byte frame is refused with -EMSGSIZE (got %s)",
+		   s->via, sizeof(big), strerror(-r));
+	}
+
+	/* A timeout is a timeout. */
+	{
+		uint64_t start = transport_now_ns();
+
+		r = receive_seqno(rx, 50);
+		ok(r == -ETIMEDOUT && transport_now_ns() - start >= 50000000u,
+		   "%s: receive(50 ms) on nothing waits and says -ETIMEDOUT (got %s)",
+		   s->via, strerror(-r));
+	}
+
+	/* The receiver leaves: the sender must hear it, and lose nothing. */
+	transport_close(rx);
+	rx = NULL;
+	ok(!object_exists(s), "%s: a closed receiver leaves no object behind",
+	   s->via);
+	r = send_seqno(tx, 1);
+	ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver closed (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx);
+	tx = NULL;
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	ok(r == -ENOENT, "%s: reopening before the new receiver gets -ENOENT (got %s)",
+	   s->via, strerror(-r));
+	if (!r)
+		transport_close(tx);
+	tx = NULL;
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	if (!r)
+		r = open_as(s, TRANSPORT_SENDER, &tx);
+	if (!r)
+		r = send_seqno(tx, 1);
+	good = !r && receive_run(rx, 1, 1, 1000, why, sizeof(why));
+	ok(good, "%s: a new receiver, and the reopened sender delivers (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	if (r < 0)
+		goto out;
+
+	/* A receiver killed with SIGKILL: queued frames survive. */
+	transport_close(rx);
+	rx = NULL;
+	transport_close(tx);
+	tx = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		goto out;
+	pid = spawn(child_receiver_to_kill, s, fds[1]);
+	close(fds[1]);
+	good = read_byte(fds[0]);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	for (n = 1; !r && n <= 3; n++)
+		r = send_seqno(tx, n);
+	good = !r && read_byte(fds[0]);	/* it took 3 */
+	kill(pid, SIGKILL);
+	wait_status(pid);
+	close(fds[0]);
+	for (n = 4; good && n < 4 + 100; n++)
+		good = !send_seqno(tx, n);
+	ok(good && object_exists(s),
+	   "%s: with the receiver killed, the object stays and takes 100 frames",
+	   s->via);
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	good = !r && receive_run(rx, 4, 100, 1000, why, sizeof(why));
+	ok(good, "%s: the next receiver adopts it and gets all 100 queued frames (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	r = rx ? send_seqno(tx, 104) : -EIO;
+	good = !r && receive_run(rx, 104, 1, 1000, why, sizeof(why));
+	ok(good, "%s: the same sender goes on sending to the adopting receiver (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+
+	/* Garbled shared state must not make the receiver misbehave. */
+	if (s->ring && rx) {
+		size_t size;
+		uint8_t *mem = map_object(s, &size);
+		struct frame_ring_header *hdr = (struct frame_ring_header *)mem;
+		uint64_t rejected = rx->rejected;
+		uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+		ssize_t got;
+
+		if (mem) {
+			atomic_store(&hdr->head, atomic_load(&hdr->tail) + 1000000);
+			got = transport_receive(rx, buf, sizeof(buf), 0);
+			ok(got == -ETIMEDOUT && rx->rejected == rejected + 1,
+			   "%s: impossible indices are counted and skipped, not followed (got %zd, rejected %llu)",
+			   s->via, got, (unsigned long long)rx->rejected);
+			r = send_seqno(tx, 200);
+			if (r == -EPIPE) {
+				transport_close(tx);
+				tx = NULL;
+				r = open_as(s, TRANSPORT_SENDER, &tx);
+				if (!r)
+					r = send_seqno(tx, 200);
+			}
+			good = !r && receive_run(rx, 200, 1, 1000, why, sizeof(why));
+			ok(good, "%s: after that the sender reopens and frames flow again (%s)",
+			   s->via, r ? strerror(-r) : good ? "ok" : why);
+
+			/* A slot length far beyond the slot. */
+			r = send_seqno(tx, 201);
+			if (!r) {
+				uint32_t tail = atomic_load(&hdr->tail);
+				uint8_t *slot = hdr->slots +
+					(size_t)(tail & (hdr->slot_count - 1)) * hdr->slot_size;
+				uint32_t huge = 0xffffffff;
+
+				memcpy(slot, &huge, sizeof(huge));
+			}
+			got = r ? r : transport_receive(rx, buf, sizeof(buf), 1000);
+			ok(got == FRAME_RING_FRAME_MAX,
+			   "%s: a garbled slot length is clamped to the slot (got %zd)",
+			   s->via, got);
+			unmap_object(s, mem, size);
+		} else {
+			ok(false, "%s: map the object to garble it: %s", s->via,
+			   strerror(errno));
+		}
+	} else if (rx) {
+		/* shared-file: a record whose length lies, appended by hand. */
+		char path[PATH_MAX];
+		uint8_t record[4 + FRAME_RING_FRAME_MAX], buf[IPC_MESSAGE_MAX_WIRE];
+		uint32_t huge = 0xffffffff;
+		ssize_t got = -EIO;
+		int fd;
+
+		object_path(s, path, sizeof(path));
+		memset(record, 0x5a, sizeof(record));
+		memcpy(record, &huge, sizeof(huge));
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0 && write(fd, record, sizeof(record)) == sizeof(record))
+			got = transport_receive(rx, buf, sizeof(buf), 1000);
+		if (fd >= 0)
+			close(fd);
+		ok(got == FRAME_RING_FRAME_MAX,
+		   "%s: a record with a garbled length is clamped to the record (got %zd)",
+		   s->via, got);
+		/* A torn record (a sender killed mid-write) is cut off. */
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0 && write(fd, record, 100) == 100) {
+			r = send_seqno(tx, 300);
+			good = !r && receive_run(rx, 300, 1, 1000, why, sizeof(why));
+		} else {
+			good = false;
+		}
+		if (fd >= 0)
+			close(fd);
+		ok(good, "%s: a torn record is cut off by the next sender (%s)",
+		   s->via, r ? strerror(-r) : good ? "ok" : why);
+	}
+	transport_close(tx);
+	tx = NULL;
+	transport_close(rx);
+	rx = NULL;
+	ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	   "%s: after close nothing is left (runtime dir entries: %d)", s->via,
+	   runtime_dir_entries(s));
+
+	/* Stale and foreign objects. */
+	good = plant_stale_object(s, 0600);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	ok(r == -ENOENT, "%s: a sender does not use a stale object (got %s)",
+	   s->via, strerror(-r));
+	if (!r)
+		transport_close(tx);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	if (!r)
+		r = open_as(s, TRANSPORT_SENDER, &tx);
+	if (!r)
+		r = send_seqno(tx, 7);
+	good = !r && receive_run(rx, 7, 1, 1000, why, sizeof(why));
+	ok(good, "%s: a stale object left by a crash is replaced and works (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	transport_close(tx);
+	tx = NULL;
+	transport_close(rx);
+	rx = NULL;
+	good = plant_stale_object(s, 0644);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && object_mode_0600(s, why, sizeof(why));
+	ok(good, "%s: an object with loose permissions is replaced by a 0600 one (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	transport_close(rx);
+	rx = NULL;
+
+	/* A stop signal ends a receive blocked without a timeout. */
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		goto out;
+	pid = spawn(child_receiver_stopped, s, fds[1]);
+	close(fds[1]);
+	good = read_byte(fds[0]);
+	close(fds[0]);
+	if (good)
+		kill(pid, SIGTERM);
+	r = wait_status(pid);
+	ok(good && r == 0, "%s: SIGTERM ends a blocked receive with -EINTR (child status %d)",
+	   s->via, r);
+	ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	   "%s: after SIGTERM nothing is left", s->via);
+out:
+	transport_close(tx);
+	transport_close(rx);
+}
+
+static bool make_runtime_dir(struct subject *s)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+
+	if (!base || access(base, W_OK))
+		base = "/run";
+	snprintf(s->dir, sizeof(s->dir), "%s/ipc-button-test.XXXXXX", base);
+	if (!mkdtemp(s->dir)) {
+		fprintf(stderr, "memory-transports: runtime dir in %s: %s\n",
+			base, strerror(errno));
+		return false;
+	}
+	snprintf(s->instance, sizeof(s->instance), "test%d", (int)getpid());
+	s->config.runtime_dir = s->dir;
+	s->config.instance = s->instance;
+	s->config.inherited_fd = -1;
+	return true;
+}
+
+/* Leave nothing, even after a failed test. */
+static void remove_everything(struct subject *s)
+{
+	char path[PATH_MAX];
+	int key = sysv_key(s), id;
+
+	if ((id = semget(key, 0, 0)) >= 0)
+		semctl(id, 0, IPC_RMID);
+	if ((id = shmget(key, 0, 0)) >= 0)
+		shmctl(id, IPC_RMID, NULL);
+	object_path(s, path, sizeof(path));
+	if (!strncmp(path, "/dev/shm/", 9) || !strncmp(path, s->dir, strlen(s->dir)))
+		unlink(path);
+	rmdir(s->dir);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const all[] = { "shared-file", "shm-sysv", "shm-posix", "mmap" };
+	const char *const *vias = argc > 1 ? (const char *const *)argv + 1 : all;
+	size_t count = argc > 1 ? (size_t)argc - 1 : sizeof(all) / sizeof(all[0]);
+
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < count; i++) {
+		struct subject s = { .via = vias[i] };
+
+		s.ops = transport_find(vias[i]);
+		if (!s.ops) {
+			ok(false, "%s: registered", vias[i]);
+			continue;
+		}
+		s.ring = strcmp(vias[i], "shared-file") != 0;
+		if (!make_runtime_dir(&s)) {
+			ok(false, "%s: a runtime directory for the test", vias[i]);
+			continue;
+		}
+		test_mechanism(&s);
+		remove_everything(&s);
+	}
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}

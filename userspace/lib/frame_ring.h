@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A single-producer, single-consumer ring of fixed-size frame slots, laid
+ * out in memory that two processes share (a SysV segment, a POSIX shm
+ * object, a file mapped MAP_SHARED). The shm-sysv, shm-posix and mmap
+ * transports put one at offset 0 of their object and add their own
+ * wake-up (SysV semaphore, process-shared POSIX semaphore, futex) in the
+ * header's sync area; the ring itself never blocks and never sleeps.
+ *
+ * Layout (offsets in bytes, every field in host byte order: both ends run
+ * on the same machine):
+ *
+ *     0  identity   magic, version, kind, creator uid, closed flag,
+ *                   geometry; the first 16 bytes keep this layout in
+ *                   every version, so any version can recognise, and tell
+ *                   to go away, a ring made by any other
+ *    64  sync       64 bytes for the transport's wake-up object
+ *   128  head       next slot the producer fills (free-running u32)
+ *   192  tail       next slot the consumer empties (free-running u32)
+ *   256  slots      slot_count slots of slot_size bytes: u32 length, frame
+ *
+ * Head and tail sit on their own cache lines, so the two sides do not
+ * bounce one line between CPUs on every frame.
+ *
+ * Publication: the creator fills everything and stores the magic last
+ * (release); an opener that loads the magic (acquire) and finds it sees a
+ * complete header, and one that does not is told "not ready yet".
+ *
+ * Nothing read from shared memory is trusted: the geometry is validated
+ * once and kept in the process's own struct frame_ring, slot indices are
+ * masked, lengths are clamped, and indices that cannot be right (more
+ * frames than slots) make the consumer resynchronise instead of reading
+ * past its slots. A foreign writer can garble frames (the caller's decoder
+ * rejects them by CRC) but never make either side touch memory outside
+ * the ring.
+ */
+#ifndef IPC_FRAME_RING_H
+#define IPC_FRAME_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FRAME_RING_MAGIC	0x49424652u	/* "IBFR" */
+#define FRAME_RING_VERSION	1
+/* Largest frame: IPC_MESSAGE_MAX_WIRE, so oversized ones reach the decoder. */
+#define FRAME_RING_FRAME_MAX	256
+#define FRAME_RING_SLOTS	256	/* slots per ring: a power of two */
+#define FRAME_RING_SYNC_SIZE	64
+
+/* Which transport made the ring: one never adopts another's object. */
+enum frame_ring_kind {
+	FRAME_RING_SHM_SYSV = 1,
+	FRAME_RING_SHM_POSIX = 2,
+	FRAME_RING_MMAP = 3,
+};
+
+/* The shared header, at offset 0 of the object. */
+struct frame_ring_header {
+	_Atomic uint32_t magic;		/* stored last */
+	uint16_t version;		/* FRAME_RING_VERSION */
+	uint16_t kind;			/* enum frame_ring_kind */
+	uint32_t creator_uid;		/* the creating receiver's euid */
+	_Atomic uint32_t closed;	/* 1: the receiver left, send no more */
+	uint32_t slot_count;
+	uint32_t slot_size;
+	uint64_t total_size;		/* header and slots */
+	uint8_t reserved[32];
+	_Alignas(64) uint8_t sync[FRAME_RING_SYNC_SIZE];
+	_Alignas(64) _Atomic uint32_t head;	/* written by the producer */
+	_Alignas(64) _Atomic uint32_t tail;	/* written by the consumer */
+	_Alignas(64) uint8_t slots[];
+};
+
+/* One side's view of a ring: validated copies, never re-read. */
+struct frame_ring {
+	struct frame_ring_header *hdr;
+	uint32_t slot_count;
+	uint32_t slot_size;
+	uint32_t index;		/* producer: next head; consumer: tail */
+	bool producer;
+};
+
+/* Bytes an object needs for a ring of @slot_count slots. */
+size_t frame_ring_bytes(uint32_t slot_count);
+
+/*
+ * Lay out an empty ring in @mem (@size bytes, at least
+ * frame_ring_bytes(@slot_count), zero-filled or not) and publish it.
+ * Call it only on memory no one else can see as a ring yet; initialise
+ * the sync area (frame_ring_sync()) *before*, since the publication
+ * covers it.
+ */
+void frame_ring_format(void *mem, size_t size, uint32_t slot_count,
+		       enum frame_ring_kind kind, uid_t creator);
+
+/*
+ * Validate the ring in @mem (@size bytes mapped) and attach @ret to it as
+ * producer or consumer. 0 on success; -ENODATA when no ring is published
+ * there yet (the creator may still be writing it); -EPROTO when it is not
+ * a ring this code speaks (other magic, version, kind, creator, or an
+ * impossible geometry): a stale or foreign object.
+ */
+int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
+		      enum frame_ring_kind kind, uid_t creator, bool producer);
+
+/* The transport's 64-byte wake-up area in the header. */
+void *frame_ring_sync(struct frame_ring *ring);
+void *frame_ring_sync_of(void *mem);
+
+/*
+ * Producer. Copy @len bytes into the next slot and publish it. 0 on
+ * success, with the frame's index in *ret_index (for
+ * frame_ring_confirm()); -EAGAIN when the ring is full (nothing is ever
+ * overwritten); -EPIPE when the consumer closed the ring; -EMSGSIZE when
+ * @len exceeds FRAME_RING_FRAME_MAX; -EPROTO when the indices are
+ * impossible (someone else wrote them).
+ */
+int frame_ring_push(struct frame_ring *ring, const void *frame, size_t len,
+		    uint32_t *ret_index);
+
+/*
+ * Producer, after the wake-up: was frame @index delivered or will it be?
+ * 0 if the ring is still open, or the consumer took the frame before it
+ * closed the ring; -EPIPE if the ring closed with the frame unread (the
+ * caller keeps it and sends it again through the receiver's new object).
+ */
+int frame_ring_confirm(struct frame_ring *ring, uint32_t index);
+
+/*
+ * Consumer. Copy the oldest frame into @buf (at most @size bytes; longer
+ * frames are cut, and the caller's decoder rejects them) and free its
+ * slot. Returns the number of bytes copied; -EAGAIN when empty; -EBADMSG
+ * when the indices were impossible: the consumer then skipped to the
+ * producer's head (what lay between is lost, count it) and the next call
+ * works again.
+ */
+ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size);
+
+/* Consumer: frames published and not yet popped (0 if impossible). */
+uint32_t frame_ring_pending(const struct frame_ring *ring);
+
+/* Consumer, on close: tell the producer to stop (it gets -EPIPE). */
+void frame_ring_close(struct frame_ring *ring);
+
+/* True once the consumer closed the ring. */
+bool frame_ring_closed(const struct frame_ring *ring);
+
+/*
+ * A stale object being replaced: if @mem (@size bytes) holds a ring of
+ * any version, mark it closed, so a producer still attached to it stops
+ * and reopens the new one instead of filling a ring nobody reads.
+ */
+void frame_ring_abandon(void *mem, size_t size);
+
+#endif /* IPC_FRAME_RING_H */
