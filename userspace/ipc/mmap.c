@@ -397,7 +397,7 @@ static void mmap_close(struct transport *t)
 static const struct transport_ops mmap_ops = {
 	.name = "mmap",
 	.summary = "ring in a MAP_SHARED file in the runtime dir, futex wake-up",
-	.flags = TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
 	.open = mmap_open,
 	.send = mmap_send,
 	.receive = mmap_receive,

@@ -542,7 +542,7 @@ static void shared_file_close(struct transport *t)
 static const struct transport_ops shared_file_ops = {
 	.name = "shared-file",
 	.summary = "records appended to a file under fcntl locks, inotify wake-up",
-	.flags = TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
 	.open = shared_file_open,
 	.send = shared_file_send,
 	.receive = shared_file_receive,

@@ -376,7 +376,7 @@ static void shm_posix_close(struct transport *t)
 static const struct transport_ops shm_posix_ops = {
 	.name = "shm-posix",
 	.summary = "POSIX shared memory ring, process-shared semaphore wake-up",
-	.flags = TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
 	.open = shm_posix_open,
 	.send = shm_posix_send,
 	.receive = shm_posix_receive,

@@ -443,7 +443,7 @@ static void shm_sysv_close(struct transport *t)
 static const struct transport_ops shm_sysv_ops = {
 	.name = "shm-sysv",
 	.summary = "System V shared memory ring, System V semaphore wake-up",
-	.flags = TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
 	.open = shm_sysv_open,
 	.send = shm_sysv_send,
 	.receive = shm_sysv_receive,
