@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The floor: the cheapest cross-process wake-up this machine has. The value
+ * is stored in a word of shared memory and the waiter is woken with
+ * FUTEX_WAKE; the receiver sleeps in FUTEX_WAIT until the word changes. Each
+ * mechanism's latency is also given as a multiple of this one.
+ *
+ * One slot, so the sender waits (on a second futex word) until the value
+ * was taken: a two-word hand-off, all a ping-pong needs.
+ */
+#include "bare.h"
+
+#include <errno.h>
+
+static int floor_open(struct bare *b)
+{
+	(void)b;
+	return 0;
+}
+
+static int floor_send(struct bare *b, uint64_t value)
+{
+	struct bench_control *c = b->control;
+	uint32_t taken;
+
+	/* Until the receiver took the previous value (floor_ack == word). */
+	while ((taken = atomic_load(&c->floor_ack)) != atomic_load(&c->floor_word)) {
+		atomic_store(&c->floor_waiting, 1);
+		if (atomic_load(&c->floor_ack) == taken)
+			futex_wait_shared(&c->floor_ack, taken, -1);
+	}
+	atomic_store(&c->floor_word, (uint32_t)value);
+	futex_wake_shared(&c->floor_word);
+	return 0;
+}
+
+static int floor_receive(struct bare *b, uint64_t *value, int timeout_ms)
+{
+	struct bench_control *c = b->control;
+	uint32_t taken = atomic_load(&c->floor_ack), v;
+	int r;
+
+	while ((v = atomic_load(&c->floor_word)) == taken) {
+		r = futex_wait_shared(&c->floor_word, taken, timeout_ms);
+		if (r == -ETIMEDOUT)
+			return r;
+	}
+	atomic_store(&c->floor_ack, v);
+	/* A wake-up costs a system call: only when the sender sleeps. */
+	if (atomic_exchange(&c->floor_waiting, 0))
+		futex_wake_shared(&c->floor_ack);
+	*value = v;
+	return 0;
+}
+
+static void floor_close(struct bare *b)
+{
+	(void)b;
+}
+
+static const struct bare_ops bare_futex = {
+	.name = "futex",
+	.open = floor_open,
+	.send = floor_send,
+	.receive = floor_receive,
+	.close = floor_close,
+};
+BARE_REGISTER(bare_futex);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One side of a benchmarked mechanism, behind the same three calls whether
+ * it is our transport (userspace/ipc, with the wire message) or its bare
+ * version (bare/, a raw 8-byte value): the measuring loops in roles.c are
+ * then identical for both, and their cost cancels in `ours / bare`.
+ */
+#ifndef BENCH_ENDPOINT_H
+#define BENCH_ENDPOINT_H
+
+#include "control.h"
+#include "transport.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct endpoint_config {
+	const char *mechanism;		/* DESIGN.md name, or "futex" (the floor) */
+	bool bare;			/* the bare version instead of ours */
+	enum transport_role role;
+	const char *runtime_dir;	/* ours: the transport's directory */
+	const char *bare_dir;		/* bare: a directory of its own */
+	const char *instance;
+	int inherited_fd;		/* pipe, socketpair: our end */
+	const char *const *options;	/* key=value, for ours and bare alike */
+	struct bench_control *control;
+};
+
+struct endpoint {
+	const char *name;
+	bool lossless;
+	/* 0, -EAGAIN (full: retry later), or a fatal negative errno. */
+	int (*send)(struct endpoint *ep, uint32_t seqno);
+	/*
+	 * 1 with *ret_seqno set; 0 when a frame arrived but failed
+	 * validation (the caller counts it); -ETIMEDOUT; -EPIPE at the
+	 * sender's end; another negative errno is fatal.
+	 */
+	int (*receive)(struct endpoint *ep, uint32_t *ret_seqno, int timeout_ms);
+	/* A descriptor that polls writable when -EAGAIN has cleared, or -1. */
+	int (*poll_fd)(struct endpoint *ep);
+	void (*close)(struct endpoint *ep);
+	void *priv;
+};
+
+int endpoint_open_ours(const struct endpoint_config *cfg, struct endpoint *ep);
+int endpoint_open_bare(const struct endpoint_config *cfg, struct endpoint *ep);
+
+static inline int endpoint_open(const struct endpoint_config *cfg,
+				struct endpoint *ep)
+{
+	return cfg->bare ? endpoint_open_bare(cfg, ep) : endpoint_open_ours(cfg, ep);
+}
+
+/* The value of option @key in @options, or NULL. */
+const char *option_value(const char *const *options, const char *key);
+
+#endif /* BENCH_ENDPOINT_H */

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+#include "roles.h"
+
+#include "backlog.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+/* The button's back-off when the mechanism is full and has no fd. */
+#define BACKOFF_FIRST_NS	10000000ull
+#define BACKOFF_MAX_NS		1000000000ull
+/* Rate runs: events due are generated in slices of this length. */
+#define SLICE_NS		100000ull
+/* A lossless receiver waits this long for an event before it gives up. */
+#define LOSSLESS_TIMEOUT_MS	10000
+#define LOSSY_TIMEOUT_MS	300
+
+const char *mode_name(enum bench_mode mode)
+{
+	static const char *const names[] = {
+		[MODE_LATENCY] = "latency",
+		[MODE_SATURATION] = "saturation",
+		[MODE_RATE] = "rate",
+	};
+
+	return names[mode];
+}
+
+static int fail(struct bench_side *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(s->error))
+		snprintf(s->error + n, sizeof(s->error) - n, ": %s", strerror(-r));
+	s->status = r;
+	return r;
+}
+
+static void sleep_until(uint64_t when_ns)
+{
+	struct timespec ts = {
+		.tv_sec = when_ns / 1000000000ull,
+		.tv_nsec = when_ns % 1000000000ull,
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/*
+ * The mechanism is full: sleep until it has room. Its own fd when it has
+ * one; otherwise the receiver's progress (its ack word), which it wakes
+ * only when told that a sender sleeps on it. @seen is the ack read before
+ * the send that failed, so progress made since then is never slept through.
+ */
+static void wait_room(struct endpoint *ep, struct bench_control *c,
+		      uint32_t seen)
+{
+	int fd = ep->poll_fd(ep);
+
+	if (fd >= 0) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+
+		(void)poll(&p, 1, 1000);
+		return;
+	}
+	atomic_store(&c->sender_waiting, 1);
+	(void)futex_wait_shared(&c->ack, seen, 100);
+}
+
+static int send_one(struct endpoint *ep, struct bench_control *c,
+		    uint32_t seqno)
+{
+	for (;;) {
+		uint32_t seen = atomic_load(&c->ack);
+		int r = ep->send(ep, seqno);
+
+		if (r != -EAGAIN)
+			return r;
+		c->sender.eagain++;
+		wait_room(ep, c, seen);
+	}
+}
+
+static void sender_finish(struct bench_control *c, uint32_t last)
+{
+	atomic_store(&c->last_seqno, last);
+	atomic_store(&c->sender_done, 1);
+	/* The receiver may sleep on the ack word in a latency run. */
+	futex_wake_shared(&c->ack);
+	futex_wake_shared(&c->sender_done);
+}
+
+static int sender_latency(struct endpoint *ep, struct bench_control *c,
+			  const struct role_params *p)
+{
+	struct bench_side *s = &c->sender;
+	uint64_t total = p->warmup + p->events, cpu0 = 0, wall0 = 0;
+	int timeout = ep->lossless ? LOSSLESS_TIMEOUT_MS : LOSSY_TIMEOUT_MS;
+	uint32_t acked;
+	int r;
+
+	for (uint64_t seq = 1; seq <= total; seq++) {
+		if (seq == p->warmup + 1) {
+			cpu0 = process_cpu_ns();
+			wall0 = now_ns();
+		}
+		atomic_store(&c->send_ns, now_ns());
+		r = send_one(ep, c, (uint32_t)seq);
+		if (r < 0)
+			return fail(s, r, "send of event %lu", (unsigned long)seq);
+		s->events++;
+		/* One event in flight: wait for its acknowledgement. */
+		while ((acked = atomic_load(&c->ack)) < seq) {
+			r = futex_wait_shared(&c->ack, acked, timeout);
+			if (r == -ETIMEDOUT) {
+				if (ep->lossless)
+					return fail(s, r, "no acknowledgement of event %lu",
+						    (unsigned long)seq);
+				break;	/* lost on the way: the receiver counts it */
+			}
+		}
+	}
+	s->cpu_ns = process_cpu_ns() - cpu0;
+	s->wall_ns = now_ns() - wall0;
+	s->events = p->events;
+	sender_finish(c, (uint32_t)total);
+	return 0;
+}
+
+static int sender_saturation(struct endpoint *ep, struct bench_control *c,
+			     const struct role_params *p)
+{
+	struct bench_side *s = &c->sender;
+	uint64_t cpu0 = process_cpu_ns(), start = now_ns();
+	int r;
+
+	atomic_store(&c->start_ns, start);
+	for (uint64_t seq = 1; seq <= p->events; seq++) {
+		r = send_one(ep, c, (uint32_t)seq);
+		if (r < 0)
+			return fail(s, r, "send of event %lu", (unsigned long)seq);
+		s->events++;
+	}
+	s->cpu_ns = process_cpu_ns() - cpu0;
+	s->wall_ns = now_ns() - start;
+	sender_finish(c, (uint32_t)p->events);
+	return 0;
+}
+
+/*
+ * The button's loop, fed by a clock instead of the driver: push what is
+ * due into the backlog (losing the oldest when it is full), hand the
+ * backlog to the mechanism until it pushes back, then wait for whichever
+ * comes first: the next slice of events, POLLOUT, or the back-off.
+ */
+static int sender_rate(struct endpoint *ep, struct bench_control *c,
+		       const struct role_params *p)
+{
+	struct bench_side *s = &c->sender;
+	uint64_t generated = 0, backoff = 0, retry_at = 0, cpu0, start;
+	bool wait_writable = false, retry_pending = false;
+	struct ipc_message *head;
+	struct backlog backlog;
+	int fd = ep->poll_fd(ep), r;
+
+	if (backlog_init(&backlog, p->backlog) < 0)
+		return fail(s, -ENOMEM, "backlog");
+	(void)prctl(PR_SET_TIMERSLACK, 1UL);
+	cpu0 = process_cpu_ns();
+	start = now_ns();
+	atomic_store(&c->start_ns, start);
+	for (;;) {
+		uint64_t now = now_ns(), wake;
+		uint64_t due = (uint64_t)((double)(now - start) * p->rate / 1e9);
+
+		if (due > p->events)
+			due = p->events;
+		while (generated < due) {
+			struct ipc_message msg = { .seqno = (uint32_t)++generated };
+
+			if (backlog_push(&backlog, &msg))
+				s->overflowed++;
+		}
+		if (retry_pending && now >= retry_at)
+			retry_pending = false;
+		while (!retry_pending && !wait_writable &&
+		       (head = backlog_head(&backlog))) {
+			r = ep->send(ep, head->seqno);
+			if (r == 0) {
+				s->events++;
+				backoff = 0;
+				backlog_pop(&backlog);
+				continue;
+			}
+			if (r != -EAGAIN) {
+				backlog_free(&backlog);
+				return fail(s, r, "send of event %u", head->seqno);
+			}
+			s->eagain++;
+			if (fd >= 0) {
+				wait_writable = true;
+			} else {
+				backoff = backoff ? backoff * 2 : BACKOFF_FIRST_NS;
+				if (backoff > BACKOFF_MAX_NS)
+					backoff = BACKOFF_MAX_NS;
+				retry_at = now_ns() + backoff;
+				retry_pending = true;
+			}
+		}
+		if (generated == p->events && backlog_empty(&backlog))
+			break;
+
+		/* The next slice of events, or the end of the back-off. */
+		wake = UINT64_MAX;
+		if (generated < p->events) {
+			wake = start + (uint64_t)((double)(generated + 1) * 1e9 / p->rate);
+			if (wake < now + SLICE_NS)
+				wake = now + SLICE_NS;
+		}
+		if (retry_pending && retry_at < wake)
+			wake = retry_at;
+		if (wait_writable) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+			int ms = wake == UINT64_MAX ? 1000 :
+				 (int)((wake - now + 999999) / 1000000);
+
+			if (poll(&pfd, 1, ms) > 0)
+				wait_writable = false;
+		} else if (wake != UINT64_MAX) {
+			sleep_until(wake);
+		}
+	}
+	backlog_free(&backlog);
+	s->cpu_ns = process_cpu_ns() - cpu0;
+	s->wall_ns = now_ns() - start;
+	sender_finish(c, (uint32_t)p->events);
+	return 0;
+}
+
+int role_sender(struct endpoint *ep, struct bench_control *c,
+		const struct role_params *p)
+{
+	int r;
+
+	switch (p->mode) {
+	case MODE_LATENCY:
+		r = sender_latency(ep, c, p);
+		break;
+	case MODE_SATURATION:
+		r = sender_saturation(ep, c, p);
+		break;
+	default:
+		r = sender_rate(ep, c, p);
+		break;
+	}
+	if (r < 0) {
+		sender_finish(c, 0);
+		return r;
+	}
+	/* Close only once the receiver has everything it will get. */
+	while (!atomic_load(&c->receiver_done))
+		if (futex_wait_shared(&c->receiver_done, 0, 30000) == -ETIMEDOUT)
+			break;
+	c->sender.rss_peak_kb = peak_rss_kb();
+	return 0;
+}
+
+int role_receiver(struct endpoint *ep, struct bench_control *c,
+		  const struct role_params *p)
+{
+	struct bench_side *s = &c->receiver;
+	uint64_t total = p->mode == MODE_LATENCY ? p->warmup + p->events : p->events;
+	uint64_t expected = 1, cpu0 = process_cpu_ns(), wall0 = now_ns(), last_rx = 0;
+	int timeout = ep->lossless ? LOSSLESS_TIMEOUT_MS : LOSSY_TIMEOUT_MS;
+	bool latency = p->mode == MODE_LATENCY;
+	uint32_t seq;
+	int r = 0;
+
+	atomic_store(&c->ready, 1);
+	futex_wake_shared(&c->ready);
+	for (;;) {
+		uint64_t t1;
+
+		r = ep->receive(ep, &seq, timeout);
+		t1 = now_ns();
+		if (r == -ETIMEDOUT || r == -EINTR) {
+			if (atomic_load(&c->sender_done) || c->sender.status) {
+				r = 0;
+				break;
+			}
+			continue;
+		}
+		if (r < 0) {
+			fail(s, r, "receive after event %lu", (unsigned long)(expected - 1));
+			break;
+		}
+		if (r == 0) {
+			s->rejected++;
+			continue;
+		}
+		if (seq < expected) {
+			s->reordered++;
+			continue;
+		}
+		if (seq > expected) {
+			s->gaps++;
+			s->lost += seq - expected;
+		}
+		expected = (uint64_t)seq + 1;
+		last_rx = t1;
+		if (latency) {
+			if (seq > p->warmup) {
+				histogram_add(&c->latency, t1 - atomic_load(&c->send_ns));
+				s->events++;
+			} else if (seq == p->warmup) {
+				cpu0 = process_cpu_ns();
+				wall0 = now_ns();
+			}
+		} else {
+			s->events++;
+		}
+		atomic_store(&c->ack, seq);
+		if (latency || atomic_exchange(&c->sender_waiting, 0))
+			futex_wake_shared(&c->ack);
+		if (seq >= total)
+			break;
+	}
+	s->cpu_ns = process_cpu_ns() - cpu0;
+	s->wall_ns = (last_rx ? last_rx : now_ns()) - wall0;
+	atomic_store(&c->last_rx_ns, last_rx);
+	if (r == 0 && expected <= total)
+		s->lost += total - (expected - 1);
+	s->rss_peak_kb = peak_rss_kb();
+	atomic_store(&c->receiver_done, 1);
+	futex_wake_shared(&c->receiver_done);
+	return r;
+}

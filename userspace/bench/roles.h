@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The two measuring loops, one per process: the sender (standing for the
+ * button process) and the receiver (standing for the LED process).
+ *
+ * latency:     one event in flight. The sender stamps CLOCK_MONOTONIC,
+ *              publishes the stamp in the control block and sends; the
+ *              receiver stamps again when receive() returned the event,
+ *              records the difference (one way: send to receiver's return),
+ *              and acknowledges through a futex, which lets the next one go.
+ * saturation:  the sender sends as fast as the mechanism takes them; on
+ *              -EAGAIN it sleeps until the mechanism's fd is writable or the
+ *              receiver made progress. Capacity, nothing dropped.
+ * rate:        an offered load: events become due at a fixed rate (as if
+ *              from the driver) and go through the button's own bounded
+ *              backlog (lib/backlog) and its -EAGAIN policy: wait for
+ *              POLLOUT when the mechanism has an fd, else the button's back-off
+ *              of 10 ms doubling to 1 s. An event pushed out of the full
+ *              backlog is lost, as it would be in the button.
+ */
+#ifndef BENCH_ROLES_H
+#define BENCH_ROLES_H
+
+#include "control.h"
+#include "endpoint.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum bench_mode {
+	MODE_LATENCY,
+	MODE_SATURATION,
+	MODE_RATE,
+};
+
+struct role_params {
+	enum bench_mode mode;
+	uint64_t events;	/* measured events */
+	uint64_t warmup;	/* latency: events sent first, not recorded */
+	double rate;		/* rate: events per second offered */
+	size_t backlog;		/* rate: the button's backlog capacity */
+};
+
+/* Both fill their side of @c (status, error, counters) and return its status. */
+int role_sender(struct endpoint *ep, struct bench_control *c,
+		const struct role_params *p);
+int role_receiver(struct endpoint *ep, struct bench_control *c,
+		  const struct role_params *p);
+
+const char *mode_name(enum bench_mode mode);
+
+#endif /* BENCH_ROLES_H */
