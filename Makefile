@@ -44,7 +44,7 @@ driver: kernel
 
 ## dtbs            the Raspberry Pi overlay and the board's test overlays
 dtbs: deps
-	$(MAKE) -C dts OUT=$(BUILD)/dts
+	$(MAKE) -C dts OUT=$(BUILD)/dts $(BUILD)/dts/ipc-button.dtbo
 
 kselftest: kernel
 	$(MAKE) -C tests/kselftest OUT=$(BUILD)/kselftest CROSS_COMPILE=$(CROSS)
@@ -85,7 +85,7 @@ bench: deps userspace initramfs
 # No deps here: on a Raspberry Pi only the build's own packages are needed.
 install:
 	$(MAKE) -C userspace OUT=$(BUILD)/host
-	$(MAKE) -C dts OUT=$(BUILD)/dts
+	$(MAKE) -C dts OUT=$(BUILD)/dts $(BUILD)/dts/ipc-button.dtbo
 	$(MAKE) -C man OUT=$(BUILD)/man
 	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree install
 
