@@ -69,7 +69,7 @@ check: deps userspace initramfs
 	scripts/check
 
 ## demo            the emulated board relays presses to the LED (VIA=fifo)
-demo: initramfs
+demo: userspace initramfs
 	board/demo $(VIA)
 
 ## board-shell     a shell on the emulated board, driver loaded
