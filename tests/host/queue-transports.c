@@ -1,0 +1,1308 @@
+// SPDX-License-Identifier: MIT
+/*
+ * queue-transports: host tests of the message-queue, semaphore and signal
+ * transports (mq-sysv, mq-posix, sem-sysv, sem-posix, signal), through the
+ * transport interface only, printing TAP.
+ *
+ *   queue-transports [VIA...]      (default: all five)
+ *
+ * Each mechanism gets a fresh runtime directory (0700, under
+ * $XDG_RUNTIME_DIR or /run, never /tmp) and its own instance name, so
+ * runs never meet. What is checked, per mechanism: a sender before the
+ * receiver is told to come back later (-ENOENT); the object is 0600;
+ * every descriptor is close-on-exec; 10,000 events sent as fast as
+ * possible by another process arrive complete and in order, the LED state
+ * right; a receive times out; a full mechanism says -EAGAIN, keeps all it
+ * took and takes more once drained; a stop signal ends a blocked receive
+ * (also one that arrived before the receive) and never becomes an event;
+ * the receiver survives its sender's death and takes a new sender; a
+ * receiver that closes makes the sender get -EPIPE and removes its object;
+ * a SIGKILLed receiver's events survive in the kernel objects (adopted by
+ * the next receiver, numbered as documented) and are lost with the signal
+ * receiver's process, whose sender gets -EPIPE and reopens; stale and
+ * foreign objects are replaced, and a stale pid file never gets a process
+ * signalled; nothing remains after close. Mechanism specifics: mq-sysv
+ * sends one message of the frame's length, mq-posix sizes its queue
+ * within fs.mqueue limits, frames up to 256 bytes cross the queues whole,
+ * a second live sem-sysv or signal receiver is refused, signal refuses a
+ * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
+ */
+#include "../../userspace/ipc/transport.h"
+#include "../../userspace/lib/message.h"
+#include "../../userspace/lib/stop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/msg.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MANY		10000
+#define WAIT_MS		10000	/* upper bound of one wait: fail, never hang */
+
+static int tap_n, tap_failed;
+
+static void ok(bool good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", good ? "ok" : "not ok", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!good)
+		tap_failed++;
+}
+
+static void skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d - ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One mechanism under test, in its own runtime directory. */
+struct subject {
+	const struct transport_ops *ops;
+	const char *via;
+	char dir[PATH_MAX / 2];
+	char instance[32];
+	struct transport_config config;
+	bool kernel_object;	/* events outlive a killed receiver */
+	bool payload;		/* frames cross byte for byte */
+};
+
+static int open_as(struct subject *s, enum transport_role role,
+		   struct transport **ret)
+{
+	return transport_open(s->ops, role, &s->config, ret);
+}
+
+static bool is(const struct subject *s, const char *via)
+{
+	return !strcmp(s->via, via);
+}
+
+/* Event @seqno as the button sends it: press, release, press...; the LED
+ * toggles on every press. */
+static void frame_for(uint32_t seqno, uint8_t frame[IPC_MESSAGE_SIZE])
+{
+	struct ipc_message msg = {
+		.type = seqno % 2 ? IPC_EVENT_PRESS : IPC_EVENT_RELEASE,
+		.led_state = (seqno / 2 + seqno % 2) % 2,
+		.seqno = seqno,
+		.event_ns = 1000ull * seqno,
+		.send_ns = 1000ull * seqno + 7,
+	};
+
+	ipc_message_encode(&msg, frame);
+}
+
+/*
+ * Does @buf (@n bytes) deliver event @seqno? A payload mechanism must pass
+ * the very bytes; the others rebuild the frame, which must at least agree
+ * on seqno, type and LED state.
+ */
+static bool frame_is(const struct subject *s, const uint8_t *buf, ssize_t n,
+		     uint32_t seqno)
+{
+	uint8_t want[IPC_MESSAGE_SIZE];
+	struct ipc_message got, exp;
+
+	frame_for(seqno, want);
+	if (s->payload)
+		return n == IPC_MESSAGE_SIZE && !memcmp(buf, want, n);
+	if (ipc_message_decode(buf, n, &got) != IPC_MESSAGE_OK)
+		return false;
+	ipc_message_decode(want, sizeof(want), &exp);
+	return got.seqno == exp.seqno && got.type == exp.type &&
+	       got.led_state == exp.led_state;
+}
+
+static const char *describe(const uint8_t *buf, ssize_t n)
+{
+	static char text[96];
+	struct ipc_message m;
+	enum ipc_message_error e = ipc_message_decode(buf, n, &m);
+
+	if (e != IPC_MESSAGE_OK)
+		snprintf(text, sizeof(text), "%zd bytes, %s", n,
+			 ipc_message_error_name(e));
+	else
+		snprintf(text, sizeof(text), "seqno %u type %u led %u",
+			 m.seqno, m.type, m.led_state);
+	return text;
+}
+
+/* Send as the button does: on -EAGAIN wait for POLLOUT or back off. */
+static int send_patiently(struct transport *t, const uint8_t *frame,
+			  size_t len)
+{
+	for (int tries = 0; tries < 100000; tries++) {
+		int r = transport_send(t, frame, len);
+		int fd;
+
+		if (r != -EAGAIN)
+			return r;
+		fd = transport_poll_fd(t);
+		if (fd >= 0) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			poll(&p, 1, 100);
+		} else {
+			poll(NULL, 0, 1);	/* the button's back-off timer */
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static int send_seq(struct transport *t, uint32_t first, uint32_t count)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+
+	for (uint32_t i = 0; i < count; i++) {
+		int r;
+
+		frame_for(first + i, frame);
+		r = send_patiently(t, frame, sizeof(frame));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Receive events @first.. in order; 0, or -1 with *why filled. */
+static int receive_seq(struct subject *s, struct transport *t, uint32_t first,
+		       uint32_t count, char *why, size_t whylen)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+
+	for (uint32_t i = 0; i < count; i++) {
+		ssize_t n = transport_receive(t, buf, sizeof(buf), WAIT_MS);
+
+		if (n < 0) {
+			snprintf(why, whylen, "event %u: %s", first + i,
+				 strerror(-n));
+			return -1;
+		}
+		if (!frame_is(s, buf, n, first + i)) {
+			snprintf(why, whylen, "event %u: got %s", first + i,
+				 describe(buf, n));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Take everything waiting, without waiting; the count. */
+static unsigned int drain(struct transport *t)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	unsigned int n = 0;
+
+	while (transport_receive(t, buf, sizeof(buf), 0) >= 0)
+		n++;
+	return n;
+}
+
+/* --- children ----------------------------------------------------------- */
+
+static pid_t spawn(int (*fn)(struct subject *, void *), struct subject *s,
+		   void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		_exit(fn(s, arg));
+	return pid;
+}
+
+/* The child's exit status (128 + signal when killed); kills it on timeout. */
+static int reap(pid_t pid, int timeout_ms)
+{
+	int pidfd = pidfd_open(pid, 0), status = 0;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pid <= 0)
+		return -1;
+	if (pidfd >= 0) {
+		if (poll(&p, 1, timeout_ms) == 0)
+			kill(pid, SIGKILL);
+		close(pidfd);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+				   128 + WTERMSIG(status);
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, WAIT_MS) == 1;
+}
+
+/* One byte through a pipe: readiness and go-ahead, never a sleep. */
+static bool wait_byte(int fd)
+{
+	char c;
+
+	return readable(fd) && read(fd, &c, 1) == 1;
+}
+
+static void put_byte(int fd)
+{
+	(void)!write(fd, "x", 1);
+}
+
+struct send_job {
+	uint32_t first, count;
+	bool die;		/* SIGKILL itself after sending */
+};
+
+static int sender_child(struct subject *s, void *arg)
+{
+	struct send_job *job = arg;
+	struct transport *t;
+
+	if (open_as(s, TRANSPORT_SENDER, &t) < 0)
+		return 10;
+	if (send_seq(t, job->first, job->count) < 0)
+		return 11;
+	if (job->die)
+		raise(SIGKILL);
+	transport_close(t);
+	return 0;
+}
+
+/* --- what the objects look like from outside ---------------------------- */
+
+static struct transport probe_of(struct subject *s)
+{
+	struct transport probe = { .ops = s->ops, .config = &s->config };
+
+	return probe;
+}
+
+/* The object's permission bits, or a negative errno (-ENOENT: none). */
+static int object_mode(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	char name[NAME_MAX], path[PATH_MAX];
+	struct stat st;
+	int key, id;
+
+	if (is(s, "mq-sysv") || is(s, "sem-sysv")) {
+		struct msqid_ds mds;
+		struct semid_ds sds;
+
+		if (transport_sysv_key(&probe, &key) < 0)
+			return -EINVAL;
+		if (is(s, "mq-sysv")) {
+			id = msgget(key, 0);
+			if (id < 0 || msgctl(id, IPC_STAT, &mds) < 0)
+				return -errno;
+			return mds.msg_perm.mode & 0777;
+		}
+		id = semget(key, 0, 0);
+		if (id < 0 || semctl(id, 0, IPC_STAT, &sds) < 0)
+			return -errno;
+		return sds.sem_perm.mode & 0777;
+	}
+	if (is(s, "mq-posix")) {
+		mqd_t mq;
+
+		transport_global_name(&probe, name, sizeof(name));
+		mq = mq_open(name, O_RDONLY | O_NONBLOCK);
+		if (mq == (mqd_t)-1)
+			return -errno;
+		if (fstat(mq, &st) < 0)
+			st.st_mode = 0;
+		mq_close(mq);
+		return st.st_mode & 0777;
+	}
+	if (is(s, "sem-posix")) {
+		transport_global_name(&probe, name, sizeof(name));
+		snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
+	} else {
+		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	}
+	if (stat(path, &st) < 0)
+		return -errno;
+	return st.st_mode & 0777;
+}
+
+/* Files left in the runtime directory, 0 when it is empty. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Put something that is not a receiver's object under our name or key. */
+static int plant_foreign(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	char name[NAME_MAX], path[PATH_MAX];
+	int key, fd;
+
+	transport_sysv_key(&probe, &key);
+	transport_global_name(&probe, name, sizeof(name));
+	if (is(s, "mq-sysv"))
+		return msgget(key, IPC_CREAT | IPC_EXCL | 0644) < 0 ? -errno : 0;
+	if (is(s, "sem-sysv"))	/* two semaphores, never initialised */
+		return semget(key, 2, IPC_CREAT | IPC_EXCL | 0644) < 0 ?
+		       -errno : 0;
+	if (is(s, "mq-posix")) {
+		struct mq_attr attr = { .mq_maxmsg = 5, .mq_msgsize = 100 };
+		mqd_t mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0644, &attr);
+
+		if (mq == (mqd_t)-1)
+			return -errno;
+		fchmod(mq, 0644);
+		mq_close(mq);
+		return 0;
+	}
+	if (is(s, "sem-posix")) {
+		sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0644, 5);
+
+		if (sem == SEM_FAILED)
+			return -errno;
+		sem_close(sem);
+		snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
+		return chmod(path, 0644) < 0 ? -errno : 0;
+	}
+	/* signal: a pid file nobody locks, naming PID 1: must never be hit. */
+	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	(void)!write(fd, "1\n", 2);
+	close(fd);
+	return 0;
+}
+
+/* --- the tests ---------------------------------------------------------- */
+
+static void test_sender_first(struct subject *s)
+{
+	struct transport *t = NULL;
+	int r = open_as(s, TRANSPORT_SENDER, &t);
+
+	ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
+	   s->via, r ? strerror(-r) : "success");
+	if (r == 0)
+		transport_close(t);
+}
+
+/* Descriptors open now, as a bitmap of the first 1024. */
+static void open_fds(unsigned char seen[1024])
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	memset(seen, 0, 1024);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] != '.' && fd >= 0 && fd < 1024 && fd != dirfd(d))
+			seen[fd] = 1;
+	}
+	closedir(d);
+}
+
+/* Every descriptor opened since @before is close-on-exec. */
+static bool all_cloexec(const unsigned char before[1024])
+{
+	unsigned char now[1024];
+	bool good = true;
+
+	open_fds(now);
+	for (int fd = 0; fd < 1024; fd++) {
+		int flags;
+
+		if (!now[fd] || before[fd])
+			continue;
+		flags = fcntl(fd, F_GETFD);
+		if (flags >= 0 && !(flags & FD_CLOEXEC)) {
+			diag("fd %d is not close-on-exec", fd);
+			good = false;
+		}
+	}
+	return good;
+}
+
+static void test_object(struct subject *s)
+{
+	unsigned char before[1024];
+	struct transport *rx, *tx;
+	int r, mode;
+
+	open_fds(before);
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	ok(r == 0, "%s: the receiver opens (%s)", s->via, strerror(-r));
+	if (r < 0)
+		return;
+	mode = object_mode(s);
+	ok(mode == 0600, "%s: its object is mode 0600 (got %s%o)", s->via,
+	   mode < 0 ? "error " : "", mode < 0 ? -mode : mode);
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	ok(r == 0, "%s: then a sender opens (%s)", s->via, strerror(-r));
+	if (r == 0) {
+		ok(all_cloexec(before), "%s: every descriptor of both ends is close-on-exec",
+		   s->via);
+		transport_close(tx);
+	}
+	transport_close(rx);
+}
+
+static void test_many(struct subject *s)
+{
+	struct send_job job = { .first = 1, .count = MANY };
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx;
+	struct ipc_message last = { 0 };
+	char why[160] = "";
+	pid_t child;
+	int status;
+	ssize_t n;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		ok(false, "%s: %d events (receiver did not open)", s->via, MANY);
+		return;
+	}
+	child = spawn(sender_child, s, &job);
+	for (uint32_t seq = 1; seq <= MANY && !why[0]; seq++) {
+		n = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+		if (n < 0)
+			snprintf(why, sizeof(why), "event %u: %s", seq,
+				 strerror(-n));
+		else if (!frame_is(s, buf, n, seq))
+			snprintf(why, sizeof(why), "event %u: got %s", seq,
+				 describe(buf, n));
+		else
+			ipc_message_decode(buf, n, &last);
+	}
+	status = reap(child, WAIT_MS);
+	ok(!why[0] && status == 0,
+	   "%s: %d events from another process arrive complete and in order%s%s (sender status %d)",
+	   s->via, MANY, why[0] ? ": " : "", why, status);
+	/* 5,000 presses: the LED toggled an even number of times. */
+	ok(!why[0] && last.seqno == MANY && last.led_state == 0,
+	   "%s: the last event is %d and leaves the LED off", s->via, MANY);
+	ok(drain(rx) == 0, "%s: nothing more arrives", s->via);
+	transport_close(rx);
+}
+
+static void test_timeout(struct subject *s)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx;
+	uint64_t start, ms;
+	ssize_t n;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		ok(false, "%s: receive times out (receiver did not open)", s->via);
+		return;
+	}
+	start = transport_now_ns();
+	n = transport_receive(rx, buf, sizeof(buf), 100);
+	ms = (transport_now_ns() - start) / 1000000;
+	ok(n == -ETIMEDOUT && ms >= 100 && ms < 2000,
+	   "%s: a receive with nothing to take times out after 100 ms (%s after %llu ms)",
+	   s->via, n < 0 ? strerror(-n) : "a frame",
+	   (unsigned long long)ms);
+	transport_close(rx);
+}
+
+/* How many events the mechanism takes before it is full, by its limits. */
+static long expected_capacity(struct subject *s)
+{
+	if (is(s, "mq-sysv")) {
+		struct transport probe = probe_of(s);
+		struct msqid_ds ds;
+		int key, id;
+
+		transport_sysv_key(&probe, &key);
+		id = msgget(key, 0);
+		if (id < 0 || msgctl(id, IPC_STAT, &ds) < 0)
+			return -1;
+		return ds.msg_qbytes / IPC_MESSAGE_SIZE;
+	}
+	if (is(s, "mq-posix")) {
+		struct transport probe = probe_of(s);
+		char name[NAME_MAX];
+		struct mq_attr attr;
+		mqd_t mq;
+
+		transport_global_name(&probe, name, sizeof(name));
+		mq = mq_open(name, O_RDONLY | O_NONBLOCK);
+		if (mq == (mqd_t)-1 || mq_getattr(mq, &attr) < 0)
+			return -1;
+		mq_close(mq);
+		return attr.mq_maxmsg;
+	}
+	return 32767;	/* sem-sysv: SEMVMX */
+}
+
+static void test_full(struct subject *s)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *rx, *tx;
+	long fit = 0, want;
+	unsigned int drained;
+	int r = 0;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx);
+		return;
+	}
+	want = expected_capacity(s);
+	while (fit < 100000) {
+		frame_for(fit + 1, frame);
+		r = transport_send(tx, frame, sizeof(frame));
+		if (r < 0)
+			break;
+		fit++;
+	}
+	ok(r == -EAGAIN && fit == want,
+	   "%s: full after %ld events (its limit: %ld), send says -EAGAIN (%s)",
+	   s->via, fit, want, strerror(-r));
+	drained = drain(rx);
+	ok(drained == fit, "%s: all %ld events it took are delivered (%u)",
+	   s->via, fit, drained);
+	frame_for(fit + 1, frame);
+	r = transport_send(tx, frame, sizeof(frame));
+	ok(r == 0, "%s: once drained, send works again (%s)", s->via,
+	   strerror(-r));
+	drain(rx);
+	transport_close(tx);
+	transport_close(rx);
+}
+
+/* The signal queue is bounded by the receiver's RLIMIT_SIGPENDING. */
+struct rlimit_job {
+	int ready[2], go[2], count[2];
+};
+
+static int rlimit_receiver(struct subject *s, void *arg)
+{
+	struct rlimit_job *job = arg;
+	struct rlimit lim = { .rlim_cur = 32, .rlim_max = 32 };
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx;
+	unsigned int n;
+
+	if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0)
+		return 30;
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return 31;
+	put_byte(job->ready[1]);
+	if (!wait_byte(job->go[0]))
+		return 32;
+	n = drain(rx);
+	if (write(job->count[1], &n, sizeof(n)) != sizeof(n))
+		return 33;
+	if (transport_receive(rx, buf, sizeof(buf), WAIT_MS) < 0)
+		return 34;
+	transport_close(rx);
+	return 0;
+}
+
+static void test_signal_rlimit(struct subject *s)
+{
+	struct rlimit_job job;
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *tx = NULL;
+	unsigned int fit = 0, taken = 0;
+	pid_t child;
+	int r = 0;
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0 || pipe2(job.go, O_CLOEXEC) < 0 ||
+	    pipe2(job.count, O_CLOEXEC) < 0)
+		return;
+	child = spawn(rlimit_receiver, s, &job);
+	if (wait_byte(job.ready[0]) && open_as(s, TRANSPORT_SENDER, &tx) == 0) {
+		while (fit < 1000) {
+			frame_for(fit + 1, frame);
+			r = transport_send(tx, frame, sizeof(frame));
+			if (r < 0)
+				break;
+			fit++;
+		}
+	}
+	ok(r == -EAGAIN && fit > 0 && fit <= 32,
+	   "signal: at the receiver's RLIMIT_SIGPENDING (32) send says -EAGAIN (after %u, %s)",
+	   fit, strerror(-r));
+	put_byte(job.go[1]);
+	if (readable(job.count[0]))
+		(void)!read(job.count[0], &taken, sizeof(taken));
+	frame_for(fit + 1, frame);
+	r = tx ? transport_send(tx, frame, sizeof(frame)) : -EBADF;
+	ok(r == 0, "signal: once the receiver took them, send works again (%s)",
+	   strerror(-r));
+	ok(reap(child, WAIT_MS) == 0 && taken == fit,
+	   "signal: the receiver got every one it was sent (%u of %u, then one more)",
+	   taken, fit);
+	transport_close(tx);
+	for (int i = 0; i < 2; i++) {
+		close(job.ready[i]);
+		close(job.go[i]);
+		close(job.count[i]);
+	}
+}
+
+/* Payload queues carry any frame up to 256 bytes whole, for the decoder. */
+static void test_sizes(struct subject *s)
+{
+	static const size_t sizes[] = { 1, 39, 41, IPC_MESSAGE_MAX_WIRE };
+	uint8_t frame[IPC_MESSAGE_MAX_WIRE + 1], buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx, *tx;
+	bool good = true;
+	int r;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ssize_t n;
+
+		memset(frame, 0xa0 + i, sizes[i]);
+		if (transport_send(tx, frame, sizes[i]) < 0) {
+			good = false;
+			continue;
+		}
+		n = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+		if (n != (ssize_t)sizes[i] || memcmp(buf, frame, n)) {
+			diag("%zu bytes came back as %zd", sizes[i], n);
+			good = false;
+		}
+	}
+	ok(good, "%s: frames of 1, 39, 41 and 256 bytes cross whole", s->via);
+	r = transport_send(tx, frame, IPC_MESSAGE_MAX_WIRE + 1);
+	ok(r == -EMSGSIZE, "%s: a 257-byte frame is refused with -EMSGSIZE (%s)",
+	   s->via, strerror(-r));
+	transport_close(tx);
+	transport_close(rx);
+}
+
+/* Without a payload, a malformed frame cannot cross: it is refused. */
+static void test_malformed_refused(struct subject *s)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *rx, *tx;
+	int r;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx);
+		return;
+	}
+	frame_for(1, frame);
+	frame[20] ^= 1;		/* the CRC no longer matches */
+	r = transport_send(tx, frame, sizeof(frame));
+	ok(r == -EINVAL && drain(rx) == 0,
+	   "%s: a frame that does not decode is refused (-EINVAL), nothing crosses (%s)",
+	   s->via, strerror(-r));
+	transport_close(tx);
+	transport_close(rx);
+}
+
+static void test_mq_sysv_one_message(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *rx, *tx;
+	struct msqid_ds ds = { 0 };
+	int key, id;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx);
+		return;
+	}
+	frame_for(1, frame);
+	transport_send(tx, frame, sizeof(frame));
+	transport_sysv_key(&probe, &key);
+	id = msgget(key, 0);
+	msgctl(id, IPC_STAT, &ds);
+	ok(ds.msg_qnum == 1 && ds.msg_cbytes == IPC_MESSAGE_SIZE,
+	   "mq-sysv: a frame is one message of %d bytes (%lu messages, %lu bytes)",
+	   IPC_MESSAGE_SIZE, (unsigned long)ds.msg_qnum,
+	   (unsigned long)ds.msg_cbytes);
+	drain(rx);
+	transport_close(tx);
+	transport_close(rx);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void test_mq_posix_limits(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	long msg_max = read_long("/proc/sys/fs/mqueue/msg_max");
+	struct mq_attr attr = { 0 };
+	char name[NAME_MAX];
+	struct transport *rx;
+	mqd_t mq;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	transport_global_name(&probe, name, sizeof(name));
+	mq = mq_open(name, O_RDONLY | O_NONBLOCK);
+	if (mq != (mqd_t)-1) {
+		mq_getattr(mq, &attr);
+		mq_close(mq);
+	}
+	ok(attr.mq_msgsize == IPC_MESSAGE_MAX_WIRE && attr.mq_maxmsg > 0 &&
+	   attr.mq_maxmsg <= msg_max && attr.mq_maxmsg <= 64,
+	   "mq-posix: queue of %ld messages of %ld bytes, within fs.mqueue.msg_max %ld for any user",
+	   (long)attr.mq_maxmsg, (long)attr.mq_msgsize, msg_max);
+	transport_close(rx);
+}
+
+/* A second receiver while one runs would steal its events. */
+static void test_second_receiver(struct subject *s)
+{
+	struct transport *rx, *rx2 = NULL;
+	int r;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	r = open_as(s, TRANSPORT_RECEIVER, &rx2);
+	ok(r == -EBUSY, "%s: a second receiver is refused while one runs (%s)",
+	   s->via, r ? strerror(-r) : "opened");
+	if (r == 0)
+		transport_close(rx2);
+	ok(object_mode(s) == 0600, "%s: and the first one's object is intact",
+	   s->via);
+	transport_close(rx);
+}
+
+static void test_signal_refuses_kill(struct subject *s)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx;
+	ssize_t n;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	kill(getpid(), SIGRTMIN);	/* SI_USER: not one of ours */
+	n = transport_receive(rx, buf, sizeof(buf), 200);
+	ok(n == -ETIMEDOUT && rx->rejected == 1,
+	   "signal: a plain kill() is refused and counted (%s, %llu refused)",
+	   n < 0 ? strerror(-n) : describe(buf, n),
+	   (unsigned long long)rx->rejected);
+	transport_close(rx);
+}
+
+/* Stop signals end a blocked receive, and never leave an event behind. */
+struct stop_job {
+	int ready[2];
+	bool before;		/* the stop comes before the receive */
+};
+
+static void stop_wake(void *arg)
+{
+	struct transport *t = arg;
+
+	if (t->ops->wake)
+		t->ops->wake(t);
+}
+
+static int stop_receiver(struct subject *s, void *arg)
+{
+	struct stop_job *job = arg;
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx;
+	ssize_t n;
+
+	if (stop_init() < 0)
+		return 40;
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return 41;
+	stop_set_wake(stop_wake, rx);
+	if (job->before)
+		raise(SIGTERM);		/* blocked: pending until we wait */
+	put_byte(job->ready[1]);
+	n = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+	/* No close: the object stays, for the parent to look inside. */
+	return n == -EINTR ? 0 : 42;
+}
+
+static void test_stop(struct subject *s)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	int failures = 0, phantoms = 0;
+	struct stop_job job;
+	struct transport *rx;
+	char statuses[64] = "";
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0)
+		return;
+	for (int round = 0; round < 6; round++) {
+		pid_t child;
+		int status;
+		ssize_t n;
+
+		job.before = round == 0;
+		child = spawn(stop_receiver, s, &job);
+		if (!wait_byte(job.ready[0]))
+			failures++;
+		if (round > 0)
+			kill(child, SIGTERM);
+		status = reap(child, WAIT_MS);
+		if (status) {
+			failures++;
+			snprintf(statuses + strlen(statuses),
+				 sizeof(statuses) - strlen(statuses), " %d",
+				 status);
+		}
+		/* The next receiver takes over what the stopped one left. */
+		if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+			failures++;
+			continue;
+		}
+		n = transport_receive(rx, buf, sizeof(buf), 0);
+		if (n != -ETIMEDOUT)
+			phantoms++;
+		transport_close(rx);
+	}
+	ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, also one sent before it (6 rounds; statuses%s)",
+	   s->via, statuses[0] ? statuses : " 0");
+	ok(!phantoms, "%s: no stop ever leaves an event behind (%d did)",
+	   s->via, phantoms);
+	close(job.ready[0]);
+	close(job.ready[1]);
+}
+
+static void test_sender_death(struct subject *s)
+{
+	struct send_job first = { .first = 1, .count = 100, .die = true };
+	struct send_job second = { .first = 101, .count = 100 };
+	struct transport *rx;
+	char why[160] = "";
+	int status1, status2 = -1;
+	pid_t child;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	child = spawn(sender_child, s, &first);
+	receive_seq(s, rx, 1, 100, why, sizeof(why));
+	status1 = reap(child, WAIT_MS);
+	if (!why[0]) {
+		child = spawn(sender_child, s, &second);
+		receive_seq(s, rx, 101, 100, why, sizeof(why));
+		status2 = reap(child, WAIT_MS);
+	}
+	ok(status1 == 128 + SIGKILL && status2 == 0 && !why[0],
+	   "%s: the receiver takes 100 events of a sender killed after them, then 100 of a new one%s%s",
+	   s->via, why[0] ? ": " : "", why);
+	ok(drain(rx) == 0, "%s: and nothing else", s->via);
+	transport_close(rx);
+}
+
+static void test_receiver_closes(struct subject *s)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *rx, *tx, *tx2 = NULL;
+	char why[160] = "";
+	int r;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx);
+		return;
+	}
+	send_seq(tx, 1, 3);
+	receive_seq(s, rx, 1, 3, why, sizeof(why));
+	transport_close(rx);
+	frame_for(4, frame);
+	r = transport_send(tx, frame, sizeof(frame));
+	ok(r == -EPIPE, "%s: after the receiver closed, send says -EPIPE (%s)",
+	   s->via, strerror(-r));
+	ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
+	   "%s: the receiver removed its object on close", s->via);
+	r = open_as(s, TRANSPORT_SENDER, &tx2);
+	ok(r == -ENOENT, "%s: reopening says -ENOENT until a receiver returns (%s)",
+	   s->via, r ? strerror(-r) : "opened");
+	if (r == 0)
+		transport_close(tx2);
+	transport_close(tx);
+	/* A new receiver: the sender reopens and its backlog gets through. */
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	if (r == 0) {
+		r = send_seq(tx, 4, 3);
+		if (!r)
+			r = receive_seq(s, rx, s->kernel_object && !s->payload ?
+						    1 : 4, 3, why, sizeof(why));
+		transport_close(tx);
+	}
+	ok(r == 0, "%s: a new receiver gets what the reopened sender sends%s%s",
+	   s->via, why[0] ? ": " : "", why);
+	transport_close(rx);
+}
+
+/* A receiver SIGKILLed: what happens to the events in between. */
+struct kill_job {
+	int ready[2], took[2];
+};
+
+static int doomed_receiver(struct subject *s, void *arg)
+{
+	struct kill_job *job = arg;
+	struct transport *rx;
+	char why[160];
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return 50;
+	put_byte(job->ready[1]);
+	if (receive_seq(s, rx, 1, 2, why, sizeof(why)) < 0)
+		return 51;
+	put_byte(job->took[1]);
+	for (;;)
+		pause();	/* until SIGKILL; never closes */
+}
+
+static void test_receiver_killed(struct subject *s)
+{
+	struct transport *rx = NULL, *tx = NULL;
+	struct kill_job job;
+	char why[160] = "";
+	bool started;
+	pid_t child;
+	int r = -1, status;
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0 || pipe2(job.took, O_CLOEXEC) < 0)
+		return;
+	child = spawn(doomed_receiver, s, &job);
+	started = wait_byte(job.ready[0]) &&
+		  open_as(s, TRANSPORT_SENDER, &tx) == 0 &&
+		  send_seq(tx, 1, 5) == 0 && wait_byte(job.took[0]);
+	kill(child, SIGKILL);
+	status = reap(child, WAIT_MS);
+	if (!started || status != 128 + SIGKILL) {
+		ok(false, "%s: a receiver killed after 2 of 5 events (status %d)",
+		   s->via, status);
+		goto out;
+	}
+	if (s->kernel_object) {
+		/* The object stayed: sending goes on into it. */
+		r = send_seq(tx, 6, 5);
+		ok(r == 0, "%s: the sender keeps sending while the receiver is dead (%s)",
+		   s->via, strerror(-r));
+		r = open_as(s, TRANSPORT_RECEIVER, &rx);
+		ok(r == 0, "%s: the next receiver adopts the object left (%s)",
+		   s->via, strerror(-r));
+		if (r < 0)
+			goto out;
+		/* sem-posix counts from 1 again: its count died with the receiver. */
+		r = receive_seq(s, rx, is(s, "sem-posix") ? 1 : 3, 8, why,
+				sizeof(why));
+		ok(r == 0, "%s: and gets the 3 events left unread and the 5 sent meanwhile, %s%s%s",
+		   s->via, is(s, "sem-posix") ? "numbered from 1 again" :
+		   "in order, numbered on", why[0] ? ": " : "", why);
+	} else {
+		uint8_t frame[IPC_MESSAGE_SIZE];
+
+		frame_for(6, frame);
+		r = transport_send(tx, frame, sizeof(frame));
+		ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver died (%s)",
+		   s->via, strerror(-r));
+		transport_close(tx);
+		tx = NULL;
+		r = open_as(s, TRANSPORT_SENDER, &tx);
+		ok(r == -ENOENT, "%s: the dead receiver's pid file is not used (%s)",
+		   s->via, r ? strerror(-r) : "opened");
+		if (r == 0) {
+			transport_close(tx);
+			tx = NULL;
+		}
+		r = open_as(s, TRANSPORT_RECEIVER, &rx);
+		if (r == 0)
+			r = open_as(s, TRANSPORT_SENDER, &tx);
+		if (r == 0)
+			r = send_seq(tx, 6, 5);
+		if (r == 0)
+			r = receive_seq(s, rx, 6, 5, why, sizeof(why));
+		ok(r == 0, "%s: a new receiver replaces the stale pid file and gets the backlog; the 3 unread died with the old one%s%s",
+		   s->via, why[0] ? ": " : "", why);
+	}
+	if (rx && tx && r == 0) {
+		/* Settled: everything is delivered, nothing more waits. */
+		ok(drain(rx) == 0, "%s: nothing else arrives", s->via);
+	}
+out:
+	transport_close(tx);
+	transport_close(rx);
+	for (int i = 0; i < 2; i++) {
+		close(job.ready[i]);
+		close(job.took[i]);
+	}
+}
+
+static bool process_alive(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+static int idle_child(struct subject *s, void *arg)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int *fd = arg;
+	sigset_t rt;
+	char c;
+
+	(void)s;
+	/* As any process: SIGRTMIN, if it ever came, would end this one. */
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	sigaction(SIGRTMIN, &dfl, NULL);
+	sigprocmask(SIG_UNBLOCK, &rt, NULL);
+	return read(*fd, &c, 1) == 1 ? 0 : 60;
+}
+
+static void test_foreign(struct subject *s)
+{
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx, *tx = NULL;
+	int r, mode, hold[2];
+	pid_t bystander = -1;
+	ssize_t n;
+
+	r = plant_foreign(s);
+	if (r < 0) {
+		ok(false, "%s: plant a foreign object (%s)", s->via, strerror(-r));
+		return;
+	}
+	if (is(s, "signal") && pipe2(hold, O_CLOEXEC) == 0) {
+		char path[PATH_MAX], text[32];
+		int fd, len;
+
+		/* A live process whose PID a stale pid file names. */
+		bystander = spawn(idle_child, s, &hold[0]);
+		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+		len = snprintf(text, sizeof(text), "%d\n", (int)bystander);
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, text, len);
+			close(fd);
+		}
+	}
+	r = open_as(s, TRANSPORT_SENDER, &tx);
+	ok(r == -ENOENT, "%s: a sender does not use a stale or foreign object (%s)",
+	   s->via, r ? strerror(-r) : "opened");
+	if (r == 0)
+		transport_close(tx);
+	if (bystander > 0) {
+		bool alive = process_alive(bystander);
+
+		put_byte(hold[1]);
+		ok(alive && reap(bystander, WAIT_MS) == 0,
+		   "signal: the live process a stale pid file names is never signalled");
+		close(hold[0]);
+		close(hold[1]);
+	}
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	mode = object_mode(s);
+	ok(r == 0 && mode == 0600,
+	   "%s: the receiver replaces it with its own 0600 object (%s, mode %o)",
+	   s->via, strerror(-r), mode < 0 ? 0 : mode);
+	if (r < 0)
+		return;
+	n = transport_receive(rx, buf, sizeof(buf), 0);
+	ok(n == -ETIMEDOUT, "%s: and nothing of the old one arrives (%s)",
+	   s->via, n < 0 ? strerror(-n) : describe(buf, n));
+	transport_close(rx);
+}
+
+static void test_clean(struct subject *s)
+{
+	int mode = object_mode(s), files = dir_entries(s->dir);
+
+	ok(mode == -ENOENT && files == 0,
+	   "%s: nothing remains after the last close (object: %s, %d files in the runtime directory)",
+	   s->via, mode == -ENOENT ? "gone" : "present", files);
+}
+
+/* --- setup -------------------------------------------------------------- */
+
+static int subject_init(struct subject *s, const char *via)
+{
+	const char *root = getenv("XDG_RUNTIME_DIR");
+	char template[sizeof(s->dir)];
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	s->via = via;
+	s->ops = transport_find(via);
+	if (!s->ops)
+		return -ENOENT;
+	if (!root || access(root, W_OK) < 0)
+		root = "/run";
+	n = snprintf(template, sizeof(template), "%s/ipc-button-qt.XXXXXX", root);
+	if (n < 0 || (size_t)n >= sizeof(template))
+		return -ENAMETOOLONG;
+	if (!mkdtemp(template))
+		return -errno;
+	memcpy(s->dir, template, sizeof(s->dir));
+	snprintf(s->instance, sizeof(s->instance), "qt%d", (int)getpid());
+	s->config.runtime_dir = s->dir;
+	s->config.instance = s->instance;
+	s->config.inherited_fd = -1;
+	s->kernel_object = strcmp(via, "signal") != 0;
+	s->payload = !(s->ops->flags & TRANSPORT_NO_PAYLOAD);
+	return 0;
+}
+
+static void subject_cleanup(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	char name[NAME_MAX], path[PATH_MAX];
+	int key, id;
+
+	/* Whatever a failed test left: never leak an object. */
+	if (transport_sysv_key(&probe, &key) == 0) {
+		if (is(s, "mq-sysv") && (id = msgget(key, 0)) >= 0)
+			msgctl(id, IPC_RMID, NULL);
+		if (is(s, "sem-sysv") && (id = semget(key, 0, 0)) >= 0)
+			semctl(id, 0, IPC_RMID);
+	}
+	transport_global_name(&probe, name, sizeof(name));
+	if (is(s, "mq-posix"))
+		mq_unlink(name);
+	if (is(s, "sem-posix"))
+		sem_unlink(name);
+	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	unlink(path);
+	rmdir(s->dir);
+}
+
+static void run(const char *via)
+{
+	struct subject s;
+	int r = subject_init(&s, via);
+
+	if (r < 0) {
+		ok(false, "%s: set up (%s)", via, strerror(-r));
+		return;
+	}
+	test_sender_first(&s);
+	test_object(&s);
+	test_many(&s);
+	test_timeout(&s);
+	if (is(&s, "sem-posix"))
+		skip("SEM_VALUE_MAX is 2^31 - 1 posts", "sem-posix: full at SEM_VALUE_MAX");
+	else if (is(&s, "signal"))
+		test_signal_rlimit(&s);
+	else
+		test_full(&s);
+	if (s.payload)
+		test_sizes(&s);
+	else
+		test_malformed_refused(&s);
+	if (is(&s, "mq-sysv"))
+		test_mq_sysv_one_message(&s);
+	if (is(&s, "mq-posix"))
+		test_mq_posix_limits(&s);
+	if (is(&s, "sem-sysv") || is(&s, "signal"))
+		test_second_receiver(&s);
+	if (is(&s, "signal"))
+		test_signal_refuses_kill(&s);
+	test_stop(&s);
+	test_sender_death(&s);
+	test_receiver_closes(&s);
+	test_receiver_killed(&s);
+	test_foreign(&s);
+	test_clean(&s);
+	subject_cleanup(&s);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const all[] = {
+		"mq-sysv", "mq-posix", "sem-sysv", "sem-posix", "signal",
+	};
+
+	/* Quiet children: a failing child must not flush our buffers twice. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1)
+		for (int i = 1; i < argc; i++)
+			run(argv[i]);
+	else
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			run(all[i]);
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}

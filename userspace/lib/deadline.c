@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#include "deadline.h"
+
+#include <limits.h>
+
+#define NSEC_PER_SEC	1000000000ull
+#define NSEC_PER_MSEC	1000000ull
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static struct timespec ns_to_timespec(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / NSEC_PER_SEC),
+		.tv_nsec = (long)(ns % NSEC_PER_SEC),
+	};
+
+	return ts;
+}
+
+void deadline_start(struct deadline *d, int timeout_ms)
+{
+	d->forever = timeout_ms < 0;
+	d->end_ns = d->forever ? UINT64_MAX :
+		    monotonic_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+}
+
+uint64_t deadline_left_ns(const struct deadline *d)
+{
+	uint64_t now = monotonic_ns();
+
+	return now >= d->end_ns ? 0 : d->end_ns - now;
+}
+
+int deadline_left_ms(const struct deadline *d)
+{
+	uint64_t ms;
+
+	if (d->forever)
+		return -1;
+	ms = (deadline_left_ns(d) + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+struct timespec deadline_left_timespec(const struct deadline *d)
+{
+	return ns_to_timespec(deadline_left_ns(d));
+}
+
+struct timespec deadline_end_timespec(const struct deadline *d)
+{
+	return ns_to_timespec(d->end_ns);
+}
