@@ -857,7 +857,7 @@ static int dbus_poll_fd(struct transport *t)
 static const struct transport_ops dbus_ops = {
 	.name = "dbus",
 	.summary = "D-Bus method calls to the LED's bus name (sd-bus), replied once applied",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
 	.options = dbus_options,
 	.open = dbus_open,
 	.send = dbus_send,

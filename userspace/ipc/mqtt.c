@@ -1115,7 +1115,8 @@ static int mqtt_poll_fd(struct transport *t)
 static const struct transport_ops mqtt_ops = {
 	.name = "mqtt",
 	.summary = "MQTT through a broker (libmosquitto), QoS 1, persistent sessions",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_NETWORK |
+		 TRANSPORT_DURABLE,
 	.options = mqtt_options,
 	.open = mqtt_open,
 	.send = mqtt_send,
