@@ -9,6 +9,7 @@
  * plots. Latency histograms go to OUT/hist/.
  */
 #include "bare/bare.h"
+#include "board.h"
 #include "role_main.h"
 #include "spawn.h"
 #include "transport.h"
@@ -580,9 +581,12 @@ int main(int argc, char **argv)
 	bool do_latency, do_saturation, do_rate;
 	int r;
 
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (!strncmp(argv[i], "--role", 6))
 			return role_main(argc, argv);
+		if (!strncmp(argv[i], "--board-", 8))
+			return board_main(argc, argv);
+	}
 	r = parse(argc, argv);
 	if (r)
 		return r;
