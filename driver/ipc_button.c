@@ -485,8 +485,11 @@ static long ipc_button_set_queue_length(struct ipc_button_client *client,
 	    config.length > IPC_BUTTON_QUEUE_MAX)
 		return -EINVAL;
 
-	/* Allocate outside the lock; kfifo rounds up to a power of two. */
-	ret = kfifo_alloc(&fifo, config.length, GFP_KERNEL);
+	/*
+	 * Allocate outside the lock. kfifo rounds up to a power of two and
+	 * holds at least two elements.
+	 */
+	ret = kfifo_alloc(&fifo, max(config.length, 2U), GFP_KERNEL);
 	if (ret)
 		return ret;
 

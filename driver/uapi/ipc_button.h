@@ -100,8 +100,8 @@ struct ipc_button_info {
 /**
  * struct ipc_button_queue_config - argument of IPC_BUTTON_SET_QUEUE_LENGTH
  * @length: on input, records the calling file's queue should hold, 1 ..
- * IPC_BUTTON_QUEUE_MAX; on output, the length actually used (rounded up
- * to a power of two)
+ * IPC_BUTTON_QUEUE_MAX; on output, the length actually used: rounded up
+ * to a power of two, and at least 2
  * @padding: reserved, must be zero
  */
 struct ipc_button_queue_config {
