@@ -153,8 +153,6 @@ static int parse_args(struct button *b, int argc, char **argv)
 			r = cli_common_parse(&b->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 2)
-				return 1;
 			if (r == 0)
 				return -EINVAL;
 		}
@@ -437,9 +435,9 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	}
 	r = cli_common_finish(&b.cli);
-	if (r < 0) {
+	if (r != 0) {
 		cli_common_free(&b.cli);
-		return r == -EINVAL || r == -ENOENT ? 2 : 1;
+		return r > 0 ? 0 : r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
 	r = stop_init();
 	if (r < 0) {

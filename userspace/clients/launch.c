@@ -184,8 +184,6 @@ static int parse_args(struct launch *la, int argc, char **argv)
 			r = cli_common_parse(&la->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 2)
-				return 1;
 			if (r == 0)
 				return -EINVAL;
 			continue;
@@ -497,8 +495,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = cli_common_finish(&la.cli);
-	if (r < 0) {
-		status = r == -EINVAL || r == -ENOENT ? 2 : 1;
+	if (r != 0) {
+		status = r > 0 ? 0 : r == -EINVAL || r == -ENOENT ? 2 : 1;
 		goto out;
 	}
 	r = stop_init();

@@ -194,8 +194,6 @@ static int parse_args(struct led *l, int argc, char **argv)
 			r = cli_common_parse(&l->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 2)
-				return 1;
 			if (r == 0)
 				return -EINVAL;
 		}
@@ -373,24 +371,35 @@ static void wake_transport(void *arg)
 
 static void print_stats(const struct led *l)
 {
-	uint64_t rejected = l->transport ? l->transport->rejected : 0;
+	uint64_t refused = l->transport ? l->transport->rejected : 0;
+	uint64_t rejected = refused;
+	char line[1024];
+	size_t n = 0;
 
 	for (int i = 1; i < IPC_MESSAGE_ERROR_COUNT; i++)
 		rejected += l->rejects[i];
-	fprintf(stderr, "%s: stats via=%s received=%llu rejected=%llu",
-		log_program(), l->cli.ops->name,
-		(unsigned long long)l->received, (unsigned long long)rejected);
-	for (int i = 1; i < IPC_MESSAGE_ERROR_COUNT; i++)
-		fprintf(stderr, " %s=%llu", ipc_message_error_name(i),
-			(unsigned long long)l->rejects[i]);
-	fprintf(stderr, " refused=%llu gaps=%llu lost=%llu dropped=%llu stale=%llu restarts=%llu changes=%llu first-seqno=%u last-seqno=%u state=%d latency-avg-us=%.1f latency-max-us=%.1f\n",
-		(unsigned long long)(l->transport ? l->transport->rejected : 0),
-		(unsigned long long)l->gaps, (unsigned long long)l->lost,
-		(unsigned long long)l->dropped, (unsigned long long)l->stale,
-		(unsigned long long)l->restarts, (unsigned long long)l->changes,
-		l->first_seqno, l->last_seqno, l->state,
-		l->latency_n ? l->latency_sum_ns / 1000.0 / l->latency_n : 0.0,
-		l->latency_max_ns / 1000.0);
+	/* One write, so the line never mixes with another process's output. */
+	n += snprintf(line + n, sizeof(line) - n,
+		      "%s: stats via=%s received=%llu rejected=%llu",
+		      log_program(), l->cli.ops->name,
+		      (unsigned long long)l->received,
+		      (unsigned long long)rejected);
+	for (int i = 1; i < IPC_MESSAGE_ERROR_COUNT && n < sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - n, " %s=%llu",
+			      ipc_message_error_name(i),
+			      (unsigned long long)l->rejects[i]);
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n,
+			 " refused=%llu gaps=%llu lost=%llu dropped=%llu stale=%llu restarts=%llu changes=%llu first-seqno=%u last-seqno=%u state=%d latency-avg-us=%.1f latency-max-us=%.1f\n",
+			 (unsigned long long)refused,
+			 (unsigned long long)l->gaps, (unsigned long long)l->lost,
+			 (unsigned long long)l->dropped, (unsigned long long)l->stale,
+			 (unsigned long long)l->restarts,
+			 (unsigned long long)l->changes,
+			 l->first_seqno, l->last_seqno, l->state,
+			 l->latency_n ? l->latency_sum_ns / 1000.0 / l->latency_n : 0.0,
+			 l->latency_max_ns / 1000.0);
+	fputs(line, stderr);
 }
 
 int main(int argc, char **argv)
@@ -406,9 +415,9 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	}
 	r = cli_common_finish(&l.cli);
-	if (r < 0) {
+	if (r != 0) {
 		cli_common_free(&l.cli);
-		return r == -EINVAL || r == -ENOENT ? 2 : 1;
+		return r > 0 ? 0 : r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
 	r = stop_init();
 	if (r < 0) {

@@ -89,10 +89,11 @@ int cli_common_parse(struct cli_common *c, int opt, const char *arg)
 		log_set_verbose(true);
 		return 1;
 	case CLI_OPT_LIST:
-		cli_print_list(stdout);
-		return 2;
+		c->list = true;
+		return 1;
 	case CLI_OPT_LIST_OPTIONS:
-		return cli_print_options(stdout, arg) < 0 ? -ENOENT : 2;
+		c->list_options = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -115,6 +116,12 @@ int cli_common_finish(struct cli_common *c)
 	const char *env;
 	int r;
 
+	if (c->list) {
+		cli_print_list(stdout, c->verbose);
+		return 1;
+	}
+	if (c->list_options)
+		return cli_print_options(stdout, c->list_options) < 0 ? -ENOENT : 1;
 	if (!c->via) {
 		log_error("no mechanism given: use --via NAME (see --list)");
 		return -EINVAL;
@@ -150,16 +157,39 @@ int cli_common_finish(struct cli_common *c)
 	return 0;
 }
 
-void cli_print_list(FILE *out)
+void cli_print_list(FILE *out, bool with_flags)
 {
+	static const struct {
+		unsigned int flag;
+		const char *name;
+	} extra[] = {
+		{ TRANSPORT_INHERITED, "inherited" },
+		{ TRANSPORT_NETWORK, "network" },
+		{ TRANSPORT_NO_PAYLOAD, "no-payload" },
+		{ TRANSPORT_DURABLE, "durable" },
+	};
 	const struct transport_ops *ops[64];
 	size_t n = transport_list(ops, 64);
 
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%-14s %-4s %-8s %s\n", ops[i]->name,
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%-14s %-4s %-8s %s", ops[i]->name,
 			ops[i]->flags & TRANSPORT_PUSH ? "push" : "pull",
 			ops[i]->flags & TRANSPORT_LOSSLESS ? "lossless" : "lossy",
 			ops[i]->summary);
+		if (with_flags) {
+			const char *sep = " [";
+
+			for (size_t j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
+				if (!(ops[i]->flags & extra[j].flag))
+					continue;
+				fprintf(out, "%s%s", sep, extra[j].name);
+				sep = ",";
+			}
+			if (*sep == ',')
+				fputc(']', out);
+		}
+		fputc('\n', out);
+	}
 }
 
 int cli_print_options(FILE *out, const char *name)

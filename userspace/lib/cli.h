@@ -67,6 +67,8 @@ struct cli_common {
 	int inherited_fd;
 	bool verbose;
 	bool makes_pairs;		/* the launcher: creates inherited fds itself */
+	bool list;			/* --list */
+	const char *list_options;	/* --list-options NAME */
 
 	/* Filled by cli_common_finish(). */
 	const struct transport_ops *ops;
@@ -79,15 +81,16 @@ void cli_common_free(struct cli_common *c);
 
 /*
  * Handle @opt (a getopt_long return value) if it is a shared option.
- * Returns 1 when handled, 0 when it is not a shared option, 2 when the
- * program should exit successfully now (--list, --list-options printed),
- * or a negative errno after printing why.
+ * Returns 1 when handled, 0 when it is not a shared option, or a negative
+ * errno after printing why.
  */
 int cli_common_parse(struct cli_common *c, int opt, const char *arg);
 
 /*
- * After parsing: look the mechanism up, prepare the runtime directory and
- * fill c->config. Returns 0 or a negative errno after printing why.
+ * After parsing: print the listing asked for (--list, with the flags too
+ * under --verbose; --list-options) and return 1, or look the mechanism
+ * up, prepare the runtime directory, fill c->config and return 0; or a
+ * negative errno after printing why.
  */
 int cli_common_finish(struct cli_common *c);
 
@@ -95,7 +98,7 @@ int cli_common_finish(struct cli_common *c);
 int cli_parse_uint(const char *arg, unsigned long long max,
 		   unsigned long long *ret);
 
-void cli_print_list(FILE *out);
+void cli_print_list(FILE *out, bool with_flags);
 int cli_print_options(FILE *out, const char *name);
 
 #endif /* IPC_CLI_H */

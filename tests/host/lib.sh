@@ -1,0 +1,282 @@
+# SPDX-License-Identifier: MIT
+# Shared by the host suites (bash): where the programs are, a private
+# runtime directory and instance per suite, starting the LED with its
+# readiness byte, reading its console lines, parsing stats lines, and
+# looking for IPC objects left behind. Source it after tests/lib/tap.sh.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${IPC_BUTTON_BUILD:-$TOP/build/host}
+BIN=$BUILD/bin
+TESTBIN=$BUILD/tests
+# Upper bound of any single wait, so a broken mechanism fails, never hangs.
+WAIT_S=${IPC_BUTTON_TEST_WAIT:-20}
+
+hl_pids=()
+
+# A private directory under the runtime root (never /tmp), the runtime
+# directory the programs will create 0700 inside it, and an instance name
+# no concurrent run shares.
+hl_setup() {
+	local root=${XDG_RUNTIME_DIR:-/run}
+	[ -x "$BIN/ipc-led" ] || { echo "Bail out! no programs in $BIN (run: make userspace)"; exit 1; }
+	HL_DIR=$(mktemp -d "$root/ipc-button-test.XXXXXX") || exit 1
+	chmod 700 "$HL_DIR"
+	RUNTIME=$HL_DIR/rt
+	INSTANCE=t$$
+	export IPC_BUTTON_RUNTIME_DIR=$RUNTIME IPC_BUTTON_INSTANCE=$INSTANCE
+	HL_MAIN_PID=$BASHPID
+	# A program that ended must fail our writes to it, not kill the suite.
+	trap '' PIPE
+	# Subshells inherit the trap (one killed before it execs runs it):
+	# only the suite itself cleans up.
+	trap '{ [ "$BASHPID" = "$HL_MAIN_PID" ] && hl_cleanup; } 2>/dev/null' EXIT
+}
+
+hl_cleanup() {
+	local pid
+	for pid in "${hl_pids[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$HL_DIR"
+}
+
+# Read the mechanism's test settings: MECH_OPTS (extra arguments for every
+# program), MECH_SKIP (a reason not to test it here), and optional
+# mech_setup / mech_teardown functions, from tests/host/mechanisms/NAME.sh
+# when the mechanism needs more than its defaults. An option named port
+# gets a free port, so concurrent runs do not collide.
+hl_mechanism() {
+	VIA=$1
+	MECH_OPTS=()
+	MECH_SKIP=
+	unset -f mech_setup mech_teardown
+	MECH_FLAGS=$("$BIN/ipc-button" --list --verbose |
+		awk -v m="$VIA" '$1 == m { f = $NF; if (f !~ /^\[/) f = ""; print $2, $3, f }')
+	if "$BIN/ipc-button" --list-options "$VIA" | grep -q '^port='; then
+		MECH_OPTS+=(--opt "port=$(hl_free_port)")
+	fi
+	local hook=$TOP/tests/host/mechanisms/$VIA.sh
+	# shellcheck disable=SC1090
+	[ -e "$hook" ] && . "$hook"
+	return 0
+}
+
+hl_lossless() { case "$MECH_FLAGS" in *lossless*) return 0 ;; esac; return 1; }
+
+hl_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Mechanisms the suite covers: all registered, or $IPC_BUTTON_TEST_VIA.
+hl_mechanisms() {
+	if [ -n "${IPC_BUTTON_TEST_VIA:-}" ]; then
+		echo "$IPC_BUTTON_TEST_VIA" | tr ', ' '\n\n' | grep .
+	else
+		"$BIN/ipc-button" --list | awk '{ print $1 }'
+	fi
+}
+
+hl_inherited() { case "$MECH_FLAGS" in *inherited*) return 0 ;; esac; return 1; }
+hl_durable() { case "$MECH_FLAGS" in *durable*) return 0 ;; esac; return 1; }
+hl_no_payload() { case "$MECH_FLAGS" in *no-payload*) return 0 ;; esac; return 1; }
+
+# In a child: close the ends of the other processes' pipes we hold, or
+# a button would never see the end of its input while a LED started after
+# it lives.
+hl_close_handles() {
+	local fd
+	trap - EXIT
+	for fd in "${BUTTON_IN[@]}" "${LED_FD[@]}"; do
+		# Closing a process substitution's end makes bash try to reap
+		# it, which only its parent can: hush that attempt.
+		[ -n "$fd" ] && { eval "exec $fd>&-"; } 2>/dev/null
+	done
+	return 0
+}
+
+# hl_start_led NAME [ipc-led args...]: start the LED with its console
+# lines on a pipe we read (fd in LED_FD[NAME]), stderr in $HL_DIR/NAME.err,
+# and wait for its readiness byte. PID in LED_PID[NAME].
+declare -A LED_FD LED_PID LED_LINES LED_LAST
+hl_start_led() {
+	local name=$1 fd byte
+	shift
+	exec {fd}< <(hl_close_handles
+		exec "$BIN/ipc-led" --via "$VIA" "${MECH_OPTS[@]}" \
+		--ready-fd 3 "$@" 3>&1 2>"$HL_DIR/$name.err")
+	LED_PID[$name]=$!
+	LED_FD[$name]=$fd
+	LED_LINES[$name]=0
+	LED_LAST[$name]=
+	hl_pids+=("$!")
+	if ! read -r -N 1 -t "$WAIT_S" -u "$fd" byte || [ "$byte" != R ]; then
+		echo "# $name not ready: $(tr '\n' ' ' <"$HL_DIR/$name.err")"
+		return 1
+	fi
+}
+
+# hl_led_lines NAME N: block until the LED printed N lines in all.
+hl_led_lines() {
+	local name=$1 want=$2 line
+	while [ "${LED_LINES[$name]}" -lt "$want" ]; do
+		if ! read -r -t "$WAIT_S" -u "${LED_FD[$name]}" line; then
+			echo "# $name: only ${LED_LINES[$name]} of $want lines"
+			return 1
+		fi
+		LED_LINES[$name]=$((LED_LINES[$name] + 1))
+		LED_LAST[$name]=$line
+	done
+}
+
+# hl_stop_led NAME [SIGNAL]: stop it (SIGTERM by default), reap it, close
+# our end; its exit status in LED_STATUS.
+hl_stop_led() {
+	local name=$1 sig=${2:-TERM}
+	kill "-$sig" "${LED_PID[$name]}" 2>/dev/null
+	hl_wait_led "$name"
+}
+
+hl_wait_led() {
+	local name=$1 line
+	# Drain its output so it cannot block on a full pipe while exiting;
+	# end of file is its exit. A watchdog bounds a LED that never ends.
+	while read -r -t "$WAIT_S" -u "${LED_FD[$name]}" line; do :; done
+	hl_reap "${LED_PID[$name]}"
+	LED_STATUS=$HL_STATUS
+	exec {LED_FD[$name]}<&-
+}
+
+# hl_stat FILE KEY: the value of KEY=... in the last stats line of FILE.
+hl_stat() {
+	grep ': stats ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# hl_expect_stats FILE key=value...: empty when all match, else what differs.
+hl_expect_stats() {
+	local file=$1 kv got bad=
+	shift
+	for kv in "$@"; do
+		got=$(hl_stat "$file" "${kv%%=*}")
+		[ "$got" = "${kv#*=}" ] || bad+="${kv%%=*}=${got:-missing} (want ${kv#*=}) "
+	done
+	[ -z "$bad" ] || echo "$bad| $(grep ': stats ' "$file" | tail -n 1)"
+}
+
+# System V keys made by ftok() on our runtime directory end in these bits.
+hl_sysv_key_suffix() {
+	local dev ino
+	read -r dev ino < <(stat -c '%d %i' "$RUNTIME")
+	printf '%02x%04x' $((dev & 0xff)) $((ino & 0xffff))
+}
+
+# What our runs left: runtime directory entries, POSIX shm, semaphores and
+# queues of our instance, System V objects with our keys. Empty if none.
+hl_leftovers() {
+	local uid suffix
+	uid=$(id -u)
+	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 -printf 'runtime-dir: %p\n'
+	ls /dev/shm /dev/mqueue 2>/dev/null |
+		grep -F "ipc-button.$uid.$INSTANCE." | sed 's/^/posix: /'
+	[ -d "$RUNTIME" ] || return 0
+	suffix=$(hl_sysv_key_suffix)
+	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" \
+		'$1 ~ /^0x/ && substr($1, length($1) - 5) == s { print "sysv: " $0 }'
+}
+
+# After a mechanism's tests: remove what it left (already reported), so
+# the next mechanism's checks see only its own objects.
+hl_purge() {
+	local uid suffix key
+	uid=$(id -u)
+	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 -delete
+	find /dev/shm /dev/mqueue -maxdepth 1 -name "*ipc-button.$uid.$INSTANCE.*" -delete 2>/dev/null
+	[ -d "$RUNTIME" ] || return 0
+	suffix=$(hl_sysv_key_suffix)
+	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" '
+		/Shared Memory/ { t = "M" } /Message Queues/ { t = "Q" } /Semaphore/ { t = "S" }
+		$1 ~ /^0x/ && substr($1, length($1) - 5) == s { print t, $1 }' |
+	while read -r t key; do ipcrm "-$t" "$key" 2>/dev/null; done
+	return 0
+}
+
+# Modes of our objects: "path mode" lines for anything not 0600.
+hl_bad_modes() {
+	local uid suffix
+	uid=$(id -u)
+	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 ! -perm 0600 -printf '%p %m\n'
+	find /dev/shm /dev/mqueue -maxdepth 1 -name "*ipc-button.$uid.$INSTANCE.*" \
+		! -perm 0600 -printf '%p %m\n' 2>/dev/null
+	suffix=$(hl_sysv_key_suffix)
+	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" \
+		'$1 ~ /^0x/ && substr($1, length($1) - 5) == s && $4 != "600" { print "sysv " $1 " " $4 }'
+}
+
+# Files the processes hold open in /tmp, or socket files there: none allowed.
+hl_tmp_use() {
+	local pid
+	for pid in "$@"; do
+		# Descriptors 0-2 come from whoever runs the tests.
+		ls -l "/proc/$pid/fd" 2>/dev/null | awk '$9 > 2' |
+			grep -E -- '-> /tmp/' | sed "s/^/pid $pid: /"
+	done
+	awk '$NF ~ /^\/tmp\// { print "unix socket: " $NF }' /proc/net/unix
+}
+
+# Write N clicks (lines) to the fd given.
+hl_clicks() {
+	local fd=$1 n=$2 i
+	for ((i = 0; i < n; i++)); do echo; done 2>/dev/null >&"$fd"
+}
+
+# hl_led_until NAME REGEX: block until the LED prints a line matching REGEX.
+hl_led_until() {
+	local name=$1 re=$2 line
+	while read -r -t "$WAIT_S" -u "${LED_FD[$name]}" line; do
+		LED_LINES[$name]=$((LED_LINES[$name] + 1))
+		LED_LAST[$name]=$line
+		[[ $line =~ $re ]] && return 0
+	done
+	echo "# $name: no line matching '$re' (last: ${LED_LAST[$name]:-none})"
+	return 1
+}
+
+# hl_start_button NAME [ipc-button args...]: a button reading our clicks
+# (write them with hl_clicks "${BUTTON_IN[NAME]}" N); PID in BUTTON_PID.
+declare -A BUTTON_IN BUTTON_PID
+hl_start_button() {
+	local name=$1 fd
+	shift
+	exec {fd}> >(hl_close_handles
+		exec "$BIN/ipc-button" --via "$VIA" "${MECH_OPTS[@]}" \
+		--stdin "$@" 2>"$HL_DIR/$name.err")
+	BUTTON_PID[$name]=$!
+	BUTTON_IN[$name]=$fd
+	hl_pids+=("$!")
+}
+
+# hl_end_button NAME [SIGNAL]: end of input (or the signal), then reap it;
+# its status in BUTTON_STATUS.
+hl_end_button() {
+	local name=$1 sig=${2:-}
+	[ -n "$sig" ] && kill "-$sig" "${BUTTON_PID[$name]}" 2>/dev/null
+	exec {BUTTON_IN[$name]}>&-
+	hl_reap "${BUTTON_PID[$name]}"
+	BUTTON_STATUS=$HL_STATUS
+}
+
+# hl_reap PID: wait for it, at most WAIT_S seconds (then SIGKILL: 137).
+# The watchdog is a separate bash, not a subshell of ours, so it carries
+# none of our traps; cancelled, it takes its sleep down with it.
+hl_reap() {
+	local pid=$1 watchdog
+	bash -c 'trap "kill \$! 2>/dev/null; exit 0" TERM
+		sleep "$1" & wait $!
+		kill -KILL "$2" 2>/dev/null' watchdog "$WAIT_S" "$pid" 2>/dev/null &
+	watchdog=$!
+	wait "$pid"
+	HL_STATUS=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	return 0
+}
