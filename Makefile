@@ -98,6 +98,10 @@ docs:
 	$(MAKE) -C docs
 	$(MAKE) -C man OUT=$(BUILD)/man
 
+## certs           CA, keys and certificates of the tls transport (CERTS_DIR=dir)
+certs:
+	scripts/make-certs $(CERTS_DIR)
+
 ## clean           remove build outputs (the kernel cache stays)
 clean:
 	rm -rf $(BUILD)

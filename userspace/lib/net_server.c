@@ -224,7 +224,8 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 			return r < 0 ? r : 0;
 		}
 		if (r < 0) {
-			refuse(s, c->name, "handshake failed");
+			refuse(s, c->name, c->why[0] ? c->why :
+			       "handshake failed");
 			conn_close(s, c);
 			return 0;
 		}

@@ -46,6 +46,7 @@ struct net_conn {
 					 * when they return -EAGAIN */
 	uint64_t deadline_ns;		/* candidates only; 0 for the active */
 	struct net_frame frame;		/* the frame being reassembled */
+	char why[160];			/* set by a failed handshake */
 	void *priv;			/* the mechanism's (TLS: its SSL) */
 };
 
@@ -55,7 +56,7 @@ struct net_server_ops {
 	int (*conn_init)(void *user, struct net_conn *c);
 	/*
 	 * Advance the handshake: 0 done, -EAGAIN to wait for c->want, other
-	 * negative: refuse the peer (the callee logs why). NULL for none.
+	 * negative: refuse the peer, saying why in c->why. NULL for none.
 	 */
 	int (*handshake)(void *user, struct net_conn *c);
 	/* Read: >0 bytes, 0 end of stream, -EAGAIN (c->want set), <0 error. */
