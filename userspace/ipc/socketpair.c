@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * socketpair: a connected AF_UNIX SOCK_SEQPACKET pair the launcher creates
+ * and hands out (--fd N).
+ *
+ * Push, lossless, ordered, and message-preserving: one send is one record,
+ * so a frame of any size arrives as one (a longer one is cut to the
+ * receive buffer and rejected as too long). Both ends non-blocking; the
+ * sender gets -EAGAIN when the receiver's queue is full and waits for
+ * POLLOUT. Object: none with a name; the kernel frees it with the last
+ * descriptor. The sender's exit is end of file for the receiver (-EPIPE:
+ * no sender can come back); the receiver's exit is EPIPE for the sender,
+ * and an inherited descriptor cannot be reopened, so the relay ends there.
+ * Unidirectional by shutdown(): each end can only do its job.
+ */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct socketpair_end {
+	int fd;
+};
+
+static int socketpair_make_pair(int ret_fds[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ret_fds) < 0)
+		return -errno;
+	return 0;
+}
+
+static int socketpair_open(struct transport *t)
+{
+	int fd = t->config->inherited_fd;
+	struct socketpair_end *end;
+	int type, flags;
+	socklen_t len = sizeof(type);
+
+	if (fd < 0) {
+		fprintf(stderr, "socketpair: no inherited descriptor; start with ipc-launch --via socketpair\n");
+		return -EBADF;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_SEQPACKET) {
+		fprintf(stderr, "socketpair: descriptor %d is not a SOCK_SEQPACKET socket\n", fd);
+		return -EINVAL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	/* One direction only: the receiver never writes, the sender never reads. */
+	if (shutdown(fd, t->role == TRANSPORT_SENDER ? SHUT_RD : SHUT_WR) < 0)
+		return -errno;
+	end = malloc(sizeof(*end));
+	if (!end)
+		return -ENOMEM;
+	end->fd = fd;
+	t->priv = end;
+	return 0;
+}
+
+static int socketpair_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	struct socketpair_end *end = t->priv;
+	ssize_t n = send(end->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return -EAGAIN;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return -EPIPE;
+		return -errno;
+	}
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* A zero-length read is end of file only if the peer is really gone. */
+static bool peer_gone(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && pfd.revents & (POLLHUP | POLLRDHUP);
+}
+
+static ssize_t socketpair_receive(struct transport *t, uint8_t *buf,
+				  size_t size, int timeout_ms)
+{
+	struct socketpair_end *end = t->priv;
+
+	for (;;) {
+		ssize_t n = recv(end->fd, buf, size, MSG_DONTWAIT);
+		int r;
+
+		if (n > 0)
+			return n;
+		if (n == 0)
+			return peer_gone(end->fd) ? -EPIPE : 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		r = transport_wait_fd(end->fd, POLLIN, timeout_ms, NULL);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int socketpair_poll_fd(struct transport *t)
+{
+	return ((struct socketpair_end *)t->priv)->fd;
+}
+
+static void socketpair_close(struct transport *t)
+{
+	struct socketpair_end *end = t->priv;
+
+	if (!end)
+		return;
+	close(end->fd);
+	free(end);
+	t->priv = NULL;
+}
+
+static const struct transport_ops socketpair_ops = {
+	.name = "socketpair",
+	.summary = "AF_UNIX SOCK_SEQPACKET pair from the launcher (--fd)",
+	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_INHERITED,
+	.open = socketpair_open,
+	.send = socketpair_send,
+	.receive = socketpair_receive,
+	.poll_fd = socketpair_poll_fd,
+	.close = socketpair_close,
+	.make_pair = socketpair_make_pair,
+};
+
+TRANSPORT_REGISTER(socketpair_ops);
