@@ -156,8 +156,8 @@ TEST_F(button, read_returns_whole_records)
 	EXPECT_EQ((ssize_t)(3 * RECORD),
 		  read(self->fd, events, 3 * RECORD + RECORD / 2));
 	/* Room for more than is left: the one left comes back. */
-	EXPECT_EQ((ssize_t)RECORD, read(self->fd, &events[3],
-					 sizeof(events) - 3 * RECORD));
+	EXPECT_EQ((ssize_t)RECORD,
+		  read(self->fd, &events[3], sizeof(events) - 3 * RECORD));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(self->info.last_seqno + 1 + i, events[i].seqno);
 	EXPECT_EQ(-1, read(self->fd, &sync, RECORD));
