@@ -24,12 +24,13 @@ hl_setup() {
 	RUNTIME=$HL_DIR/rt
 	INSTANCE=t$$
 	export IPC_BUTTON_RUNTIME_DIR=$RUNTIME IPC_BUTTON_INSTANCE=$INSTANCE
-	HL_MAIN_PID=$BASHPID
+	read -r HL_MAIN_PID _ </proc/self/stat
 	# A program that ended must fail our writes to it, not kill the suite.
 	trap '' PIPE
-	# Subshells inherit the trap (one killed before it execs runs it):
-	# only the suite itself cleans up.
-	trap '{ [ "$BASHPID" = "$HL_MAIN_PID" ] && hl_cleanup; } 2>/dev/null' EXIT
+	# Subshells inherit the trap (one killed before it execs runs it),
+	# and $BASHPID can be stale there: ask the kernel who we are; only
+	# the suite itself cleans up.
+	trap '{ read -r hl_self _ </proc/self/stat; [ "$hl_self" = "$HL_MAIN_PID" ] && hl_cleanup; } 2>/dev/null' EXIT
 }
 
 hl_cleanup() {

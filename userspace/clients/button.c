@@ -181,8 +181,8 @@ static int open_source(struct button *b)
 	else
 		r = event_source_open_device(b->device, &b->source);
 	if (r == -ENOENT && b->device) {
-		log_errno(r, "device %s (is the ipc_button driver loaded? without it, try --stdin)",
-			  b->device);
+		log_error("device %s: %s (is the ipc_button driver loaded? without it, try --stdin)",
+			  b->device, strerror(-r));
 		return r;
 	}
 	if (r < 0) {
@@ -323,6 +323,7 @@ static int read_source(struct button *b)
 	n = event_source_read(b->source, ev, room);
 	if (n == -ENODATA || n == -ENODEV) {
 		b->source_ended = true;
+		log_verbose("end of %s", event_source_describe(b->source));
 		if (n == -ENODEV) {
 			b->device_gone = true;
 			log_error("device %s went away (driver unbound or unloaded)",

@@ -135,6 +135,20 @@ int cli_common_finish(struct cli_common *c)
 		env = getenv("IPC_BUTTON_INSTANCE");
 		c->instance = env && *env ? env : "0";
 	}
+	for (size_t i = 0; i < c->n_options; i++) {
+		const char *opt = c->options[i];
+		size_t keylen = strcspn(opt, "=");
+		const struct transport_option *o = c->ops->options;
+
+		while (o && o->name && (strlen(o->name) != keylen ||
+					strncmp(o->name, opt, keylen)))
+			o++;
+		if (!o || !o->name) {
+			log_error("%s has no option '%.*s' (see --list-options %s)",
+				  c->ops->name, (int)keylen, opt, c->ops->name);
+			return -EINVAL;
+		}
+	}
 	if (!instance_valid(c->instance)) {
 		log_error("instance '%s': use 1 to %d letters, digits, '-' or '_'",
 			  c->instance, INSTANCE_MAX);
