@@ -480,13 +480,16 @@ static int board_e2e(void)
 	for (int tries = 0;; tries++) {
 		up = !up;
 		set_pull(pull, up);
-		if (read_record(res[0], &rec, 300) == 0)
+		if (read_record(res[0], &rec, 2000) == 0)
 			break;
-		if (tries == 40) {
+		if (tries == 15) {
 			fprintf(stderr, "ipc-bench: %s: no event reached the LED\n", opt_via);
 			goto out_btn;
 		}
 	}
+	/* Late ones of those first presses: taken until a second of quiet. */
+	while (read_record(res[0], &rec, 1000) == 0)
+		;
 	for (unsigned int i = 0; i < opt_presses * 2; i++) {
 		up = !up;
 		set_pull(pull, up);

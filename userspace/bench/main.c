@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -425,6 +424,16 @@ static uint64_t step_events(double rate)
 	return n < 200 ? 200 : (uint64_t)n;
 }
 
+/* sqrt for the geometric bisection; no libm on the board. */
+static double root(double x)
+{
+	double r = x > 1 ? x / 2 : 1;
+
+	for (int i = 0; i < 60 && x > 0; i++)
+		r = (r + x / r) / 2;
+	return r;
+}
+
 /* The highest offered rate the button's backlog gets through intact. */
 static void zero_loss_search(struct mechanism *m, unsigned int rep)
 {
@@ -450,7 +459,7 @@ static void zero_loss_search(struct mechanism *m, unsigned int rep)
 	}
 	/* Narrow the step between the last clean rate and the first not. */
 	for (int i = 0; bad > 0 && i < (arg.quick ? 0 : 3); i++) {
-		double mid = ok > 0 ? sqrt(ok * bad) : bad / 2;
+		double mid = ok > 0 ? root(ok * bad) : bad / 2;
 
 		run_throughput("rate", m, false, MODE_RATE, mid, step_events(mid),
 			       rep, &clean);
