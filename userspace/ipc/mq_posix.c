@@ -367,7 +367,7 @@ static void mq_posix_close(struct transport *t)
 static const struct transport_ops mq_posix_ops = {
 	.name = "mq-posix",
 	.summary = "POSIX message queue, pollable descriptor, O_NONBLOCK sender",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
 	.options = mq_posix_options,
 	.open = mq_posix_open,
 	.send = mq_posix_send,

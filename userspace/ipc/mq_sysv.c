@@ -403,7 +403,7 @@ static void mq_sysv_close(struct transport *t)
 static const struct transport_ops mq_sysv_ops = {
 	.name = "mq-sysv",
 	.summary = "System V message queue, one message per frame, IPC_NOWAIT sender",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
 	.open = mq_sysv_open,
 	.send = mq_sysv_send,
 	.receive = mq_sysv_receive,

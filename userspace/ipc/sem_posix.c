@@ -284,7 +284,7 @@ static ssize_t sem_posix_receive(struct transport *t, uint8_t *buf,
 				continue;
 			}
 			p->taken++;
-			counted_event_frame(p->taken, transport_now_ns(), buf);
+			counted_event_frame(p->taken, 0, transport_now_ns(), buf);
 			return IPC_MESSAGE_SIZE;
 		}
 		if (err == EINTR)
@@ -337,7 +337,7 @@ static void sem_posix_close(struct transport *t)
 static const struct transport_ops sem_posix_ops = {
 	.name = "sem-posix",
 	.summary = "POSIX named semaphore, one sem_post per event, no payload",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE,
 	.open = sem_posix_open,
 	.send = sem_posix_send,
 	.receive = sem_posix_receive,

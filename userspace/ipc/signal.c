@@ -11,12 +11,12 @@
  *     bit  2      events were dropped before this one
  *     bit  3      always 1: a value of ours, so a stray signal is refused
  *     bits 4..31  seqno modulo 2^28
- *   The receiver rebuilds the frame from it: the full seqno by unwrapping
- *   the 28 bits against the previous event's (exact while fewer than 2^28
- *   events separate two signals, and for the first one while seqnos stay
- *   below 2^28), the dropped count as the seqno gap when the flag is set
- *   (0 for the first event after a receiver start: nothing to compare
- *   with). Lost: the driver's timestamp and the sender's send time
+ *   The receiver rebuilds the frame from it: the full seqno from the 28
+ *   bits and the previous event's seqno, by serial-number arithmetic (less
+ *   than 2^27 ahead is forward, more is back: a new sender counting from 1
+ *   again), exact while seqnos stay below 2^28 across restarts; the
+ *   dropped count as the seqno gap when the flag is set (0 for the first
+ *   event after a receiver start: nothing to compare with). Lost: the driver's timestamp and the sender's send time
  *   (event_ns and send_ns are the receive time). The sender refuses a
  *   frame that does not decode (-EINVAL): it has no bytes to pass on.
  *   Signals the receiver did not expect (another code, such as a plain
@@ -125,10 +125,20 @@ static void signal_value_frame(struct signal_priv *p, uint32_t v,
 		.led_state = !!(v & SIGVAL_LED),
 	};
 
-	/* The seqno's lost high bits: it moved forward from the last one. */
+	/*
+	 * The seqno's lost high bits, by serial-number arithmetic (RFC 1982):
+	 * less than half the range ahead of the last one, it moved forward
+	 * (gap); further, it went back: a new sender numbering from 1 again.
+	 */
 	if (p->have_last) {
-		gap = (raw - p->last_seqno) & SIGVAL_SEQ_MASK;
-		seqno = p->last_seqno + gap;
+		uint32_t ahead = (raw - p->last_seqno) & SIGVAL_SEQ_MASK;
+
+		if (ahead <= SIGVAL_SEQ_MASK / 2) {
+			seqno = p->last_seqno + ahead;
+			gap = ahead;
+		} else {
+			seqno = p->last_seqno - (SIGVAL_SEQ_MASK + 1 - ahead);
+		}
 	}
 	if (v & SIGVAL_DROPPED) {
 		m.flags = IPC_MESSAGE_F_DROPPED;
