@@ -19,7 +19,8 @@
  *       or a refused open (reconnects with a back-off) like the button.
  *   net-peer hostile KIND [--opt K=V]... [--count N] [--hold MS]
  *       Misbehave towards the receiver of VIA's address: udp-garbage,
- *       udp-oversize, tcp-garbage, tcp-partial, tcp-silent, tcp-flood.
+ *       udp-oversize, tcp-garbage, tcp-partial, tcp-silent, tcp-flood
+ *       (option interface=NAME: where a multicast target is sent, lo).
  *       Connections are held for MS ms (or until stdin closes).
  */
 #include "../../userspace/ipc/transport.h"
@@ -29,6 +30,7 @@
 #include "../../userspace/lib/stop.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +242,7 @@ static int send_main(const struct transport_ops *ops)
 static int target(int type, struct net_addr *addr, int *ret_fd)
 {
 	const char *host = NULL, *port = "5555", *family = NULL;
+	const char *ifname = "lo";
 	uint16_t p;
 	int fam, fd;
 
@@ -250,6 +253,8 @@ static int target(int type, struct net_addr *addr, int *ret_fd)
 			port = opts[i] + 5;
 		else if (!strncmp(opts[i], "family=", 7))
 			family = opts[i] + 7;
+		else if (!strncmp(opts[i], "interface=", 10))
+			ifname = opts[i] + 10;
 	}
 	if (net_port_parse(port, &p) < 0 || net_family_parse(family, &fam) < 0 ||
 	    net_addr_resolve(host, p, fam, addr) < 0)
@@ -258,9 +263,19 @@ static int target(int type, struct net_addr *addr, int *ret_fd)
 	if (fd < 0)
 		return -errno;
 	if (type == SOCK_DGRAM) {
-		int on = 1;
+		int on = 1, ifindex = (int)if_nametoindex(ifname);
+		struct ip_mreqn mreq = { .imr_ifindex = ifindex };
 
 		(void)setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
+		/* A group on an interface without a multicast route (lo). */
+		if (net_addr_is_multicast(addr) && net_addr_family(addr) == AF_INET)
+			(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq,
+					 sizeof(mreq));
+		if (net_addr_is_multicast(addr) && net_addr_family(addr) == AF_INET6) {
+			((struct sockaddr_in6 *)&addr->ss)->sin6_scope_id = ifindex;
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+					 &ifindex, sizeof(ifindex));
+		}
 	}
 	if (connect(fd, (struct sockaddr *)&addr->ss, addr->len) < 0) {
 		int err = -errno;
