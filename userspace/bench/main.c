@@ -23,6 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -232,18 +237,6 @@ static int make_dirs(void)
 	return 0;
 }
 
-/* Whatever a killed run may have left: our directory and our global names. */
-static void remove_leftovers(void)
-{
-	char cmd[PATH_MAX * 2];
-
-	snprintf(cmd, sizeof(cmd),
-		 "rm -rf '%s'; rm -f /dev/shm/*%s* /dev/shm/sem.*%s* /dev/mqueue/*%s* 2>/dev/null",
-		 base_dir, instance, instance, instance);
-	if (system(cmd) != 0)
-		fprintf(stderr, "ipc-bench: could not clean %s\n", base_dir);
-}
-
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void out(const char *fmt, ...)
@@ -258,6 +251,63 @@ static void out(const char *fmt, ...)
 	va_end(ap);
 	fflush(stdout);
 	fflush(results);
+}
+
+/* System V objects keyed on @dir (any ftok id): count them, remove them. */
+static unsigned int sysv_leftovers(const char *dir)
+{
+	unsigned int n = 0;
+
+	for (int id = 1; id < 256; id++) {
+		key_t key = ftok(dir, id);
+		int q;
+
+		if (key == -1)
+			return n;
+		if ((q = msgget(key, 0)) >= 0 && ++n)
+			msgctl(q, IPC_RMID, NULL);
+		if ((q = shmget(key, 0, 0)) >= 0 && ++n)
+			shmctl(q, IPC_RMID, NULL);
+		if ((q = semget(key, 0, 0)) >= 0 && ++n)
+			semctl(q, 0, IPC_RMID);
+	}
+	return n;
+}
+
+/* Entries of @dir whose name contains @part (NULL: all of them). */
+static unsigned int count_entries(const char *dir, const char *part)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && (!part || strstr(e->d_name, part)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every run's receiver removes what it created; check that, say what was
+ * left (the quick test asserts none), and remove it all anyway.
+ */
+static void remove_leftovers(void)
+{
+	unsigned int files = count_entries(ours_dir, NULL) + count_entries(bare_dir, NULL);
+	unsigned int sysv = sysv_leftovers(ours_dir) + sysv_leftovers(bare_dir);
+	unsigned int posix = count_entries("/dev/shm", instance) +
+			     count_entries("/dev/mqueue", instance);
+	char cmd[PATH_MAX * 2];
+
+	out("kind=leaks\tfiles=%u\tsysv=%u\tposix=%u\n", files, sysv, posix);
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s'; rm -f /dev/shm/*%s* /dev/mqueue/*%s* 2>/dev/null",
+		 base_dir, instance, instance);
+	if (system(cmd) != 0)
+		fprintf(stderr, "ipc-bench: could not clean %s\n", base_dir);
 }
 
 static const char *variant(const struct mechanism *m, bool bare)
