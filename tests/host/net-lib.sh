@@ -58,12 +58,18 @@ net_button() {
 		"${MECH_OPTS[@]}" "$@" 2>"$HL_DIR/$name.err"
 }
 
+# net_wait_log FILE REGEX: block (at most WAIT_S) until a line matching
+# REGEX is in FILE, a log another process is writing.
+net_wait_log() {
+	timeout "$WAIT_S" grep -q -m 1 -e "$2" <(exec tail -n +1 -f "$1") 2>/dev/null
+}
+
 # net_check WHAT FILE key=value...: one TAP line from the LED's stats.
 net_check() {
 	local what=$1 bad
 	shift
 	bad=$(hl_expect_stats "$@")
-	if [ -z "$bad" ]; then tap_ok "$what"; else tap_fail "$what" "$bad"; fi
+	if [ -z "$bad" ]; then tap_ok "$what"; else tap_fail "$what" "$bad $(tail -n 4 "$1" | tr '\n' ' ')"; fi
 }
 
 # net_mechanism VIA: hl_mechanism plus its setup hook (a free port, tls

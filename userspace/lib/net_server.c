@@ -25,20 +25,43 @@ struct net_server {
 	struct net_backoff accept_backoff;	/* out of fds: pause accept */
 	bool listener_paused;
 	uint64_t *rejected;			/* the transport's counter */
-	uint64_t refusals;			/* for sparse logging */
+	uint64_t refusals;			/* in all */
+	uint64_t log_window_ns;			/* rate limit of refusal logs */
+	unsigned int logged_in_window;
+	uint64_t unlogged;			/* since the last one logged */
 	struct net_conn conns[NET_SERVER_MAX_CONNS];
 };
 
-/* Under a flood, log the first few refusals and then every power of two. */
+/*
+ * Every refusal is logged, except under a flood: at most LOG_BURST lines a
+ * second, and the next line logged says how many were not.
+ */
+#define LOG_BURST	10
+
 static void refuse(struct net_server *s, const char *peer, const char *why)
 {
-	uint64_t n = ++s->refusals;
+	uint64_t now = transport_now_ns();
 
+	s->refusals++;
 	if (s->rejected)
 		(*s->rejected)++;
-	if (n <= 4 || !(n & (n - 1)))
-		log_error("%s: refused %s: %s (%llu refused so far)",
-			s->who, peer, why, (unsigned long long)n);
+	if (now - s->log_window_ns >= 1000000000u) {
+		s->log_window_ns = now;
+		s->logged_in_window = 0;
+	}
+	if (s->logged_in_window >= LOG_BURST) {
+		s->unlogged++;
+		return;
+	}
+	s->logged_in_window++;
+	if (s->unlogged)
+		log_error("%s: refused %s: %s (%llu refused in all, %llu of "
+			  "them not logged)", s->who, peer, why,
+			  (unsigned long long)s->refusals,
+			  (unsigned long long)s->unlogged);
+	else
+		log_error("%s: refused %s: %s", s->who, peer, why);
+	s->unlogged = 0;
 }
 
 static void conn_close(struct net_server *s, struct net_conn *c)
