@@ -44,6 +44,7 @@ static const char *options[MAX_OPTIONS + 1];
 static int n_options;
 static unsigned int opt_presses = 100;
 static unsigned int opt_rep = 1;
+static unsigned int opt_max_burst = 256;
 static int opt_fd = -1, opt_result_fd = -1, opt_ready_fd = -1;
 
 static int sim_attr(unsigned int line, const char *attr, char *buf, size_t size)
@@ -305,7 +306,7 @@ static int board_irq(void)
 	/* Bursts: edges as fast as gpio-sim takes them, on both lines. */
 	atomic_store(&drv.record, false);
 	atomic_store(&cdev.record, false);
-	for (unsigned int burst = 16; burst <= 1024; burst *= 4) {
+	for (unsigned int burst = 16; burst <= opt_max_burst; burst *= 4) {
 		uint32_t d0 = atomic_load(&drv.count), c0 = atomic_load(&cdev.count);
 		uint64_t dd0 = drv.dropped, cd0 = cdev.dropped, t0 = now_ns(), t1;
 
@@ -520,7 +521,7 @@ out_led:
 int board_main(int argc, char **argv)
 {
 	enum { O_IRQ = 300, O_E2E, O_LED, O_VIA, O_DIR, O_PRESSES, O_REP, O_FD,
-	       O_RESULT, O_READY, O_OPT };
+	       O_RESULT, O_READY, O_OPT, O_BURST };
 	static const struct option longopts[] = {
 		{ "board-irq", no_argument, NULL, O_IRQ },
 		{ "board-e2e", no_argument, NULL, O_E2E },
@@ -529,6 +530,7 @@ int board_main(int argc, char **argv)
 		{ "runtime-dir", required_argument, NULL, O_DIR },
 		{ "presses", required_argument, NULL, O_PRESSES },
 		{ "rep", required_argument, NULL, O_REP },
+		{ "max-burst", required_argument, NULL, O_BURST },
 		{ "fd", required_argument, NULL, O_FD },
 		{ "result-fd", required_argument, NULL, O_RESULT },
 		{ "ready-fd", required_argument, NULL, O_READY },
@@ -545,6 +547,7 @@ int board_main(int argc, char **argv)
 		case O_DIR: opt_dir = optarg; break;
 		case O_PRESSES: opt_presses = strtoul(optarg, NULL, 10); break;
 		case O_REP: opt_rep = strtoul(optarg, NULL, 10); break;
+		case O_BURST: opt_max_burst = strtoul(optarg, NULL, 10); break;
 		case O_FD: opt_fd = atoi(optarg); break;
 		case O_RESULT: opt_result_fd = atoi(optarg); break;
 		case O_READY: opt_ready_fd = atoi(optarg); break;
