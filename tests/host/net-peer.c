@@ -17,6 +17,10 @@
  *       every K-th seqno is skipped (never sent), a loss the receiver must
  *       count exactly. Handles -EAGAIN (waits for writability) and -EPIPE
  *       or a refused open (reconnects with a back-off) like the button.
+ *   net-peer ttl GROUP [--opt port=P] [--opt interface=NAME]
+ *       Join multicast GROUP on the interface, print "ready", and print
+ *       the TTL (IPv4) or hop limit (IPv6) of the first datagram to it:
+ *       "ttl=N". Shows what the sender put on the wire.
  *   net-peer hostile KIND [--opt K=V]... [--count N] [--hold MS]
  *       Misbehave towards the receiver of VIA's address: udp-garbage,
  *       udp-oversize, tcp-garbage, tcp-partial, tcp-silent, tcp-flood
@@ -53,7 +57,8 @@ static int usage(void)
 	fprintf(stderr, "usage: net-peer receive|send VIA [--opt K=V]... "
 		"[--count N] [--first S] [--skip-every K] [--idle MS]\n"
 		"       net-peer hostile KIND [--opt K=V]... [--count N] "
-		"[--hold MS]\n");
+		"[--hold MS]\n"
+		"       net-peer ttl GROUP [--opt port=P] [--opt interface=I]\n");
 	return 2;
 }
 
@@ -299,6 +304,86 @@ static void hold(void)
 		;
 }
 
+static const char *opt_value(const char *key, const char *def)
+{
+	size_t len = strlen(key);
+
+	for (size_t i = 0; i < nopts; i++)
+		if (!strncmp(opts[i], key, len) && opts[i][len] == '=')
+			return opts[i] + len + 1;
+	return def;
+}
+
+static int ttl_main(const char *group)
+{
+	const char *ifname = opt_value("interface", "lo");
+	unsigned int ifindex = if_nametoindex(ifname);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct net_addr addr;
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	uint16_t port;
+	int fd, on = 1, v6, r;
+
+	if (net_port_parse(opt_value("port", "5559"), &port) < 0 ||
+	    net_addr_numeric(group, port, &addr) < 0 || !ifindex)
+		return 2;
+	v6 = net_addr_family(&addr) == AF_INET6;
+	fd = socket(net_addr_family(&addr), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (v6) {
+		struct ipv6_mreq mreq = {
+			.ipv6mr_multiaddr = ((struct sockaddr_in6 *)&addr.ss)->sin6_addr,
+			.ipv6mr_interface = ifindex,
+		};
+
+		((struct sockaddr_in6 *)&addr.ss)->sin6_scope_id = ifindex;
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
+		r |= setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq));
+	} else {
+		struct ip_mreqn mreq = {
+			.imr_multiaddr = ((struct sockaddr_in *)&addr.ss)->sin_addr,
+			.imr_ifindex = (int)ifindex,
+		};
+
+		r = setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+		r |= setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq));
+	}
+	if (r || bind(fd, (struct sockaddr *)&addr.ss, addr.len) < 0) {
+		fprintf(stderr, "net-peer: ttl: join %s: %s\n", group,
+			strerror(errno));
+		close(fd);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	if (recvmsg(fd, &mh, 0) < 0) {
+		close(fd);
+		return 1;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		int ttl;
+
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+		    (c->cmsg_level == IPPROTO_IPV6 &&
+		     c->cmsg_type == IPV6_HOPLIMIT)) {
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+			printf("ttl=%d\n", ttl);
+		}
+	}
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
 static int hostile_main(const char *kind)
 {
 	struct net_addr addr;
@@ -376,6 +461,8 @@ int main(int argc, char **argv)
 	config.options = opts;
 	if (!strcmp(argv[1], "hostile"))
 		return hostile_main(argv[2]);
+	if (!strcmp(argv[1], "ttl"))
+		return ttl_main(argv[2]);
 	ops = transport_find(argv[2]);
 	if (!ops) {
 		fprintf(stderr, "net-peer: unknown mechanism %s\n", argv[2]);
