@@ -452,8 +452,12 @@ static double run_throughput(const char *kind, const struct mechanism *m,
 	}
 	clean = r->ok && !r->receiver.lost && !r->receiver.reordered &&
 		!r->sender.overflowed && r->receiver.events == events;
-	/* Sustained: nothing lost, and not finishing late behind a backlog. */
-	if (mode == MODE_RATE && clean && span > events / rate * 1.05 + 0.002)
+	/*
+	 * Sustained: nothing lost, and not finishing late behind a backlog
+	 * (10 % and 20 ms of slack: other tenants of a shared machine can
+	 * hold either process off the CPU for that long).
+	 */
+	if (mode == MODE_RATE && clean && span > events / rate * 1.10 + 0.020)
 		clean = false;
 	out_common(kind, m, bare, "cross", rep, r);
 	out("\toffered=%.0f\tachieved=%.0f\tspan_s=%.4f\tclean=%d",
