@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,7 +123,6 @@ static void argv_free(struct argv_builder *a)
 struct child {
 	const char *name;	/* "ipc-led" */
 	pid_t pid;
-	int pidfd;
 	bool running;
 	bool stopped_by_us;
 	int status;		/* our exit-status view of it */
@@ -139,6 +138,8 @@ struct launch {
 	struct child led;
 	struct child button;
 	int failed_status;	/* of the first child that failed, 0 if none */
+	int child_fd;		/* signalfd: SIGCHLD, a child ended */
+	sigset_t wait_mask;	/* stop signals and SIGCHLD let in */
 };
 
 static int parse_args(struct launch *la, int argc, char **argv)
@@ -257,11 +258,6 @@ static int common_args(struct launch *la, struct argv_builder *a,
 	return r ? -ENOMEM : 0;
 }
 
-static int pidfd_open_compat(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 /*
  * Start @program with @args, handing it @pass_fds (-1 for none); only
  * those lose close-on-exec, and only in the child.
@@ -285,11 +281,6 @@ static int spawn(struct child *c, char *const argv[], const int pass_fds[2])
 	}
 	c->pid = pid;
 	c->running = true;
-	c->pidfd = pidfd_open_compat(pid);
-	if (c->pidfd < 0)
-		return -errno;
-	if (fcntl(c->pidfd, F_SETFD, FD_CLOEXEC) < 0)
-		return -errno;
 	return 0;
 }
 
@@ -302,14 +293,10 @@ static void stop_child(struct child *c)
 	(void)kill(c->pid, SIGTERM);
 }
 
-static void reap(struct launch *la, struct child *c)
+/* Record how @c ended, from its wait status. */
+static void ended(struct launch *la, struct child *c, int wstatus)
 {
-	int wstatus;
-
-	if (waitpid(c->pid, &wstatus, 0) < 0) {
-		log_errno(errno, "waitpid %s", c->name);
-		c->status = 1;
-	} else if (WIFEXITED(wstatus)) {
+	if (WIFEXITED(wstatus)) {
 		c->status = WEXITSTATUS(wstatus);
 	} else if (WIFSIGNALED(wstatus)) {
 		int sig = WTERMSIG(wstatus);
@@ -321,11 +308,41 @@ static void reap(struct launch *la, struct child *c)
 				  strsignal(sig));
 	}
 	c->running = false;
-	close(c->pidfd);
-	c->pidfd = -1;
 	if (c->status && !la->failed_status)
 		la->failed_status = c->status;
 	log_verbose("%s ended with status %d", c->name, c->status);
+}
+
+/* Wait for @c to end, however long it takes. */
+static void reap(struct launch *la, struct child *c)
+{
+	int wstatus;
+
+	while (waitpid(c->pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			log_errno(errno, "waitpid %s", c->name);
+			c->running = false;
+			return;
+		}
+	}
+	ended(la, c, wstatus);
+}
+
+/* Collect any child that ended, without waiting. Returns how many. */
+static int reap_ended(struct launch *la)
+{
+	struct child *children[] = { &la->button, &la->led };
+	int n = 0, wstatus;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct child *c = children[i];
+
+		if (c->running && waitpid(c->pid, &wstatus, WNOHANG) == c->pid) {
+			ended(la, c, wstatus);
+			n++;
+		}
+	}
+	return n;
 }
 
 /*
@@ -364,41 +381,52 @@ static int wait_ready(struct launch *la, int ready_fd)
 	}
 }
 
-/* Until both children ended: forward stops, stop one when the other ends. */
+/*
+ * Until both children ended: forward stops, stop one when the other ends.
+ * SIGCHLD arrives through a signalfd, let in atomically with the stop
+ * signals by ppoll (pidfds would do too, but valgrind does not know them).
+ */
 static int supervise(struct launch *la)
 {
 	bool forwarded = false;
 
 	while (la->led.running || la->button.running) {
-		struct pollfd pfd[2];
-		struct child *of[2];
-		int n = 0;
+		struct pollfd pfd = { .fd = la->child_fd, .events = POLLIN };
+		struct signalfd_siginfo info;
 
 		if (stop_requested() && !forwarded) {
 			forwarded = true;
 			stop_child(&la->button);
 			stop_child(&la->led);
 		}
-		if (la->button.running) {
-			of[n] = &la->button;
-			pfd[n++] = (struct pollfd){ la->button.pidfd, POLLIN, 0 };
-		}
-		if (la->led.running) {
-			of[n] = &la->led;
-			pfd[n++] = (struct pollfd){ la->led.pidfd, POLLIN, 0 };
-		}
-		if (ppoll(pfd, n, NULL, stop_wait_mask()) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (!reap_ended(la) &&
+		    ppoll(&pfd, 1, NULL, &la->wait_mask) < 0 && errno != EINTR)
 			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			reap(la, of[i]);
-			stop_child(of[i] == &la->led ? &la->button : &la->led);
-		}
+		while (read(la->child_fd, &info, sizeof(info)) > 0)
+			;	/* SIGCHLDs merge: waitpid tells who ended */
+		if (!la->led.running)
+			stop_child(&la->button);
+		if (!la->button.running)
+			stop_child(&la->led);
 	}
+	return 0;
+}
+
+/* SIGCHLD blocked and readable from a signalfd. */
+static int watch_children(struct launch *la)
+{
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+		return -errno;
+	la->child_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (la->child_fd < 0)
+		return -errno;
+	/* Let the stop signals in, but keep SIGCHLD for the signalfd. */
+	la->wait_mask = *stop_wait_mask();
+	sigaddset(&la->wait_mask, SIGCHLD);
 	return 0;
 }
 
@@ -406,6 +434,12 @@ static int run(struct launch *la)
 {
 	int pair[2] = { -1, -1 }, ready[2] = { -1, -1 };
 	int r;
+
+	r = watch_children(la);
+	if (r < 0) {
+		log_errno(r, "signalfd");
+		return r;
+	}
 
 	if (la->cli.ops->flags & TRANSPORT_INHERITED) {
 		if (!la->cli.ops->make_pair) {
@@ -481,8 +515,9 @@ out:
 int main(int argc, char **argv)
 {
 	struct launch la = {
-		.led = { .name = "ipc-led", .pidfd = -1 },
-		.button = { .name = "ipc-button", .pidfd = -1 },
+		.led = { .name = "ipc-led" },
+		.button = { .name = "ipc-button" },
+		.child_fd = -1,
 	};
 	int r, status;
 
@@ -509,6 +544,8 @@ int main(int argc, char **argv)
 	r = run(&la);
 	status = r < 0 ? 1 : la.failed_status;
 out:
+	if (la.child_fd >= 0)
+		close(la.child_fd);
 	argv_free(&la.button_args);
 	argv_free(&la.led_args);
 	argv_free(&la.button_extra);
