@@ -522,13 +522,14 @@ static int board_e2e(void)
 	for (unsigned int i = 0; i < opt_presses * 2; i++) {
 		up = !up;
 		set_pull(pull, up);
-		if (read_irq_time(dev, &irq_ns, WAIT_MS) < 0) {
-			fprintf(stderr, "ipc-bench: %s: edge %u made no event\n",
+		if (read_record(res[0], &rec, WAIT_MS) < 0) {
+			fprintf(stderr, "ipc-bench: %s: event %u did not reach the LED\n",
 				opt_via, i + 1);
 			goto out_btn;
 		}
-		if (read_record(res[0], &rec, WAIT_MS) < 0) {
-			fprintf(stderr, "ipc-bench: %s: event %u did not reach the LED\n",
+		/* Only now: waking up earlier, we would compete with the chain. */
+		if (read_irq_time(dev, &irq_ns, WAIT_MS) < 0) {
+			fprintf(stderr, "ipc-bench: %s: edge %u made no event\n",
 				opt_via, i + 1);
 			goto out_btn;
 		}
