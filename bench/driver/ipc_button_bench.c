@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipc-button-bench: the ipc_button driver's own benchmark, run on the
+ * emulated board (bench/driver/run boots it). Presses come from gpio-sim
+ * (writes to the line's pull attribute), so every figure includes what a
+ * simulated edge costs; on real hardware the edge is free.
+ *
+ *   ipc-button-bench latency --debounce MS [--samples N]
+ *	IRQ-to-read() latency: a reader blocked in read() wakes with each
+ *	record; latency = CLOCK_MONOTONIC at read() return minus the
+ *	record's timestamp (taken in the hard-IRQ handler). One edge at a
+ *	time: the next press waits for the reader to have its record.
+ *   ipc-button-bench rate --debounce MS --readers K [--presses N]
+ *	The highest press rate (press + release per period, paced by
+ *	absolute clock_nanosleep) at which each of K readers, one thread
+ *	and one open file each, gets every event with no drop: climbs a
+ *	ladder of rates, then bisects between the last lossless and the
+ *	first lossy one.
+ *   ipc-button-bench memory [--files N]
+ *	Kernel memory per open file: the slab growth (/proc/meminfo) for N
+ *	open files, with the default queue and with the largest queue.
+ *
+ * Output: one line per result, tab-separated key=value pairs starting
+ * with kind=driver-..., for scripts; progress goes to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc_button.h"
+
+#define BUTTON_LINE	17
+#define MAX_READERS	64
+#define READ_BATCH	64
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ipc-button-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t deadline_ns)
+{
+	struct timespec ts = {
+		.tv_sec = deadline_ns / 1000000000u,
+		.tv_nsec = deadline_ns % 1000000000u,
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* --- the device and the simulated line ------------------------------- */
+
+static char device_path[64];
+static char class_dir[96];
+static int pull_fd = -1;
+
+/* The /dev/ipc-buttonN of the button on BUTTON_LINE. */
+static void find_device(void)
+{
+	struct ipc_button_info info;
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(device_path, sizeof(device_path), "/dev/ipc-button%d", i);
+		fd = open(device_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (ioctl(fd, IPC_BUTTON_GET_INFO, &info) == 0 &&
+		    info.line == BUTTON_LINE) {
+			close(fd);
+			snprintf(class_dir, sizeof(class_dir),
+				 "/sys/class/ipc-button/ipc-button%d", i);
+			return;
+		}
+		close(fd);
+	}
+	fprintf(stderr, "ipc-button-bench: no ipc-button on GPIO%d\n",
+		BUTTON_LINE);
+	exit(1);
+}
+
+static void open_pull(void)
+{
+	char pattern[128];
+	glob_t found;
+
+	snprintf(pattern, sizeof(pattern),
+		 "/sys/devices/platform/gpio-sim*/gpiochip*/sim_gpio%d/pull",
+		 BUTTON_LINE);
+	if (glob(pattern, 0, NULL, &found)) {
+		fprintf(stderr, "ipc-button-bench: no gpio-sim line %d\n",
+			BUTTON_LINE);
+		exit(1);
+	}
+	pull_fd = open(found.gl_pathv[0], O_WRONLY | O_CLOEXEC);
+	if (pull_fd < 0)
+		die(found.gl_pathv[0]);
+	globfree(&found);
+}
+
+/* Active low with a pull-up: a press pulls the line down. */
+static void set_pressed(bool pressed)
+{
+	const char *v = pressed ? "pull-down" : "pull-up";
+
+	if (pwrite(pull_fd, v, strlen(v), 0) < 0)
+		die("gpio-sim pull");
+}
+
+static void set_debounce(unsigned int ms)
+{
+	char path[128], value[16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/debounce_ms", class_dir);
+	snprintf(value, sizeof(value), "%u", ms);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		die(path);
+	close(fd);
+}
+
+static int open_device(int flags)
+{
+	int fd = open(device_path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		die(device_path);
+	return fd;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t percentile(const uint64_t *sorted, size_t n, double p)
+{
+	size_t i = (size_t)(p / 100.0 * (n - 1) + 0.5);
+
+	return sorted[i < n ? i : n - 1];
+}
+
+/* --- latency ---------------------------------------------------------- */
+
+struct latency_run {
+	int fd;		/* blocking */
+	int ack;	/* eventfd: the reader has its record */
+	size_t samples;
+	uint64_t *latency_ns;
+	int error;
+};
+
+static void *latency_reader(void *arg)
+{
+	struct latency_run *run = arg;
+	struct ipc_button_event ev;
+	uint64_t one = 1;
+	size_t i;
+
+	for (i = 0; i < run->samples; i++) {
+		if (read(run->fd, &ev, sizeof(ev)) != sizeof(ev)) {
+			run->error = errno ? errno : EIO;
+			break;
+		}
+		run->latency_ns[i] = now_ns() - ev.timestamp_ns;
+		if (write(run->ack, &one, sizeof(one)) != sizeof(one)) {
+			run->error = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int cmd_latency(unsigned int debounce, size_t samples)
+{
+	struct latency_run run = { .samples = samples };
+	pthread_t reader;
+	uint64_t ack;
+	size_t i;
+
+	run.latency_ns = calloc(samples, sizeof(*run.latency_ns));
+	if (!run.latency_ns)
+		die("calloc");
+	set_debounce(debounce);
+	set_pressed(false);
+	run.fd = open_device(O_RDONLY);
+	run.ack = eventfd(0, EFD_CLOEXEC);
+	if (run.ack < 0)
+		die("eventfd");
+	if (pthread_create(&reader, NULL, latency_reader, &run))
+		die("pthread_create");
+
+	for (i = 0; i < samples; i++) {
+		set_pressed(i % 2 == 0);
+		/* One edge in flight: wait until the reader has its record. */
+		if (read(run.ack, &ack, sizeof(ack)) != sizeof(ack))
+			die("eventfd read");
+	}
+	pthread_join(reader, NULL);
+	if (run.error) {
+		errno = run.error;
+		die("latency reader");
+	}
+	set_pressed(false);
+	close(run.fd);
+	close(run.ack);
+
+	qsort(run.latency_ns, samples, sizeof(uint64_t), cmp_u64);
+	printf("kind=driver-latency\tdebounce_ms=%u\tsamples=%zu\tp50_us=%.1f\tp90_us=%.1f\tp99_us=%.1f\tmin_us=%.1f\tmax_us=%.1f\n",
+	       debounce, samples,
+	       percentile(run.latency_ns, samples, 50) / 1e3,
+	       percentile(run.latency_ns, samples, 90) / 1e3,
+	       percentile(run.latency_ns, samples, 99) / 1e3,
+	       run.latency_ns[0] / 1e3, run.latency_ns[samples - 1] / 1e3);
+	fflush(stdout);
+	free(run.latency_ns);
+	return 0;
+}
+
+/* --- press rate --------------------------------------------------------- */
+
+struct rate_reader {
+	pthread_t thread;
+	int fd;			/* non-blocking; woken by poll() */
+	uint64_t records;
+	uint64_t flagged_drops;	/* sum of dropped on F_DROPPED records */
+	uint64_t seqno_gaps;	/* records missing between seqnos */
+	uint32_t last_seqno;
+	bool seen_any;
+};
+
+struct rate_run {
+	struct rate_reader readers[MAX_READERS];
+	unsigned int n_readers;
+	uint64_t expected;
+	int stop;		/* eventfd: generator done, deadline passed */
+	pthread_mutex_t lock;
+	pthread_cond_t all_in;
+	unsigned int complete;	/* readers that have every record */
+};
+
+static struct rate_run *rate_run;
+
+static void *rate_reader_thread(void *arg)
+{
+	struct rate_reader *r = arg;
+	struct ipc_button_event ev[READ_BATCH];
+	struct pollfd pfd[2] = {
+		{ .fd = r->fd, .events = POLLIN },
+		{ .fd = rate_run->stop, .events = POLLIN },
+	};
+	bool counted = false;
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		n = read(r->fd, ev, sizeof(ev));
+		if (n < 0 && errno != EAGAIN)
+			die("read");
+		for (i = 0; n > 0 && i < n / (ssize_t)sizeof(ev[0]); i++) {
+			if (ev[i].flags & IPC_BUTTON_EVENT_F_DROPPED)
+				r->flagged_drops += ev[i].dropped;
+			if (r->seen_any && ev[i].seqno != r->last_seqno + 1)
+				r->seqno_gaps += ev[i].seqno - r->last_seqno - 1;
+			r->last_seqno = ev[i].seqno;
+			r->seen_any = true;
+			r->records++;
+		}
+		if (!counted && r->records >= rate_run->expected) {
+			counted = true;
+			pthread_mutex_lock(&rate_run->lock);
+			rate_run->complete++;
+			pthread_cond_signal(&rate_run->all_in);
+			pthread_mutex_unlock(&rate_run->lock);
+		}
+		if (n < 0 && (pfd[1].revents & POLLIN))
+			return NULL;
+	}
+}
+
+struct rate_result {
+	double target_hz;
+	double achieved_hz;
+	uint64_t expected;
+	uint64_t emitted;	/* records the device emitted (seqno delta) */
+	uint64_t min_records;	/* fewest records a reader got */
+	uint64_t drops;		/* overflow drops, all readers */
+	bool lossless;
+};
+
+static uint32_t device_last_seqno(int fd)
+{
+	struct ipc_button_info info;
+
+	if (ioctl(fd, IPC_BUTTON_GET_INFO, &info))
+		die("IPC_BUTTON_GET_INFO");
+	return info.last_seqno;
+}
+
+static struct rate_result rate_once(double hz, unsigned int n_readers,
+				    unsigned int presses, unsigned int debounce)
+{
+	struct rate_result res = { .target_hz = hz };
+	uint64_t half = (uint64_t)(1e9 / hz / 2), start, end, one = 1;
+	struct timespec deadline;
+	uint32_t seq0;
+	unsigned int i;
+
+	rate_run = calloc(1, sizeof(*rate_run));
+	if (!rate_run)
+		die("calloc");
+	rate_run->n_readers = n_readers;
+	rate_run->expected = 2ull * presses;
+	rate_run->stop = eventfd(0, EFD_CLOEXEC);
+	if (rate_run->stop < 0)
+		die("eventfd");
+	pthread_mutex_init(&rate_run->lock, NULL);
+	pthread_cond_init(&rate_run->all_in, NULL);
+
+	for (i = 0; i < n_readers; i++) {
+		rate_run->readers[i].fd = open_device(O_RDONLY | O_NONBLOCK);
+		if (pthread_create(&rate_run->readers[i].thread, NULL,
+				   rate_reader_thread, &rate_run->readers[i]))
+			die("pthread_create");
+	}
+	seq0 = device_last_seqno(rate_run->readers[0].fd);
+
+	start = now_ns();
+	for (i = 0; i < presses; i++) {
+		sleep_until(start + 2 * i * half);
+		set_pressed(true);
+		sleep_until(start + (2 * i + 1) * half);
+		set_pressed(false);
+	}
+	end = now_ns();
+	/* The last release's period ends one half later. */
+	res.achieved_hz = presses / ((end - start + half) / 1e9);
+
+	/*
+	 * Wait until every reader has every record, or give up a second
+	 * (plus the debounce) after the last edge: then some were lost.
+	 */
+	end += 1000000000ull + debounce * 4000000ull;
+	deadline.tv_sec = end / 1000000000u;
+	deadline.tv_nsec = end % 1000000000u;
+	pthread_mutex_lock(&rate_run->lock);
+	while (rate_run->complete < n_readers)
+		if (pthread_cond_timedwait(&rate_run->all_in, &rate_run->lock,
+					   &deadline) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&rate_run->lock);
+
+	if (write(rate_run->stop, &one, sizeof(one)) != sizeof(one))
+		die("eventfd write");
+	res.expected = rate_run->expected;
+	res.emitted = device_last_seqno(rate_run->readers[0].fd) - seq0;
+	res.min_records = UINT64_MAX;
+	for (i = 0; i < n_readers; i++) {
+		struct rate_reader *r = &rate_run->readers[i];
+
+		pthread_join(r->thread, NULL);
+		close(r->fd);
+		if (r->records < res.min_records)
+			res.min_records = r->records;
+		res.drops += r->flagged_drops;
+	}
+	res.lossless = res.emitted == res.expected &&
+		       res.min_records == res.expected && res.drops == 0;
+
+	close(rate_run->stop);
+	pthread_mutex_destroy(&rate_run->lock);
+	pthread_cond_destroy(&rate_run->all_in);
+	free(rate_run);
+	rate_run = NULL;
+	return res;
+}
+
+static void print_rate(const struct rate_result *r, unsigned int debounce,
+		       unsigned int readers, unsigned int presses)
+{
+	printf("kind=driver-rate\tdebounce_ms=%u\treaders=%u\tpresses=%u\ttarget_hz=%.0f\tachieved_hz=%.1f\texpected=%" PRIu64 "\temitted=%" PRIu64 "\tmin_received=%" PRIu64 "\toverflow_drops=%" PRIu64 "\tlossless=%s\n",
+	       debounce, readers, presses, r->target_hz, r->achieved_hz,
+	       r->expected, r->emitted, r->min_records, r->drops,
+	       r->lossless ? "yes" : "no");
+	fflush(stdout);
+}
+
+static int cmd_rate(unsigned int debounce, unsigned int readers,
+		    unsigned int presses)
+{
+	static const double ladder[] = { 10, 20, 50, 100, 200, 500, 1000,
+					 2000, 5000, 10000 };
+	struct rate_result r, best = { 0 }, worst = { 0 };
+	double good = 0, bad = 0;
+	unsigned int i;
+
+	set_debounce(debounce);
+	set_pressed(false);
+	for (i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++) {
+		r = rate_once(ladder[i], readers, presses, debounce);
+		print_rate(&r, debounce, readers, presses);
+		if (!r.lossless) {
+			bad = ladder[i];
+			worst = r;
+			break;
+		}
+		good = ladder[i];
+		best = r;
+	}
+	/* Narrow it down between the last lossless and the first lossy. */
+	for (i = 0; bad && good && i < 4; i++) {
+		double mid = (good + bad) / 2;
+
+		r = rate_once(mid, readers, presses, debounce);
+		print_rate(&r, debounce, readers, presses);
+		if (r.lossless) {
+			good = mid;
+			best = r;
+		} else {
+			bad = mid;
+			worst = r;
+		}
+	}
+	printf("kind=driver-max-rate\tdebounce_ms=%u\treaders=%u\tpresses=%u\tmax_lossless_target_hz=%.0f\tmax_lossless_achieved_hz=%.1f\tfirst_lossy_target_hz=%.0f\tfirst_lossy_achieved_hz=%.1f\n",
+	       debounce, readers, presses, good, best.achieved_hz, bad,
+	       worst.achieved_hz);
+	fflush(stdout);
+	set_debounce(5);
+	return 0;
+}
+
+/* --- memory ------------------------------------------------------------- */
+
+/* Slab memory in bytes, from /proc/meminfo. */
+static uint64_t slab_bytes(void)
+{
+	char line[128];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %" SCNu64 " kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static void memory_once(unsigned int files, unsigned int queue)
+{
+	struct ipc_button_queue_config config = { .length = queue };
+	int *fds = calloc(files, sizeof(int));
+	uint64_t before, after;
+	unsigned int i;
+
+	if (!fds)
+		die("calloc");
+	before = slab_bytes();
+	for (i = 0; i < files; i++) {
+		fds[i] = open_device(O_RDONLY | O_NONBLOCK);
+		if (queue != IPC_BUTTON_QUEUE_DEFAULT &&
+		    ioctl(fds[i], IPC_BUTTON_SET_QUEUE_LENGTH, &config))
+			die("IPC_BUTTON_SET_QUEUE_LENGTH");
+	}
+	after = slab_bytes();
+	for (i = 0; i < files; i++)
+		close(fds[i]);
+	free(fds);
+	printf("kind=driver-memory\tfiles=%u\tqueue_records=%u\tqueue_bytes=%zu\tslab_bytes_per_file=%.0f\n",
+	       files, queue, queue * sizeof(struct ipc_button_event),
+	       (double)(after - before) / files);
+	fflush(stdout);
+}
+
+static int cmd_memory(unsigned int files)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < files + 16) {
+		lim.rlim_cur = lim.rlim_max < files + 16 ? lim.rlim_max :
+							   files + 16;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+	memory_once(files, IPC_BUTTON_QUEUE_DEFAULT);
+	memory_once(files, IPC_BUTTON_QUEUE_MAX);
+	return 0;
+}
+
+/* --- main --------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fputs("usage: ipc-button-bench latency --debounce MS [--samples N]\n"
+	      "       ipc-button-bench rate --debounce MS --readers K [--presses N]\n"
+	      "       ipc-button-bench memory [--files N]\n", stderr);
+	exit(2);
+}
+
+static unsigned int option(int argc, char **argv, const char *name,
+			   unsigned int fallback)
+{
+	int i;
+
+	for (i = 2; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return strtoul(argv[i + 1], NULL, 10);
+	return fallback;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int debounce, readers;
+
+	if (argc < 2)
+		usage();
+	find_device();
+	open_pull();
+	debounce = option(argc, argv, "--debounce", 5);
+	if (strcmp(argv[1], "latency") == 0)
+		return cmd_latency(debounce,
+				   option(argc, argv, "--samples", 200));
+	if (strcmp(argv[1], "rate") == 0) {
+		readers = option(argc, argv, "--readers", 1);
+		if (readers < 1 || readers > MAX_READERS)
+			usage();
+		return cmd_rate(debounce, readers,
+				option(argc, argv, "--presses", 50));
+	}
+	if (strcmp(argv[1], "memory") == 0)
+		return cmd_memory(option(argc, argv, "--files", 512));
+	usage();
+	return 2;
+}
