@@ -93,10 +93,12 @@ install:
 uninstall:
 	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree uninstall
 
-## docs            render the diagrams (docs/diagrams) and the man pages
+## docs            render the diagrams (docs/diagrams) and the man pages; copy
+##                 docs/benchmarks.md's figures into the mechanism pages
 docs:
 	$(MAKE) -C docs
 	$(MAKE) -C man OUT=$(BUILD)/man
+	scripts/mechanism-figures
 
 ## certs           CA, keys and certificates of the tls transport (CERTS_DIR=dir)
 certs:
