@@ -49,6 +49,8 @@
 #define FILE_UNREAD_MAX	1024	/* shared_file.c UNREAD_MAX */
 
 static int tap_n, tap_failed;
+/* Where a sender child is, for the log when it is stuck. */
+static volatile sig_atomic_t child_seqno, child_result;
 
 static void ok(bool good, const char *fmt, ...)
 {
@@ -127,8 +129,10 @@ static int send_retrying(struct transport *t, uint32_t seqno)
 	int r;
 
 	frame_for(seqno, frame);
-	while ((r = transport_send(t, frame, sizeof(frame))) == -EAGAIN)
+	while ((r = transport_send(t, frame, sizeof(frame))) == -EAGAIN) {
+		child_result = r;
 		nanosleep(&pause, NULL);	/* a test's back-off */
+	}
 	return r;
 }
 
@@ -140,14 +144,17 @@ static int send_seqno(struct transport *t, uint32_t seqno)
 	return transport_send(t, frame, sizeof(frame));
 }
 
+static void describe_state(struct subject *s);
+
 /* Receive @count frames and check they are @first, @first+1, ... */
-static bool receive_run(struct transport *t, uint32_t first, uint32_t count,
-			int timeout_ms, char *why, size_t whylen)
+static bool receive_run(struct subject *s, struct transport *t, uint32_t first,
+			uint32_t count, int timeout_ms, char *why, size_t whylen)
 {
 	for (uint32_t i = 0; i < count; i++) {
 		int64_t got = receive_seqno(t, timeout_ms);
 
 		if (got != first + i) {
+			describe_state(s);
 			snprintf(why, whylen, "frame %u: expected seqno %u, got %lld (%s)",
 				 i, first + i, (long long)got,
 				 got < 0 ? strerror((int)-got) : "out of order");
@@ -280,6 +287,92 @@ static void unmap_object(struct subject *s, void *mem, size_t size)
 		munmap(mem, size);
 }
 
+static void dump_file(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		diag("%s: %.*s", path, (int)strcspn(line, "\n"), line);
+	fclose(f);
+}
+
+/* Where our children are in the kernel: a stuck one says what it waits on. */
+static void dump_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[300], stat[512];
+		int pid = atoi(e->d_name), ppid = 0;
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(stat, sizeof(stat), f)) {
+			char *close_paren = strrchr(stat, ')');
+
+			if (close_paren)
+				sscanf(close_paren + 2, "%*c %d", &ppid);
+		}
+		fclose(f);
+		if (ppid != getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+		dump_file(path);
+		snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+		dump_file(path);
+		snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+		dump_file(path);
+	}
+	closedir(d);
+}
+
+/* After a failure: what the shared state says, for the log. */
+static void describe_state(struct subject *s)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t size;
+	void *mem;
+
+	if (s->ring) {
+		struct frame_ring_header *hdr = map_object(s, &size);
+
+		if (!hdr)
+			return;
+		diag("ring: head %u tail %u closed %u", atomic_load(&hdr->head),
+		     atomic_load(&hdr->tail), atomic_load(&hdr->closed));
+		unmap_object(s, hdr, size);
+		return;
+	}
+	object_path(s, path, sizeof(path));
+	if (stat(path, &st) < 0)
+		return;
+	mem = map_object(s, &size);
+	if (mem && size >= 24) {
+		uint64_t read_offset;
+
+		memcpy(&read_offset, (uint8_t *)mem + 16, sizeof(read_offset));
+		diag("file: size %lld, read offset %llu, closed %u",
+		     (long long)st.st_size, (unsigned long long)read_offset,
+		     ((uint32_t *)mem)[3]);
+	}
+	if (mem)
+		unmap_object(s, mem, size);
+	dump_file("/proc/locks");
+	dump_children();
+}
+
 /* Leave junk where the object belongs, as a crashed old version might. */
 static bool plant_stale_object(struct subject *s, mode_t mode)
 {
@@ -336,6 +429,17 @@ static int wait_status(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
+static void child_stuck(int signo)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line),
+			 "# sender stuck at seqno %d, last send %d\n",
+			 (int)child_seqno, (int)child_result);
+
+	(void)!write(STDOUT_FILENO, line, n);
+	_exit(128 + signo);
+}
+
 /* Child: open a sender (retrying until the receiver is there), send seqnos. */
 static int child_send_many(struct subject *s, int count)
 {
@@ -343,14 +447,23 @@ static int child_send_many(struct subject *s, int count)
 	struct transport *t;
 	int r;
 
-	alarm(60);	/* never outlive a broken test */
+	/*
+	 * A watchdog on progress, not a time limit on the whole run: a
+	 * slow machine (the emulated board under load) is not a failure,
+	 * 30 s without a single frame through is.
+	 */
+	signal(SIGALRM, child_stuck);
+	alarm(30);
 	while ((r = open_as(s, TRANSPORT_SENDER, &t)) == -ENOENT)
 		nanosleep(&pause, NULL);
 	if (r < 0)
 		return 10;
-	for (int i = 1; i <= count; i++)
-		if (send_retrying(t, i) < 0)
+	for (int i = 1; i <= count; i++) {
+		child_seqno = i;
+		if ((child_result = send_retrying(t, i)) < 0)
 			return 11;
+		alarm(30);
+	}
 	transport_close(t);
 	return 0;
 }
@@ -361,7 +474,7 @@ static int child_receiver_to_kill(struct subject *s, int ready_fd)
 	struct transport *t;
 	char byte = 'r';
 
-	alarm(60);
+	alarm(120);
 	if (open_as(s, TRANSPORT_RECEIVER, &t) < 0)
 		return 10;
 	if (write(ready_fd, &byte, 1) != 1)
@@ -390,7 +503,7 @@ static int child_receiver_stopped(struct subject *s, int ready_fd)
 	char byte = 'r';
 	int64_t r;
 
-	alarm(20);	/* the default action fails the test if stuck */
+	alarm(60);	/* the default action fails the test if stuck */
 	if (stop_init() < 0 || open_as(s, TRANSPORT_RECEIVER, &t) < 0)
 		return 10;
 	if (t->ops->wake)
@@ -443,7 +556,7 @@ static void test_mechanism(struct subject *s)
 
 	/* 10,000 frames from another process, as fast as they go. */
 	pid = spawn(child_send_many, s, MANY);
-	good = receive_run(rx, 1, MANY, 10000, why, sizeof(why));
+	good = receive_run(s, rx, 1, MANY, 10000, why, sizeof(why));
 	r = wait_status(pid);
 	ok(good && !r, "%s: %d frames from another process arrive complete and in order%s%s",
 	   s->via, MANY, good ? "" : ": ", good ? "" : why);
@@ -473,7 +586,7 @@ static void test_mechanism(struct subject *s)
 	ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_UNREAD_MAX),
 	   "%s: a full mechanism says -EAGAIN after %u frames (got %s)",
 	   s->via, n, strerror(-r));
-	good = receive_run(rx, 1, n, 1000, why, sizeof(why));
+	good = receive_run(s, rx, 1, n, 5000, why, sizeof(why));
 	ok(good, "%s: all %u queued frames come out in order%s%s", s->via, n,
 	   good ? "" : ": ", good ? "" : why);
 	r = receive_seqno(rx, 0);
@@ -487,7 +600,7 @@ static void test_mechanism(struct subject *s)
 
 		memset(big, 0xa5, sizeof(big));
 		r = transport_send(tx, big, FRAME_RING_FRAME_MAX);
-		got = r ? r : transport_receive(rx, buf, sizeof(buf), 1000);
+		got = r ? r : transport_receive(rx, buf, sizeof(buf), 5000);
 		ok(got == FRAME_RING_FRAME_MAX && !memcmp(buf, big, got),
 		   "%s: a %d-byte frame crosses whole, for the decoder to judge (got %zd)",
 		   s->via, FRAME_RING_FRAME_MAX, got);
@@ -527,7 +640,7 @@ static void test_mechanism(struct subject *s)
 		r = open_as(s, TRANSPORT_SENDER, &tx);
 	if (!r)
 		r = send_seqno(tx, 1);
-	good = !r && receive_run(rx, 1, 1, 1000, why, sizeof(why));
+	good = !r && receive_run(s, rx, 1, 1, 5000, why, sizeof(why));
 	ok(good, "%s: a new receiver, and the reopened sender delivers (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	if (r < 0)
@@ -556,11 +669,11 @@ static void test_mechanism(struct subject *s)
 	   "%s: with the receiver killed, the object stays and takes 100 frames",
 	   s->via);
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
-	good = !r && receive_run(rx, 4, 100, 1000, why, sizeof(why));
+	good = !r && receive_run(s, rx, 4, 100, 5000, why, sizeof(why));
 	ok(good, "%s: the next receiver adopts it and gets all 100 queued frames (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	r = rx ? send_seqno(tx, 104) : -EIO;
-	good = !r && receive_run(rx, 104, 1, 1000, why, sizeof(why));
+	good = !r && receive_run(s, rx, 104, 1, 5000, why, sizeof(why));
 	ok(good, "%s: the same sender goes on sending to the adopting receiver (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 
@@ -587,7 +700,7 @@ static void test_mechanism(struct subject *s)
 				if (!r)
 					r = send_seqno(tx, 200);
 			}
-			good = !r && receive_run(rx, 200, 1, 1000, why, sizeof(why));
+			good = !r && receive_run(s, rx, 200, 1, 5000, why, sizeof(why));
 			ok(good, "%s: after that the sender reopens and frames flow again (%s)",
 			   s->via, r ? strerror(-r) : good ? "ok" : why);
 
@@ -601,7 +714,7 @@ static void test_mechanism(struct subject *s)
 
 				memcpy(slot, &huge, sizeof(huge));
 			}
-			got = r ? r : transport_receive(rx, buf, sizeof(buf), 1000);
+			got = r ? r : transport_receive(rx, buf, sizeof(buf), 5000);
 			ok(got == FRAME_RING_FRAME_MAX,
 			   "%s: a garbled slot length is clamped to the slot (got %zd)",
 			   s->via, got);
@@ -623,7 +736,7 @@ static void test_mechanism(struct subject *s)
 		memcpy(record, &huge, sizeof(huge));
 		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd >= 0 && write(fd, record, sizeof(record)) == sizeof(record))
-			got = transport_receive(rx, buf, sizeof(buf), 1000);
+			got = transport_receive(rx, buf, sizeof(buf), 5000);
 		if (fd >= 0)
 			close(fd);
 		ok(got == FRAME_RING_FRAME_MAX,
@@ -633,7 +746,7 @@ static void test_mechanism(struct subject *s)
 		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd >= 0 && write(fd, record, 100) == 100) {
 			r = send_seqno(tx, 300);
-			good = !r && receive_run(rx, 300, 1, 1000, why, sizeof(why));
+			good = !r && receive_run(s, rx, 300, 1, 5000, why, sizeof(why));
 		} else {
 			good = false;
 		}
@@ -663,7 +776,7 @@ static void test_mechanism(struct subject *s)
 		r = open_as(s, TRANSPORT_SENDER, &tx);
 	if (!r)
 		r = send_seqno(tx, 7);
-	good = !r && receive_run(rx, 7, 1, 1000, why, sizeof(why));
+	good = !r && receive_run(s, rx, 7, 1, 5000, why, sizeof(why));
 	ok(good, "%s: a stale object left by a crash is replaced and works (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	transport_close(tx);
