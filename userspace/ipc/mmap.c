@@ -37,7 +37,9 @@
  */
 #include "transport.h"
 
+#include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
+#include "../lib/private_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
 
@@ -123,7 +125,7 @@ static int mmap_adopt(struct transport *t, struct mmap_transport *m)
 
 	if (fstat(m->fd, &st) < 0)
 		return -errno;
-	if (shared_object_check(&st) < 0) {
+	if (!private_object_file(&st)) {
 		if (unlink(m->path) < 0 && errno != ENOENT) {
 			r = -errno;
 			fprintf(stderr, "%s: %s is not ours (uid %u, mode %04o) and cannot be removed: %s\n",
@@ -230,7 +232,7 @@ static int mmap_open_sender(struct mmap_transport *m)
 	if (fstat(m->fd, &st) < 0)
 		return -errno;
 	/* Not ours or stale: wait for the receiver to replace it. */
-	if (shared_object_check(&st) < 0)
+	if (!private_object_file(&st))
 		return -ENOENT;
 	r = mmap_map(m, &st);
 	if (r == -ENODATA)
@@ -291,31 +293,19 @@ static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
 	return frame_ring_confirm(&m->ring, index);
 }
 
-/* Time left until @deadline_ns, for FUTEX_WAIT's relative timeout. */
-static bool time_left(uint64_t deadline_ns, struct timespec *ret)
-{
-	uint64_t now = transport_now_ns();
-
-	if (now >= deadline_ns)
-		return false;
-	ret->tv_sec = (deadline_ns - now) / 1000000000u;
-	ret->tv_nsec = (deadline_ns - now) % 1000000000u;
-	return true;
-}
-
 static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct mmap_transport *m = t->priv;
-	uint64_t deadline = 0;
+	struct deadline deadline;
 	struct timespec left;
 	uint32_t seq = 0;
 	ssize_t n;
 	long r;
 	int err;
 
-	if (timeout_ms >= 0)
-		deadline = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	/* One deadline for the whole call, however often we wake. */
+	deadline_start(&deadline, timeout_ms);
 	for (;;) {
 		n = frame_ring_pop(&m->ring, buf, size);
 		if (n == -EAGAIN) {
@@ -341,10 +331,11 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 			atomic_store(&m->sync->waiting, 0);
 			return -EINTR;
 		}
-		if (timeout_ms >= 0 && !time_left(deadline, &left)) {
+		if (!deadline.forever && !deadline_left_ns(&deadline)) {
 			atomic_store(&m->sync->waiting, 0);
 			return -ETIMEDOUT;
 		}
+		left = deadline_left_timespec(&deadline);
 
 		/*
 		 * Sleeps only if seq is unchanged: a frame published (or a
@@ -352,7 +343,7 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 		 */
 		stop_unblock();
 		r = futex(&m->sync->seq, FUTEX_WAIT, seq,
-			  timeout_ms >= 0 ? &left : NULL);
+			  deadline.forever ? NULL : &left);
 		err = errno;
 		stop_block();
 		atomic_store(&m->sync->waiting, 0);

@@ -43,6 +43,8 @@
  */
 #include "transport.h"
 
+#include "../lib/deadline.h"
+#include "../lib/private_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
 
@@ -174,7 +176,7 @@ static int shared_file_adopt(struct transport *t, struct shared_file *f)
 
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	if (shared_object_check(&st) < 0) {
+	if (!private_object_file(&st)) {
 		if (unlink(f->path) < 0 && errno != ENOENT) {
 			r = -errno;
 			fprintf(stderr, "%s: %s is not ours (uid %u, mode %04o) and cannot be removed: %s\n",
@@ -289,7 +291,7 @@ static int shared_file_open_sender(struct shared_file *f)
 		return errno == ENOENT || errno == ELOOP ? -ENOENT : -errno;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	if (shared_object_check(&st) < 0)
+	if (!private_object_file(&st))
 		return -ENOENT;		/* the receiver will replace it */
 	r = read_header(f->fd, &hdr);
 	if (r == -ENODATA || (!r && (!header_ours(&hdr) || hdr.closed)))
@@ -455,11 +457,11 @@ static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 				   size_t size, int timeout_ms)
 {
 	struct shared_file *f = t->priv;
-	uint64_t deadline = 0, now;
-	int r, wait_ms = -1;
+	struct deadline deadline;
+	int r;
 
-	if (timeout_ms >= 0)
-		deadline = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	/* One deadline for the whole call, however often we wake. */
+	deadline_start(&deadline, timeout_ms);
 	for (;;) {
 		if (f->batch_next < f->batch_count) {
 			const uint8_t *record = f->batch[f->batch_next++];
@@ -487,14 +489,10 @@ static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 		if (r > 0)
 			continue;
 
-		if (timeout_ms >= 0) {
-			now = transport_now_ns();
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			/* Round up, so a short remainder still waits. */
-			wait_ms = (int)((deadline - now + 999999) / 1000000);
-		}
-		r = transport_wait_fd(f->inotify_fd, POLLIN, wait_ms, NULL);
+		if (!deadline.forever && !deadline_left_ns(&deadline))
+			return -ETIMEDOUT;
+		r = transport_wait_fd(f->inotify_fd, POLLIN,
+				      deadline_left_ms(&deadline), NULL);
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 	}

@@ -40,7 +40,9 @@
  */
 #include "transport.h"
 
+#include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
+#include "../lib/private_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
 
@@ -120,7 +122,7 @@ static int shm_posix_adopt(struct transport *t, struct shm_posix *p)
 
 	if (fstat(p->fd, &st) < 0)
 		return -errno;
-	if (shared_object_check(&st) < 0) {
+	if (!private_object_file(&st)) {
 		/* Someone else's, or loose permissions: never use it. */
 		if (shm_unlink(p->name) < 0 && errno != ENOENT) {
 			r = -errno;
@@ -225,7 +227,7 @@ static int shm_posix_open_sender(struct shm_posix *p)
 	if (fstat(p->fd, &st) < 0)
 		return -errno;
 	/* Not ours, not ready or stale: wait for the receiver to fix it. */
-	if (shared_object_check(&st) < 0)
+	if (!private_object_file(&st))
 		return -ENOENT;
 	r = shm_posix_map(p, &st);
 	if (r == -ENODATA)
@@ -291,19 +293,14 @@ static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
 				 size_t size, int timeout_ms)
 {
 	struct shm_posix *p = t->priv;
-	struct timespec deadline;
+	struct timespec end;
+	struct deadline deadline;
 	ssize_t n;
 	int r, err;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	if (timeout_ms > 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-	}
+	/* One deadline for the whole call, however often we wake. */
+	deadline_start(&deadline, timeout_ms);
+	end = deadline_end_timespec(&deadline);
 	for (;;) {
 		n = frame_ring_pop(&p->ring, buf, size);
 		if (n >= 0) {
@@ -323,7 +320,7 @@ static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
 		if (timeout_ms < 0)
 			r = sem_wait(p->frames);
 		else
-			r = sem_clockwait(p->frames, CLOCK_MONOTONIC, &deadline);
+			r = sem_clockwait(p->frames, CLOCK_MONOTONIC, &end);
 		err = errno;
 		stop_block();
 		if (!r)

@@ -42,7 +42,9 @@
  */
 #include "transport.h"
 
+#include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
+#include "../lib/private_object.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -93,12 +95,6 @@ static int take_claim(struct shm_sysv *s, unsigned short num)
 	return r;
 }
 
-static bool ipc_perm_ours(const struct ipc_perm *perm)
-{
-	return perm->uid == geteuid() && perm->cuid == geteuid() &&
-	       (perm->mode & 0777) == 0600;
-}
-
 static void shm_sysv_detach(struct shm_sysv *s)
 {
 	if (s->mem)
@@ -115,7 +111,7 @@ static int shm_sysv_attach(struct shm_sysv *s, bool producer)
 
 	if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
 		return -errno;
-	if (!ipc_perm_ours(&ds.shm_perm))
+	if (!private_object_sysv(&ds.shm_perm))
 		return -EPERM;
 	if (ds.shm_perm.mode & SHM_DEST)
 		return -EIDRM;	/* removed, waiting for its last detach */
@@ -180,7 +176,7 @@ static int shm_sysv_adopt(struct transport *t, struct shm_sysv *s)
 	if (s->semid >= 0) {
 		if (semctl(s->semid, 0, IPC_STAT, arg) < 0)
 			return -errno;
-		if (ipc_perm_ours(&ds.sem_perm) && ds.sem_nsems == SEM_COUNT &&
+		if (private_object_sysv(&ds.sem_perm) && ds.sem_nsems == SEM_COUNT &&
 		    ds.sem_otime) {
 			r = take_claim(s, SEM_RECEIVER);
 			if (r < 0)
@@ -277,7 +273,7 @@ static int shm_sysv_open_sender(struct shm_sysv *s)
 	if (semctl(s->semid, 0, IPC_STAT, arg) < 0)
 		return errno == EIDRM || errno == EINVAL ? -ENOENT : -errno;
 	/* Not ours, or not initialised yet: the receiver will see to it. */
-	if (!ipc_perm_ours(&ds.sem_perm) || ds.sem_nsems != SEM_COUNT ||
+	if (!private_object_sysv(&ds.sem_perm) || ds.sem_nsems != SEM_COUNT ||
 	    !ds.sem_otime)
 		return -ENOENT;
 	s->shmid = shmget(s->key, 0, 0);
@@ -358,13 +354,13 @@ static ssize_t shm_sysv_receive(struct transport *t, uint8_t *buf,
 {
 	struct shm_sysv *s = t->priv;
 	struct sembuf take = { .sem_num = SEM_FRAMES, .sem_op = -1 };
-	uint64_t deadline = 0, now;
+	struct deadline deadline;
 	struct timespec left;
 	ssize_t n;
 	int r, err;
 
-	if (timeout_ms >= 0)
-		deadline = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	/* One deadline for the whole call, however often we wake. */
+	deadline_start(&deadline, timeout_ms);
 	for (;;) {
 		n = frame_ring_pop(&s->ring, buf, size);
 		if (n >= 0) {
@@ -378,18 +374,16 @@ static ssize_t shm_sysv_receive(struct transport *t, uint8_t *buf,
 		}
 		if (stop_requested())
 			return -EINTR;
-		if (timeout_ms >= 0) {
-			now = transport_now_ns();
-			if (now >= deadline)
+		if (!deadline.forever) {
+			if (!deadline_left_ns(&deadline))
 				return -ETIMEDOUT;
-			left.tv_sec = (deadline - now) / 1000000000u;
-			left.tv_nsec = (deadline - now) % 1000000000u;
+			left = deadline_left_timespec(&deadline);
 		}
 
 		/* Stop signals may land only while we sleep; wake() raises. */
 		stop_unblock();
 		r = semtimedop(s->semid, &take, 1,
-			       timeout_ms >= 0 ? &left : NULL);
+			       deadline.forever ? NULL : &left);
 		err = errno;
 		stop_block();
 		if (!r || err == EAGAIN || err == EINTR)

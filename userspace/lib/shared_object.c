@@ -22,14 +22,6 @@ int shared_object_claim(int fd, enum shared_object_claim role)
 	return 0;
 }
 
-int shared_object_check(const struct stat *st)
-{
-	if (!S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
-	    (st->st_mode & 07777) != 0600)
-		return -EPERM;
-	return 0;
-}
-
 int shared_object_tmpfile(const char *dir)
 {
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

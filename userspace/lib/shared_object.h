@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers for IPC objects that have a file behind them (a file in the
- * runtime directory, a POSIX shm object in /dev/shm): is it ours, who is
- * using it, publishing a new one atomically, removing only our own.
+ * runtime directory, a POSIX shm object in /dev/shm): who is using it,
+ * publishing a new one atomically, removing only our own. Whether one is
+ * ours to use at all is private_object.h's question.
  *
  * Claims. A receiver and a sender each hold an open file description
  * (OFD) write lock on one byte of the object for as long as they have it
@@ -33,12 +34,6 @@ enum shared_object_claim {
  * process holds it, or another negative errno.
  */
 int shared_object_claim(int fd, enum shared_object_claim role);
-
-/*
- * Is @st an object this user may adopt: a regular file owned by our
- * effective uid with mode exactly 0600? 0 or -EPERM (foreign).
- */
-int shared_object_check(const struct stat *st);
 
 /*
  * An unnamed file (O_TMPFILE) in directory @dir, mode 0600, O_CLOEXEC:
