@@ -15,9 +15,9 @@
  *   a second sender gets -EBUSY).
  * Object: <runtime dir>/mmap.<instance>, mode 0600, created by the
  *   receiver as an unnamed file (O_TMPFILE), filled in, and only then
- *   linked under its name, so nobody ever maps a half-made ring and a crash leaves no
- *   debris; removed by the receiver on close (only if the name still is
- *   its file). The futex is shared (FUTEX_WAIT/FUTEX_WAKE without
+ *   linked under its name, so nobody ever maps a half-made ring and a
+ *   crash leaves no debris; removed by the receiver on close (only if the
+ *   name still is its file). The futex is shared (FUTEX_WAIT/FUTEX_WAKE without
  *   FUTEX_PRIVATE_FLAG): the kernel keys it by file and offset, which is
  *   what lets two processes meet on it.
  * Receiver restart:
@@ -85,7 +85,8 @@ struct mmap_transport {
 static long futex(_Atomic uint32_t *word, int op, uint32_t value,
 		  const struct timespec *timeout)
 {
-	return syscall(SYS_futex, (uint32_t *)word, op, value, timeout, NULL, 0);
+	return syscall(SYS_futex, (uint32_t *)word, op, value, timeout, NULL,
+		       0);
 }
 
 static void mmap_unmap(struct mmap_transport *m)
@@ -141,8 +142,8 @@ static int mmap_adopt(struct transport *t, struct mmap_transport *m)
 		return r;
 	r = mmap_map(m, &st);
 	if (!r)
-		r = frame_ring_attach(&m->ring, m->mem, m->size, FRAME_RING_MMAP,
-				      geteuid(), false);
+		r = frame_ring_attach(&m->ring, m->mem, m->size,
+				      FRAME_RING_MMAP, geteuid(), false);
 	if (!r && frame_ring_closed(&m->ring))
 		r = -EPROTO;	/* its receiver was already leaving */
 	if (!r) {
@@ -241,7 +242,9 @@ static int mmap_open_sender(struct mmap_transport *m)
 		return r;
 	r = frame_ring_attach(&m->ring, m->mem, m->size, FRAME_RING_MMAP,
 			      geteuid(), true);
-	if (r == -ENODATA || r == -EPROTO || (!r && frame_ring_closed(&m->ring)))
+	if (!r && frame_ring_closed(&m->ring))
+		r = -EPROTO;	/* its receiver is leaving */
+	if (r == -ENODATA || r == -EPROTO)
 		return -ENOENT;
 	if (r < 0)
 		return r;
@@ -283,7 +286,7 @@ static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
 	if (r == -EAGAIN && shared_object_unlinked(m->fd))
 		return -EPIPE;	/* full, and nobody will ever read it */
 	if (r == -EPROTO)
-		return -EPIPE;	/* indices garbled: let the receiver sort it */
+		return -EPIPE;	/* garbled indices: the receiver resyncs */
 	if (r < 0)
 		return r;
 	/* After the head store (frame_ring.c explains the ordering). */

@@ -13,8 +13,8 @@
  *   append, but one at a time is what the button does.
  * Object: <runtime dir>/shared-file.<instance>, mode 0600, created by
  *   the receiver as an unnamed file (O_TMPFILE), given its header, and
- *   only then linked under its name; removed by the receiver on close (only if the name
- *   still is its file).
+ *   only then linked under its name; removed by the receiver on close
+ *   (only if the name still is its file).
  * Locks are open file description (OFD) record locks, taken with
  *   F_OFD_SETLKW: a process waits in the kernel for the lock, it never
  *   spins on it, and a dead process's locks vanish with it. Byte 0 is the
@@ -86,7 +86,7 @@ _Static_assert(offsetof(struct shared_file_header, closed) >=
 struct shared_file {
 	char path[PATH_MAX];
 	int fd;
-	int inotify_fd;		/* receiver: the wake-up, and its poll_fd */
+	int inotify_fd;		/* receiver: wake-up and poll_fd */
 	off_t read_offset;	/* receiver: its own copy, the truth */
 	unsigned int batch_count, batch_next;
 	uint8_t batch[BATCH][RECORD_SIZE];
@@ -99,7 +99,7 @@ static int data_lock(int fd, short type)
 		.l_type = type,
 		.l_whence = SEEK_SET,
 		.l_start = SHARED_OBJECT_DATA_START,
-		.l_len = 0,		/* to the end, however far it grows */
+		.l_len = 0,	/* to the end, however far it grows */
 	};
 
 	/* Waits in the kernel; EINTR only for a signal, then wait again. */
@@ -292,7 +292,7 @@ static int shared_file_open_sender(struct shared_file *f)
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
 	if (!private_object_file(&st))
-		return -ENOENT;		/* the receiver will replace it */
+		return -ENOENT;	/* the receiver will replace it */
 	r = read_header(f->fd, &hdr);
 	if (r == -ENODATA || (!r && (!header_ours(&hdr) || hdr.closed)))
 		return -ENOENT;
@@ -345,7 +345,7 @@ static int shared_file_append(struct shared_file *f, const uint8_t *frame,
 
 	end = whole_records_end(st.st_size);
 	if (end != st.st_size && ftruncate(f->fd, end) < 0)
-		return -errno;		/* could not cut off a torn append */
+		return -errno;	/* could not cut off a torn append */
 	unread = (end - sane_read_offset(hdr.read_offset, end)) / RECORD_SIZE;
 	if (unread >= UNREAD_MAX)
 		return -EAGAIN;

@@ -67,7 +67,7 @@ struct shm_posix {
 	void *mem;
 	size_t size;
 	struct frame_ring ring;
-	sem_t *frames;		/* counts published frames (a wake-up hint) */
+	sem_t *frames;		/* published frames: a wake-up hint */
 };
 
 static void shm_posix_unmap(struct shm_posix *p)
@@ -236,7 +236,9 @@ static int shm_posix_open_sender(struct shm_posix *p)
 		return r;
 	r = frame_ring_attach(&p->ring, p->mem, p->size, FRAME_RING_SHM_POSIX,
 			      geteuid(), true);
-	if (r == -ENODATA || r == -EPROTO || (!r && frame_ring_closed(&p->ring)))
+	if (!r && frame_ring_closed(&p->ring))
+		r = -EPROTO;	/* its receiver is leaving */
+	if (r == -ENODATA || r == -EPROTO)
 		return -ENOENT;
 	if (r < 0)
 		return r;
@@ -261,7 +263,8 @@ static int shm_posix_open(struct transport *t)
 	r = transport_global_name(t, p->name, sizeof(p->name));
 	if (!r)
 		r = t->role == TRANSPORT_RECEIVER ?
-			shm_posix_open_receiver(t, p) : shm_posix_open_sender(p);
+			shm_posix_open_receiver(t, p) :
+			shm_posix_open_sender(p);
 	if (r < 0) {
 		shm_posix_unmap(p);
 		free(p);
@@ -281,7 +284,7 @@ static int shm_posix_send(struct transport *t, const uint8_t *frame,
 	if (r == -EAGAIN && shared_object_unlinked(p->fd))
 		return -EPIPE;	/* full, and nobody will ever read it */
 	if (r == -EPROTO)
-		return -EPIPE;	/* indices garbled: let the receiver sort it */
+		return -EPIPE;	/* garbled indices: the receiver resyncs */
 	if (r < 0)
 		return r;
 	if (sem_post(p->frames) < 0)

@@ -79,7 +79,9 @@ struct shm_sysv {
 
 static int sem_change(int semid, unsigned short num, short delta, short flags)
 {
-	struct sembuf op = { .sem_num = num, .sem_op = delta, .sem_flg = flags };
+	struct sembuf op = {
+		.sem_num = num, .sem_op = delta, .sem_flg = flags,
+	};
 
 	return semop(semid, &op, 1) < 0 ? -errno : 0;
 }
@@ -176,8 +178,8 @@ static int shm_sysv_adopt(struct transport *t, struct shm_sysv *s)
 	if (s->semid >= 0) {
 		if (semctl(s->semid, 0, IPC_STAT, arg) < 0)
 			return -errno;
-		if (private_object_sysv(&ds.sem_perm) && ds.sem_nsems == SEM_COUNT &&
-		    ds.sem_otime) {
+		if (private_object_sysv(&ds.sem_perm) &&
+		    ds.sem_nsems == SEM_COUNT && ds.sem_otime) {
 			r = take_claim(s, SEM_RECEIVER);
 			if (r < 0)
 				return r;
@@ -344,7 +346,7 @@ static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 	if (frame_ring_confirm(&s->ring, index) < 0)
 		return -EPIPE;		/* the receiver left it unread */
 	if (r < 0 && !frame_ring_closed(&s->ring))
-		return -EPIPE;		/* removed by someone else: unread */
+		return -EPIPE;	/* removed by someone else: unread */
 	/* Delivered (perhaps just before the receiver left). */
 	return 0;
 }
