@@ -16,6 +16,11 @@
  *	and one open file each, gets every event with no drop: climbs a
  *	ladder of rates, then bisects between the last lossless and the
  *	first lossy one.
+ *   ipc-button-bench baseline [--samples N]
+ *	The same measurement for a plain thread wake-up in the same run: a
+ *	thread blocked in read() on an eventfd, latency from just before
+ *	the write() to the read() return. The ratio to it separates the
+ *	driver's cost from what the emulated, shared CPUs cost everything.
  *   ipc-button-bench memory [--files N]
  *	Kernel memory per open file: the slab growth (/proc/meminfo) for N
  *	open files, with the default queue and with the largest queue.
@@ -244,6 +249,78 @@ static int cmd_latency(unsigned int debounce, size_t samples)
 	return 0;
 }
 
+/* --- baseline: a plain thread wake-up ------------------------------------ */
+
+struct wakeup_run {
+	int wake;	/* eventfd the reader sleeps on */
+	int ack;	/* eventfd: the reader has measured */
+	size_t samples;
+	uint64_t *latency_ns;
+	uint64_t sent_ns;
+	int error;
+};
+
+static void *wakeup_reader(void *arg)
+{
+	struct wakeup_run *run = arg;
+	uint64_t value, one = 1;
+	size_t i;
+
+	for (i = 0; i < run->samples; i++) {
+		if (read(run->wake, &value, sizeof(value)) != sizeof(value)) {
+			run->error = errno ? errno : EIO;
+			break;
+		}
+		run->latency_ns[i] = now_ns() - __atomic_load_n(&run->sent_ns,
+							       __ATOMIC_ACQUIRE);
+		if (write(run->ack, &one, sizeof(one)) != sizeof(one)) {
+			run->error = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int cmd_baseline(size_t samples)
+{
+	struct wakeup_run run = { .samples = samples };
+	pthread_t reader;
+	uint64_t one = 1, ack;
+	size_t i;
+
+	run.latency_ns = calloc(samples, sizeof(*run.latency_ns));
+	run.wake = eventfd(0, EFD_CLOEXEC);
+	run.ack = eventfd(0, EFD_CLOEXEC);
+	if (!run.latency_ns || run.wake < 0 || run.ack < 0)
+		die("baseline setup");
+	if (pthread_create(&reader, NULL, wakeup_reader, &run))
+		die("pthread_create");
+	for (i = 0; i < samples; i++) {
+		__atomic_store_n(&run.sent_ns, now_ns(), __ATOMIC_RELEASE);
+		if (write(run.wake, &one, sizeof(one)) != sizeof(one))
+			die("eventfd write");
+		if (read(run.ack, &ack, sizeof(ack)) != sizeof(ack))
+			die("eventfd read");
+	}
+	pthread_join(reader, NULL);
+	if (run.error) {
+		errno = run.error;
+		die("baseline reader");
+	}
+	close(run.wake);
+	close(run.ack);
+
+	qsort(run.latency_ns, samples, sizeof(uint64_t), cmp_u64);
+	printf("kind=driver-latency-baseline\tmechanism=eventfd-wakeup\tsamples=%zu\tp50_us=%.1f\tp90_us=%.1f\tp99_us=%.1f\tmin_us=%.1f\tmax_us=%.1f\n",
+	       samples, percentile(run.latency_ns, samples, 50) / 1e3,
+	       percentile(run.latency_ns, samples, 90) / 1e3,
+	       percentile(run.latency_ns, samples, 99) / 1e3,
+	       run.latency_ns[0] / 1e3, run.latency_ns[samples - 1] / 1e3);
+	fflush(stdout);
+	free(run.latency_ns);
+	return 0;
+}
+
 /* --- press rate --------------------------------------------------------- */
 
 struct rate_reader {
@@ -417,20 +494,29 @@ static void print_rate(const struct rate_result *r, unsigned int debounce,
 	fflush(stdout);
 }
 
+/* Presses per step: at most @presses, about 5 s worth at low rates. */
+static unsigned int step_presses(double hz, unsigned int presses)
+{
+	double n = hz * 5 < 10 ? 10 : hz * 5;
+
+	return n < presses ? (unsigned int)n : presses;
+}
+
 static int cmd_rate(unsigned int debounce, unsigned int readers,
 		    unsigned int presses)
 {
-	static const double ladder[] = { 10, 20, 50, 100, 200, 500, 1000,
-					 2000, 5000, 10000 };
+	static const double ladder[] = { 2, 5, 10, 20, 50, 100, 200, 500,
+					 1000, 2000, 5000, 10000 };
 	struct rate_result r, best = { 0 }, worst = { 0 };
 	double good = 0, bad = 0;
-	unsigned int i;
+	unsigned int i, n;
 
 	set_debounce(debounce);
 	set_pressed(false);
 	for (i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++) {
-		r = rate_once(ladder[i], readers, presses, debounce);
-		print_rate(&r, debounce, readers, presses);
+		n = step_presses(ladder[i], presses);
+		r = rate_once(ladder[i], readers, n, debounce);
+		print_rate(&r, debounce, readers, n);
 		if (!r.lossless) {
 			bad = ladder[i];
 			worst = r;
@@ -443,8 +529,9 @@ static int cmd_rate(unsigned int debounce, unsigned int readers,
 	for (i = 0; bad && good && i < 4; i++) {
 		double mid = (good + bad) / 2;
 
-		r = rate_once(mid, readers, presses, debounce);
-		print_rate(&r, debounce, readers, presses);
+		n = step_presses(mid, presses);
+		r = rate_once(mid, readers, n, debounce);
+		print_rate(&r, debounce, readers, n);
 		if (r.lossless) {
 			good = mid;
 			best = r;
@@ -453,7 +540,7 @@ static int cmd_rate(unsigned int debounce, unsigned int readers,
 			worst = r;
 		}
 	}
-	printf("kind=driver-max-rate\tdebounce_ms=%u\treaders=%u\tpresses=%u\tmax_lossless_target_hz=%.0f\tmax_lossless_achieved_hz=%.1f\tfirst_lossy_target_hz=%.0f\tfirst_lossy_achieved_hz=%.1f\n",
+	printf("kind=driver-max-rate\tdebounce_ms=%u\treaders=%u\tmax_presses=%u\tmax_lossless_target_hz=%.0f\tmax_lossless_achieved_hz=%.1f\tfirst_lossy_target_hz=%.0f\tfirst_lossy_achieved_hz=%.1f\n",
 	       debounce, readers, presses, good, best.achieved_hz, bad,
 	       worst.achieved_hz);
 	fflush(stdout);
@@ -524,6 +611,7 @@ static int cmd_memory(unsigned int files)
 static void usage(void)
 {
 	fputs("usage: ipc-button-bench latency --debounce MS [--samples N]\n"
+	      "       ipc-button-bench baseline [--samples N]\n"
 	      "       ipc-button-bench rate --debounce MS --readers K [--presses N]\n"
 	      "       ipc-button-bench memory [--files N]\n", stderr);
 	exit(2);
@@ -552,6 +640,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "latency") == 0)
 		return cmd_latency(debounce,
 				   option(argc, argv, "--samples", 200));
+	if (strcmp(argv[1], "baseline") == 0)
+		return cmd_baseline(option(argc, argv, "--samples", 200));
 	if (strcmp(argv[1], "rate") == 0) {
 		readers = option(argc, argv, "--readers", 1);
 		if (readers < 1 || readers > MAX_READERS)
