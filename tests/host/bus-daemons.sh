@@ -7,7 +7,8 @@
 # listens, the line mosquitto logs once its listener is open), no sleeps.
 #
 #   . tests/host/bus-daemons.sh
-#   bd_dbus_start DIR [CONFIG]    BD_DBUS_ADDRESS, BD_DBUS_PID
+#   bd_dbus_start DIR [CONFIG [SOCKET]]
+#                                 BD_DBUS_ADDRESS, BD_DBUS_PID
 #   bd_dbus_stop
 #   bd_mqtt_start DIR PORT [EXTRA_CONFIG]
 #                                 BD_MQTT_PID; listens on BD_MQTT_BIND
@@ -22,18 +23,33 @@ BD_DBUS_PID=
 BD_MQTT_PID=
 BD_MQTT_DRAIN=
 
-# bd_dbus_start DIR [CONFIG]: a bus listening on DIR/bus, by default like a
-# session bus (userspace/dbus/private-bus.conf).
+# In a daemon's subshell: close what the test holds open (the write ends of
+# its programs' input pipes...), or the daemon would keep those open, and
+# a program reading one would never see its end. Descriptors 0-9 are the
+# shell's own; bash numbers the ones it allocates from 10 on.
+bd_close_inherited() {
+	[ -n "${BASH_VERSION:-}" ] || return 0
+	for bd_fd in /proc/$BASHPID/fd/*; do
+		bd_fd=${bd_fd##*/}
+		[ "$bd_fd" -gt 9 ] 2>/dev/null && eval "exec $bd_fd>&-"
+	done 2>/dev/null
+	return 0
+}
+
+# bd_dbus_start DIR [CONFIG [SOCKET]]: a bus listening on SOCKET (default
+# DIR/bus), by default like a session bus (userspace/dbus/private-bus.conf).
 bd_dbus_start() {
 	bd_dir=$1
 	bd_conf=${2:-$BD_TOP/userspace/dbus/private-bus.conf}
+	bd_socket=${3:-$1/bus}
 	mkdir -p "$bd_dir" || return 1
 	rm -f "$bd_dir/dbus.address"
 	mkfifo -m 600 "$bd_dir/dbus.address" || return 1
 	# The daemon writes its address to fd 3 once it accepts connections.
-	dbus-daemon --config-file="$bd_conf" --nofork --nosyslog \
-		--address="unix:path=$bd_dir/bus" --print-address=3 \
-		3>"$bd_dir/dbus.address" </dev/null 2>"$bd_dir/dbus.log" &
+	(bd_close_inherited
+	 exec dbus-daemon --config-file="$bd_conf" --nofork --nosyslog \
+		--address="unix:path=$bd_socket" --print-address=3 \
+		3>"$bd_dir/dbus.address" </dev/null 2>"$bd_dir/dbus.log") &
 	BD_DBUS_PID=$!
 	BD_DBUS_ADDRESS=
 	read -r BD_DBUS_ADDRESS <"$bd_dir/dbus.address"
@@ -86,7 +102,8 @@ bd_mqtt_start() {
 	} >"$bd_dir/mosquitto.conf"
 	rm -f "$bd_dir/mosquitto.fifo"
 	mkfifo -m 600 "$bd_dir/mosquitto.fifo" || return 1
-	mosquitto -c "$bd_dir/mosquitto.conf" </dev/null 2>"$bd_dir/mosquitto.fifo" &
+	(bd_close_inherited
+	 exec mosquitto -c "$bd_dir/mosquitto.conf" </dev/null 2>"$bd_dir/mosquitto.fifo") &
 	BD_MQTT_PID=$!
 	# "mosquitto version X running" comes after its listeners are open.
 	exec 8<"$bd_dir/mosquitto.fifo"
@@ -98,7 +115,7 @@ bd_mqtt_start() {
 		esac
 	done
 	# Keep draining its log, or it would block on a full pipe.
-	cat <&8 >>"$bd_dir/mosquitto.log" &
+	(bd_close_inherited; exec cat <&8 >>"$bd_dir/mosquitto.log") &
 	BD_MQTT_DRAIN=$!
 	exec 8<&-
 	if [ -z "$bd_ready" ]; then

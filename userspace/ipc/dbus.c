@@ -620,10 +620,17 @@ static int receiver_filter(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+/*
+ * Who may call SetState is the bus policy's business (the system bus policy
+ * lets root and the group ipc-button), not a capability: without
+ * UNPRIVILEGED, sd-bus would demand CAP_SYS_ADMIN from callers on the
+ * system bus.
+ */
 static const sd_bus_vtable led_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD_WITH_ARGS("SetState", SD_BUS_ARGS("ay", frame),
-				SD_BUS_NO_RESULT, receiver_set_state, 0),
+				SD_BUS_NO_RESULT, receiver_set_state,
+				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("State", "b", receiver_get_state, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END
