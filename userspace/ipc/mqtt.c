@@ -23,13 +23,14 @@
  * MQTT_WINDOW frames unacknowledged (-EAGAIN beyond, and poll_fd() turns
  * writable again when acknowledgements free room). Closing waits up to
  * linger-ms for the last acknowledgements.
- * Receiver: no thread. receive() drives the connection itself, one packet
- * at a time, and returns each frame as soon as it is read, so the only
- * frame ever acknowledged to the broker but not yet given to the LED is
- * the one being returned (libmosquitto acknowledges before its callback).
- * It reconnects with exponential back-off (MQTT_BACKOFF_*), and skips a
- * repeated delivery of a frame it already returned (QoS 1 is "at least
- * once": the broker sends again what it saw no acknowledgement for).
+ * Receiver: no thread. receive() drives the connection itself, reads one
+ * packet at a time, and returns each frame as soon as it is read; the
+ * frame's PUBACK stays queued in libmosquitto until the next receive()
+ * (the LED applied the frame by then), so a LED killed at any moment
+ * loses nothing: the broker sends again what it saw no acknowledgement
+ * for, to the next LED with this client id. It reconnects with exponential
+ * back-off (MQTT_BACKOFF_*), and skips a repeated delivery of a frame it
+ * already returned (QoS 1 is "at least once").
  *
  * Objects: nothing on the local file system; the broker owns the
  * sessions. Security: TLS (option "ca", with "cert"/"key" for a client
@@ -114,7 +115,7 @@ struct mqtt_receiver {
 	bool connected, subscribed;
 	int error;			/* fatal, sticky */
 	int sub_mid;
-	int last_rc;			/* why the last connection ended */
+	int last_rc, last_errno;	/* why the last connection ended */
 	unsigned int backoff_ms;
 	uint64_t reconnect_at;		/* CLOCK_MONOTONIC ns; 0: none due */
 	/* The frame returned last: its state is published once applied. */
@@ -294,7 +295,8 @@ static int mqtt_parse_options(struct transport *t)
 			 t->role == TRANSPORT_SENDER ? "ipc-button" : "ipc-led",
 			 hostname, instance);
 	}
-	snprintf(p->label, sizeof(p->label), "broker %s:%d", p->host, p->port);
+	snprintf(p->label, sizeof(p->label), strchr(p->host, ':') ?
+		 "broker [%s]:%d" : "broker %s:%d", p->host, p->port);
 	return 0;
 }
 
@@ -742,6 +744,7 @@ static void receiver_on_disconnect(struct mosquitto *mosq, void *userdata,
 		fprintf(stderr, "mqtt: lost the %s (%s); reconnecting\n",
 			p->label, mosquitto_strerror(rc));
 	r->last_rc = rc;
+	r->last_errno = rc == MOSQ_ERR_ERRNO ? errno : 0;
 	r->connected = false;
 	/* Its socket is closed right after this: never watch that number. */
 	(void)ready_set_watch(r->ready, -1, 0);
@@ -816,10 +819,19 @@ static void receiver_on_message(struct mosquitto *mosq, void *userdata,
 		r->error = -ENOMEM;
 }
 
+/* Send what libmosquitto queued: acknowledgements, pings, the state. */
+static int receiver_flush(struct mqtt_priv *p)
+{
+	if (mosquitto_socket(p->mosq) < 0 || !mosquitto_want_write(p->mosq))
+		return MOSQ_ERR_SUCCESS;
+	return mosquitto_loop_write(p->mosq, 1);
+}
+
 /*
- * One round of libmosquitto's work, without waiting: read at most one
- * packet, write what is queued, keep the connection alive, and reconnect
- * when the back-off allows.
+ * One round of libmosquitto's work, without waiting: send what is queued,
+ * read at most one packet, keep the connection alive, and reconnect when
+ * the back-off allows. A frame read now has its PUBACK queued, not sent:
+ * the next round (the caller applied the frame by then) sends it.
  */
 static void receiver_service(struct transport *t)
 {
@@ -838,10 +850,9 @@ static void receiver_service(struct transport *t)
 		}
 		mqtt_set_cloexec(p->mosq);
 	}
-	rc = mosquitto_loop_read(p->mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(p->mosq) >= 0 &&
-	    mosquitto_want_write(p->mosq))
-		rc = mosquitto_loop_write(p->mosq, 1);
+	rc = receiver_flush(p);
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(p->mosq) >= 0)
+		rc = mosquitto_loop_read(p->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(p->mosq) >= 0)
 		rc = mosquitto_loop_misc(p->mosq);
 	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(p->mosq) < 0 &&
@@ -899,6 +910,12 @@ static int receiver_open(struct transport *t)
 	mosquitto_disconnect_callback_set(p->mosq, receiver_on_disconnect);
 	mosquitto_subscribe_callback_set(p->mosq, receiver_on_subscribe);
 	mosquitto_message_callback_set(p->mosq, receiver_on_message);
+	/*
+	 * Not for threads: in this mode libmosquitto queues what it sends
+	 * (the PUBACK of each frame included) until mosquitto_loop_write(),
+	 * which receive() calls only once the caller applied the frame.
+	 */
+	mosquitto_threaded_set(p->mosq, true);
 
 	rc = mosquitto_connect_async(p->mosq, p->host, p->port, p->keepalive);
 	if (rc == MOSQ_ERR_EAI) {
@@ -924,13 +941,15 @@ static int receiver_open(struct transport *t)
 		}
 		if (!r->connected && r->reconnect_at) {
 			/* Refused, or closed before any answer (TLS?). */
+			bool closed = r->last_rc == MOSQ_ERR_CONN_LOST;
+
 			fprintf(stderr, "mqtt: cannot connect to the %s: %s (%s)\n",
-				p->label, r->last_rc == MOSQ_ERR_CONN_LOST ?
-				"it closed the connection" : "refused",
-				r->last_rc == MOSQ_ERR_CONN_LOST ?
-				"TLS expected? options ca=, port=" :
+				p->label, closed ? "it closed the connection" :
+				r->last_errno ? strerror(r->last_errno) :
+				mosquitto_strerror(r->last_rc),
+				closed ? "TLS expected? options ca=, port=" :
 				"is the broker running? options host=, port=");
-			return -ECONNREFUSED;
+			return r->last_errno ? -r->last_errno : -ECONNREFUSED;
 		}
 		ret = receiver_arm(t);
 		if (ret >= 0)
@@ -943,7 +962,10 @@ static int receiver_open(struct transport *t)
 	return r->error;
 }
 
-/* The frame returned last was applied: publish the LED state it set. */
+/*
+ * The frame returned last was applied: acknowledge it to the broker (its
+ * PUBACK waits in libmosquitto's queue) and publish the state it set.
+ */
 static void receiver_confirm(struct mqtt_priv *p, struct mqtt_receiver *r)
 {
 	if (!r->delivered)
@@ -954,6 +976,8 @@ static void receiver_confirm(struct mqtt_priv *p, struct mqtt_receiver *r)
 		r->state_dirty = true;
 	}
 	receiver_publish_state(p, r);
+	/* A failure shows at the next read: on_disconnect, reconnection. */
+	(void)receiver_flush(p);
 }
 
 static ssize_t receiver_receive(struct transport *t, uint8_t *buf,
