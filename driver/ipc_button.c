@@ -8,8 +8,12 @@
  * context; the level is then read with the sleeping GPIO API, either from
  * the IRQ thread (no debounce, or debounce done by the GPIO controller) or
  * from delayed work that every edge re-arms (software debounce, as
- * gpio-keys does). A record is emitted only when the settled level differs
- * from the last one reported, and goes to the queue of every open file.
+ * gpio-keys does). With software debounce a record is emitted only when
+ * the settled level differs from the last one reported. Without it, every
+ * edge is a real change: when the level read late agrees with the number
+ * of edges timestamped meanwhile, each edge gets its own record, so a
+ * press and release that both happen before the IRQ thread runs are not
+ * lost. Every record goes to the queue of every open file.
  * A full queue drops its oldest record; the loss is counted per file and
  * flagged on the next record that file reads.
  *
@@ -54,6 +58,8 @@
 #define IPC_BUTTON_DEBOUNCE_MAX_MS	10000
 /* Records moved to userspace per copy_to_user() in read(). */
 #define IPC_BUTTON_READ_BATCH		8
+/* Edge timestamps kept between the hard IRQ and the IRQ thread. */
+#define IPC_BUTTON_MAX_EDGES		16
 
 /* The ABI is fixed-size and identical for 32- and 64-bit userspace. */
 static_assert(sizeof(struct ipc_button_event) == 32);
@@ -74,10 +80,11 @@ static DEFINE_IDA(ipc_button_minors);
  * @gpio: the button line, requested as input; valid only while bound
  * @label: the device tree label or the device name, for info and the IRQ
  * @line: offset of the line on its GPIO controller, for info
- * @edge_lock: guards @edge_pending and @edge_ns between the hard-IRQ
- *	       handler and the settling code (hence the irqsave users)
- * @edge_pending: an edge arrived that no settle has consumed yet
- * @edge_ns: CLOCK_MONOTONIC time of the first such edge
+ * @edge_lock: guards @edges and @edge_ns between the hard-IRQ handler and
+ *	       the settling code (hence the irqsave users)
+ * @edges: edges (interrupts) since the last settle, saturating
+ * @edge_ns: CLOCK_MONOTONIC times of the first IPC_BUTTON_MAX_EDGES of
+ *	     them, oldest first
  * @debounce_work: software debounce: every edge re-arms it and it settles
  *		   after @debounce_ms of quiet
  * @debounce_ms: the debounce interval; written under @lock, read
@@ -103,8 +110,8 @@ struct ipc_button {
 	u32 line;
 
 	spinlock_t edge_lock;		/* hard IRQ vs settle, see above */
-	bool edge_pending;
-	u64 edge_ns;
+	unsigned int edges;
+	u64 edge_ns[IPC_BUTTON_MAX_EDGES];
 
 	struct delayed_work debounce_work;
 	unsigned int debounce_ms;
@@ -187,25 +194,69 @@ static void ipc_button_emit(struct ipc_button *button, u64 timestamp_ns,
 	}
 }
 
-/*
- * Read the settled level and report it if it changed. Runs in the IRQ
- * thread or the debounce work, both of which may sleep, as the level of a
- * line on a sleeping controller (I2C expanders, gpio-sim) must be read.
- */
-static void ipc_button_settle(struct ipc_button *button)
+/* Edges taken from the hard-IRQ half by one settle. */
+struct ipc_button_edges {
+	unsigned int count;
+	u64 ns[IPC_BUTTON_MAX_EDGES];
+};
+
+static void ipc_button_take_edges(struct ipc_button *button,
+				  struct ipc_button_edges *edges)
 {
 	unsigned long flags;
-	u64 timestamp_ns;
+
+	spin_lock_irqsave(&button->edge_lock, flags);
+	edges->count = button->edges;
+	memcpy(edges->ns, button->edge_ns,
+	       min(edges->count, IPC_BUTTON_MAX_EDGES) * sizeof(u64));
+	button->edges = 0;
+	spin_unlock_irqrestore(&button->edge_lock, flags);
+}
+
+/*
+ * Put @edges back in front of edges that arrived since they were taken;
+ * false if none did. Those newer edges have woken the IRQ thread again,
+ * and its next settle sees all of them against one level.
+ */
+static bool ipc_button_return_edges(struct ipc_button *button,
+				    const struct ipc_button_edges *edges)
+{
+	unsigned int newer, ours, moved;
+	unsigned long flags;
+
+	spin_lock_irqsave(&button->edge_lock, flags);
+	newer = button->edges;
+	if (newer) {
+		ours = min(edges->count, IPC_BUTTON_MAX_EDGES);
+		moved = min(min(newer, IPC_BUTTON_MAX_EDGES),
+			    IPC_BUTTON_MAX_EDGES - ours);
+		memmove(&button->edge_ns[ours], button->edge_ns,
+			moved * sizeof(u64));
+		memcpy(button->edge_ns, edges->ns, ours * sizeof(u64));
+		button->edges = min_t(u64, (u64)newer + edges->count,
+				      UINT_MAX);
+	}
+	spin_unlock_irqrestore(&button->edge_lock, flags);
+	return newer;
+}
+
+/*
+ * Read the settled level and report what changed. Runs in the IRQ thread
+ * or the debounce work, both of which may sleep, as the level of a line on
+ * a sleeping controller (I2C expanders, gpio-sim) must be read.
+ */
+static void ipc_button_settle(struct ipc_button *button, bool debouncing)
+{
+	struct ipc_button_edges edges;
+	bool changed, every_edge;
+	unsigned int i;
 	int value;
 
 	/*
-	 * Consume the edge timestamp before reading the level: an edge that
-	 * arrives after this point starts a new change with its own time.
+	 * Take the edges before reading the level: an edge that arrives
+	 * after this point schedules another settle of its own.
 	 */
-	spin_lock_irqsave(&button->edge_lock, flags);
-	timestamp_ns = button->edge_ns;
-	button->edge_pending = false;
-	spin_unlock_irqrestore(&button->edge_lock, flags);
+	ipc_button_take_edges(button, &edges);
 
 	value = gpiod_get_value_cansleep(button->gpio);
 	if (value < 0) {
@@ -215,10 +266,34 @@ static void ipc_button_settle(struct ipc_button *button)
 	}
 
 	mutex_lock(&button->lock);
-	if (!button->dead && !!value != button->pressed) {
+	if (button->dead)
+		goto out_unlock;
+
+	changed = !!value != button->pressed;
+	/* Each edge flips the level: an odd count must have changed it. */
+	every_edge = !debouncing && edges.count &&
+		     edges.count <= IPC_BUTTON_MAX_EDGES &&
+		     (edges.count & 1) == changed;
+	if (every_edge) {
+		for (i = 0; i < edges.count; i++) {
+			button->pressed = !button->pressed;
+			ipc_button_emit(button, edges.ns[i], button->pressed);
+		}
+	} else if (!debouncing && edges.count &&
+		   edges.count <= IPC_BUTTON_MAX_EDGES &&
+		   ipc_button_return_edges(button, &edges)) {
+		/* The level already shows newer edges: settle them together. */
+	} else if (changed) {
+		/*
+		 * Bounces folded by debounce, or edges the controller merged
+		 * or we could not keep: report the level, timed at the first
+		 * edge of the change.
+		 */
 		button->pressed = value;
-		ipc_button_emit(button, timestamp_ns, value);
+		ipc_button_emit(button, edges.count ? edges.ns[0] :
+				ktime_get_ns(), value);
 	}
+out_unlock:
 	mutex_unlock(&button->lock);
 }
 
@@ -228,18 +303,18 @@ static void ipc_button_debounce_work(struct work_struct *work)
 						 struct ipc_button,
 						 debounce_work);
 
-	ipc_button_settle(button);
+	ipc_button_settle(button, true);
 }
 
 static irqreturn_t ipc_button_irq_thread(int irq, void *data)
 {
-	ipc_button_settle(data);
+	ipc_button_settle(data, false);
 	return IRQ_HANDLED;
 }
 
 /*
- * Hard-IRQ half: timestamp the first edge of a change as close to it as
- * possible, then leave the level to sleeping context.
+ * Hard-IRQ half: timestamp the edge as close to it as possible, then
+ * leave the level to sleeping context.
  */
 static irqreturn_t ipc_button_irq(int irq, void *data)
 {
@@ -248,10 +323,10 @@ static irqreturn_t ipc_button_irq(int irq, void *data)
 	unsigned int debounce_ms;
 
 	spin_lock(&button->edge_lock);
-	if (!button->edge_pending) {
-		button->edge_pending = true;
-		button->edge_ns = now;
-	}
+	if (button->edges < IPC_BUTTON_MAX_EDGES)
+		button->edge_ns[button->edges] = now;
+	if (button->edges != UINT_MAX)
+		button->edges++;
 	spin_unlock(&button->edge_lock);
 
 	debounce_ms = READ_ONCE(button->debounce_ms);
