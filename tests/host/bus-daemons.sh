@@ -16,6 +16,8 @@
 #                                 DIR/mosquitto, logs to DIR/mosquitto.log
 #   bd_mqtt_stop [SIGNAL]         TERM (default) saves its sessions
 #   bd_free_port                  a free loopback TCP port
+# BD_EXEC, when set, prefixes the daemons' command lines (e.g.
+# "ip netns exec NAME" to run the broker inside a network namespace).
 # Every function returns non-zero, with a line on stderr, when it fails.
 
 BD_TOP=${BD_TOP:-$(cd "$(dirname "${BASH_SOURCE:-$0}")/../.." 2>/dev/null && pwd)}
@@ -47,7 +49,7 @@ bd_dbus_start() {
 	mkfifo -m 600 "$bd_dir/dbus.address" || return 1
 	# The daemon writes its address to fd 3 once it accepts connections.
 	(bd_close_inherited
-	 exec dbus-daemon --config-file="$bd_conf" --nofork --nosyslog \
+	 exec ${BD_EXEC:-} dbus-daemon --config-file="$bd_conf" --nofork --nosyslog \
 		--address="unix:path=$bd_socket" --print-address=3 \
 		3>"$bd_dir/dbus.address" </dev/null 2>"$bd_dir/dbus.log") &
 	BD_DBUS_PID=$!
@@ -103,7 +105,7 @@ bd_mqtt_start() {
 	rm -f "$bd_dir/mosquitto.fifo"
 	mkfifo -m 600 "$bd_dir/mosquitto.fifo" || return 1
 	(bd_close_inherited
-	 exec mosquitto -c "$bd_dir/mosquitto.conf" </dev/null 2>"$bd_dir/mosquitto.fifo") &
+	 exec ${BD_EXEC:-} mosquitto -c "$bd_dir/mosquitto.conf" </dev/null 2>"$bd_dir/mosquitto.fifo") &
 	BD_MQTT_PID=$!
 	# "mosquitto version X running" comes after its listeners are open.
 	exec 8<"$bd_dir/mosquitto.fifo"
