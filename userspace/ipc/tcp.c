@@ -6,8 +6,9 @@
  * 127.0.0.1:5555 unless told otherwise: never on every interface by
  * default) and serves one sender at a time without ever blocking on a
  * silent, slow or hostile client: see lib/net_server.h for the policy
- * (candidates with a deadline, a bound on connections, a bad frame closes
- * its connection, refusals counted in t->rejected). The SENDER connects
+ * (a bound on connections, the oldest unproven one gives way to a newer
+ * one, a frame once begun must end in time, a bad frame closes its
+ * connection, refusals counted in t->rejected). The SENDER connects
  * once and keeps the connection; a stream has no message boundaries, so
  * both ends move fixed 40-byte frames and reassemble them from partial
  * reads and writes (lib/net_frame.h).
@@ -54,7 +55,7 @@ static const struct transport_option tcp_options[] = {
 	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)" },
 	{ "port", "5555", "TCP port" },
 	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use" },
-	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for a new connection's first frame" },
+	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began" },
 	{ NULL, NULL, NULL },
 };
 

@@ -62,7 +62,7 @@ static const struct transport_option tls_options[] = {
 	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)" },
 	{ "port", "5556", "TCP port" },
 	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use" },
-	{ "timeout", "3000", "ms: limit for connecting and the handshake (sender); for a new connection's handshake and first frame (receiver)" },
+	{ "timeout", "3000", "ms: limit for connecting and the handshake (sender); for a new connection's handshake (receiver)" },
 	{ "cert-dir", NULL, "certificates and keys (default $XDG_CONFIG_HOME/ipc-button/certs or ~/.config/ipc-button/certs; make certs)" },
 	{ "ca", NULL, "the project CA certificate (default <cert-dir>/ca.crt)" },
 	{ "cert", NULL, "our certificate (default <cert-dir>/led.crt for the receiver, button.crt for the sender)" },

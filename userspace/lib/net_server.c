@@ -25,6 +25,7 @@ struct net_server {
 	struct net_backoff accept_backoff;	/* out of fds: pause accept */
 	bool listener_paused;
 	uint64_t *rejected;			/* the transport's counter */
+	uint64_t accepted;			/* connections so far */
 	uint64_t refusals;			/* in all */
 	uint64_t log_window_ns;			/* rate limit of refusal logs */
 	unsigned int logged_in_window;
@@ -103,21 +104,39 @@ static void expire_candidates(struct net_server *s, uint64_t now)
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
 		struct net_conn *c = &s->conns[i];
 
-		if (c->fd < 0 || c->active || c->deadline_ns > now)
+		if (c->fd < 0 || c->active || !c->deadline_ns ||
+		    c->deadline_ns > now)
 			continue;
 		refuse(s, c->name, c->established ?
-		       "no frame within the timeout" :
+		       "no complete frame within the timeout" :
 		       "no handshake within the timeout");
 		conn_close(s, c);
 	}
 }
 
-static struct net_conn *free_slot(struct net_server *s)
+/* A free slot, or the oldest candidate's, which a newer connection takes. */
+static struct net_conn *take_slot(struct net_server *s)
 {
-	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
-		if (s->conns[i].fd < 0)
-			return &s->conns[i];
-	return NULL;
+	struct net_conn *oldest = NULL;
+
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
+		struct net_conn *c = &s->conns[i];
+
+		if (c->fd < 0)
+			return c;
+		if (!c->active && (!oldest || c->serial < oldest->serial))
+			oldest = c;
+	}
+	if (oldest) {
+		refuse(s, oldest->name, "a newer connection needs its slot");
+		conn_close(s, oldest);
+	}
+	return oldest;
+}
+
+static uint64_t deadline(const struct net_server *s)
+{
+	return transport_now_ns() + (uint64_t)s->timeout_ms * 1000000u;
 }
 
 static void conn_add(struct net_server *s, int fd,
@@ -132,7 +151,7 @@ static void conn_add(struct net_server *s, int fd,
 	memcpy(&addr.ss, peer, len <= sizeof(addr.ss) ? len : sizeof(addr.ss));
 	net_addr_format(&addr, name, sizeof(name));
 	expire_candidates(s, transport_now_ns());
-	c = free_slot(s);
+	c = take_slot(s);
 	if (!c) {
 		close(fd);
 		refuse(s, name, "too many connections");
@@ -140,9 +159,13 @@ static void conn_add(struct net_server *s, int fd,
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->serial = ++s->accepted;
 	memcpy(c->name, name, sizeof(c->name));
-	c->deadline_ns = transport_now_ns() +
-			 (uint64_t)s->timeout_ms * 1000000u;
+	/* A handshake starts at once, and must end in time. Without one,
+	 * a connection that has said nothing yet may be a button with no
+	 * press to send: it waits, and gives way only to a newer one. */
+	if (s->ops->handshake)
+		c->deadline_ns = deadline(s);
 	c->events = EPOLLIN;
 	if (s->ops->conn_init) {
 		r = s->ops->conn_init(s->user, c);
@@ -256,6 +279,9 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		r = conn_watch(s, c, EPOLLIN);
 		if (r < 0)
 			return r;
+		/* The peer proved who it is: the sender now, no deadline. */
+		if (s->ops->handshake)
+			promote(s, c);
 	}
 	for (;;) {
 		space = net_frame_space(&c->frame, &len);
@@ -275,6 +301,10 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		}
 		if (net_frame_commit(&c->frame, (size_t)n))
 			break;
+		/* Part of a frame from an unproven peer: the rest must come
+		 * in time (a peer trickling bytes holds no slot for ever). */
+		if (!c->active && !c->deadline_ns)
+			c->deadline_ns = deadline(s);
 	}
 	memcpy(buf, c->frame.buf, IPC_MESSAGE_SIZE);
 	net_frame_reset(&c->frame);
@@ -298,7 +328,7 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
 		const struct net_conn *c = &s->conns[i];
 
-		if (c->fd >= 0 && !c->active &&
+		if (c->fd >= 0 && !c->active && c->deadline_ns &&
 		    (!soonest || c->deadline_ns < soonest))
 			soonest = c->deadline_ns;
 	}

@@ -5,22 +5,26 @@
  *
  * Policy, so that a broken or hostile peer can neither block the LED nor
  * take it over with garbage:
- *  - One sender at a time: the *active* connection is the one that last
- *    delivered a valid frame. A new connection is a *candidate* until its
- *    first valid frame; then it replaces the active one (a restarted button
- *    takes over at once, even if its old connection is still half open).
- *  - A candidate must finish its handshake and deliver a valid frame within
- *    the timeout, or it is closed: a client that connects and sends nothing
- *    costs one slot for that long. The active sender may stay silent for
- *    hours; TCP keepalive notices when its host is gone.
- *  - At most NET_SERVER_MAX_CONNS connections: more are accepted and closed
- *    at once (so the kernel's queue never fills and fds stay bounded). If
- *    the process runs out of fds anyway, accepting pauses with a back-off.
+ *  - One sender at a time: the *active* connection. A new connection is a
+ *    *candidate* until it proves itself: a verified handshake (TLS) or a
+ *    valid frame (TCP); then it replaces the active one at once (a
+ *    restarted button takes over even if its old connection is still half
+ *    open). The active sender may stay silent for hours; TCP keepalive
+ *    notices when its host is gone.
+ *  - A candidate never blocks anything: each connection is served on its
+ *    own, non-blocking. A handshake, or a frame once begun, must finish
+ *    within the timeout (a client trickling bytes is dropped). A TCP
+ *    candidate that has sent nothing at all may be a button with no press
+ *    yet, so it waits, but only while its slot is not needed.
+ *  - At most NET_SERVER_MAX_CONNS connections: a newer one takes the slot
+ *    of the oldest candidate, so a flood costs a bounded number of fds and
+ *    never the active sender. If the process runs out of fds anyway,
+ *    accepting pauses with a back-off.
  *  - A bad frame closes its connection: on a stream, framing is lost after
  *    one. The frame is still returned so the caller counts it by reason.
- *  - Everything else refused (a connection over the limit, a silent or
- *    failed candidate, a frame cut by the end of its stream) is counted in
- *    *rejected and logged, sparingly under a flood.
+ *  - Everything else refused (a candidate dropped for time or room, a
+ *    failed handshake, a frame cut by the end of its stream) is counted in
+ *    *rejected and logged (at most 10 lines a second under a flood).
  */
 #ifndef IPC_NET_SERVER_H
 #define IPC_NET_SERVER_H
@@ -44,7 +48,8 @@ struct net_conn {
 	uint32_t events;		/* what epoll watches (net_server's) */
 	uint32_t want;			/* EPOLLIN/EPOLLOUT, set by the ops
 					 * when they return -EAGAIN */
-	uint64_t deadline_ns;		/* candidates only; 0 for the active */
+	uint64_t deadline_ns;		/* a candidate's; 0: none (yet) */
+	uint64_t serial;		/* order of acceptance */
 	struct net_frame frame;		/* the frame being reassembled */
 	char why[160];			/* set by a failed handshake */
 	void *priv;			/* the mechanism's (TLS: its SSL) */
@@ -69,7 +74,8 @@ struct net_server_ops {
 
 /*
  * Listen on @addr. @who prefixes messages ("tcp"); @timeout_ms bounds a
- * candidate's handshake and first frame. Returns 0 or a negative errno.
+ * candidate's handshake, or its first frame once begun. Returns 0 or a
+ * negative errno.
  */
 int net_server_open(const char *who, const struct net_addr *addr,
 		    int timeout_ms, const struct net_server_ops *ops,
