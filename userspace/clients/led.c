@@ -68,8 +68,9 @@ static void usage(FILE *out)
 "  --chip PATH --offset N\n"
 "                     the gpio line by chip and offset instead\n"
 "  --active-low       the LED lights when the line is low\n"
-"  --console          PC mode, no gpio: print every message (state, event,\n"
-"                     seqno, latency from the event to now) on stdout\n"
+"  --console          print every message (state, event, seqno, latency\n"
+"                     from the event to now) on stdout; alone, it is the\n"
+"                     PC mode: no gpio at all. With --line or --chip, both\n"
 "  --quiet            with --console, print only the stats line\n"
 "\n"
 "Ending and readiness:\n"
@@ -200,10 +201,6 @@ static int parse_args(struct led *l, int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_error("unexpected argument '%s' (try --help)", argv[optind]);
-		return -EINVAL;
-	}
-	if (l->console && (l->line || l->chip)) {
-		log_error("--console drives no gpio: drop --line/--chip");
 		return -EINVAL;
 	}
 	if (l->line && l->chip) {
@@ -426,7 +423,7 @@ int main(int argc, char **argv)
 	}
 	/* Each message is one line, visible at once even through a pipe. */
 	setvbuf(stdout, NULL, l.quiet ? _IOFBF : _IOLBF, 0);
-	if (!l.console) {
+	if (l.line || l.chip) {
 		r = led_gpio_open(l.line, l.chip, (unsigned int)l.offset,
 				  l.active_low, "ipc-led", &l.gpio);
 		if (r < 0)
