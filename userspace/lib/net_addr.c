@@ -112,10 +112,13 @@ void net_addr_set_port(struct net_addr *a, uint16_t port)
 
 bool net_addr_is_multicast(const struct net_addr *a)
 {
+	const struct sockaddr_in *sin = (const void *)&a->ss;
+	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+
 	if (a->ss.ss_family == AF_INET)
-		return IN_MULTICAST(ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr));
+		return IN_MULTICAST(ntohl(sin->sin_addr.s_addr));
 	if (a->ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_MULTICAST(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+		return IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr);
 	return false;
 }
 

@@ -27,7 +27,7 @@ struct net_server {
 	uint64_t *rejected;			/* the transport's counter */
 	uint64_t accepted;			/* connections so far */
 	uint64_t refusals;			/* in all */
-	uint64_t log_window_ns;			/* rate limit of refusal logs */
+	uint64_t log_window_ns;			/* rate limit of their logs */
 	unsigned int logged_in_window;
 	uint64_t unlogged;			/* since the last one logged */
 	struct net_conn conns[NET_SERVER_MAX_CONNS];
@@ -91,7 +91,7 @@ static int conn_watch(struct net_server *s, struct net_conn *c, uint32_t events)
 
 static int listener_watch(struct net_server *s, bool on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = NULL };
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
 
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->listen_fd, &ev) < 0)
 		return -errno;
@@ -209,7 +209,8 @@ static int accept_all(struct net_server *s)
 		case ENOMEM:
 			/* The listener stays readable while a connection
 			 * waits, so retrying now would spin: pause instead. */
-			net_backoff_fail(&s->accept_backoff, transport_now_ns());
+			net_backoff_fail(&s->accept_backoff,
+					 transport_now_ns());
 			log_error("%s: accept: %s (pausing for %d ms)",
 				s->who, strerror(err),
 				net_backoff_remaining_ms(&s->accept_backoff,
@@ -292,7 +293,8 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		}
 		if (n <= 0) {
 			if (c->frame.have)
-				refuse(s, c->name, "stream ended inside a frame");
+				refuse(s, c->name,
+				       "stream ended inside a frame");
 			else if (n < 0)
 				log_error("%s: connection from %s: %s",
 					s->who, c->name, strerror((int)-n));
