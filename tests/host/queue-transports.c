@@ -57,8 +57,8 @@
 #define WAIT_MS		10000	/* upper bound of one wait: fail, never hang */
 
 static int tap_n, tap_failed;
-static uint32_t many = MANY_DEFAULT;	/* events of the throughput test;
-					 * a multiple of 4: LED ends off */
+/* Events of the throughput test; a multiple of 4, so the LED ends off. */
+static uint32_t many = MANY_DEFAULT;
 
 static void ok(bool good, const char *fmt, ...)
 {
@@ -120,8 +120,10 @@ static bool is(const struct subject *s, const char *via)
 	return !strcmp(s->via, via);
 }
 
-/* Event @seqno as the button sends it: press, release, press...; the LED
- * toggles on every press. */
+/*
+ * Event @seqno as the button sends it: press, release, press...; the LED
+ * toggles on every press.
+ */
 static void frame_for(uint32_t seqno, uint8_t frame[IPC_MESSAGE_SIZE])
 {
 	struct ipc_message msg = {
@@ -1330,9 +1332,11 @@ static void subject_cleanup(struct subject *s)
 
 	/* Whatever a failed test left: never leak an object. */
 	if (transport_sysv_key(&probe, &key) == 0) {
-		if (is(s, "mq-sysv") && (id = msgget(key, 0)) >= 0)
+		id = is(s, "mq-sysv") ? msgget(key, 0) : -1;
+		if (id >= 0)
 			msgctl(id, IPC_RMID, NULL);
-		if (is(s, "sem-sysv") && (id = semget(key, 0, 0)) >= 0)
+		id = is(s, "sem-sysv") ? semget(key, 0, 0) : -1;
+		if (id >= 0)
 			semctl(id, 0, IPC_RMID);
 	}
 	transport_global_name(&probe, name, sizeof(name));

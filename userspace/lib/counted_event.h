@@ -27,13 +27,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Encode the frame of event @k, @dropped events after the previous one's,
- * received at @now_ns. */
+/*
+ * Encode the frame of event @k, @dropped events after the previous one's,
+ * received at @now_ns.
+ */
 void counted_event_frame(uint32_t k, uint32_t dropped, uint64_t now_ns,
 			 uint8_t frame[IPC_MESSAGE_SIZE]);
 
-/* 0 when @frame (@len bytes) is a valid frame, else -EINVAL: for senders
- * that carry only the fact of an event and refuse what they cannot carry. */
+/*
+ * 0 when @frame (@len bytes) is a valid frame, else -EINVAL: for senders
+ * that carry only the fact of an event and refuse what they cannot carry.
+ */
 int counted_event_check(const uint8_t *frame, size_t len);
 
 #endif /* IPC_COUNTED_EVENT_H */

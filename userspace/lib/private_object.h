@@ -18,8 +18,10 @@
 /* A System V queue, semaphore set or segment (from IPC_STAT). */
 bool private_object_sysv(const struct ipc_perm *perm);
 
-/* A file: a POSIX semaphore in /dev/shm, a message queue (fstat of its
- * descriptor), a pid file. Must be a regular file. */
+/*
+ * A file: a POSIX semaphore in /dev/shm, a message queue (fstat of its
+ * descriptor), a pid file. Must be a regular file.
+ */
 bool private_object_file(const struct stat *st);
 
 #endif /* IPC_PRIVATE_OBJECT_H */
