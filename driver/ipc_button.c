@@ -331,8 +331,12 @@ static irqreturn_t ipc_button_irq(int irq, void *data)
 
 	debounce_ms = READ_ONCE(button->debounce_ms);
 	if (debounce_ms && !READ_ONCE(button->hw_debounce)) {
-		/* Every edge restarts the quiet period. */
-		mod_delayed_work(system_wq, &button->debounce_work,
+		/*
+		 * Every edge restarts the quiet period. The work is this
+		 * interrupt's bottom half: high priority workers keep busy
+		 * tasks from delaying it past the next edge.
+		 */
+		mod_delayed_work(system_highpri_wq, &button->debounce_work,
 				 msecs_to_jiffies(debounce_ms));
 		return IRQ_HANDLED;
 	}
