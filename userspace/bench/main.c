@@ -386,6 +386,25 @@ static void spec_init(struct run_spec *s, const struct mechanism *m, bool bare,
 	};
 }
 
+/*
+ * A run that failed may have had its receiver killed before it removed its
+ * objects, and the next run of the same mechanism must not trip on them.
+ */
+static void clean_after_failure(const struct run_result *r)
+{
+	char cmd[PATH_MAX * 3];
+
+	if (r->ok)
+		return;
+	sysv_leftovers(ours_dir);
+	sysv_leftovers(bare_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s'/* '%s'/*; rm -f /dev/shm/*%s* /dev/mqueue/*%s* 2>/dev/null",
+		 ours_dir, bare_dir, instance, instance);
+	if (system(cmd) != 0)
+		fprintf(stderr, "ipc-bench: could not clean %s\n", base_dir);
+}
+
 static void progress(const char *what, const struct mechanism *m, bool bare,
 		     const char *pin, unsigned int rep, const struct run_result *r)
 {
@@ -424,6 +443,7 @@ static void run_latency(const struct mechanism *m, bool bare, enum bench_pin pin
 	if (r->ok)
 		write_histogram(m, bare, pin_name(pin), rep, h);
 	progress("latency", m, bare, pin_name(pin), rep, r);
+	clean_after_failure(r);
 	free(r);
 }
 
@@ -465,6 +485,7 @@ static double run_throughput(const char *kind, const struct mechanism *m,
 	out_end(r);
 	if (!r->ok)
 		progress(kind, m, bare, "cross", rep, r);
+	clean_after_failure(r);
 	free(r);
 	if (ret_clean)
 		*ret_clean = clean;

@@ -42,7 +42,9 @@ static int sem_sysv_send(struct bare *b, uint64_t value)
 	struct sembuf op = { 0, 1, 0 };
 
 	(void)value;
-	return semop(s->id, &op, 1) < 0 ? -errno : 0;
+	if (semop(s->id, &op, 1) < 0)
+		return errno == ERANGE ? -EAGAIN : -errno;	/* at SEMVMX */
+	return 0;
 }
 
 static int sem_sysv_receive(struct bare *b, uint64_t *value, int timeout_ms)
