@@ -8,12 +8,10 @@
  * context; the level is then read with the sleeping GPIO API, either from
  * the IRQ thread (no debounce, or debounce done by the GPIO controller) or
  * from delayed work that every edge re-arms (software debounce, as
- * gpio-keys does). With software debounce a record is emitted only when
- * the settled level differs from the last one reported. Without it, every
- * edge is a real change: when the level read late agrees with the number
- * of edges timestamped meanwhile, each edge gets its own record, so a
- * press and release that both happen before the IRQ thread runs are not
- * lost. Every record goes to the queue of every open file.
+ * gpio-keys does). Records are emitted only for real changes of the level:
+ * edges closer together than the debounce interval are bounces of one
+ * change, and the level read must agree with the changes counted (see
+ * ipc_button_settle()). Every record goes to the queue of every open file.
  * A full queue drops its oldest record; the loss is counted per file and
  * flagged on the next record that file reads.
  *
@@ -215,8 +213,9 @@ static void ipc_button_take_edges(struct ipc_button *button,
 
 /*
  * Put @edges back in front of edges that arrived since they were taken;
- * false if none did. Those newer edges have woken the IRQ thread again,
- * and its next settle sees all of them against one level.
+ * false if none did. Those newer edges have woken the IRQ thread again
+ * (or re-armed the debounce work), whose next settle sees all of them
+ * against one level.
  */
 static bool ipc_button_return_edges(struct ipc_button *button,
 				    const struct ipc_button_edges *edges)
@@ -244,12 +243,20 @@ static bool ipc_button_return_edges(struct ipc_button *button,
  * Read the settled level and report what changed. Runs in the IRQ thread
  * or the debounce work, both of which may sleep, as the level of a line on
  * a sleeping controller (I2C expanders, gpio-sim) must be read.
+ *
+ * The edges' timestamps tell what happened even when this runs late (a
+ * busy or emulated CPU): edges closer together than the debounce interval
+ * are the bounces of one change, which an odd number of them makes. When
+ * those changes agree with the level read, each is reported, timed at
+ * its first edge; so a click shorter than the delay of this bottom half,
+ * but longer than the debounce interval, is not lost.
  */
-static void ipc_button_settle(struct ipc_button *button, bool debouncing)
+static void ipc_button_settle(struct ipc_button *button)
 {
+	u64 window_ns, change_ns[IPC_BUTTON_MAX_EDGES];
 	struct ipc_button_edges edges;
-	bool changed, every_edge;
-	unsigned int i;
+	unsigned int i, first, changes = 0;
+	bool changed;
 	int value;
 
 	/*
@@ -257,6 +264,8 @@ static void ipc_button_settle(struct ipc_button *button, bool debouncing)
 	 * after this point schedules another settle of its own.
 	 */
 	ipc_button_take_edges(button, &edges);
+	window_ns = READ_ONCE(button->hw_debounce) ? 0 :
+		    (u64)READ_ONCE(button->debounce_ms) * NSEC_PER_MSEC;
 
 	value = gpiod_get_value_cansleep(button->gpio);
 	if (value < 0) {
@@ -268,27 +277,36 @@ static void ipc_button_settle(struct ipc_button *button, bool debouncing)
 	mutex_lock(&button->lock);
 	if (button->dead)
 		goto out_unlock;
-
 	changed = !!value != button->pressed;
-	/* Each edge flips the level: an odd count must have changed it. */
-	every_edge = !debouncing && edges.count &&
-		     edges.count <= IPC_BUTTON_MAX_EDGES &&
-		     (edges.count & 1) == changed;
-	if (every_edge) {
-		for (i = 0; i < edges.count; i++) {
-			button->pressed = !button->pressed;
-			ipc_button_emit(button, edges.ns[i], button->pressed);
+
+	if (edges.count && edges.count <= IPC_BUTTON_MAX_EDGES) {
+		/* Split the edges into bursts; an odd burst is a change. */
+		for (first = 0, i = 1; i <= edges.count; i++) {
+			if (i < edges.count &&
+			    edges.ns[i] - edges.ns[i - 1] < window_ns)
+				continue;
+			if ((i - first) & 1)
+				change_ns[changes++] = edges.ns[first];
+			first = i;
 		}
-	} else if (!debouncing && edges.count &&
-		   edges.count <= IPC_BUTTON_MAX_EDGES &&
-		   ipc_button_return_edges(button, &edges)) {
+		if ((changes & 1) == changed) {
+			for (i = 0; i < changes; i++) {
+				button->pressed = !button->pressed;
+				ipc_button_emit(button, change_ns[i],
+						button->pressed);
+			}
+			goto out_unlock;
+		}
 		/* The level already shows newer edges: settle them together. */
-	} else if (changed) {
-		/*
-		 * Bounces folded by debounce, or edges the controller merged
-		 * or we could not keep: report the level, timed at the first
-		 * edge of the change.
-		 */
+		if (ipc_button_return_edges(button, &edges))
+			goto out_unlock;
+	}
+
+	/*
+	 * Edges the controller merged, or more than we keep: report the
+	 * level alone, timed at the first edge.
+	 */
+	if (changed) {
 		button->pressed = value;
 		ipc_button_emit(button, edges.count ? edges.ns[0] :
 				ktime_get_ns(), value);
@@ -303,12 +321,12 @@ static void ipc_button_debounce_work(struct work_struct *work)
 						 struct ipc_button,
 						 debounce_work);
 
-	ipc_button_settle(button, true);
+	ipc_button_settle(button);
 }
 
 static irqreturn_t ipc_button_irq_thread(int irq, void *data)
 {
-	ipc_button_settle(data, false);
+	ipc_button_settle(data);
 	return IRQ_HANDLED;
 }
 
