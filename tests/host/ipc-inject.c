@@ -10,7 +10,9 @@
  * valid frame), long (41), oversized (300), bad-magic, bad-version,
  * bad-checksum, bad-field (LED state 7, correct CRC), garbage (40 bytes of
  * 0xa5). Prints "sent KIND LENGTH" or "refused KIND LENGTH: reason" (the
- * mechanism cannot carry it) per frame. Exit 0 unless the transport fails.
+ * mechanism cannot carry it) per frame. When the receiver closes the
+ * connection (-EPIPE), it opens again and resends, as the button does.
+ * Exit 0 unless the transport fails.
  */
 #include "cli.h"
 #include "log.h"
@@ -81,7 +83,22 @@ static int build(const char *kind, uint32_t seqno, uint8_t state, uint8_t *buf)
 	return -1;
 }
 
-static int send_one(struct transport *t, const char *spec)
+/*
+ * -EPIPE: the receiver closed this connection (a stream receiver drops a
+ * sender that sent a bad frame). Like the button, keep the frame, open
+ * again and resend it.
+ */
+static int reopen(struct transport **t)
+{
+	const struct transport_ops *ops = (*t)->ops;
+	const struct transport_config *config = (*t)->config;
+
+	transport_close(*t);
+	*t = NULL;
+	return transport_open(ops, TRANSPORT_SENDER, config, t);
+}
+
+static int send_one(struct transport **tp, const char *spec)
 {
 	char kind[32];
 	unsigned int seqno = 1, state = 1;
@@ -97,13 +114,21 @@ static int send_one(struct transport *t, const char *spec)
 		log_error("unknown frame kind '%s'", kind);
 		return -EINVAL;
 	}
-	for (;;) {
+	for (int reopened = 0;;) {
+		struct transport *t = *tp;
+
 		r = transport_send(t, buf, (size_t)len);
+		if (r == -EPIPE && reopened++ < 3) {
+			r = reopen(tp);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (r != -EAGAIN)
 			break;
 		/* Full: wait until it drains (or give up after 5 s). */
-		if (transport_poll_fd(t) < 0 ||
-		    transport_wait_fd(transport_poll_fd(t), POLLOUT, 5000, NULL) < 0)
+		if (transport_poll_fd(*tp) < 0 ||
+		    transport_wait_fd(transport_poll_fd(*tp), POLLOUT, 5000, NULL) < 0)
 			break;
 	}
 	if (r == 0)
@@ -145,7 +170,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = optind; i < argc; i++) {
-		r = send_one(t, argv[i]);
+		r = send_one(&t, argv[i]);
 		if (r < 0) {
 			log_errno(r, "%s: send %s", cli.ops->name, argv[i]);
 			goto out;

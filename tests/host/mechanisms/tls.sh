@@ -12,3 +12,6 @@ mech_setup() {
 	"$TOP/scripts/make-certs" "$HL_DIR/certs" >/dev/null || return 1
 	MECH_OPTS+=(--opt "cert-dir=$HL_DIR/certs")
 }
+
+# 13-malformed: a byte stream (see tcp.sh).
+MALFORMED_KINDS=(bad-magic bad-version bad-checksum bad-field garbage)
