@@ -742,7 +742,8 @@ static ssize_t receiver_receive(struct transport *t, uint8_t *buf,
 			struct dbus_call *c = &r->queue[r->head];
 			size_t n = c->len < size ? c->len : size;
 
-			memcpy(buf, c->frame, n);
+			if (n)	/* an empty array may have no data pointer */
+				memcpy(buf, c->frame, n);
 			r->delivered = *c;
 			r->head = (r->head + 1) % r->size;
 			r->count--;

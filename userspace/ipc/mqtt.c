@@ -785,7 +785,8 @@ static int receiver_enqueue(struct mqtt_receiver *r, const void *payload,
 	f = &r->queue[(r->head + r->count) % r->size];
 	/* Longer than any frame: keep enough for the caller to see it is. */
 	f->len = len < sizeof(f->bytes) ? len : sizeof(f->bytes);
-	memcpy(f->bytes, payload, f->len);
+	if (f->len)	/* an empty message has no payload at all */
+		memcpy(f->bytes, payload, f->len);
 	r->count++;
 	return 0;
 }
