@@ -20,6 +20,14 @@
  * the old one have come back. A frame that an LED applied but was killed
  * before confirming is applied twice (absolute state: harmless).
  *
+ * Receiving: receive() processes the bus one message at a time until a
+ * frame arrives or the timeout passes. poll_fd() is an epoll set (see
+ * lib/ready_set.h) holding the sd-bus fd and a mark that is set while a
+ * returned frame waits for its reply, so a caller that polls before
+ * calling receive() also sends the reply without delay. A sender whose
+ * window is full waits in send() up to DBUS_SEND_WAIT_MS for replies, then
+ * returns -EAGAIN (its poll_fd() is -1: the caller's back-off applies).
+ *
  * Objects: the bus daemon owns everything; the name disappears with the
  * LED process, so nothing can be left behind. Access: the session bus lets
  * only its own user connect; on the system bus the shipped policy
@@ -30,8 +38,8 @@
  * with a fd-and-timeout main loop that fits our poll()-based programs, it
  * generates introspection from a static vtable, supports deferred replies
  * and asynchronous calls directly, and libsystemd is already on every
- * systemd board; libdbus's own documentation calls it a low-level binding
- * "not intended for application use".
+ * systemd board; libdbus's own manual warns that whoever uses its
+ * low-level API directly is "signing up for some pain".
  */
 #include "transport.h"
 
