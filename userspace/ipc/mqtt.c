@@ -22,7 +22,10 @@
  * acknowledge; send() publishes and returns at once, with up to
  * MQTT_WINDOW frames unacknowledged (-EAGAIN beyond, and poll_fd() turns
  * writable again when acknowledgements free room). Closing waits up to
- * linger-ms for the last acknowledgements.
+ * linger-ms for the last acknowledgements. open() connects synchronously
+ * (name lookup, TCP: an unreachable host holds it for the system's
+ * connect timeout); a broker refusing or out of reach is said once and
+ * reported as -ECONNREFUSED, so the caller keeps its events and retries.
  * Receiver: no thread. receive() drives the connection itself, reads one
  * packet at a time, and returns each frame as soon as it is read; the
  * frame's PUBACK stays queued in libmosquitto until the next receive()
@@ -30,7 +33,11 @@
  * loses nothing: the broker sends again what it saw no acknowledgement
  * for, to the next LED with this client id. It reconnects with exponential
  * back-off (MQTT_BACKOFF_*), and skips a repeated delivery of a frame it
- * already returned (QoS 1 is "at least once").
+ * already returned (QoS 1 is "at least once"). Its poll_fd() is a ready
+ * set (lib/ready_set.h): the socket, a mark while a returned frame awaits
+ * its acknowledgement, and a deadline for keep-alive and reconnection.
+ * The broker keeps events for an LED from its first subscription on:
+ * start the LED once before the button, as with every mechanism.
  *
  * Objects: nothing on the local file system; the broker owns the
  * sessions. Security: TLS (option "ca", with "cert"/"key" for a client
@@ -47,7 +54,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <mosquitto.h>
 #include <poll.h>
 #include <pthread.h>
