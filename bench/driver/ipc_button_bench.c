@@ -431,6 +431,7 @@ static struct rate_result rate_once(double hz, unsigned int n_readers,
 				    unsigned int presses, unsigned int debounce)
 {
 	struct rate_result res = { .target_hz = hz };
+	pthread_condattr_t cond_attr;
 	uint64_t half = (uint64_t)(1e9 / hz / 2), start, end, one = 1;
 	struct timespec deadline;
 	uint32_t seq0;
@@ -445,7 +446,12 @@ static struct rate_result rate_once(double hz, unsigned int n_readers,
 	if (rate_run->stop < 0)
 		die("eventfd");
 	pthread_mutex_init(&rate_run->lock, NULL);
-	pthread_cond_init(&rate_run->all_in, NULL);
+	/* The deadline below is CLOCK_MONOTONIC, not the default realtime. */
+	if (pthread_condattr_init(&cond_attr) ||
+	    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&rate_run->all_in, &cond_attr))
+		die("pthread_cond_init");
+	pthread_condattr_destroy(&cond_attr);
 
 	for (i = 0; i < n_readers; i++) {
 		rate_run->readers[i].fd = open_device(O_RDONLY | O_NONBLOCK);
