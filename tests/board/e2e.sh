@@ -120,6 +120,9 @@ e2e() {
 	tap_ok "$via: $PRESSES presses through gpio-sim, GPIO18 right after each"
 
 	n=$((2 * PRESSES))
+	# A mechanism that carries no payload may number events itself.
+	renumbered=
+	ipc-button --list --verbose | grep "^$via " | grep -q 'no-payload' && renumbered=1
 	first=$(stat_of "$log" ipc-led first-seqno)
 	last=$(stat_of "$log" ipc-led last-seqno)
 	got="launcher $status, LED received=$(stat_of "$log" ipc-led received) lost=$(stat_of "$log" ipc-led lost) seqnos $first..$last state=$(stat_of "$log" ipc-led state), button events=$(stat_of "$log" ipc-button events) sent=$(stat_of "$log" ipc-button sent) overflowed=$(stat_of "$log" ipc-button overflowed) last-seqno=$(stat_of "$log" ipc-button last-seqno)"
@@ -132,8 +135,11 @@ e2e() {
 	   [ "$(stat_of "$log" ipc-button events)" = "$n" ] &&
 	   [ "$(stat_of "$log" ipc-button sent)" = "$n" ] &&
 	   [ "$(stat_of "$log" ipc-button overflowed)" = 0 ] &&
-	   [ "$(stat_of "$log" ipc-button last-seqno)" = "$last" ]; then
-		tap_ok "$via: $n events, seqnos $first..$last, counts match end to end"
+	   { [ -n "$renumbered" ] || [ "$(stat_of "$log" ipc-button last-seqno)" = "$last" ]; }; then
+		note=
+		[ "$(stat_of "$log" ipc-button last-seqno)" = "$last" ] ||
+			note=" (the receiver numbers them: no payload)"
+		tap_ok "$via: $n events, seqnos $first..$last$note, counts match end to end"
 	else
 		tap_fail "$via: counts and seqnos match end to end" "$got"
 	fi
