@@ -12,6 +12,9 @@
  * 0xa5). Prints "sent KIND LENGTH" or "refused KIND LENGTH: reason" (the
  * mechanism cannot carry it) per frame. When the receiver closes the
  * connection (-EPIPE), it opens again and resends, as the button does.
+ * --reopen-each: a new sender (a new connection) for every frame. A stream
+ * receiver drops the connection a bad frame came on, and with it whatever
+ * that sender wrote behind it, so only this tells each frame's fate apart.
  * Exit 0 unless the transport fails.
  */
 #include "cli.h"
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@
 
 static const struct option long_options[] = {
 	CLI_COMMON_OPTIONS,
+	{ "reopen-each", no_argument, NULL, 'R' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -144,13 +149,18 @@ int main(int argc, char **argv)
 {
 	struct cli_common cli;
 	struct transport *t = NULL;
+	bool reopen_each = false;
 	int opt, r, status = 1;
 
 	log_init(argv[0]);
 	cli_common_init(&cli);
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		if (opt == 'R') {
+			reopen_each = true;
+			continue;
+		}
 		if (opt == 'h') {
-			printf("Usage: ipc-inject --via NAME [options] KIND[:SEQNO[:STATE]]...\n"
+			printf("Usage: ipc-inject --via NAME [options] [--reopen-each] KIND[:SEQNO[:STATE]]...\n"
 			       "KIND: good short truncated long oversized bad-magic bad-version\n"
 			       "      bad-checksum bad-field garbage\n");
 			return 0;
@@ -170,6 +180,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = optind; i < argc; i++) {
+		if (reopen_each && i > optind) {
+			r = reopen(&t);
+			if (r < 0) {
+				log_errno(r, "%s: cannot open the sender again", cli.ops->name);
+				goto out;
+			}
+		}
 		r = send_one(&t, argv[i]);
 		if (r < 0) {
 			log_errno(r, "%s: send %s", cli.ops->name, argv[i]);

@@ -5,3 +5,6 @@
 # the right length can be malformed in a way the receiver can tell; it
 # closes the connection on each, and ipc-inject opens a new one.
 MALFORMED_KINDS=(bad-magic bad-version bad-checksum bad-field garbage)
+# The LED drops a connection with its first bad frame and whatever followed
+# it, so each frame gets a connection of its own.
+INJECT_ARGS=(--reopen-each)

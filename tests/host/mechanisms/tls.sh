@@ -15,3 +15,6 @@ mech_setup() {
 
 # 13-malformed: a byte stream (see tcp.sh).
 MALFORMED_KINDS=(bad-magic bad-version bad-checksum bad-field garbage)
+# The LED drops a connection with its first bad frame and whatever followed
+# it, so each frame gets a connection of its own.
+INJECT_ARGS=(--reopen-each)
