@@ -58,8 +58,11 @@ board-root: userspace-arm64 driver dtbs kselftest
 	$(MAKE) -C dts OUT=$(BUILD)/dts install-board DESTDIR=$(BOARD_ROOT)
 	$(MAKE) -C tests/kselftest OUT=$(BUILD)/kselftest CROSS_COMPILE=$(CROSS) \
 		install-board DESTDIR=$(BOARD_ROOT)
-	mkdir -p $(BOARD_ROOT)/usr/lib/ipc-button/tests
+	mkdir -p $(BOARD_ROOT)/usr/lib/ipc-button/tests/host \
+		$(BOARD_ROOT)/usr/lib/ipc-button/userspace
 	cp -a tests/lib tests/board $(BOARD_ROOT)/usr/lib/ipc-button/tests/
+	cp -a tests/host/bus-daemons.sh $(BOARD_ROOT)/usr/lib/ipc-button/tests/host/
+	cp -a userspace/dbus $(BOARD_ROOT)/usr/lib/ipc-button/userspace/
 
 initramfs: board-root
 	board/build-initramfs $(INITRAMFS) $(BOARD_ROOT)
@@ -72,9 +75,9 @@ check: deps userspace initramfs
 demo: userspace initramfs
 	board/demo $(VIA)
 
-## board-shell     a shell on the emulated board, driver loaded
-board-shell: initramfs
-	board/run --overlay $(BUILD)/dts/ipc-button.dtbo --shell
+## board-shell     a shell on the emulated board, the chain running (VIA=fifo)
+board-shell: userspace initramfs
+	board/demo --shell $(VIA)
 
 ## bench           benchmarks of every mechanism, written to docs/
 bench: deps userspace initramfs
