@@ -200,9 +200,29 @@ int transport_global_name(const struct transport *t, char *buf, size_t size)
 
 int transport_sysv_key(const struct transport *t, int *ret_key)
 {
-	/* ftok's project id is 8 bits: one per mechanism in canonical order. */
-	key_t key = ftok(t->config->runtime_dir, 1 + (int)order_of(t->ops->name));
+	const char *instance = t->config->instance ? t->config->instance : "0";
+	size_t n = sizeof(canonical_order) / sizeof(canonical_order[0]);
+	uint32_t hash = 2166136261u;	/* FNV-1a */
+	int proj;
+	key_t key;
 
+	/*
+	 * ftok keeps 8 bits of project id. The default instance uses one id
+	 * per mechanism (1..20); another instance hashes its name with the
+	 * mechanism's into 21..255, so instances sharing a runtime directory
+	 * get their own keys (a clash of two non-default instances, about 1
+	 * in 235, is refused by the transports' owner and shape checks).
+	 */
+	if (!strcmp(instance, "0")) {
+		proj = 1 + (int)order_of(t->ops->name);
+	} else {
+		for (const char *p = instance; *p; p++)
+			hash = (hash ^ (uint8_t)*p) * 16777619u;
+		for (const char *p = t->ops->name; *p; p++)
+			hash = (hash ^ (uint8_t)*p) * 16777619u;
+		proj = (int)(n + 1 + hash % (255 - n));
+	}
+	key = ftok(t->config->runtime_dir, proj);
 	if (key == (key_t)-1)
 		return -errno;
 	*ret_key = key;

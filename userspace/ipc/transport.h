@@ -182,7 +182,8 @@ int transport_global_name(const struct transport *t, char *buf, size_t size);
 
 /*
  * A System V IPC key derived from the runtime directory (ftok), distinct
- * per mechanism, so two instances with different directories never share.
+ * per mechanism and per instance, so neither two users (each has their own
+ * directory) nor two instances in one directory share an object.
  */
 int transport_sysv_key(const struct transport *t, int *ret_key);
 
