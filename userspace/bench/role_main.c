@@ -19,13 +19,7 @@
 #include <unistd.h>
 
 #define MAX_OPTIONS	32
-#define OPEN_RETRY_NS	10000000ull	/* a sender retries a missing receiver */
 #define OPEN_PATIENCE_S	10
-
-static bool receiver_absent(int r)
-{
-	return r == -ENOENT || r == -ENXIO || r == -ECONNREFUSED;
-}
 
 static int side_fail(struct bench_side *s, int r, const char *what)
 {
@@ -115,16 +109,13 @@ int role_main(int argc, char **argv)
 			return side_fail(side, r, "open");
 		r = role_receiver(&ep, c, &p);
 	} else {
-		uint64_t give_up = now_ns() + OPEN_PATIENCE_S * 1000000000ull;
-
 		side = &c->sender;
 		cfg.role = TRANSPORT_SENDER;
 		while (!atomic_load(&c->ready))
 			if (futex_wait_shared(&c->ready, 0, OPEN_PATIENCE_S * 1000) == -ETIMEDOUT)
 				return side_fail(side, -ETIMEDOUT, "waiting for the receiver");
-		while ((r = endpoint_open(&cfg, &ep)) < 0 && receiver_absent(r) &&
-		       now_ns() < give_up)
-			nanosleep(&(struct timespec){ 0, OPEN_RETRY_NS }, NULL);
+		/* The receiver set ready once its object existed: one open. */
+		r = endpoint_open(&cfg, &ep);
 		if (r < 0)
 			return side_fail(side, r, "open");
 		r = role_sender(&ep, c, &p);
