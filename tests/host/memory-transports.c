@@ -21,6 +21,7 @@
  * garbled indices and lengths never make the receiver read out of bounds;
  * a stop signal ends a blocked receive; nothing remains after close.
  */
+#include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/frame_ring.h"
 #include "../../userspace/lib/message.h"
@@ -48,35 +49,8 @@
 #define RING_SLOTS	256	/* FRAME_RING_SLOTS */
 #define FILE_UNREAD_MAX	1024	/* shared_file.c UNREAD_MAX */
 
-static int tap_n, tap_failed;
 /* Where a sender child is, for the log when it is stuck. */
 static volatile sig_atomic_t child_seqno, child_result;
-
-static void ok(bool good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", good ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!good)
-		tap_failed++;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 /* One mechanism under test, in its own runtime directory. */
 struct subject {
@@ -295,7 +269,7 @@ static void dump_file(const char *path)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f))
-		diag("%s: %.*s", path, (int)strcspn(line, "\n"), line);
+		tap_diag("%s: %.*s", path, (int)strcspn(line, "\n"), line);
 	fclose(f);
 }
 
@@ -350,7 +324,7 @@ static void describe_state(struct subject *s)
 
 		if (!hdr)
 			return;
-		diag("ring: head %u tail %u closed %u", atomic_load(&hdr->head),
+		tap_diag("ring: head %u tail %u closed %u", atomic_load(&hdr->head),
 		     atomic_load(&hdr->tail), atomic_load(&hdr->closed));
 		unmap_object(s, hdr, size);
 		return;
@@ -363,7 +337,7 @@ static void describe_state(struct subject *s)
 		uint64_t read_offset;
 
 		memcpy(&read_offset, (uint8_t *)mem + 16, sizeof(read_offset));
-		diag("file: size %lld, read offset %llu, closed %u",
+		tap_diag("file: size %lld, read offset %llu, closed %u",
 		     (long long)st.st_size, (unsigned long long)read_offset,
 		     ((uint32_t *)mem)[3]);
 	}
@@ -532,24 +506,24 @@ static void test_mechanism(struct subject *s)
 	uint32_t n;
 	bool good;
 
-	diag("%s in %s", s->via, s->dir);
+	tap_diag("%s in %s", s->via, s->dir);
 
 	/* Order of opening. */
 	r = open_as(s, TRANSPORT_SENDER, &tx);
-	ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
+	tap_ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
 		transport_close(tx);
 	tx = NULL;
 
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
-	ok(!r, "%s: the receiver opens (%s)", s->via, strerror(-r));
+	tap_ok(!r, "%s: the receiver opens (%s)", s->via, strerror(-r));
 	if (r < 0)
 		return;
 	good = object_mode_0600(s, why, sizeof(why));
-	ok(good, "%s: the object is 0600, not in /tmp (%s)", s->via, why);
+	tap_ok(good, "%s: the object is 0600, not in /tmp (%s)", s->via, why);
 	r = open_as(s, TRANSPORT_RECEIVER, &rx2);
-	ok(r == -EBUSY, "%s: a second receiver is refused with -EBUSY (got %s)",
+	tap_ok(r == -EBUSY, "%s: a second receiver is refused with -EBUSY (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
 		transport_close(rx2);
@@ -558,23 +532,23 @@ static void test_mechanism(struct subject *s)
 	pid = spawn(child_send_many, s, MANY);
 	good = receive_run(s, rx, 1, MANY, 10000, why, sizeof(why));
 	r = wait_status(pid);
-	ok(good && !r, "%s: %d frames from another process arrive complete and in order%s%s",
+	tap_ok(good && !r, "%s: %d frames from another process arrive complete and in order%s%s",
 	   s->via, MANY, good ? "" : ": ", good ? "" : why);
 	if (r)
-		diag("sender child exited with %d", r);
+		tap_diag("sender child exited with %d", r);
 
 	/* A new sender after the old one is gone; a second one is refused. */
 	r = open_as(s, TRANSPORT_SENDER, &tx);
-	ok(!r, "%s: a new sender opens after the old one exited (%s)",
+	tap_ok(!r, "%s: a new sender opens after the old one exited (%s)",
 	   s->via, strerror(-r));
 	if (r < 0)
 		goto out;
 	r = open_as(s, TRANSPORT_SENDER, &tx2);
 	if (s->ring)
-		ok(r == -EBUSY, "%s: a second live sender is refused with -EBUSY (got %s)",
+		tap_ok(r == -EBUSY, "%s: a second live sender is refused with -EBUSY (got %s)",
 		   s->via, strerror(-r));
 	else
-		ok(!r, "%s: a second sender may append too (%s)", s->via,
+		tap_ok(!r, "%s: a second sender may append too (%s)", s->via,
 		   strerror(-r));
 	if (!r)
 		transport_close(tx2);
@@ -583,14 +557,14 @@ static void test_mechanism(struct subject *s)
 	for (n = 0; n < 100000; n++)
 		if ((r = send_seqno(tx, n + 1)) < 0)
 			break;
-	ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_UNREAD_MAX),
+	tap_ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_UNREAD_MAX),
 	   "%s: a full mechanism says -EAGAIN after %u frames (got %s)",
 	   s->via, n, strerror(-r));
 	good = receive_run(s, rx, 1, n, 5000, why, sizeof(why));
-	ok(good, "%s: all %u queued frames come out in order%s%s", s->via, n,
+	tap_ok(good, "%s: all %u queued frames come out in order%s%s", s->via, n,
 	   good ? "" : ": ", good ? "" : why);
 	r = receive_seqno(rx, 0);
-	ok(r == -ETIMEDOUT, "%s: then it is empty: receive(0) says -ETIMEDOUT (got %s)",
+	tap_ok(r == -ETIMEDOUT, "%s: then it is empty: receive(0) says -ETIMEDOUT (got %s)",
 	   s->via, strerror(-r));
 
 	/* Frame sizes. */
@@ -601,11 +575,11 @@ static void test_mechanism(struct subject *s)
 		memset(big, 0xa5, sizeof(big));
 		r = transport_send(tx, big, FRAME_RING_FRAME_MAX);
 		got = r ? r : transport_receive(rx, buf, sizeof(buf), 5000);
-		ok(got == FRAME_RING_FRAME_MAX && !memcmp(buf, big, got),
+		tap_ok(got == FRAME_RING_FRAME_MAX && !memcmp(buf, big, got),
 		   "%s: a %d-byte frame crosses whole, for the decoder to judge (got %zd)",
 		   s->via, FRAME_RING_FRAME_MAX, got);
 		r = transport_send(tx, big, sizeof(big));
-		ok(r == -EMSGSIZE, "%s: a %zu-byte frame is refused with -EMSGSIZE (got %s)",
+		tap_ok(r == -EMSGSIZE, "%s: a %zu-byte frame is refused with -EMSGSIZE (got %s)",
 		   s->via, sizeof(big), strerror(-r));
 	}
 
@@ -614,7 +588,7 @@ static void test_mechanism(struct subject *s)
 		uint64_t start = transport_now_ns();
 
 		r = receive_seqno(rx, 50);
-		ok(r == -ETIMEDOUT && transport_now_ns() - start >= 50000000u,
+		tap_ok(r == -ETIMEDOUT && transport_now_ns() - start >= 50000000u,
 		   "%s: receive(50 ms) on nothing waits and says -ETIMEDOUT (got %s)",
 		   s->via, strerror(-r));
 	}
@@ -622,15 +596,15 @@ static void test_mechanism(struct subject *s)
 	/* The receiver leaves: the sender must hear it, and lose nothing. */
 	transport_close(rx);
 	rx = NULL;
-	ok(!object_exists(s), "%s: a closed receiver leaves no object behind",
+	tap_ok(!object_exists(s), "%s: a closed receiver leaves no object behind",
 	   s->via);
 	r = send_seqno(tx, 1);
-	ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver closed (got %s)",
+	tap_ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver closed (got %s)",
 	   s->via, strerror(-r));
 	transport_close(tx);
 	tx = NULL;
 	r = open_as(s, TRANSPORT_SENDER, &tx);
-	ok(r == -ENOENT, "%s: reopening before the new receiver gets -ENOENT (got %s)",
+	tap_ok(r == -ENOENT, "%s: reopening before the new receiver gets -ENOENT (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
 		transport_close(tx);
@@ -641,7 +615,7 @@ static void test_mechanism(struct subject *s)
 	if (!r)
 		r = send_seqno(tx, 1);
 	good = !r && receive_run(s, rx, 1, 1, 5000, why, sizeof(why));
-	ok(good, "%s: a new receiver, and the reopened sender delivers (%s)",
+	tap_ok(good, "%s: a new receiver, and the reopened sender delivers (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	if (r < 0)
 		goto out;
@@ -665,16 +639,16 @@ static void test_mechanism(struct subject *s)
 	close(fds[0]);
 	for (n = 4; good && n < 4 + 100; n++)
 		good = !send_seqno(tx, n);
-	ok(good && object_exists(s),
+	tap_ok(good && object_exists(s),
 	   "%s: with the receiver killed, the object stays and takes 100 frames",
 	   s->via);
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
 	good = !r && receive_run(s, rx, 4, 100, 5000, why, sizeof(why));
-	ok(good, "%s: the next receiver adopts it and gets all 100 queued frames (%s)",
+	tap_ok(good, "%s: the next receiver adopts it and gets all 100 queued frames (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	r = rx ? send_seqno(tx, 104) : -EIO;
 	good = !r && receive_run(s, rx, 104, 1, 5000, why, sizeof(why));
-	ok(good, "%s: the same sender goes on sending to the adopting receiver (%s)",
+	tap_ok(good, "%s: the same sender goes on sending to the adopting receiver (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 
 	/* Garbled shared state must not make the receiver misbehave. */
@@ -689,7 +663,7 @@ static void test_mechanism(struct subject *s)
 		if (mem) {
 			atomic_store(&hdr->head, atomic_load(&hdr->tail) + 1000000);
 			got = transport_receive(rx, buf, sizeof(buf), 0);
-			ok(got == -ETIMEDOUT && rx->rejected == rejected + 1,
+			tap_ok(got == -ETIMEDOUT && rx->rejected == rejected + 1,
 			   "%s: impossible indices are counted and skipped, not followed (got %zd, rejected %llu)",
 			   s->via, got, (unsigned long long)rx->rejected);
 			r = send_seqno(tx, 200);
@@ -701,7 +675,7 @@ static void test_mechanism(struct subject *s)
 					r = send_seqno(tx, 200);
 			}
 			good = !r && receive_run(s, rx, 200, 1, 5000, why, sizeof(why));
-			ok(good, "%s: after that the sender reopens and frames flow again (%s)",
+			tap_ok(good, "%s: after that the sender reopens and frames flow again (%s)",
 			   s->via, r ? strerror(-r) : good ? "ok" : why);
 
 			/* A slot length far beyond the slot. */
@@ -715,12 +689,12 @@ static void test_mechanism(struct subject *s)
 				memcpy(slot, &huge, sizeof(huge));
 			}
 			got = r ? r : transport_receive(rx, buf, sizeof(buf), 5000);
-			ok(got == FRAME_RING_FRAME_MAX,
+			tap_ok(got == FRAME_RING_FRAME_MAX,
 			   "%s: a garbled slot length is clamped to the slot (got %zd)",
 			   s->via, got);
 			unmap_object(s, mem, size);
 		} else {
-			ok(false, "%s: map the object to garble it: %s", s->via,
+			tap_ok(false, "%s: map the object to garble it: %s", s->via,
 			   strerror(errno));
 		}
 	} else if (rx) {
@@ -739,7 +713,7 @@ static void test_mechanism(struct subject *s)
 			got = transport_receive(rx, buf, sizeof(buf), 5000);
 		if (fd >= 0)
 			close(fd);
-		ok(got == FRAME_RING_FRAME_MAX,
+		tap_ok(got == FRAME_RING_FRAME_MAX,
 		   "%s: a record with a garbled length is clamped to the record (got %zd)",
 		   s->via, got);
 		/* A torn record (a sender killed mid-write) is cut off. */
@@ -752,21 +726,21 @@ static void test_mechanism(struct subject *s)
 		}
 		if (fd >= 0)
 			close(fd);
-		ok(good, "%s: a torn record is cut off by the next sender (%s)",
+		tap_ok(good, "%s: a torn record is cut off by the next sender (%s)",
 		   s->via, r ? strerror(-r) : good ? "ok" : why);
 	}
 	transport_close(tx);
 	tx = NULL;
 	transport_close(rx);
 	rx = NULL;
-	ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
 	   "%s: after close nothing is left (runtime dir entries: %d)", s->via,
 	   runtime_dir_entries(s));
 
 	/* Stale and foreign objects. */
 	good = plant_stale_object(s, 0600);
 	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
-	ok(r == -ENOENT, "%s: a sender does not use a stale object (got %s)",
+	tap_ok(r == -ENOENT, "%s: a sender does not use a stale object (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
 		transport_close(tx);
@@ -777,7 +751,7 @@ static void test_mechanism(struct subject *s)
 	if (!r)
 		r = send_seqno(tx, 7);
 	good = !r && receive_run(s, rx, 7, 1, 5000, why, sizeof(why));
-	ok(good, "%s: a stale object left by a crash is replaced and works (%s)",
+	tap_ok(good, "%s: a stale object left by a crash is replaced and works (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	transport_close(tx);
 	tx = NULL;
@@ -786,7 +760,7 @@ static void test_mechanism(struct subject *s)
 	good = plant_stale_object(s, 0644);
 	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
 	good = !r && object_mode_0600(s, why, sizeof(why));
-	ok(good, "%s: an object with loose permissions is replaced by a 0600 one (%s)",
+	tap_ok(good, "%s: an object with loose permissions is replaced by a 0600 one (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 	transport_close(rx);
 	rx = NULL;
@@ -801,9 +775,9 @@ static void test_mechanism(struct subject *s)
 	if (good)
 		kill(pid, SIGTERM);
 	r = wait_status(pid);
-	ok(good && r == 0, "%s: SIGTERM ends a blocked receive with -EINTR (child status %d)",
+	tap_ok(good && r == 0, "%s: SIGTERM ends a blocked receive with -EINTR (child status %d)",
 	   s->via, r);
-	ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
 	   "%s: after SIGTERM nothing is left", s->via);
 out:
 	transport_close(tx);
@@ -857,17 +831,16 @@ int main(int argc, char **argv)
 
 		s.ops = transport_find(vias[i]);
 		if (!s.ops) {
-			ok(false, "%s: registered", vias[i]);
+			tap_ok(false, "%s: registered", vias[i]);
 			continue;
 		}
 		s.ring = strcmp(vias[i], "shared-file") != 0;
 		if (!make_runtime_dir(&s)) {
-			ok(false, "%s: a runtime directory for the test", vias[i]);
+			tap_ok(false, "%s: a runtime directory for the test", vias[i]);
 			continue;
 		}
 		test_mechanism(&s);
 		remove_everything(&s);
 	}
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }

@@ -29,6 +29,7 @@
  * a second live sem-sysv or signal receiver is refused, signal refuses a
  * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
  */
+#include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
@@ -56,47 +57,8 @@
 #define MANY_DEFAULT	10000
 #define WAIT_MS		10000	/* upper bound of one wait: fail, never hang */
 
-static int tap_n, tap_failed;
 /* Events of the throughput test; a multiple of 4, so the LED ends off. */
 static uint32_t many = MANY_DEFAULT;
-
-static void ok(bool good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", good ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!good)
-		tap_failed++;
-}
-
-static void skip(const char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok %d - ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # SKIP %s\n", why);
-	fflush(stdout);
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 /* One mechanism under test, in its own runtime directory. */
 struct subject {
@@ -442,7 +404,7 @@ static void test_sender_first(struct subject *s)
 	struct transport *t = NULL;
 	int r = open_as(s, TRANSPORT_SENDER, &t);
 
-	ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
+	tap_ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
 	   s->via, r ? strerror(-r) : "success");
 	if (r == 0)
 		transport_close(t);
@@ -480,7 +442,7 @@ static bool all_cloexec(const unsigned char before[1024])
 			continue;
 		flags = fcntl(fd, F_GETFD);
 		if (flags >= 0 && !(flags & FD_CLOEXEC)) {
-			diag("fd %d is not close-on-exec", fd);
+			tap_diag("fd %d is not close-on-exec", fd);
 			good = false;
 		}
 	}
@@ -495,16 +457,16 @@ static void test_object(struct subject *s)
 
 	open_fds(before);
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
-	ok(r == 0, "%s: the receiver opens (%s)", s->via, strerror(-r));
+	tap_ok(r == 0, "%s: the receiver opens (%s)", s->via, strerror(-r));
 	if (r < 0)
 		return;
 	mode = object_mode(s);
-	ok(mode == 0600, "%s: its object is mode 0600 (got %s%o)", s->via,
+	tap_ok(mode == 0600, "%s: its object is mode 0600 (got %s%o)", s->via,
 	   mode < 0 ? "error " : "", mode < 0 ? -mode : mode);
 	r = open_as(s, TRANSPORT_SENDER, &tx);
-	ok(r == 0, "%s: then a sender opens (%s)", s->via, strerror(-r));
+	tap_ok(r == 0, "%s: then a sender opens (%s)", s->via, strerror(-r));
 	if (r == 0) {
-		ok(all_cloexec(before), "%s: every descriptor of both ends is close-on-exec",
+		tap_ok(all_cloexec(before), "%s: every descriptor of both ends is close-on-exec",
 		   s->via);
 		transport_close(tx);
 	}
@@ -523,7 +485,7 @@ static void test_many(struct subject *s)
 	ssize_t n;
 
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
-		ok(false, "%s: %u events (receiver did not open)", s->via, many);
+		tap_ok(false, "%s: %u events (receiver did not open)", s->via, many);
 		return;
 	}
 	child = spawn(sender_child, s, &job);
@@ -539,13 +501,13 @@ static void test_many(struct subject *s)
 			ipc_message_decode(buf, n, &last);
 	}
 	status = reap(child, WAIT_MS);
-	ok(!why[0] && status == 0,
+	tap_ok(!why[0] && status == 0,
 	   "%s: %u events from another process arrive complete and in order%s%s (sender status %d)",
 	   s->via, many, why[0] ? ": " : "", why, status);
 	/* 5,000 presses: the LED toggled an even number of times. */
-	ok(!why[0] && last.seqno == many && last.led_state == 0,
+	tap_ok(!why[0] && last.seqno == many && last.led_state == 0,
 	   "%s: the last event is %u and leaves the LED off", s->via, many);
-	ok(drain(rx) == 0, "%s: nothing more arrives", s->via);
+	tap_ok(drain(rx) == 0, "%s: nothing more arrives", s->via);
 	transport_close(rx);
 }
 
@@ -557,13 +519,13 @@ static void test_timeout(struct subject *s)
 	ssize_t n;
 
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
-		ok(false, "%s: receive times out (receiver did not open)", s->via);
+		tap_ok(false, "%s: receive times out (receiver did not open)", s->via);
 		return;
 	}
 	start = transport_now_ns();
 	n = transport_receive(rx, buf, sizeof(buf), 100);
 	ms = (transport_now_ns() - start) / 1000000;
-	ok(n == -ETIMEDOUT && ms >= 100 && ms < 2000,
+	tap_ok(n == -ETIMEDOUT && ms >= 100 && ms < 2000,
 	   "%s: a receive with nothing to take times out after 100 ms (%s after %llu ms)",
 	   s->via, n < 0 ? strerror(-n) : "a frame",
 	   (unsigned long long)ms);
@@ -622,15 +584,15 @@ static void test_full(struct subject *s)
 			break;
 		fit++;
 	}
-	ok(r == -EAGAIN && fit == want,
+	tap_ok(r == -EAGAIN && fit == want,
 	   "%s: full after %ld events (its limit: %ld), send says -EAGAIN (%s)",
 	   s->via, fit, want, strerror(-r));
 	drained = drain(rx);
-	ok(drained == fit, "%s: all %ld events it took are delivered (%u)",
+	tap_ok(drained == fit, "%s: all %ld events it took are delivered (%u)",
 	   s->via, fit, drained);
 	frame_for(fit + 1, frame);
 	r = transport_send(tx, frame, sizeof(frame));
-	ok(r == 0, "%s: once drained, send works again (%s)", s->via,
+	tap_ok(r == 0, "%s: once drained, send works again (%s)", s->via,
 	   strerror(-r));
 	drain(rx);
 	transport_close(tx);
@@ -688,7 +650,7 @@ static void test_signal_rlimit(struct subject *s)
 			fit++;
 		}
 	}
-	ok(r == -EAGAIN && fit > 0 && fit <= 32,
+	tap_ok(r == -EAGAIN && fit > 0 && fit <= 32,
 	   "signal: at the receiver's RLIMIT_SIGPENDING (32) send says -EAGAIN (after %u, %s)",
 	   fit, strerror(-r));
 	put_byte(job.go[1]);
@@ -696,9 +658,9 @@ static void test_signal_rlimit(struct subject *s)
 		(void)!read(job.count[0], &taken, sizeof(taken));
 	frame_for(fit + 1, frame);
 	r = tx ? transport_send(tx, frame, sizeof(frame)) : -EBADF;
-	ok(r == 0, "signal: once the receiver took them, send works again (%s)",
+	tap_ok(r == 0, "signal: once the receiver took them, send works again (%s)",
 	   strerror(-r));
-	ok(reap(child, WAIT_MS) == 0 && taken == fit,
+	tap_ok(reap(child, WAIT_MS) == 0 && taken == fit,
 	   "signal: the receiver got every one it was sent (%u of %u, then one more)",
 	   taken, fit);
 	transport_close(tx);
@@ -734,13 +696,13 @@ static void test_sizes(struct subject *s)
 		}
 		n = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
 		if (n != (ssize_t)sizes[i] || memcmp(buf, frame, n)) {
-			diag("%zu bytes came back as %zd", sizes[i], n);
+			tap_diag("%zu bytes came back as %zd", sizes[i], n);
 			good = false;
 		}
 	}
-	ok(good, "%s: frames of 1, 39, 41 and 256 bytes cross whole", s->via);
+	tap_ok(good, "%s: frames of 1, 39, 41 and 256 bytes cross whole", s->via);
 	r = transport_send(tx, frame, IPC_MESSAGE_MAX_WIRE + 1);
-	ok(r == -EMSGSIZE, "%s: a 257-byte frame is refused with -EMSGSIZE (%s)",
+	tap_ok(r == -EMSGSIZE, "%s: a 257-byte frame is refused with -EMSGSIZE (%s)",
 	   s->via, strerror(-r));
 	transport_close(tx);
 	transport_close(rx);
@@ -762,7 +724,7 @@ static void test_malformed_refused(struct subject *s)
 	frame_for(1, frame);
 	frame[20] ^= 1;		/* the CRC no longer matches */
 	r = transport_send(tx, frame, sizeof(frame));
-	ok(r == -EINVAL && drain(rx) == 0,
+	tap_ok(r == -EINVAL && drain(rx) == 0,
 	   "%s: a frame that does not decode is refused (-EINVAL), nothing crosses (%s)",
 	   s->via, strerror(-r));
 	transport_close(tx);
@@ -788,7 +750,7 @@ static void test_mq_sysv_one_message(struct subject *s)
 	transport_sysv_key(&probe, &key);
 	id = msgget(key, 0);
 	msgctl(id, IPC_STAT, &ds);
-	ok(ds.msg_qnum == 1 && ds.msg_cbytes == IPC_MESSAGE_SIZE,
+	tap_ok(ds.msg_qnum == 1 && ds.msg_cbytes == IPC_MESSAGE_SIZE,
 	   "mq-sysv: a frame is one message of %d bytes (%lu messages, %lu bytes)",
 	   IPC_MESSAGE_SIZE, (unsigned long)ds.msg_qnum,
 	   (unsigned long)ds.msg_cbytes);
@@ -827,7 +789,7 @@ static void test_mq_posix_limits(struct subject *s)
 		mq_getattr(mq, &attr);
 		mq_close(mq);
 	}
-	ok(attr.mq_msgsize == IPC_MESSAGE_MAX_WIRE && attr.mq_maxmsg > 0 &&
+	tap_ok(attr.mq_msgsize == IPC_MESSAGE_MAX_WIRE && attr.mq_maxmsg > 0 &&
 	   attr.mq_maxmsg <= msg_max && attr.mq_maxmsg <= 64,
 	   "mq-posix: queue of %ld messages of %ld bytes, within fs.mqueue.msg_max %ld for any user",
 	   (long)attr.mq_maxmsg, (long)attr.mq_msgsize, msg_max);
@@ -843,11 +805,11 @@ static void test_second_receiver(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	r = open_as(s, TRANSPORT_RECEIVER, &rx2);
-	ok(r == -EBUSY, "%s: a second receiver is refused while one runs (%s)",
+	tap_ok(r == -EBUSY, "%s: a second receiver is refused while one runs (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
 		transport_close(rx2);
-	ok(object_mode(s) == 0600, "%s: and the first one's object is intact",
+	tap_ok(object_mode(s) == 0600, "%s: and the first one's object is intact",
 	   s->via);
 	transport_close(rx);
 }
@@ -862,7 +824,7 @@ static void test_signal_refuses_kill(struct subject *s)
 		return;
 	kill(getpid(), SIGRTMIN);	/* SI_USER: not one of ours */
 	n = transport_receive(rx, buf, sizeof(buf), 200);
-	ok(n == -ETIMEDOUT && rx->rejected == 1,
+	tap_ok(n == -ETIMEDOUT && rx->rejected == 1,
 	   "signal: a plain kill() is refused and counted (%s, %llu refused)",
 	   n < 0 ? strerror(-n) : describe(buf, n),
 	   (unsigned long long)rx->rejected);
@@ -948,9 +910,9 @@ static void test_stop(struct subject *s)
 			phantoms++;
 		transport_close(rx);
 	}
-	ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, also one sent before it (6 rounds; statuses%s)",
+	tap_ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, also one sent before it (6 rounds; statuses%s)",
 	   s->via, statuses[0] ? statuses : " 0");
-	ok(!phantoms, "%s: no stop ever leaves an event behind (%d did)",
+	tap_ok(!phantoms, "%s: no stop ever leaves an event behind (%d did)",
 	   s->via, phantoms);
 	close(job.ready[0]);
 	close(job.ready[1]);
@@ -978,7 +940,7 @@ static void test_sender_death(struct subject *s)
 		receive_seq(s, rx, 101, 100, why, sizeof(why));
 		status2 = reap(child, WAIT_MS);
 	}
-	ok(status1 == 128 + SIGKILL && status2 == 0 && !why[0],
+	tap_ok(status1 == 128 + SIGKILL && status2 == 0 && !why[0],
 	   "%s: the receiver takes 100 events of a sender killed after them, then 100 of a new one%s%s",
 	   s->via, why[0] ? ": " : "", why);
 	if (!why[0]) {
@@ -986,11 +948,11 @@ static void test_sender_death(struct subject *s)
 		receive_seq(s, rx, renumbered, 100, why, sizeof(why));
 		status3 = reap(child, WAIT_MS);
 	}
-	ok(status3 == 0 && !why[0],
+	tap_ok(status3 == 0 && !why[0],
 	   "%s: a restarted sender numbering from 1 again: the receiver %s%s%s",
 	   s->via, renumbered == 1 ? "follows it" : "counts on (201..300)",
 	   why[0] ? ": " : "", why);
-	ok(drain(rx) == 0, "%s: and nothing else", s->via);
+	tap_ok(drain(rx) == 0, "%s: and nothing else", s->via);
 	transport_close(rx);
 }
 
@@ -1055,13 +1017,13 @@ static void test_sem_sysv_catch_up(struct subject *s)
 		    got.type != steps[i].type || got.led_state != steps[i].led ||
 		    got.dropped != steps[i].dropped ||
 		    !(got.flags & IPC_MESSAGE_F_DROPPED) != !steps[i].dropped) {
-			diag("%s: seqno %u: %s; got k %u type %u led %u dropped %u",
+			tap_diag("%s: seqno %u: %s; got k %u type %u led %u dropped %u",
 			     steps[i].what, steps[i].seqno, strerror(-r),
 			     got.seqno, got.type, got.led_state, got.dropped);
 			good = false;
 		}
 	}
-	ok(good, "sem-sysv: the count catches up after drops (flagged, counted) and with an out-of-phase button: press/release and LED always right");
+	tap_ok(good, "sem-sysv: the count catches up after drops (flagged, counted) and with an out-of-phase button: press/release and LED always right");
 	transport_close(tx);
 	transport_close(rx);
 }
@@ -1084,12 +1046,12 @@ static void test_receiver_closes(struct subject *s)
 	transport_close(rx);
 	frame_for(4, frame);
 	r = transport_send(tx, frame, sizeof(frame));
-	ok(r == -EPIPE, "%s: after the receiver closed, send says -EPIPE (%s)",
+	tap_ok(r == -EPIPE, "%s: after the receiver closed, send says -EPIPE (%s)",
 	   s->via, strerror(-r));
-	ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
+	tap_ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
 	   "%s: the receiver removed its object on close", s->via);
 	r = open_as(s, TRANSPORT_SENDER, &tx2);
-	ok(r == -ENOENT, "%s: reopening says -ENOENT until a receiver returns (%s)",
+	tap_ok(r == -ENOENT, "%s: reopening says -ENOENT until a receiver returns (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
 		transport_close(tx2);
@@ -1105,7 +1067,7 @@ static void test_receiver_closes(struct subject *s)
 					why, sizeof(why));
 		transport_close(tx);
 	}
-	ok(r == 0, "%s: a new receiver gets what the reopened sender sends%s%s",
+	tap_ok(r == 0, "%s: a new receiver gets what the reopened sender sends%s%s",
 	   s->via, why[0] ? ": " : "", why);
 	transport_close(rx);
 }
@@ -1149,24 +1111,24 @@ static void test_receiver_killed(struct subject *s)
 	kill(child, SIGKILL);
 	status = reap(child, WAIT_MS);
 	if (!started || status != 128 + SIGKILL) {
-		ok(false, "%s: a receiver killed after 2 of 5 events (status %d)",
+		tap_ok(false, "%s: a receiver killed after 2 of 5 events (status %d)",
 		   s->via, status);
 		goto out;
 	}
 	if (s->kernel_object) {
 		/* The object stayed: sending goes on into it. */
 		r = send_seq(tx, 6, 5);
-		ok(r == 0, "%s: the sender keeps sending while the receiver is dead (%s)",
+		tap_ok(r == 0, "%s: the sender keeps sending while the receiver is dead (%s)",
 		   s->via, strerror(-r));
 		r = open_as(s, TRANSPORT_RECEIVER, &rx);
-		ok(r == 0, "%s: the next receiver adopts the object left (%s)",
+		tap_ok(r == 0, "%s: the next receiver adopts the object left (%s)",
 		   s->via, strerror(-r));
 		if (r < 0)
 			goto out;
 		/* sem-posix counts from 1 again: its count died with the receiver. */
 		r = receive_seq(s, rx, is(s, "sem-posix") ? 1 : 3, 8, why,
 				sizeof(why));
-		ok(r == 0, "%s: and gets the 3 events left unread and the 5 sent meanwhile, %s%s%s",
+		tap_ok(r == 0, "%s: and gets the 3 events left unread and the 5 sent meanwhile, %s%s%s",
 		   s->via, is(s, "sem-posix") ? "numbered from 1 again" :
 		   "in order, numbered on", why[0] ? ": " : "", why);
 	} else {
@@ -1174,12 +1136,12 @@ static void test_receiver_killed(struct subject *s)
 
 		frame_for(6, frame);
 		r = transport_send(tx, frame, sizeof(frame));
-		ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver died (%s)",
+		tap_ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver died (%s)",
 		   s->via, strerror(-r));
 		transport_close(tx);
 		tx = NULL;
 		r = open_as(s, TRANSPORT_SENDER, &tx);
-		ok(r == -ENOENT, "%s: the dead receiver's pid file is not used (%s)",
+		tap_ok(r == -ENOENT, "%s: the dead receiver's pid file is not used (%s)",
 		   s->via, r ? strerror(-r) : "opened");
 		if (r == 0) {
 			transport_close(tx);
@@ -1192,12 +1154,12 @@ static void test_receiver_killed(struct subject *s)
 			r = send_seq(tx, 6, 5);
 		if (r == 0)
 			r = receive_seq(s, rx, 6, 5, why, sizeof(why));
-		ok(r == 0, "%s: a new receiver replaces the stale pid file and gets the backlog; the 3 unread died with the old one%s%s",
+		tap_ok(r == 0, "%s: a new receiver replaces the stale pid file and gets the backlog; the 3 unread died with the old one%s%s",
 		   s->via, why[0] ? ": " : "", why);
 	}
 	if (rx && tx && r == 0) {
 		/* Settled: everything is delivered, nothing more waits. */
-		ok(drain(rx) == 0, "%s: nothing else arrives", s->via);
+		tap_ok(drain(rx) == 0, "%s: nothing else arrives", s->via);
 	}
 out:
 	transport_close(tx);
@@ -1241,7 +1203,7 @@ static void test_foreign(struct subject *s)
 
 	r = plant_foreign(s);
 	if (r < 0) {
-		ok(false, "%s: plant a foreign object (%s)", s->via, strerror(-r));
+		tap_ok(false, "%s: plant a foreign object (%s)", s->via, strerror(-r));
 		return;
 	}
 	if (is(s, "signal") && pipe2(hold, O_CLOEXEC) == 0) {
@@ -1259,7 +1221,7 @@ static void test_foreign(struct subject *s)
 		}
 	}
 	r = open_as(s, TRANSPORT_SENDER, &tx);
-	ok(r == -ENOENT, "%s: a sender does not use a stale or foreign object (%s)",
+	tap_ok(r == -ENOENT, "%s: a sender does not use a stale or foreign object (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
 		transport_close(tx);
@@ -1267,20 +1229,20 @@ static void test_foreign(struct subject *s)
 		bool alive = process_alive(bystander);
 
 		put_byte(hold[1]);
-		ok(alive && reap(bystander, WAIT_MS) == 0,
+		tap_ok(alive && reap(bystander, WAIT_MS) == 0,
 		   "signal: the live process a stale pid file names is never signalled");
 		close(hold[0]);
 		close(hold[1]);
 	}
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
 	mode = object_mode(s);
-	ok(r == 0 && mode == 0600,
+	tap_ok(r == 0 && mode == 0600,
 	   "%s: the receiver replaces it with its own 0600 object (%s, mode %o)",
 	   s->via, strerror(-r), mode < 0 ? 0 : mode);
 	if (r < 0)
 		return;
 	n = transport_receive(rx, buf, sizeof(buf), 0);
-	ok(n == -ETIMEDOUT, "%s: and nothing of the old one arrives (%s)",
+	tap_ok(n == -ETIMEDOUT, "%s: and nothing of the old one arrives (%s)",
 	   s->via, n < 0 ? strerror(-n) : describe(buf, n));
 	transport_close(rx);
 }
@@ -1289,7 +1251,7 @@ static void test_clean(struct subject *s)
 {
 	int mode = object_mode(s), files = dir_entries(s->dir);
 
-	ok(mode == -ENOENT && files == 0,
+	tap_ok(mode == -ENOENT && files == 0,
 	   "%s: nothing remains after the last close (object: %s, %d files in the runtime directory)",
 	   s->via, mode == -ENOENT ? "gone" : "present", files);
 }
@@ -1355,7 +1317,7 @@ static void run(const char *via)
 	int r = subject_init(&s, via);
 
 	if (r < 0) {
-		ok(false, "%s: set up (%s)", via, strerror(-r));
+		tap_ok(false, "%s: set up (%s)", via, strerror(-r));
 		return;
 	}
 	test_sender_first(&s);
@@ -1363,7 +1325,7 @@ static void run(const char *via)
 	test_many(&s);
 	test_timeout(&s);
 	if (is(&s, "sem-posix"))
-		skip("SEM_VALUE_MAX is 2^31 - 1 posts", "sem-posix: full at SEM_VALUE_MAX");
+		tap_skip("SEM_VALUE_MAX is 2^31 - 1 posts", "sem-posix: full at SEM_VALUE_MAX");
 	else if (is(&s, "signal"))
 		test_signal_rlimit(&s);
 	else
@@ -1414,6 +1376,5 @@ int main(int argc, char **argv)
 	else
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 			run(all[i]);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }

@@ -17,6 +17,7 @@
  *    pending merge into it: how many depends on scheduling, so the count
  *    is reported, not asserted. SIGRTMIN: every one arrives (asserted).
  */
+#include "lib/tap.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,34 +33,6 @@
 
 #define BLOCKED_N	100
 #define WAIT_MS		20000
-
-static int tap_n, tap_failed;
-
-static void ok(bool good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", good ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!good)
-		tap_failed++;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static bool wait_readable(int fd)
 {
@@ -126,7 +99,7 @@ static void test_blocked(void)
 
 	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC) ||
 	    pipe2(report, O_CLOEXEC)) {
-		ok(false, "pipes: %s", strerror(errno));
+		tap_ok(false, "pipes: %s", strerror(errno));
 		return;
 	}
 	fflush(stdout);
@@ -145,10 +118,10 @@ static void test_blocked(void)
 			(void)!read(report[0], &t, sizeof(t));
 	}
 	reap(child);
-	ok(sent_usr1 == BLOCKED_N && t.usr1 == 1,
+	tap_ok(sent_usr1 == BLOCKED_N && t.usr1 == 1,
 	   "%u SIGUSR1 sent while the receiver had it blocked: %u arrives (standard signals do not queue)",
 	   sent_usr1, t.usr1);
-	ok(sent_rt == BLOCKED_N && t.rt == BLOCKED_N && t.rt_in_order,
+	tap_ok(sent_rt == BLOCKED_N && t.rt == BLOCKED_N && t.rt_in_order,
 	   "%u SIGRTMIN sent with sigqueue while blocked: %u arrive, values 1..%u in order",
 	   sent_rt, t.rt, BLOCKED_N);
 	for (int i = 0; i < 2; i++) {
@@ -254,7 +227,7 @@ static void measure(int signo, unsigned int n, struct tally *t,
 	if (child == 0)
 		_exit(running_receiver(signo, ready[1], report[1]));
 	if (!wait_readable(ready[0]) || read(ready[0], &c, 1) != 1) {
-		diag("the receiver did not get ready in %d ms", WAIT_MS);
+		tap_diag("the receiver did not get ready in %d ms", WAIT_MS);
 		goto out;
 	}
 	for (unsigned int i = 1; i <= n; i++) {
@@ -280,7 +253,7 @@ static void measure(int signo, unsigned int n, struct tally *t,
 	kill(child, SIGUSR2);
 	if (!wait_readable(report[0]) ||
 	    read(report[0], t, sizeof(*t)) != sizeof(*t))
-		diag("the receiver did not report in %d ms", WAIT_MS);
+		tap_diag("the receiver did not report in %d ms", WAIT_MS);
 out:
 	kill(child, SIGKILL);	/* never wait for a receiver that is stuck */
 	reap(child);
@@ -296,18 +269,18 @@ static void test_running(unsigned int n)
 	struct tally t;
 
 	measure(SIGUSR1, n, &t, &sent, &refused);
-	ok(sent == n && t.usr1 >= 1 && t.usr1 <= sent,
+	tap_ok(sent == n && t.usr1 >= 1 && t.usr1 <= sent,
 	   "%u SIGUSR1 sent as fast as kill() returns to a running receiver: %u handled, %u merged",
 	   sent, t.usr1, sent - t.usr1);
-	diag("measured: SIGUSR1 sent=%u handled=%u merged=%u (%.1f%% lost)",
+	tap_diag("measured: SIGUSR1 sent=%u handled=%u merged=%u (%.1f%% lost)",
 	     sent, t.usr1, sent - t.usr1,
 	     sent ? 100.0 * (sent - t.usr1) / sent : 0.0);
 
 	measure(SIGRTMIN, n, &t, &sent, &refused);
-	ok(sent == n && t.rt == n && t.rt_in_order,
+	tap_ok(sent == n && t.rt == n && t.rt_in_order,
 	   "%u SIGRTMIN sent with sigqueue as fast as it returns: %u handled, values in order",
 	   sent, t.rt);
-	diag("measured: SIGRTMIN sent=%u handled=%u refused-then-resent=%u",
+	tap_diag("measured: SIGRTMIN sent=%u handled=%u refused-then-resent=%u",
 	     sent, t.rt, refused);
 }
 
@@ -320,6 +293,5 @@ int main(int argc, char **argv)
 		n = 10000;
 	test_blocked();
 	test_running(n);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }
