@@ -59,17 +59,32 @@ static uint64_t get_be64(const uint8_t *p)
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
+/*
+ * CRC-32 one byte at a time through a 256-entry table: every frame is
+ * checked twice (encode, decode), and the bitwise loop cost about 0.4 us a
+ * frame, a fifth of what our relay adds to a bare pipe. The table is built
+ * once, before main(), so no caller ever sees it half made.
+ */
+static uint32_t crc_table[256];
+
+__attribute__((constructor)) static void crc_table_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int bit = 0; bit < 8; bit++)
+			c = (c >> 1) ^ (0xedb88320 & -(c & 1));
+		crc_table[i] = c;
+	}
+}
+
 uint32_t ipc_crc32(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint32_t crc = 0xffffffff;
 
-	/* Bitwise form: 40-byte frames make a table not worth its memory. */
-	while (len--) {
-		crc ^= *p++;
-		for (int bit = 0; bit < 8; bit++)
-			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-	}
+	while (len--)
+		crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 0xff];
 	return ~crc;
 }
 
