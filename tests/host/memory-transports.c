@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #define MANY		10000
-#define RING_SLOTS	256	/* FRAME_RING_SLOTS */
+#define RING_SLOTS	FRAME_RING_SLOTS
 #define FILE_UNREAD_MAX	1024	/* shared_file.c UNREAD_MAX */
 
 /* Where a sender child is, for the log when it is stuck. */
@@ -59,7 +59,7 @@ struct subject {
 	char dir[PATH_MAX];
 	char instance[32];
 	struct transport_config config;
-	bool ring;		/* a frame ring: single sender, 256 slots */
+	bool ring;		/* a frame ring: single sender, RING_SLOTS slots */
 };
 
 static int open_as(struct subject *s, enum transport_role role,

@@ -12,7 +12,7 @@
 #include <time.h>
 
 /* The button's back-off when the mechanism is full and has no fd. */
-#define BACKOFF_FIRST_NS	10000000ull
+#define BACKOFF_FIRST_NS	1000000ull
 #define BACKOFF_MAX_NS		1000000000ull
 /* Rate runs: events due are generated in slices of this length. */
 #define SLICE_NS		100000ull

@@ -7,7 +7,9 @@
  *
  * Nothing is lost silently: events wait in a bounded backlog while the
  * transport is full or the receiver is not there, retried on a writable
- * transport fd or after a back-off (10 ms doubling to 1 s, a timerfd); an
+ * transport fd or after a back-off (a timerfd doubling to 1 s: from 1 ms
+ * when a transport without an fd is full, since its receiver is draining
+ * it; from 10 ms when the receiver is not there at all); an
  * event pushed out of a full backlog is counted and carried in the next
  * event's dropped count, a gap the LED sees and can explain.
  */
@@ -27,7 +29,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define BACKOFF_FIRST_MS	10
+#define BACKOFF_ABSENT_MS	10	/* no receiver: it is starting, or gone */
+#define BACKOFF_FULL_MS		1	/* full: 1 ms is 100 events at 100 k/s */
 #define BACKOFF_MAX_MS		1000
 #define BACKLOG_DEFAULT		1024
 #define BACKLOG_MAX		(1u << 20)
@@ -192,12 +195,12 @@ static int open_source(struct button *b)
 	return 0;
 }
 
-static void schedule_retry(struct button *b)
+static void schedule_retry(struct button *b, unsigned int first_ms)
 {
 	struct itimerspec its = { 0 };
 
 	if (!b->backoff_ms)
-		b->backoff_ms = BACKOFF_FIRST_MS;
+		b->backoff_ms = first_ms;
 	its.it_value.tv_sec = b->backoff_ms / 1000;
 	its.it_value.tv_nsec = (long)(b->backoff_ms % 1000) * 1000000;
 	if (timerfd_settime(b->timer_fd, 0, &its, NULL) < 0) {
@@ -243,7 +246,7 @@ static int flush(struct button *b)
 			if (receiver_absent(r)) {
 				log_verbose("%s: no receiver yet (%s)", b->cli.ops->name,
 					    strerror(-r));
-				schedule_retry(b);
+				schedule_retry(b, BACKOFF_ABSENT_MS);
 				return 0;
 			}
 			if (r < 0) {
@@ -265,7 +268,7 @@ static int flush(struct button *b)
 			if (transport_poll_fd(b->transport) >= 0)
 				b->wait_writable = true;
 			else
-				schedule_retry(b);
+				schedule_retry(b, BACKOFF_FULL_MS);
 			return 0;
 		}
 		if (r == -EPIPE) {
@@ -277,7 +280,7 @@ static int flush(struct button *b)
 			log_verbose("%s: the receiver went away; reconnecting", b->cli.ops->name);
 			disconnect(b);
 			b->reconnects++;
-			schedule_retry(b);
+			schedule_retry(b, BACKOFF_ABSENT_MS);
 			return 0;
 		}
 		log_errno(r, "%s: send", b->cli.ops->name);

@@ -15,7 +15,8 @@
  * Receiver restart: frames written before the receiver died stay in the
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
  * before the sender writes again reads them; once the sender gets EPIPE
- * and reopens, those unread frames are gone (at most 64 KiB, 1638 frames).
+ * and reopens, those unread frames are gone (at most one pipe's worth: the receiver
+ * grows it to TRANSPORT_PIPE_PACKETS frames, 16 if the kernel refuses).
  * Events made while no receiver exists wait in the sender's backlog.
  */
 #include "transport.h"
@@ -95,6 +96,7 @@ static int fifo_open_receiver(struct fifo *f)
 		r = -errno;
 		goto err_close;
 	}
+	transport_grow_pipe(f->fd);
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	return 0;

@@ -9,7 +9,7 @@
  *   FUTEX_WAKE; the receiver copies the frame out of the mapping. While
  *   frames keep coming, neither side makes a system call at all: that is
  *   what a futex is for.
- * Lossless while both run: a full ring (256 frames) makes send() return
+ * Lossless while both run: a full ring (1024 frames) makes send() return
  *   -EAGAIN and the button keeps the frame; nothing is overwritten.
  * Ordering: FIFO; one sender at a time (a claim, see lib/shared_object.h;
  *   a second sender gets -EBUSY).

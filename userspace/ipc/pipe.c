@@ -6,7 +6,8 @@
  * of a frame (40 bytes, below PIPE_BUF, so atomic) is one packet and every
  * read returns at most one packet, so frame boundaries survive even a
  * malformed frame of another size. Both ends are non-blocking: the sender
- * gets -EAGAIN when the 64 KiB buffer is full and waits for POLLOUT.
+ * gets -EAGAIN when the pipe is full (TRANSPORT_PIPE_PACKETS frames, as
+ * make_pair sizes it; 16 in a default pipe) and waits for POLLOUT.
  * Object: none with a name; the kernel frees the pipe when both ends are
  * closed. The sender's exit is end of file for the receiver (-EPIPE: no
  * sender can ever come back); the receiver's exit is EPIPE for the sender,
@@ -31,6 +32,7 @@ static int pipe_make_pair(int ret_fds[2])
 {
 	if (pipe2(ret_fds, O_CLOEXEC | O_DIRECT) < 0)
 		return -errno;
+	transport_grow_pipe(ret_fds[1]);
 	return 0;
 }
 

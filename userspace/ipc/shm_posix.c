@@ -7,7 +7,7 @@
  *
  * Pull: the sender copies the frame into the next slot and posts the
  *   semaphore; the receiver wakes and copies it out of shared memory.
- * Lossless while both run: a full ring (256 frames) makes send() return
+ * Lossless while both run: a full ring (1024 frames) makes send() return
  *   -EAGAIN and the button keeps the frame; nothing is overwritten.
  * Ordering: FIFO; one sender at a time (a claim, see lib/shared_object.h;
  *   a second sender gets -EBUSY).

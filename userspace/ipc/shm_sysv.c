@@ -7,7 +7,7 @@
  *
  * Pull: the sender copies the frame into the next slot and raises the
  *   count; the receiver wakes and copies it out of the segment.
- * Lossless while both run: a full ring (256 frames) makes send() return
+ * Lossless while both run: a full ring (1024 frames) makes send() return
  *   -EAGAIN and the button keeps the frame; nothing is overwritten.
  * Ordering: FIFO; one sender at a time.
  * Objects: one segment and one set of three semaphores, both under the key

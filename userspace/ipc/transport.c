@@ -7,6 +7,7 @@
 #include "../lib/stop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,14 @@ int transport_wait_fd(int fd, short events, int timeout_ms,
 	if (ret_revents)
 		*ret_revents = pfd.revents;
 	return 0;
+}
+
+void transport_grow_pipe(int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page > 0)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)(TRANSPORT_PIPE_PACKETS * page));
 }
 
 uint64_t transport_now_ns(void)

@@ -196,6 +196,17 @@ int transport_sysv_key(const struct transport *t, int *ret_key);
 int transport_wait_fd(int fd, short events, int timeout_ms,
 		      short *ret_revents);
 
+/*
+ * Give the pipe (or FIFO) behind @fd room for TRANSPORT_PIPE_PACKETS
+ * frames. In packet mode every frame takes a whole pipe buffer, so the
+ * default 64 KiB holds only 16 of them, and a burst above that makes the
+ * button wait for POLLOUT after every 16 events. Best effort: the default
+ * still works, only with less room (the kernel may refuse past
+ * /proc/sys/fs/pipe-max-size or the user's pipe-user-pages-soft).
+ */
+#define TRANSPORT_PIPE_PACKETS	256
+void transport_grow_pipe(int fd);
+
 /* CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp we carry. */
 uint64_t transport_now_ns(void);
 

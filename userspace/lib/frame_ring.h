@@ -47,7 +47,7 @@
 #define FRAME_RING_VERSION	1
 /* Largest frame: IPC_MESSAGE_MAX_WIRE, so oversized ones reach the decoder. */
 #define FRAME_RING_FRAME_MAX	256
-#define FRAME_RING_SLOTS	256	/* slots per ring: a power of two */
+#define FRAME_RING_SLOTS	1024	/* per ring, a power of two: 10 ms at 100 k/s */
 #define FRAME_RING_SYNC_SIZE	64
 
 /* Which transport made the ring: one never adopts another's object. */
