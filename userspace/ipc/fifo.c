@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 
 struct fifo {
 	int fd;
+	bool idle;		/* the last receive waited (transport_read_packet) */
 	dev_t dev;		/* what we created, so close removes only it */
 	ino_t ino;
 	char path[PATH_MAX];
@@ -184,19 +184,8 @@ static ssize_t fifo_receive(struct transport *t, uint8_t *buf, size_t size,
 {
 	struct fifo *f = t->priv;
 
-	for (;;) {
-		/* Never 0: we hold a writing end ourselves (O_RDWR). */
-		ssize_t n = read(f->fd, buf, size);
-		int r;
-
-		if (n >= 0)
-			return n;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		r = transport_wait_fd(f->fd, POLLIN, timeout_ms, NULL);
-		if (r < 0)
-			return r;
-	}
+	/* Never 0 (end of file): we hold a writing end ourselves (O_RDWR). */
+	return transport_read_packet(f->fd, buf, size, timeout_ms, &f->idle);
 }
 
 static int fifo_poll_fd(struct transport *t)

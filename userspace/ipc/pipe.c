@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -26,6 +25,7 @@
 
 struct pipe_end {
 	int fd;
+	bool idle;	/* the last receive waited (transport_read_packet) */
 };
 
 static int pipe_make_pair(int ret_fds[2])
@@ -69,6 +69,7 @@ static int pipe_open(struct transport *t)
 	if (!end)
 		return -ENOMEM;
 	end->fd = fd;
+	end->idle = false;
 	t->priv = end;
 	return 0;
 }
@@ -91,21 +92,10 @@ static ssize_t pipe_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct pipe_end *end = t->priv;
+	ssize_t n = transport_read_packet(end->fd, buf, size, timeout_ms,
+					  &end->idle);
 
-	for (;;) {
-		ssize_t n = read(end->fd, buf, size);
-		int r;
-
-		if (n > 0)
-			return n;
-		if (n == 0)
-			return -EPIPE;	/* every writer is gone, for good */
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		r = transport_wait_fd(end->fd, POLLIN, timeout_ms, NULL);
-		if (r < 0)
-			return r;
-	}
+	return n == 0 ? -EPIPE : n;	/* 0: every writer is gone, for good */
 }
 
 static int pipe_poll_fd(struct transport *t)

@@ -254,6 +254,33 @@ int transport_wait_fd(int fd, short events, int timeout_ms,
 	return 0;
 }
 
+ssize_t transport_read_packet(int fd, uint8_t *buf, size_t size,
+			      int timeout_ms, bool *idle)
+{
+	bool waited = false;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if (*idle || waited) {
+			r = transport_wait_fd(fd, POLLIN, timeout_ms, NULL);
+			if (r < 0) {
+				*idle = true;
+				return r;
+			}
+			waited = true;
+		}
+		n = read(fd, buf, size);
+		if (n >= 0) {
+			*idle = waited;
+			return n;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		waited = true;	/* wait (again) before the next read */
+	}
+}
+
 void transport_grow_pipe(int fd)
 {
 	long page = sysconf(_SC_PAGESIZE);

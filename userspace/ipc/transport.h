@@ -207,6 +207,19 @@ int transport_wait_fd(int fd, short events, int timeout_ms,
 #define TRANSPORT_PIPE_PACKETS	256
 void transport_grow_pipe(int fd);
 
+/*
+ * Read one packet from the non-blocking pipe or FIFO @fd into @buf,
+ * waiting for POLLIN up to @timeout_ms (transport_wait_fd). Returns what
+ * read() returned (0 is end of file) or a negative errno.
+ * *@idle remembers whether the previous call had to wait: if it did, the
+ * next packet is most likely not there yet either, so this one waits
+ * before it reads and spares the read that would fail with EAGAIN, one
+ * system call per isolated event (the button's usual case). A receiver
+ * that keeps finding packets reads first.
+ */
+ssize_t transport_read_packet(int fd, uint8_t *buf, size_t size,
+			      int timeout_ms, bool *idle);
+
 /* CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp we carry. */
 uint64_t transport_now_ns(void);
 
