@@ -25,6 +25,7 @@
 
 struct socketpair_end {
 	int fd;
+	bool idle;	/* the last receive waited (transport_read_packet) */
 };
 
 static int socketpair_make_pair(int ret_fds[2])
@@ -60,6 +61,7 @@ static int socketpair_open(struct transport *t)
 	if (!end)
 		return -ENOMEM;
 	end->fd = fd;
+	end->idle = false;
 	t->priv = end;
 	return 0;
 }
@@ -91,21 +93,12 @@ static ssize_t socketpair_receive(struct transport *t, uint8_t *buf,
 				  size_t size, int timeout_ms)
 {
 	struct socketpair_end *end = t->priv;
+	ssize_t n = transport_read_packet(end->fd, buf, size, timeout_ms,
+					  &end->idle);
 
-	for (;;) {
-		ssize_t n = recv(end->fd, buf, size, MSG_DONTWAIT);
-		int r;
-
-		if (n > 0)
-			return n;
-		if (n == 0)
-			return peer_gone(end->fd) ? -EPIPE : 0;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		r = transport_wait_fd(end->fd, POLLIN, timeout_ms, NULL);
-		if (r < 0)
-			return r;
-	}
+	if (n == 0)
+		return peer_gone(end->fd) ? -EPIPE : 0;
+	return n;
 }
 
 static int socketpair_poll_fd(struct transport *t)

@@ -208,7 +208,8 @@ int transport_wait_fd(int fd, short events, int timeout_ms,
 void transport_grow_pipe(int fd);
 
 /*
- * Read one packet from the non-blocking pipe or FIFO @fd into @buf,
+ * Read one packet from the non-blocking @fd (a pipe or FIFO in packet
+ * mode, a SOCK_SEQPACKET socket) into @buf,
  * waiting for POLLIN up to @timeout_ms (transport_wait_fd). Returns what
  * read() returned (0 is end of file) or a negative errno.
  * *@idle remembers whether the previous call had to wait: if it did, the
