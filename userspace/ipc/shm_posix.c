@@ -164,6 +164,7 @@ static int shm_posix_create(struct shm_posix *p)
 	struct stat st;
 	int r;
 
+	/* shm_open() always sets FD_CLOEXEC (POSIX requires it). */
 	p->fd = shm_open(p->name, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (p->fd < 0)
 		return -errno;
