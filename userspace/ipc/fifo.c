@@ -15,8 +15,9 @@
  * Receiver restart: frames written before the receiver died stay in the
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
  * before the sender writes again reads them; once the sender gets EPIPE
- * and reopens, those unread frames are gone (at most one pipe's worth: the receiver
- * grows it to TRANSPORT_PIPE_PACKETS frames, 16 if the kernel refuses).
+ * and reopens, those unread frames are gone (at most one pipe's worth:
+ * the receiver grows it to TRANSPORT_PIPE_PACKETS frames, 16 if the kernel
+ * refuses).
  * Events made while no receiver exists wait in the sender's backlog.
  */
 #include "transport.h"
