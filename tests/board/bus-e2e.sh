@@ -88,6 +88,19 @@ start_button() {
 	exec 8<&-
 }
 
+# Stop the button start_button started, and the LED whose console
+# open_led_fifos opened on fd 7.
+stop_button() {
+	kill -TERM "$button_pid"
+	wait "$button_pid"
+}
+
+stop_led() {
+	kill -TERM "$led_pid" 2>/dev/null
+	wait "$led_pid"
+	exec 7<&-
+}
+
 if ! insmod /lib/modules/ipc_button.ko || [ ! -c /dev/ipc-button0 ]; then
 	tap_fail "the driver loads from the overlay" "$(dmesg | tail -n 3 | tr '\n' ' ')"
 	exit 1
@@ -156,14 +169,11 @@ if bd_dbus_start "$dir/system" "$dir/system.conf" /run/dbus/system_bus_socket; t
 		else
 			tap_fail "dbus: the policy on the board" "read: $out; call: $out2"
 		fi
-		kill -TERM "$button_pid"
-		wait "$button_pid"
+		stop_button
 	else
 		tap_fail "dbus: the LED runs as user ipc and owns its name" "$(tr '\n' ' ' <"$dir/led.err")"
 	fi
-	kill -TERM "$led_pid" 2>/dev/null
-	wait "$led_pid"
-	exec 7<&-
+	stop_led
 	BD_DBUS_PID=$system_bus
 	bd_dbus_stop
 else
@@ -188,14 +198,11 @@ if bd_mqtt_start "$dir/mqtt" 1883; then
 		else
 			tap_fail "mqtt: presses reach GPIO18, state retained" "${bad:-presses fine}; retained '$retained', GPIO18 $(led): $(cat "$dir/button.err" "$dir/led.err" | tr '\n' ' ')"
 		fi
-		kill -TERM "$button_pid"
-		wait "$button_pid"
+		stop_button
 	else
 		tap_fail "mqtt: the LED connects to the broker on the board" "$(tr '\n' ' ' <"$dir/led.err")"
 	fi
-	kill -TERM "$led_pid" 2>/dev/null
-	wait "$led_pid"
-	exec 7<&-
+	stop_led
 else
 	tap_fail "mosquitto runs on the board" "$(tail -n 3 "$dir/mqtt/mosquitto.log" 2>/dev/null | tr '\n' ' ')"
 	broker_up=

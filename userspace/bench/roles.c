@@ -12,8 +12,8 @@
 #include <time.h>
 
 /* The button's back-off when the mechanism is full and has no fd. */
-#define BACKOFF_FIRST_NS	1000000ull
-#define BACKOFF_MAX_NS		1000000000ull
+#define BACKOFF_FIRST_NS	(BACKLOG_RETRY_FULL_MS * 1000000ull)
+#define BACKOFF_MAX_NS		(BACKLOG_RETRY_MAX_MS * 1000000ull)
 /* Rate runs: events due are generated in slices of this length. */
 #define SLICE_NS		100000ull
 /* A lossless receiver waits this long for an event before it gives up. */

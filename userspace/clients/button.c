@@ -7,9 +7,9 @@
  *
  * Nothing is lost silently: events wait in a bounded backlog while the
  * transport is full or the receiver is not there, retried on a writable
- * transport fd or after a back-off (a timerfd doubling to 1 s: from 1 ms
- * when a transport without an fd is full, since its receiver is draining
- * it; from 10 ms when the receiver is not there at all); an
+ * transport fd or after a back-off (a timerfd, BACKLOG_RETRY_* in
+ * backlog.h: from 1 ms when a transport without an fd is full, from 10 ms
+ * when the receiver is not there, doubling to 1 s); an
  * event pushed out of a full backlog is counted and carried in the next
  * event's dropped count, a gap the LED sees and can explain.
  */
@@ -29,9 +29,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define BACKOFF_ABSENT_MS	10	/* no receiver: it is starting, or gone */
-#define BACKOFF_FULL_MS		1	/* full: 1 ms is 100 events at 100 k/s */
-#define BACKOFF_MAX_MS		1000
 #define BACKLOG_DEFAULT		1024
 #define BACKLOG_MAX		(1u << 20)
 /* Synthetic events between two looks at the stop signals. */
@@ -212,8 +209,8 @@ static void schedule_retry(struct button *b, unsigned int first_ms)
 	log_verbose("%s: retrying in %u ms", b->cli.ops->name, b->backoff_ms);
 	b->retry_pending = true;
 	b->backoff_ms *= 2;
-	if (b->backoff_ms > BACKOFF_MAX_MS)
-		b->backoff_ms = BACKOFF_MAX_MS;
+	if (b->backoff_ms > BACKLOG_RETRY_MAX_MS)
+		b->backoff_ms = BACKLOG_RETRY_MAX_MS;
 }
 
 static void disconnect(struct button *b)
@@ -246,7 +243,7 @@ static int flush(struct button *b)
 			if (receiver_absent(r)) {
 				log_verbose("%s: no receiver yet (%s)", b->cli.ops->name,
 					    strerror(-r));
-				schedule_retry(b, BACKOFF_ABSENT_MS);
+				schedule_retry(b, BACKLOG_RETRY_ABSENT_MS);
 				return 0;
 			}
 			if (r < 0) {
@@ -268,7 +265,7 @@ static int flush(struct button *b)
 			if (transport_poll_fd(b->transport) >= 0)
 				b->wait_writable = true;
 			else
-				schedule_retry(b, BACKOFF_FULL_MS);
+				schedule_retry(b, BACKLOG_RETRY_FULL_MS);
 			return 0;
 		}
 		if (r == -EPIPE) {
@@ -280,7 +277,7 @@ static int flush(struct button *b)
 			log_verbose("%s: the receiver went away; reconnecting", b->cli.ops->name);
 			disconnect(b);
 			b->reconnects++;
-			schedule_retry(b, BACKOFF_ABSENT_MS);
+			schedule_retry(b, BACKLOG_RETRY_ABSENT_MS);
 			return 0;
 		}
 		log_errno(r, "%s: send", b->cli.ops->name);

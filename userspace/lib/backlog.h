@@ -15,6 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * How long the button waits before it offers the backlog again when the
+ * transport has no fd to wait on (POLLOUT would say when): doubling from
+ * the first delay up to the last while nothing goes through. A full
+ * mechanism has a receiver draining it, so retry soon (1 ms is 100 events
+ * at 100 k/s); an absent receiver is starting or gone, so give it longer.
+ * The benchmark's rate runs use the same policy.
+ */
+#define BACKLOG_RETRY_FULL_MS	1
+#define BACKLOG_RETRY_ABSENT_MS	10
+#define BACKLOG_RETRY_MAX_MS	1000
+
 struct backlog {
 	struct ipc_message *slots;
 	size_t capacity;
