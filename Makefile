@@ -13,6 +13,8 @@ INITRAMFS := $(BUILD)/board/initramfs.cpio
 CROSS := aarch64-linux-gnu-
 VIA ?= fifo
 PREFIX ?= /usr/local
+# Where make install puts the guides the man pages point to.
+DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
 .PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
 	board-root initramfs check demo board-shell bench install uninstall \
@@ -87,17 +89,17 @@ bench: deps userspace initramfs
 	bench/run
 
 ## install         install programs, overlay, DKMS module source, udev rule,
-##                 systemd units, man pages (DESTDIR, PREFIX; docs/raspberry-pi.md)
+##                 systemd units, man pages, docs (DESTDIR, PREFIX; docs/raspberry-pi.md)
 # No deps here: on a Raspberry Pi only the build's own packages are needed.
 install:
 	$(MAKE) -C userspace OUT=$(BUILD)/host
 	$(MAKE) -C dts OUT=$(BUILD)/dts $(BUILD)/dts/ipc-button.dtbo
-	$(MAKE) -C man OUT=$(BUILD)/man
-	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree install
+	$(MAKE) -C man OUT=$(BUILD)/man DOCDIR=$(DOCDIR)
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" DOCDIR="$(DOCDIR)" BUILD="$(BUILD)" install/install-tree install
 
 ## uninstall       remove everything install put down (same DESTDIR, PREFIX)
 uninstall:
-	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BUILD="$(BUILD)" install/install-tree uninstall
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" DOCDIR="$(DOCDIR)" BUILD="$(BUILD)" install/install-tree uninstall
 
 ## docs            render the diagrams (docs/diagrams) and the man pages; copy
 ##                 docs/benchmarks.md's figures into the mechanism pages
