@@ -126,6 +126,9 @@ clean_root_enter() { # DIR LOWER
 		rm -rf "$dir/root" && cp -a "$lower" "$dir/root"
 	fi
 	clean_root_mount "$dir/root"
+	# mmdebstrap writes no /etc/hosts; a Pi's names its host (sudo asks).
+	[ -e "$dir/root/etc/hosts" ] ||
+		printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$(hostname)" >"$dir/root/etc/hosts"
 }
 
 clean_root_leave() { # DIR
