@@ -303,7 +303,7 @@ class Soak:
         with open(err, "w") as ef:
             proc = subprocess.Popen(
                 self.cmd("ipc-led", "--console", "--ready-fd", str(w)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=ef,
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=ef,
                 pass_fds=(w,))
         os.close(w)
         ready, _, _ = select.select([r], [], [], WAIT_S)
@@ -321,7 +321,7 @@ class Soak:
         with open(err, "w") as ef:
             proc = subprocess.Popen(
                 self.cmd("ipc-button", "--device", self.src.path),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
         self.button = Button(proc, err, self.acct.received)
         self.buttons.append(self.button)
 
@@ -332,7 +332,7 @@ class Soak:
         with open(err, "w") as ef:
             proc = subprocess.Popen(
                 self.cmd("ipc-launch", "--device", self.src.path, "--console"),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=ef)
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=ef)
         self.launcher = proc
         self.launchers.append(proc)
         self.led = Led(self.acct, proc, os.dup(proc.stdout.fileno()), err, pid=0)
@@ -546,11 +546,16 @@ def main():
     stop = {"sig": None}
 
     def on_signal(sig, frame):
+        # Once: the cleanup that follows must not be cut short.
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
         stop["sig"] = sig
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    # The programs run in sessions of their own, so Ctrl-C reaches only
+    # us: we stop them (SIGTERM, they remove what they made), then end.
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         soak = Soak()
