@@ -331,7 +331,7 @@ static int object_mode(struct subject *s)
 		transport_global_name(&probe, name, sizeof(name));
 		snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
 	} else {
-		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+		snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	}
 	if (stat(path, &st) < 0)
 		return -errno;
@@ -388,7 +388,7 @@ static int plant_foreign(struct subject *s)
 		return chmod(path, 0644) < 0 ? -errno : 0;
 	}
 	/* signal: a pid file nobody locks, naming PID 1: must never be hit. */
-	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -1212,7 +1212,7 @@ static void test_foreign(struct subject *s)
 
 		/* A live process whose PID a stale pid file names. */
 		bystander = spawn(idle_child, s, &hold[0]);
-		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+		snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 		len = snprintf(text, sizeof(text), "%d\n", (int)bystander);
 		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		if (fd >= 0) {
@@ -1306,7 +1306,7 @@ static void subject_cleanup(struct subject *s)
 		mq_unlink(name);
 	if (is(s, "sem-posix"))
 		sem_unlink(name);
-	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	unlink(path);
 	rmdir(s->dir);
 }

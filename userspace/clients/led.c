@@ -432,7 +432,9 @@ int main(int argc, char **argv)
 	r = transport_open(l.cli.ops, TRANSPORT_RECEIVER, &l.cli.config,
 			   &l.transport);
 	if (r < 0) {
-		log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
+		/* A second receiver: the transport said who has the instance. */
+		if (r != -EBUSY)
+			log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
 		goto out;
 	}
 	if (l.transport->ops->wake)

@@ -4,6 +4,7 @@
  */
 #include "transport.h"
 
+#include "../lib/owner_lock.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ipc.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,6 +103,49 @@ static int check_options(const struct transport_ops *ops,
 	return 0;
 }
 
+static int take_owner_lock(struct transport *t)
+{
+	char path[PATH_MAX];
+	pid_t holder;
+	int r;
+
+	r = transport_owner_path(t, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = owner_lock_take(path, &holder);
+	if (r == -EBUSY) {
+		if (holder > 0)
+			fprintf(stderr, "%s: instance '%s' already has a receiver (pid %ld, %s); refusing a second one\n",
+				t->ops->name, t->config->instance ? t->config->instance : "0",
+				(long)holder, path);
+		else
+			fprintf(stderr, "%s: instance '%s' already has a receiver (%s); refusing a second one\n",
+				t->ops->name, t->config->instance ? t->config->instance : "0",
+				path);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: lock %s: %s\n", t->ops->name, path,
+			strerror(-r));
+		return r;
+	}
+	t->owner_fd = r;
+	return 0;
+}
+
+static void release_owner_lock(struct transport *t)
+{
+	char path[PATH_MAX];
+
+	if (t->owner_fd < 0)
+		return;
+	if (transport_owner_path(t, path, sizeof(path)) == 0)
+		owner_lock_release(t->owner_fd, path);
+	else
+		close(t->owner_fd);
+	t->owner_fd = -1;
+}
+
 int transport_open(const struct transport_ops *ops, enum transport_role role,
 		   const struct transport_config *config,
 		   struct transport **ret)
@@ -117,8 +162,17 @@ int transport_open(const struct transport_ops *ops, enum transport_role role,
 	t->ops = ops;
 	t->role = role;
 	t->config = config;
+	t->owner_fd = -1;
+	if (role == TRANSPORT_RECEIVER && !(ops->flags & TRANSPORT_INHERITED)) {
+		r = take_owner_lock(t);
+		if (r < 0) {
+			free(t);
+			return r;
+		}
+	}
 	r = ops->open(t);
 	if (r < 0) {
+		release_owner_lock(t);
 		free(t);
 		return r;
 	}
@@ -131,6 +185,7 @@ void transport_close(struct transport *t)
 	if (!t)
 		return;
 	t->ops->close(t);
+	release_owner_lock(t);
 	free(t);
 }
 
@@ -178,6 +233,17 @@ int transport_object_path(const struct transport *t, char *buf, size_t size)
 {
 	const char *instance = t->config->instance ? t->config->instance : "0";
 	int n = snprintf(buf, size, "%s/%s.%s", t->config->runtime_dir,
+			 t->ops->name, instance);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int transport_owner_path(const struct transport *t, char *buf, size_t size)
+{
+	const char *instance = t->config->instance ? t->config->instance : "0";
+	int n = snprintf(buf, size, "%s/%s.%s.lock", t->config->runtime_dir,
 			 t->ops->name, instance);
 
 	if (n < 0 || (size_t)n >= size)

@@ -11,6 +11,14 @@
  * frame on the receiving side from what did cross, and says so in its header
  * comment.
  *
+ * One receiver per instance: transport_open() gives the RECEIVER of a named
+ * mechanism (every one but the TRANSPORT_INHERITED ones, whose pair the
+ * launcher hands out once) the lock "<runtime_dir>/<mechanism>.<instance>
+ * .lock" (lib/owner_lock.h) before the mechanism opens anything, and holds
+ * it until transport_close(). A second receiver of the same instance is
+ * refused there with -EBUSY and one line naming the first, which goes on
+ * undisturbed: no mechanism needs its own way of telling.
+ *
  * Object ownership, the same for every named object: the RECEIVER creates it
  * (replacing a stale or foreign one, adopting a compatible one left by a
  * killed receiver so queued events survive), and removes it on close. The
@@ -130,6 +138,7 @@ struct transport {
 	enum transport_role role;
 	const struct transport_config *config;
 	void *priv;			/* the mechanism's own state */
+	int owner_fd;			/* receiver: the instance lock, or -1 */
 	uint64_t rejected;		/* frames refused by the transport itself */
 };
 
@@ -148,7 +157,9 @@ size_t transport_list(const struct transport_ops **ret, size_t max);
 
 /*
  * Open @ops as @role. Checks every option key against ops->options first
- * (-EINVAL with a message on stderr for an unknown one). On success *ret
+ * (-EINVAL with a message on stderr for an unknown one); a receiver then
+ * takes the instance lock (-EBUSY with a message on stderr when another
+ * receiver of the instance runs). On success *ret
  * is a new transport; free it with transport_close().
  */
 int transport_open(const struct transport_ops *ops, enum transport_role role,
@@ -172,6 +183,9 @@ int transport_path(const struct transport *t, const char *leaf, char *buf,
  * "<runtime_dir>/<mechanism>.<instance>", e.g. /run/ipc-button/fifo.0.
  */
 int transport_object_path(const struct transport *t, char *buf, size_t size);
+
+/* The receiver's instance lock: "<runtime_dir>/<mechanism>.<instance>.lock". */
+int transport_owner_path(const struct transport *t, char *buf, size_t size);
 
 /*
  * A name for global namespaces (POSIX shm, semaphores, message queues):
