@@ -48,8 +48,12 @@ def judge(r):
     if payload:
         if num(r, "disorder"):
             why.append(f"{r['disorder']} frame(s) applied out of order or twice by one LED")
-        if num(r, "lost_uncounted"):
-            why.append(f"{r['lost_uncounted']} event(s) at the end lost without being counted")
+        uncounted = num(r, "lost_uncounted")
+        if uncounted and uncounted > 0:
+            why.append(f"{uncounted} event(s) at the end lost without being counted")
+        elif uncounted:
+            why.append(f"the LED numbered {-uncounted} beyond the last event made"
+                       f" (it counted {-uncounted} lost that were never made)")
         lost = sum(num(r, k) or 0 for k in ("lost_led", "lost_restart", "lost_uncounted"))
         unique = num(r, "unique")
         if unique is None or events != unique + lost:
@@ -99,7 +103,7 @@ def row(name, r):
         if num(r, "redelivered"):
             received += f" (+{r['redelivered']} again)"
         lost_led, lost_restart = r.get("lost_led"), r.get("lost_restart")
-        ident = "no" if any("made " in w or "order" in w or "uncounted" in w or "without being counted" in w
+        ident = "no" if any("made " in w or "order" in w or "counted" in w
                              for w in why) else "yes"
     else:
         lost_led = "n/a"
