@@ -61,6 +61,8 @@ ap.add_argument("--kind", choices=["payload", "no-payload"], default="payload")
 ap.add_argument("--lossy", action="store_true")
 ap.add_argument("--inherited", action="store_true")
 ap.add_argument("--result", required=True)
+ap.add_argument("--keep-lines", action="store_true",
+                help="keep each LED's console lines, in ERRFILE.out")
 ap.add_argument("opts", nargs="*", help="mechanism options (after --)")
 A = ap.parse_args()
 
@@ -179,6 +181,7 @@ class Led:
         self.lost = 0           # seqno gaps inside this incarnation
         self.state = None
         self.rss_warm = self.rss_end = None
+        self.keep = open(err + ".out", "wb") if A.keep_lines else None
         os.set_blocking(out_fd, False)
 
     def read(self):
@@ -189,6 +192,8 @@ class Led:
             return True
         if not data:
             return False
+        if self.keep:
+            self.keep.write(data)
         lines = (self.buf + data).split(b"\n")
         self.buf = lines.pop()
         for line in lines:
@@ -280,6 +285,7 @@ class Soak:
         self.leds, self.buttons, self.launchers = [], [], []
         self.led = self.button = self.launcher = None
         self.kills = {"led": 0, "button": 0}
+        self.keys = set()
         self.exits = []          # unexpected exits: (who, status)
         rng = random.Random(A.seed)
         lo, hi = int(A.events * 0.05), int(A.events * 0.9)
@@ -313,8 +319,26 @@ class Soak:
         proc.stdout.close()
         self.leds.append(led)
         self.led = led
+        self.note_keys()
         if byte != b"R":
             raise Failure(f"LED not ready: {open(err).read().strip()}")
+
+    def note_keys(self):
+        """System V keys the receiver recorded in the runtime directory
+        (<mechanism>.<instance>.key): the record goes with the objects,
+        so remember the keys to look for leftovers under afterwards."""
+        rt = os.environ.get("IPC_BUTTON_RUNTIME_DIR")
+        try:
+            names = os.listdir(rt) if rt else []
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(".key"):
+                try:
+                    with open(os.path.join(rt, name)) as f:
+                        self.keys.add(int(f.read().strip(), 0))
+                except (OSError, ValueError):
+                    pass
 
     def start_button(self):
         err = self.errfile("button")
@@ -460,6 +484,7 @@ class Soak:
 
     def stop(self):
         self.sample_end()
+        self.note_keys()
         if A.inherited:
             self.launcher.send_signal(signal.SIGTERM)
             self.led.drain()
@@ -496,6 +521,7 @@ class Soak:
             "led_kills": self.kills["led"], "button_kills": self.kills["button"],
             "led_runs": len(self.leds), "button_runs": len(self.buttons),
             "received": a.received, "source_dropped": self.src.dropped,
+            "sysv_keys": ",".join(f"0x{k & 0xffffffff:08x}" for k in sorted(self.keys)),
             "disorder": a.disorder, "redelivered": a.redelivered,
             "unique": a.unique,
             "led_status": self.led_status, "button_status": self.button_status,
