@@ -13,6 +13,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,14 +300,23 @@ static bool done(const struct led *l)
 	return l->have_until && l->have_seqno && l->last_seqno >= l->until_seqno;
 }
 
-static void signal_ready(struct led *l)
+/*
+ * Whoever waits for the byte waits for nothing else: failing to write it
+ * is fatal, or a launcher would wait forever for a LED that runs on.
+ */
+static int signal_ready(struct led *l)
 {
+	int r = 0;
+
 	if (l->ready_fd < 0)
-		return;
-	if (write(l->ready_fd, "R", 1) < 0)
-		log_errno(errno, "--ready-fd %d", l->ready_fd);
+		return 0;
+	if (write(l->ready_fd, "R", 1) != 1) {
+		r = -errno;
+		log_errno(r, "--ready-fd %d: cannot say ready", l->ready_fd);
+	}
 	close(l->ready_fd);
 	l->ready_fd = -1;
+	return r;
 }
 
 /* After a stop signal: apply what the mechanism already holds, then stop. */
@@ -416,6 +426,12 @@ int main(int argc, char **argv)
 		cli_common_free(&l.cli);
 		return r > 0 ? 0 : r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
+	/* Checked before anything runs: a closed descriptor is a usage error. */
+	if (l.ready_fd >= 0 && fcntl(l.ready_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		log_errno(errno, "--ready-fd %d", l.ready_fd);
+		cli_common_free(&l.cli);
+		return 2;
+	}
 	r = stop_init();
 	if (r < 0) {
 		log_errno(r, "signals");
@@ -441,7 +457,8 @@ int main(int argc, char **argv)
 		stop_set_wake(wake_transport, l.transport);
 	log_verbose("receiving via %s in %s, LED %s", l.cli.ops->name,
 		    l.cli.runtime_dir, l.gpio ? led_gpio_describe(l.gpio) : "on the console");
-	signal_ready(&l);
+	if (signal_ready(&l) < 0)
+		goto out;
 
 	r = run(&l);
 	status = r < 0 ? 1 : 0;

@@ -57,6 +57,13 @@ struct transport_option {
 	const char *name;		/* key of --opt key=value */
 	const char *default_value;	/* NULL: no default */
 	const char *help;		/* one line */
+	/*
+	 * Optional: NULL when @value is acceptable, else why not (one
+	 * phrase). The programs check every --opt with it while parsing
+	 * their arguments, so a bad value is a usage error (exit 2, one
+	 * line), not a failure found when the transport opens.
+	 */
+	const char *(*check)(const char *value);
 };
 
 struct transport_config {
