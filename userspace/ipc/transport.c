@@ -170,7 +170,8 @@ int transport_open(const struct transport_ops *ops, enum transport_role role,
 	t->role = role;
 	t->config = config;
 	t->owner_fd = -1;
-	if (role == TRANSPORT_RECEIVER && !(ops->flags & TRANSPORT_INHERITED)) {
+	if (role == TRANSPORT_RECEIVER &&
+	    !(ops->flags & (TRANSPORT_INHERITED | TRANSPORT_FAN_OUT))) {
 		r = take_owner_lock(t);
 		if (r < 0) {
 			free(t);

@@ -13,7 +13,8 @@
  *
  * One receiver per instance: transport_open() gives the RECEIVER of a named
  * mechanism (every one but the TRANSPORT_INHERITED ones, whose pair the
- * launcher hands out once) the lock "<runtime_dir>/<mechanism>.<instance>
+ * launcher hands out once, and the TRANSPORT_FAN_OUT ones, where a second
+ * receiver is a second audience, not a thief) the lock "<runtime_dir>/<mechanism>.<instance>
  * .lock" (lib/owner_lock.h) before the mechanism opens anything, and holds
  * it until transport_close(). A second receiver of the same instance is
  * refused there with -EBUSY and one line naming the first, which goes on
@@ -52,6 +53,11 @@ enum transport_role {
 					   * survive the receiver's death: a
 					   * restarted receiver adopts the
 					   * object and gets them (tests check) */
+#define TRANSPORT_FAN_OUT	(1U << 6) /* every receiver gets its own copy
+					   * of every frame (broadcast,
+					   * multicast): receivers of one
+					   * instance may be many, none takes
+					   * anything from another */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */

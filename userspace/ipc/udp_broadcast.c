@@ -99,7 +99,7 @@ fail:
 static const struct transport_ops udp_broadcast_ops = {
 	.name = "udp-broadcast",
 	.summary = "UDP broadcast on one interface: every LED on the link follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_broadcast_options,
 	.open = udp_broadcast_open,
 	.send = net_dgram_send,

@@ -226,7 +226,7 @@ fail:
 static const struct transport_ops udp_multicast_ops = {
 	.name = "udp-multicast",
 	.summary = "UDP multicast group, TTL 1: every LED that joined follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_multicast_options,
 	.open = udp_multicast_open,
 	.send = net_dgram_send,

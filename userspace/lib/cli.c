@@ -186,6 +186,7 @@ void cli_print_list(FILE *out, bool with_flags)
 		{ TRANSPORT_NETWORK, "network" },
 		{ TRANSPORT_NO_PAYLOAD, "no-payload" },
 		{ TRANSPORT_DURABLE, "durable" },
+		{ TRANSPORT_FAN_OUT, "fan-out" },
 	};
 	const struct transport_ops *ops[64];
 	size_t n = transport_list(ops, 64);
