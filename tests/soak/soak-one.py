@@ -200,7 +200,10 @@ class Led:
             m = LINE_RE.match(line)
             if not m:
                 continue
-            self.acct.frame(self, int(m.group(2)), m.group(1) == b"on")
+            if line[m.end():].startswith(b"report"):
+                self.acct.report(self, int(m.group(2)), m.group(1) == b"on")
+            else:
+                self.acct.frame(self, int(m.group(2)), m.group(1) == b"on")
         return True
 
     def drain(self):
@@ -258,6 +261,26 @@ class Account:
             self.unique += 1
         led.last = seqno
         self.last = max(self.last, seqno)
+
+
+    def report(self, led, seqno, on):
+        """A state report the LED printed (lossy mechanisms: the button's
+        last seqno and state, printed when it corrected something): the
+        LED counts every event up to it that did not arrive as lost."""
+        led.state = self.last_state = on
+        if A.kind == "no-payload":
+            return
+        if led.last is not None and seqno > led.last:
+            led.lost += seqno - led.last
+        if seqno > self.last:
+            if led.last == self.last:
+                self.lost_led += seqno - self.last
+            else:
+                self.lost_restart += seqno - self.last
+            self.last = seqno
+        if led.first is None:
+            led.first = seqno + 1
+        led.last = seqno if led.last is None else max(led.last, seqno)
 
 
 class Button:
