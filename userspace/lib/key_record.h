@@ -13,6 +13,13 @@
  * records of one directory ever name the same key, and a key whose object
  * exists (anyone's, from any directory) is never handed out: distinct
  * instances cannot share a key or an object, whatever their names.
+ *
+ * The one case outside this: a receiver killed (SIGKILL) leaves its record
+ * and its object; if someone then removes the object by hand (ipcrm) and
+ * another runtime directory of the same user, whose ftok() bits happen to
+ * match, takes that key before the receiver restarts, the restarted
+ * receiver adopts an object of the same owner and shape there. Within one
+ * runtime directory it cannot happen: the records exclude it.
  */
 #ifndef IPC_KEY_RECORD_H
 #define IPC_KEY_RECORD_H
