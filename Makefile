@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
 .PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
-	board-root initramfs check demo board-shell bench install uninstall \
+	board-root initramfs check soak demo board-shell bench install uninstall \
 	docs certs clean help
 
 all: userspace driver dtbs
@@ -72,6 +72,12 @@ initramfs: board-root
 ## check           run every test suite; ends with "N passed, N failed"
 check: deps userspace initramfs
 	scripts/check
+
+## soak            every mechanism, 1,000,000 events, LED and button SIGKILLed
+##                 at random moments; every event accounted for (docs/soak.md;
+##                 SOAK_EVENTS, SOAK_VIA, SOAK_SEED, SOAK_RATE...). Not in check
+soak: deps userspace
+	tests/soak/run
 
 ## demo            the emulated board relays presses to the LED (VIA=fifo;
 ##                 VIA=list lists the mechanisms without building the board)

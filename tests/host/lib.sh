@@ -13,12 +13,27 @@ WAIT_S=${IPC_BUTTON_TEST_WAIT:-20}
 
 hl_pids=()
 
+# Ports: where it may (root, unshare), a host suite runs in a network
+# namespace of its own with only its loopback, so two runs at once (two
+# clones, two `make check`) never meet on a port: a free port found by one
+# run can never be taken by the other meanwhile. Elsewhere the suite runs
+# as it is, on ports the kernel says are free. The network suites make
+# their namespace themselves (net_private_netns).
+hl_private_net() {
+	[ -n "${NET_SUITE_INSIDE:-}" ] && return 0
+	[ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null || return 0
+	NET_SUITE_INSIDE=1 exec unshare -n bash -c 'ip link set lo up && exec "$@"' \
+		suite "$0"
+}
+
 # A private directory under the runtime root (never /tmp), the runtime
 # directory the programs will create 0700 inside it, and an instance name
-# no concurrent run shares.
+# no concurrent run shares: the runtime directory and with it the System V
+# keys (lib/key_record.h) are this run's, POSIX names carry the instance.
 hl_setup() {
 	local root=${XDG_RUNTIME_DIR:-/run}
 	[ -x "$BIN/ipc-led" ] || { echo "Bail out! no programs in $BIN (run: make userspace)"; exit 1; }
+	hl_private_net
 	HL_DIR=$(mktemp -d "$root/ipc-button-test.XXXXXX") || exit 1
 	chmod 700 "$HL_DIR"
 	RUNTIME=$HL_DIR/rt

@@ -60,6 +60,8 @@ struct subject {
 	char instance[32];
 	struct transport_config config;
 	bool ring;		/* a frame ring: single sender, RING_SLOTS slots */
+	bool have_sysv_key;	/* sysv_key: see subject_sysv_key() */
+	int sysv_key;
 };
 
 static int open_as(struct subject *s, enum transport_role role,
@@ -154,13 +156,51 @@ static int runtime_dir_entries(const struct subject *s)
 	return n;
 }
 
-static int sysv_key(struct subject *s)
+/*
+ * The System V key of the subject's receiver: the one it recorded, else
+ * the last one seen (after it closed and removed its record), else -1.
+ */
+static int subject_sysv_key(struct subject *s)
 {
 	struct transport t = { .ops = s->ops, .config = &s->config };
-	int key = -1;
+	int key;
 
-	(void)transport_sysv_key(&t, &key);
+	if (transport_sysv_key(&t, &key) == 0) {
+		s->sysv_key = key;
+		s->have_sysv_key = true;
+	}
+	return s->have_sysv_key ? s->sysv_key : -1;
+}
+
+/*
+ * Where to plant something for the receiver to find: its key, recorded now
+ * as a killed receiver would have left it (the last key seen, or the first
+ * one a receiver takes).
+ */
+static int plant_sysv_record(struct subject *s)
+{
+	char path[PATH_MAX + 64];
+	int key = subject_sysv_key(s);
+	FILE *f;
+
+	if (key == -1)
+		key = ftok(s->dir, 1);
+	snprintf(path, sizeof(path), "%s/%s.%s.key", s->dir, s->via,
+		 s->instance);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "0x%08x\n", (unsigned int)key);
+		fclose(f);
+		chmod(path, 0600);
+	}
+	s->sysv_key = key;
+	s->have_sysv_key = true;
 	return key;
+}
+
+static int sysv_key(struct subject *s)
+{
+	return subject_sysv_key(s);
 }
 
 static void object_path(struct subject *s, char *buf, size_t size)
@@ -355,7 +395,7 @@ static bool plant_stale_object(struct subject *s, mode_t mode)
 	int fd;
 
 	if (!strcmp(s->via, "shm-sysv")) {
-		int shmid = shmget(sysv_key(s), sizeof(junk),
+		int shmid = shmget(plant_sysv_record(s), sizeof(junk),
 				   IPC_CREAT | IPC_EXCL | mode);
 		void *mem;
 

@@ -69,6 +69,8 @@ struct subject {
 	struct transport_config config;
 	bool kernel_object;	/* events outlive a killed receiver */
 	bool payload;		/* frames cross byte for byte */
+	bool have_sysv_key;	/* sysv_key: see subject_sysv_key() */
+	int sysv_key;
 };
 
 static int open_as(struct subject *s, enum transport_role role,
@@ -283,6 +285,48 @@ static int sender_child(struct subject *s, void *arg)
 
 /* --- what the objects look like from outside ---------------------------- */
 
+/*
+ * The System V key of the subject's receiver: the one it recorded, else
+ * the last one seen (after it closed and removed its record), else -1.
+ */
+static int subject_sysv_key(struct subject *s)
+{
+	struct transport t = { .ops = s->ops, .config = &s->config };
+	int key;
+
+	if (transport_sysv_key(&t, &key) == 0) {
+		s->sysv_key = key;
+		s->have_sysv_key = true;
+	}
+	return s->have_sysv_key ? s->sysv_key : -1;
+}
+
+/*
+ * Where to plant something for the receiver to find: its key, recorded now
+ * as a killed receiver would have left it (the last key seen, or the first
+ * one a receiver takes).
+ */
+static int plant_sysv_record(struct subject *s)
+{
+	char path[PATH_MAX + 64];
+	int key = subject_sysv_key(s);
+	FILE *f;
+
+	if (key == -1)
+		key = ftok(s->dir, 1);
+	snprintf(path, sizeof(path), "%s/%s.%s.key", s->dir, s->via,
+		 s->instance);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "0x%08x\n", (unsigned int)key);
+		fclose(f);
+		chmod(path, 0600);
+	}
+	s->sysv_key = key;
+	s->have_sysv_key = true;
+	return key;
+}
+
 static struct transport probe_of(struct subject *s)
 {
 	struct transport probe = { .ops = s->ops, .config = &s->config };
@@ -302,8 +346,7 @@ static int object_mode(struct subject *s)
 		struct msqid_ds mds;
 		struct semid_ds sds;
 
-		if (transport_sysv_key(&probe, &key) < 0)
-			return -EINVAL;
+		key = subject_sysv_key(s);
 		if (is(s, "mq-sysv")) {
 			id = msgget(key, 0);
 			if (id < 0 || msgctl(id, IPC_STAT, &mds) < 0)
@@ -331,7 +374,7 @@ static int object_mode(struct subject *s)
 		transport_global_name(&probe, name, sizeof(name));
 		snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
 	} else {
-		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+		snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	}
 	if (stat(path, &st) < 0)
 		return -errno;
@@ -361,7 +404,7 @@ static int plant_foreign(struct subject *s)
 	char name[NAME_MAX], path[PATH_MAX];
 	int key, fd;
 
-	transport_sysv_key(&probe, &key);
+	key = is(s, "mq-sysv") || is(s, "sem-sysv") ? plant_sysv_record(s) : -1;
 	transport_global_name(&probe, name, sizeof(name));
 	if (is(s, "mq-sysv"))
 		return msgget(key, IPC_CREAT | IPC_EXCL | 0644) < 0 ? -errno : 0;
@@ -388,7 +431,7 @@ static int plant_foreign(struct subject *s)
 		return chmod(path, 0644) < 0 ? -errno : 0;
 	}
 	/* signal: a pid file nobody locks, naming PID 1: must never be hit. */
-	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -536,11 +579,10 @@ static void test_timeout(struct subject *s)
 static long expected_capacity(struct subject *s)
 {
 	if (is(s, "mq-sysv")) {
-		struct transport probe = probe_of(s);
 		struct msqid_ds ds;
 		int key, id;
 
-		transport_sysv_key(&probe, &key);
+		key = subject_sysv_key(s);
 		id = msgget(key, 0);
 		if (id < 0 || msgctl(id, IPC_STAT, &ds) < 0)
 			return -1;
@@ -733,7 +775,6 @@ static void test_malformed_refused(struct subject *s)
 
 static void test_mq_sysv_one_message(struct subject *s)
 {
-	struct transport probe = probe_of(s);
 	uint8_t frame[IPC_MESSAGE_SIZE];
 	struct transport *rx, *tx;
 	struct msqid_ds ds = { 0 };
@@ -747,7 +788,7 @@ static void test_mq_sysv_one_message(struct subject *s)
 	}
 	frame_for(1, frame);
 	transport_send(tx, frame, sizeof(frame));
-	transport_sysv_key(&probe, &key);
+	key = subject_sysv_key(s);
 	id = msgget(key, 0);
 	msgctl(id, IPC_STAT, &ds);
 	tap_ok(ds.msg_qnum == 1 && ds.msg_cbytes == IPC_MESSAGE_SIZE,
@@ -1212,7 +1253,7 @@ static void test_foreign(struct subject *s)
 
 		/* A live process whose PID a stale pid file names. */
 		bystander = spawn(idle_child, s, &hold[0]);
-		snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+		snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 		len = snprintf(text, sizeof(text), "%d\n", (int)bystander);
 		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		if (fd >= 0) {
@@ -1293,7 +1334,8 @@ static void subject_cleanup(struct subject *s)
 	int key, id;
 
 	/* Whatever a failed test left: never leak an object. */
-	if (transport_sysv_key(&probe, &key) == 0) {
+	key = is(s, "mq-sysv") || is(s, "sem-sysv") ? subject_sysv_key(s) : -1;
+	{
 		id = is(s, "mq-sysv") ? msgget(key, 0) : -1;
 		if (id >= 0)
 			msgctl(id, IPC_RMID, NULL);
@@ -1306,7 +1348,7 @@ static void subject_cleanup(struct subject *s)
 		mq_unlink(name);
 	if (is(s, "sem-posix"))
 		sem_unlink(name);
-	snprintf(path, sizeof(path), "%s/signal.pid", s->dir);
+	snprintf(path, sizeof(path), "%s/signal.%s", s->dir, s->instance);
 	unlink(path);
 	rmdir(s->dir);
 }

@@ -52,9 +52,13 @@ static void codec(void)
 	ipc_message_encode(&in, g);
 	check(ipc_message_decode(g, sizeof(g), &out) == IPC_MESSAGE_BAD_FIELD, "LED state 2: bad field");
 	in.led_state = 0;
-	in.type = 3;
+	in.type = IPC_EVENT_STATE;
 	ipc_message_encode(&in, g);
-	check(ipc_message_decode(g, sizeof(g), &out) == IPC_MESSAGE_BAD_FIELD, "event type 3: bad field");
+	check(ipc_message_decode(g, sizeof(g), &out) == IPC_MESSAGE_OK &&
+	      out.type == IPC_EVENT_STATE, "type 3, a state report: valid");
+	in.type = 4;
+	ipc_message_encode(&in, g);
+	check(ipc_message_decode(g, sizeof(g), &out) == IPC_MESSAGE_BAD_FIELD, "event type 4: bad field");
 	check(!strcmp(ipc_message_error_name(IPC_MESSAGE_BAD_CHECKSUM), "bad-checksum") &&
 	      !strcmp(ipc_message_error_name(99), "unknown"), "error names");
 }

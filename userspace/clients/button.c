@@ -35,6 +35,19 @@
 /* Synthetic events between two looks at the stop signals. */
 #define SYNTHETIC_BATCH		64
 
+/*
+ * Over a mechanism that can lose frames, the LED cannot see that the last
+ * events of a stream were lost: no later frame shows the gap. So the
+ * button reports its state (IPC_EVENT_STATE: the last seqno and the LED
+ * state) once per REPORT_IDLE_MS in which it sent no event, and
+ * REPORT_CLOSING_COUNT times, REPORT_CLOSING_GAP_MS apart, when it ends.
+ * The LED learns the tail at most 2 * REPORT_IDLE_MS after the last event
+ * while the button runs.
+ */
+#define REPORT_IDLE_MS		1000
+#define REPORT_CLOSING_COUNT	3
+#define REPORT_CLOSING_GAP_MS	200
+
 enum {
 	OPT_DEVICE = CLI_OPT_FIRST_PROGRAM,
 	OPT_STDIN,
@@ -84,7 +97,10 @@ CLI_COMMON_HELP
 "\n"
 "On exit (end of input, SIGINT, SIGTERM, SIGHUP) one line goes to stderr:\n"
 "  ipc-button: stats via=NAME events=N sent=N overflowed=N reconnects=N\n"
-"  unsent=N last-seqno=N state=0|1\n"
+"  reports=N unsent=N last-seqno=N state=0|1\n"
+"(reports: state reports sent over a mechanism that can lose frames, once\n"
+"a second while idle and three times at the end, so the LED learns about\n"
+"a lost tail of the stream)\n"
 "Exit status: 0 when done or stopped, 1 on an error or when the device\n"
 "went away, 2 on a usage error.\n", BACKLOG_DEFAULT);
 }
@@ -111,6 +127,10 @@ struct button {
 
 	uint64_t events, sent, reconnects;
 	uint32_t last_seqno;
+	/* Lossy mechanisms only: state reports, see REPORT_IDLE_MS. */
+	int report_fd;			/* periodic timer, -1 when none */
+	uint64_t sent_at_last_tick;	/* b->sent when the timer last rang */
+	uint64_t reports;
 };
 
 static int parse_args(struct button *b, int argc, char **argv)
@@ -287,6 +307,76 @@ static int flush(struct button *b)
 	return 0;
 }
 
+/*
+ * Send a state report now, if there is a stream to report on and nothing
+ * of it waits in the backlog (the frames themselves will tell). Best
+ * effort: a report that cannot go now is simply the next one's job.
+ */
+static void send_report(struct button *b)
+{
+	struct ipc_message msg = {
+		.type = IPC_EVENT_STATE,
+		.seqno = b->last_seqno,
+		.led_state = b->led_on,
+	};
+	uint8_t frame[IPC_MESSAGE_SIZE];
+
+	if (!b->transport || !b->events || !backlog_empty(&b->backlog))
+		return;
+	msg.event_ns = msg.send_ns = transport_now_ns();
+	ipc_message_encode(&msg, frame);
+	if (transport_send(b->transport, frame, sizeof(frame)) == 0)
+		b->reports++;
+}
+
+static int start_reports(struct button *b)
+{
+	struct itimerspec its = {
+		.it_interval.tv_sec = REPORT_IDLE_MS / 1000,
+		.it_interval.tv_nsec = (long)(REPORT_IDLE_MS % 1000) * 1000000,
+	};
+	int r;
+
+	its.it_value = its.it_interval;
+	b->report_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b->report_fd < 0 ||
+	    timerfd_settime(b->report_fd, 0, &its, NULL) < 0) {
+		r = -errno;
+		log_errno(r, "timerfd");
+		return r;
+	}
+	return 0;
+}
+
+/* The timer rang: report if no event went out since it last rang. */
+static void report_if_idle(struct button *b)
+{
+	uint64_t expirations;
+
+	if (read(b->report_fd, &expirations, sizeof(expirations)) <= 0)
+		return;
+	if (b->sent == b->sent_at_last_tick)
+		send_report(b);
+	b->sent_at_last_tick = b->sent;
+}
+
+/* Ending: a few reports, apart, so one of them gets through. */
+static void send_closing_reports(struct button *b)
+{
+	struct timespec gap = {
+		.tv_sec = REPORT_CLOSING_GAP_MS / 1000,
+		.tv_nsec = (long)(REPORT_CLOSING_GAP_MS % 1000) * 1000000,
+	};
+
+	for (int i = 0; i < REPORT_CLOSING_COUNT; i++) {
+		send_report(b);
+		/* A (second) stop signal cuts the wait short. */
+		if (i + 1 < REPORT_CLOSING_COUNT &&
+		    ppoll(NULL, 0, &gap, stop_wait_mask()) < 0)
+			break;
+	}
+}
+
 static void queue_event(struct button *b, const struct button_event *ev)
 {
 	struct ipc_message msg = {
@@ -352,8 +442,9 @@ static int run(struct button *b)
 	int r;
 
 	for (;;) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		int n = 0, source_i = -1, timer_i = -1, transport_i = -1;
+		int report_i = -1;
 		int timeout = -1;
 
 		if (stop_requested())
@@ -378,6 +469,10 @@ static int run(struct button *b)
 		if (b->retry_pending) {
 			timer_i = n;
 			pfd[n++] = (struct pollfd){ b->timer_fd, POLLIN, 0 };
+		}
+		if (b->report_fd >= 0) {
+			report_i = n;
+			pfd[n++] = (struct pollfd){ b->report_fd, POLLIN, 0 };
 		}
 		if (b->wait_writable) {
 			transport_i = n;
@@ -407,6 +502,8 @@ static int run(struct button *b)
 			if (read(b->timer_fd, &expirations, sizeof(expirations)) > 0)
 				b->retry_pending = false;
 		}
+		if (report_i >= 0 && pfd[report_i].revents)
+			report_if_idle(b);
 		if (transport_i >= 0 && pfd[transport_i].revents)
 			b->wait_writable = false;	/* writable, or an error send reports */
 		if (source_i >= 0 && pfd[source_i].revents) {
@@ -426,7 +523,8 @@ static int run(struct button *b)
 
 int main(int argc, char **argv)
 {
-	struct button b = { .backlog_size = BACKLOG_DEFAULT, .timer_fd = -1 };
+	struct button b = { .backlog_size = BACKLOG_DEFAULT, .timer_fd = -1,
+			    .report_fd = -1 };
 	int r, status = 1;
 
 	log_init(argv[0]);
@@ -455,6 +553,8 @@ int main(int argc, char **argv)
 		log_errno(errno, "timerfd");
 		goto out;
 	}
+	if (!(b.cli.ops->flags & TRANSPORT_LOSSLESS) && start_reports(&b) < 0)
+		goto out;
 	if (open_source(&b) < 0)
 		goto out;
 	/* The device is open: ready for systemd (Type=notify; else a no-op). */
@@ -467,13 +567,16 @@ int main(int argc, char **argv)
 	r = run(&b);
 	if (r == 0 && stop_requested() && b.transport)
 		(void)flush(&b);	/* one last try, without waiting */
+	if (b.report_fd >= 0)
+		send_closing_reports(&b);
 	status = r < 0 || b.device_gone ? 1 : 0;
 
-	fprintf(stderr, "%s: stats via=%s events=%llu sent=%llu overflowed=%llu reconnects=%llu unsent=%zu last-seqno=%u state=%d\n",
+	fprintf(stderr, "%s: stats via=%s events=%llu sent=%llu overflowed=%llu reconnects=%llu reports=%llu unsent=%zu last-seqno=%u state=%d\n",
 		log_program(), b.cli.ops->name, (unsigned long long)b.events,
 		(unsigned long long)b.sent,
 		(unsigned long long)b.backlog.overflowed,
-		(unsigned long long)b.reconnects, b.backlog.count,
+		(unsigned long long)b.reconnects,
+		(unsigned long long)b.reports, b.backlog.count,
 		b.last_seqno, b.led_on);
 out:
 	disconnect(&b);
@@ -481,6 +584,8 @@ out:
 	backlog_free(&b.backlog);
 	if (b.timer_fd >= 0)
 		close(b.timer_fd);
+	if (b.report_fd >= 0)
+		close(b.report_fd);
 	cli_common_free(&b.cli);
 	return status;
 }

@@ -13,6 +13,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,11 +91,14 @@ CLI_COMMON_HELP
 "On exit one line goes to stderr, e.g.\n"
 "  ipc-led: stats via=fifo received=N rejected=N short=N long=N bad-magic=N\n"
 "  bad-version=N bad-checksum=N bad-field=N refused=N gaps=N lost=N\n"
-"  dropped=N stale=N restarts=N changes=N first-seqno=N last-seqno=N\n"
-"  state=0|1 latency-avg-us=N latency-max-us=N\n"
+"  dropped=N stale=N restarts=N reports=N changes=N first-seqno=N\n"
+"  last-seqno=N"
+" state=0|1 latency-avg-us=N latency-max-us=N\n"
 "(lost: seqnos missing; dropped: of those, the ones the sender reported\n"
 "dropping; stale: old or repeated frames ignored; restarts: a new sender\n"
-"starting its seqnos over; refused: frames the mechanism itself refused,\n"
+"starting its seqnos over; reports: the button's state reports over a\n"
+"mechanism that can lose frames, which reveal a lost tail; refused: frames\n"
+"the mechanism itself refused,\n"
 "e.g. a peer with the wrong credentials).\n"
 "Exit status: 0 when done or stopped, 1 on an error, 2 on a usage error.\n");
 }
@@ -121,6 +125,7 @@ struct led {
 
 	/* Counters for the stats line. */
 	uint64_t received, changes, gaps, lost, dropped, stale, restarts;
+	uint64_t reports;	/* state reports taken (not events) */
 	uint64_t rejects[IPC_MESSAGE_ERROR_COUNT];
 	bool have_seqno;
 	uint32_t first_seqno, last_seqno;
@@ -217,16 +222,23 @@ static int parse_args(struct led *l, int argc, char **argv)
 	return 0;
 }
 
-/* Track seqnos; returns false for a frame older than the last one applied. */
+/*
+ * Track seqnos; returns false for a frame older than the last one applied.
+ * A state report repeats the last event's seqno: what it says comes next
+ * is the event after that, so every event up to its seqno that did not
+ * arrive is counted lost, also at the very end of a stream.
+ */
 static bool track_seqno(struct led *l, const struct ipc_message *m)
 {
+	uint64_t next = (uint64_t)m->seqno + (m->type == IPC_EVENT_STATE);
+
 	if (!l->have_seqno) {
 		l->have_seqno = true;
-		l->first_seqno = m->seqno;
-	} else if (m->seqno > l->last_seqno) {
-		if (m->seqno != l->last_seqno + 1) {
+		l->first_seqno = (uint32_t)next;
+	} else if (next > l->last_seqno) {
+		if (next != (uint64_t)l->last_seqno + 1) {
 			l->gaps++;
-			l->lost += m->seqno - l->last_seqno - 1;
+			l->lost += next - l->last_seqno - 1;
 		}
 	} else if (m->send_ns > l->last_send_ns) {
 		/*
@@ -248,6 +260,7 @@ static int handle_frame(struct led *l, const uint8_t *buf, size_t len)
 	struct ipc_message m;
 	enum ipc_message_error err;
 	uint64_t now, latency;
+	uint64_t lost_before = l->lost;
 	bool changed;
 	int r;
 
@@ -258,7 +271,10 @@ static int handle_frame(struct led *l, const uint8_t *buf, size_t len)
 			    ipc_message_error_name(err));
 		return 0;
 	}
-	l->received++;
+	if (m.type == IPC_EVENT_STATE)
+		l->reports++;
+	else
+		l->received++;
 	if (!track_seqno(l, &m)) {
 		log_verbose("ignored stale seqno %u", m.seqno);
 		return 0;
@@ -276,6 +292,14 @@ static int handle_frame(struct led *l, const uint8_t *buf, size_t len)
 		}
 		l->state = m.led_state;
 		l->changes++;
+	}
+	if (m.type == IPC_EVENT_STATE) {
+		/* Worth a line only when it corrected something. */
+		if (l->console && !l->quiet && (changed || l->lost != lost_before))
+			printf("led=%s seqno=%u report (%llu events missed in all)\n",
+			       l->state ? "on" : "off", m.seqno,
+			       (unsigned long long)l->lost);
+		return 0;
 	}
 	now = transport_now_ns();
 	latency = now > m.event_ns ? now - m.event_ns : 0;
@@ -302,20 +326,26 @@ static bool done(const struct led *l)
 
 /*
  * Receiving: tell a launcher (--ready-fd) and systemd (Type=notify; a no-op
- * without $NOTIFY_SOCKET), so that the button starts only now.
+ * without $NOTIFY_SOCKET), so that the button starts only now. Whoever
+ * waits for the byte waits for nothing else: failing to write it is fatal,
+ * or a launcher would wait forever for a LED that runs on.
  */
-static void signal_ready(struct led *l)
+static int signal_ready(struct led *l)
 {
 	int r = sd_notify(0, "READY=1");
 
 	if (r < 0)
 		log_errno(r, "sd_notify");
+	r = 0;
 	if (l->ready_fd < 0)
-		return;
-	if (write(l->ready_fd, "R", 1) < 0)
-		log_errno(errno, "--ready-fd %d", l->ready_fd);
+		return 0;
+	if (write(l->ready_fd, "R", 1) != 1) {
+		r = -errno;
+		log_errno(r, "--ready-fd %d: cannot say ready", l->ready_fd);
+	}
 	close(l->ready_fd);
 	l->ready_fd = -1;
+	return r;
 }
 
 /* After a stop signal: apply what the mechanism already holds, then stop. */
@@ -396,11 +426,12 @@ static void print_stats(const struct led *l)
 			      (unsigned long long)l->rejects[i]);
 	if (n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n,
-			 " refused=%llu gaps=%llu lost=%llu dropped=%llu stale=%llu restarts=%llu changes=%llu first-seqno=%u last-seqno=%u state=%d latency-avg-us=%.1f latency-max-us=%.1f\n",
+			 " refused=%llu gaps=%llu lost=%llu dropped=%llu stale=%llu restarts=%llu reports=%llu changes=%llu first-seqno=%u last-seqno=%u state=%d latency-avg-us=%.1f latency-max-us=%.1f\n",
 			 (unsigned long long)refused,
 			 (unsigned long long)l->gaps, (unsigned long long)l->lost,
 			 (unsigned long long)l->dropped, (unsigned long long)l->stale,
 			 (unsigned long long)l->restarts,
+			 (unsigned long long)l->reports,
 			 (unsigned long long)l->changes,
 			 l->first_seqno, l->last_seqno, l->state,
 			 l->latency_n ? l->latency_sum_ns / 1000.0 / l->latency_n : 0.0,
@@ -425,6 +456,12 @@ int main(int argc, char **argv)
 		cli_common_free(&l.cli);
 		return r > 0 ? 0 : r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
+	/* Checked before anything runs: a closed descriptor is a usage error. */
+	if (l.ready_fd >= 0 && fcntl(l.ready_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		log_errno(errno, "--ready-fd %d", l.ready_fd);
+		cli_common_free(&l.cli);
+		return 2;
+	}
 	r = stop_init();
 	if (r < 0) {
 		log_errno(r, "signals");
@@ -441,14 +478,17 @@ int main(int argc, char **argv)
 	r = transport_open(l.cli.ops, TRANSPORT_RECEIVER, &l.cli.config,
 			   &l.transport);
 	if (r < 0) {
-		log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
+		/* A second receiver: the transport said who has the instance. */
+		if (r != -EBUSY)
+			log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
 		goto out;
 	}
 	if (l.transport->ops->wake)
 		stop_set_wake(wake_transport, l.transport);
 	log_verbose("receiving via %s in %s, LED %s", l.cli.ops->name,
 		    l.cli.runtime_dir, l.gpio ? led_gpio_describe(l.gpio) : "on the console");
-	signal_ready(&l);
+	if (signal_ready(&l) < 0)
+		goto out;
 
 	r = run(&l);
 	status = r < 0 ? 1 : 0;

@@ -70,12 +70,12 @@
 
 static const struct transport_option dbus_options[] = {
 	{ "bus", "session",
-	  "session, system, or a D-Bus address (unix:path=/run/.../bus)" },
+	  "session, system, or a D-Bus address (unix:path=/run/.../bus)", NULL },
 	{ "name", NULL,
-	  "well-known bus name (default io.github.ipcbutton.Led<instance>)" },
+	  "well-known bus name (default io.github.ipcbutton.Led<instance>)", NULL },
 	{ "linger-ms", "2000",
-	  "sender: how long closing waits for the LED to confirm the last frames" },
-	{ NULL, NULL, NULL },
+	  "sender: how long closing waits for the LED to confirm the last frames", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 struct dbus_frame {

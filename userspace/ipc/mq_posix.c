@@ -73,8 +73,8 @@ struct mq_posix {
 
 static const struct transport_option mq_posix_options[] = {
 	{ "maxmsg", NULL,
-	  "queue depth in frames (default: fs.mqueue.msg_max, at most 64)" },
-	{ NULL, NULL, NULL },
+	  "queue depth in frames (default: fs.mqueue.msg_max, at most 64)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static long read_proc_long(const char *path, long fallback)

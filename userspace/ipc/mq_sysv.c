@@ -9,7 +9,7 @@
  *   return -EAGAIN at once; the button keeps the frame in its backlog and
  *   retries. Nothing is dropped, nothing blocks.
  * Ordering: FIFO; every frame has the same message type.
- * Object: one queue, key transport_sysv_key() (ftok of the runtime
+ * Object: one queue, key handed out by transport_sysv_open_receiver() (ftok of the runtime
  *   directory, never a literal like 200), mode 0600 (System V ignores the
  *   umask). The receiver creates it with IPC_CREAT|IPC_EXCL and removes it
  *   (IPC_RMID) on close. At start it adopts a queue that is ours and 0600,
@@ -18,8 +18,8 @@
  *   it: -ENOENT until the receiver has made it. A removed or replaced queue
  *   makes msgsnd() fail with EIDRM or EINVAL (a new queue has a new id),
  *   which send() reports as -EPIPE, so the button reopens and redelivers.
- *   One receiver per runtime directory: a queue cannot tell whether the
- *   receiver that made it still runs.
+ *   A queue cannot tell whether the receiver that made it still runs: one
+ *   receiver per instance is the instance lock's job (transport.h).
  * While the receiver restarts:
  *   - killed (SIGKILL): the queue stays; the sender keeps filling it, then
  *     keeps a backlog. The next receiver adopts it and gets every frame in
@@ -248,6 +248,15 @@ static int mq_sysv_open_sender(struct mq_sysv *q)
 
 static void mq_sysv_close(struct transport *t);
 
+static int mq_sysv_create_at(struct transport *t, int key)
+{
+	struct mq_sysv *q = t->priv;
+
+	q->key = key;
+	q->id = -1;
+	return mq_sysv_create(t, q);
+}
+
 static int mq_sysv_open(struct transport *t)
 {
 	struct mq_sysv *q;
@@ -259,21 +268,20 @@ static int mq_sysv_open(struct transport *t)
 	q->id = -1;
 	q->doorbell = -1;
 	t->priv = q;
-	r = transport_sysv_key(t, &q->key);
-	if (r < 0) {
-		fprintf(stderr, "%s: ftok %s: %s\n", t->ops->name,
-			t->config->runtime_dir, strerror(-r));
-		goto fail;
-	}
 	if (t->role == TRANSPORT_SENDER) {
-		r = mq_sysv_open_sender(q);
+		r = transport_sysv_key(t, &q->key);
+		if (!r)
+			r = mq_sysv_open_sender(q);
 		if (r < 0)
 			goto fail;
 		return 0;
 	}
-	r = mq_sysv_create(t, q);
-	if (r < 0)
+	r = transport_sysv_open_receiver(t, mq_sysv_create_at);
+	if (r < 0) {
+		fprintf(stderr, "%s: no System V key in %s: %s\n",
+			t->ops->name, t->config->runtime_dir, strerror(-r));
 		goto fail;
+	}
 	r = mq_sysv_start_doorbell(t, q);
 	if (r < 0)
 		goto fail;

@@ -49,6 +49,7 @@
 #include "transport.h"
 
 #include "../lib/message.h"
+#include "../lib/net_addr.h"
 #include "../lib/ready_set.h"
 
 #include <dirent.h>
@@ -81,20 +82,20 @@
 #define MQTT_RECENT		128
 
 static const struct transport_option mqtt_options[] = {
-	{ "host", "localhost", "broker host name or address" },
-	{ "port", NULL, "broker port (default 1883, 8883 with TLS)" },
-	{ "device", NULL, "topic name of the button (default: the instance)" },
+	{ "host", "localhost", "broker host name or address", NULL },
+	{ "port", NULL, "broker port (default 1883, 8883 with TLS)", net_port_check },
+	{ "device", NULL, "topic name of the button (default: the instance)", NULL },
 	{ "client-id", NULL,
-	  "MQTT client id (default ipc-led|ipc-button-<host>-<instance>)" },
-	{ "keepalive", "30", "seconds between keep-alive pings" },
-	{ "ca", NULL, "CA certificate file: use TLS and verify the broker" },
-	{ "cert", NULL, "client certificate file (TLS)" },
-	{ "key", NULL, "client private key file (TLS)" },
-	{ "username", NULL, "user name for the broker" },
-	{ "password-file", NULL, "file whose first line is the password" },
+	  "MQTT client id (default ipc-led|ipc-button-<host>-<instance>)", NULL },
+	{ "keepalive", "30", "seconds between keep-alive pings", NULL },
+	{ "ca", NULL, "CA certificate file: use TLS and verify the broker", NULL },
+	{ "cert", NULL, "client certificate file (TLS)", NULL },
+	{ "key", NULL, "client private key file (TLS)", NULL },
+	{ "username", NULL, "user name for the broker", NULL },
+	{ "password-file", NULL, "file whose first line is the password", NULL },
 	{ "linger-ms", "2000",
-	  "sender: how long closing waits for the broker to acknowledge" },
-	{ NULL, NULL, NULL },
+	  "sender: how long closing waits for the broker to acknowledge", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 struct mqtt_frame {

@@ -15,7 +15,7 @@
  *   32767 (SEMVMX), and a post beyond that fails with ERANGE, which send()
  *   returns as -EAGAIN. Nothing is dropped.
  * Ordering: events are indistinguishable, so order is the count's order.
- * Object: one set of five semaphores, key transport_sysv_key() (ftok of
+ * Object: one set of five semaphores, key handed out by transport_sysv_open_receiver() (ftok of
  *   the runtime directory, never a literal like 1234), mode 0600 (System V
  *   ignores the umask):
  *     EVENTS     events posted and not yet taken
@@ -483,6 +483,15 @@ static int sem_sysv_open_sender(struct sem_sysv *s)
 
 static void sem_sysv_close(struct transport *t);
 
+static int sem_sysv_create_at(struct transport *t, int key)
+{
+	struct sem_sysv *s = t->priv;
+
+	s->key = key;
+	s->id = -1;
+	return sem_sysv_create(t, s);
+}
+
 static int sem_sysv_open(struct transport *t)
 {
 	struct sem_sysv *s;
@@ -493,14 +502,17 @@ static int sem_sysv_open(struct transport *t)
 		return -ENOMEM;
 	s->id = -1;
 	t->priv = s;
-	r = transport_sysv_key(t, &s->key);
-	if (r < 0) {
-		fprintf(stderr, "%s: ftok %s: %s\n", t->ops->name,
-			t->config->runtime_dir, strerror(-r));
-		goto fail;
+	if (t->role == TRANSPORT_SENDER) {
+		r = transport_sysv_key(t, &s->key);
+		if (!r)
+			r = sem_sysv_open_sender(s);
+	} else {
+		r = transport_sysv_open_receiver(t, sem_sysv_create_at);
+		if (r < 0 && r != -EBUSY)
+			fprintf(stderr, "%s: no System V key in %s: %s\n",
+				t->ops->name, t->config->runtime_dir,
+				strerror(-r));
 	}
-	r = t->role == TRANSPORT_SENDER ? sem_sysv_open_sender(s) :
-					  sem_sysv_create(t, s);
 	if (r < 0)
 		goto fail;
 	return 0;

@@ -11,7 +11,7 @@
  *   -EAGAIN and the button keeps the frame; nothing is overwritten.
  * Ordering: FIFO; one sender at a time.
  * Objects: one segment and one set of three semaphores, both under the key
- *   transport_sysv_key() derives from the runtime directory (never a fixed
+ *   transport_sysv_open_receiver() hands out in the runtime directory (never a fixed
  *   number), mode 0600 (SysV modes ignore the umask), created by the
  *   receiver, removed (IPC_RMID) by the receiver on close. The set:
  *     FRAMES    frames published (a wake-up count; the ring is the truth)
@@ -292,6 +292,17 @@ static int shm_sysv_open_sender(struct shm_sysv *s)
 
 static void shm_sysv_close(struct transport *t);
 
+static int shm_sysv_open_at(struct transport *t, int key)
+{
+	struct shm_sysv *s = t->priv;
+
+	shm_sysv_detach(s);
+	s->key = key;
+	s->shmid = s->semid = -1;
+	s->claimed = false;
+	return shm_sysv_open_receiver(t, s);
+}
+
 static int shm_sysv_open(struct transport *t)
 {
 	struct shm_sysv *s = calloc(1, sizeof(*s));
@@ -301,10 +312,13 @@ static int shm_sysv_open(struct transport *t)
 		return -ENOMEM;
 	s->shmid = s->semid = -1;
 	t->priv = s;
-	r = transport_sysv_key(t, &s->key);
-	if (!r)
-		r = t->role == TRANSPORT_RECEIVER ?
-			shm_sysv_open_receiver(t, s) : shm_sysv_open_sender(s);
+	if (t->role == TRANSPORT_SENDER) {
+		r = transport_sysv_key(t, &s->key);
+		if (!r)
+			r = shm_sysv_open_sender(s);
+	} else {
+		r = transport_sysv_open_receiver(t, shm_sysv_open_at);
+	}
 	if (r < 0) {
 		shm_sysv_detach(s);
 		free(s);

@@ -29,7 +29,7 @@
  *   send() returns, and the button keeps the event and retries later.
  * Ordering: signals of one number are delivered in the order sent.
  * Object: the receiver's process, found through the pid file
- *   <runtime dir>/signal.pid (mode 0600, the PID in decimal). The receiver
+ *   <runtime dir>/signal.<instance> (mode 0600, the PID in decimal). The receiver
  *   writes it into an unnamed file (O_TMPFILE), takes an OFD write lock on
  *   it and only then links it in, so nobody ever reads a half-written pid
  *   file and the lock is there from its first moment; it unlinks the file
@@ -79,7 +79,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SIGNAL_PIDFILE		"signal.pid"
 
 #define SIGVAL_RELEASE		(1u << 0)
 #define SIGVAL_LED		(1u << 1)
@@ -361,7 +360,7 @@ static int signal_open(struct transport *t)
 	p->sfd = -1;
 	p->pidfd = -1;
 	t->priv = p;
-	r = transport_path(t, SIGNAL_PIDFILE, p->path, sizeof(p->path));
+	r = transport_object_path(t, p->path, sizeof(p->path));
 	if (r < 0)
 		goto fail;
 	r = t->role == TRANSPORT_SENDER ? signal_open_sender(p) :

@@ -52,11 +52,11 @@ struct tcp {
 };
 
 static const struct transport_option tcp_options[] = {
-	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)" },
-	{ "port", "5555", "TCP port" },
-	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use" },
-	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began" },
-	{ NULL, NULL, NULL },
+	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)", NULL },
+	{ "port", "5555", "TCP port", net_port_check },
+	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use", NULL },
+	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,

@@ -59,16 +59,16 @@ struct tls {
 };
 
 static const struct transport_option tls_options[] = {
-	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)" },
-	{ "port", "5556", "TCP port" },
-	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use" },
-	{ "timeout", "3000", "ms: limit for connecting and the handshake (sender); for a new connection's handshake (receiver)" },
-	{ "cert-dir", NULL, "certificates and keys (default $XDG_CONFIG_HOME/ipc-button/certs or ~/.config/ipc-button/certs; make certs)" },
-	{ "ca", NULL, "the project CA certificate (default <cert-dir>/ca.crt)" },
-	{ "cert", NULL, "our certificate (default <cert-dir>/led.crt for the receiver, button.crt for the sender)" },
-	{ "key", NULL, "our private key, mode 0600 (default <cert-dir>/led.key or button.key)" },
-	{ "peer-name", NULL, "name the peer's certificate must carry (default ipc-button for the receiver, ipc-led for the sender)" },
-	{ NULL, NULL, NULL },
+	{ "host", NULL, "address or name to listen on / connect to (default 127.0.0.1, or ::1 with family=ipv6)", NULL },
+	{ "port", "5556", "TCP port", net_port_check },
+	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use", NULL },
+	{ "timeout", "3000", "ms: limit for connecting and the handshake (sender); for a new connection's handshake (receiver)", NULL },
+	{ "cert-dir", NULL, "certificates and keys (default $XDG_CONFIG_HOME/ipc-button/certs or ~/.config/ipc-button/certs; make certs)", NULL },
+	{ "ca", NULL, "the project CA certificate (default <cert-dir>/ca.crt)", NULL },
+	{ "cert", NULL, "our certificate (default <cert-dir>/led.crt for the receiver, button.crt for the sender)", NULL },
+	{ "key", NULL, "our private key, mode 0600 (default <cert-dir>/led.key or button.key)", NULL },
+	{ "peer-name", NULL, "name the peer's certificate must carry (default ipc-button for the receiver, ipc-led for the sender)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* --- receiver: the handshake and reads of one connection -------------- */

@@ -4,6 +4,8 @@
  */
 #include "transport.h"
 
+#include "../lib/key_record.h"
+#include "../lib/owner_lock.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -12,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +107,52 @@ static int check_options(const struct transport_ops *ops,
 	return 0;
 }
 
+static int sysv_record_path(const struct transport *t, char *buf,
+			    size_t size);
+
+static int take_owner_lock(struct transport *t)
+{
+	char path[PATH_MAX];
+	pid_t holder;
+	int r;
+
+	r = transport_owner_path(t, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = owner_lock_take(path, &holder);
+	if (r == -EBUSY) {
+		if (holder > 0)
+			fprintf(stderr, "%s: instance '%s' already has a receiver (pid %ld, %s); refusing a second one\n",
+				t->ops->name, t->config->instance ? t->config->instance : "0",
+				(long)holder, path);
+		else
+			fprintf(stderr, "%s: instance '%s' already has a receiver (%s); refusing a second one\n",
+				t->ops->name, t->config->instance ? t->config->instance : "0",
+				path);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: lock %s: %s\n", t->ops->name, path,
+			strerror(-r));
+		return r;
+	}
+	t->owner_fd = r;
+	return 0;
+}
+
+static void release_owner_lock(struct transport *t)
+{
+	char path[PATH_MAX];
+
+	if (t->owner_fd < 0)
+		return;
+	if (transport_owner_path(t, path, sizeof(path)) == 0)
+		owner_lock_release(t->owner_fd, path);
+	else
+		close(t->owner_fd);
+	t->owner_fd = -1;
+}
+
 int transport_open(const struct transport_ops *ops, enum transport_role role,
 		   const struct transport_config *config,
 		   struct transport **ret)
@@ -117,8 +169,18 @@ int transport_open(const struct transport_ops *ops, enum transport_role role,
 	t->ops = ops;
 	t->role = role;
 	t->config = config;
+	t->owner_fd = -1;
+	if (role == TRANSPORT_RECEIVER &&
+	    !(ops->flags & (TRANSPORT_INHERITED | TRANSPORT_FAN_OUT))) {
+		r = take_owner_lock(t);
+		if (r < 0) {
+			free(t);
+			return r;
+		}
+	}
 	r = ops->open(t);
 	if (r < 0) {
+		release_owner_lock(t);
 		free(t);
 		return r;
 	}
@@ -131,6 +193,14 @@ void transport_close(struct transport *t)
 	if (!t)
 		return;
 	t->ops->close(t);
+	if (t->sysv_recorded) {
+		char path[PATH_MAX];
+
+		/* After the objects: a record without them is harmless. */
+		if (sysv_record_path(t, path, sizeof(path)) == 0)
+			key_record_remove(path, t->sysv_key);
+	}
+	release_owner_lock(t);
 	free(t);
 }
 
@@ -185,6 +255,17 @@ int transport_object_path(const struct transport *t, char *buf, size_t size)
 	return 0;
 }
 
+int transport_owner_path(const struct transport *t, char *buf, size_t size)
+{
+	const char *instance = t->config->instance ? t->config->instance : "0";
+	int n = snprintf(buf, size, "%s/%s.%s.lock", t->config->runtime_dir,
+			 t->ops->name, instance);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int transport_global_name(const struct transport *t, char *buf, size_t size)
 {
 	const char *instance = t->config->instance ? t->config->instance : "0";
@@ -199,34 +280,81 @@ int transport_global_name(const struct transport *t, char *buf, size_t size)
 	return 0;
 }
 
-int transport_sysv_key(const struct transport *t, int *ret_key)
+static int sysv_record_path(const struct transport *t, char *buf, size_t size)
 {
 	const char *instance = t->config->instance ? t->config->instance : "0";
-	size_t n = sizeof(canonical_order) / sizeof(canonical_order[0]);
-	uint32_t hash = 2166136261u;	/* FNV-1a */
-	int proj;
-	key_t key;
+	int n = snprintf(buf, size, "%s/%s.%s.key", t->config->runtime_dir,
+			 t->ops->name, instance);
 
-	/*
-	 * ftok keeps 8 bits of project id. The default instance uses one id
-	 * per mechanism (1..20); another instance hashes its name with the
-	 * mechanism's into 21..255, so instances sharing a runtime directory
-	 * get their own keys (a clash of two non-default instances, about 1
-	 * in 235, is refused by the transports' owner and shape checks).
-	 */
-	if (!strcmp(instance, "0")) {
-		proj = 1 + (int)order_of(t->ops->name);
-	} else {
-		for (const char *p = instance; *p; p++)
-			hash = (hash ^ (uint8_t)*p) * 16777619u;
-		for (const char *p = t->ops->name; *p; p++)
-			hash = (hash ^ (uint8_t)*p) * 16777619u;
-		proj = (int)(n + 1 + hash % (255 - n));
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int transport_sysv_key(const struct transport *t, int *ret_key)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = sysv_record_path(t, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = key_record_read(path, ret_key);
+	/* Missing or half-written: the receiver is not there yet. */
+	return r == -EINVAL ? -ENOENT : r;
+}
+
+/* No queue, set or segment of anyone's exists under @key. */
+static bool sysv_key_unused(key_t key)
+{
+	return msgget(key, 0) < 0 && errno == ENOENT &&
+	       semget(key, 0, 0) < 0 && errno == ENOENT &&
+	       shmget(key, 0, 0) < 0 && errno == ENOENT;
+}
+
+int transport_sysv_open_receiver(struct transport *t,
+				 int (*open_at)(struct transport *t, int key))
+{
+	const char *dir = t->config->runtime_dir;
+	char path[PATH_MAX];
+	const char *leaf;
+	int lock, key, r;
+
+	r = sysv_record_path(t, path, sizeof(path));
+	if (r < 0)
+		return r;
+	leaf = strrchr(path, '/') + 1;
+	lock = key_record_lock_dir(dir);
+	if (lock < 0)
+		return lock;
+	/* Ours from a previous run (a killed receiver): adopt it there. */
+	if (key_record_read(path, &key) == 0 &&
+	    !key_record_taken(dir, leaf, key) && open_at(t, key) == 0)
+		goto recorded;
+	r = -ENOSPC;
+	for (int proj = 1; proj <= 255; proj++) {
+		key = ftok(dir, proj);
+		if (key == -1) {
+			r = -errno;
+			break;
+		}
+		if (key_record_taken(dir, leaf, key) || !sysv_key_unused(key))
+			continue;
+		r = open_at(t, key);
+		if (r == -EEXIST)
+			continue;
+		if (r == 0)
+			r = key_record_write(dir, path, key);
+		break;
 	}
-	key = ftok(t->config->runtime_dir, proj);
-	if (key == (key_t)-1)
-		return -errno;
-	*ret_key = key;
+	if (r < 0) {
+		close(lock);
+		return r;
+	}
+recorded:
+	t->sysv_key = key;
+	t->sysv_recorded = true;
+	close(lock);
 	return 0;
 }
 

@@ -11,6 +11,15 @@
  * frame on the receiving side from what did cross, and says so in its header
  * comment.
  *
+ * One receiver per instance: transport_open() gives the RECEIVER of a named
+ * mechanism (every one but the TRANSPORT_INHERITED ones, whose pair the
+ * launcher hands out once, and the TRANSPORT_FAN_OUT ones, where a second
+ * receiver is a second audience, not a thief) the lock "<runtime_dir>/<mechanism>.<instance>
+ * .lock" (lib/owner_lock.h) before the mechanism opens anything, and holds
+ * it until transport_close(). A second receiver of the same instance is
+ * refused there with -EBUSY and one line naming the first, which goes on
+ * undisturbed: no mechanism needs its own way of telling.
+ *
  * Object ownership, the same for every named object: the RECEIVER creates it
  * (replacing a stale or foreign one, adopting a compatible one left by a
  * killed receiver so queued events survive), and removes it on close. The
@@ -44,11 +53,23 @@ enum transport_role {
 					   * survive the receiver's death: a
 					   * restarted receiver adopts the
 					   * object and gets them (tests check) */
+#define TRANSPORT_FAN_OUT	(1U << 6) /* every receiver gets its own copy
+					   * of every frame (broadcast,
+					   * multicast): receivers of one
+					   * instance may be many, none takes
+					   * anything from another */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
 	const char *default_value;	/* NULL: no default */
 	const char *help;		/* one line */
+	/*
+	 * Optional: NULL when @value is acceptable, else why not (one
+	 * phrase). The programs check every --opt with it while parsing
+	 * their arguments, so a bad value is a usage error (exit 2, one
+	 * line), not a failure found when the transport opens.
+	 */
+	const char *(*check)(const char *value);
 };
 
 struct transport_config {
@@ -130,6 +151,9 @@ struct transport {
 	enum transport_role role;
 	const struct transport_config *config;
 	void *priv;			/* the mechanism's own state */
+	int owner_fd;			/* receiver: the instance lock, or -1 */
+	bool sysv_recorded;		/* receiver: sysv_key is recorded */
+	int sysv_key;
 	uint64_t rejected;		/* frames refused by the transport itself */
 };
 
@@ -148,7 +172,9 @@ size_t transport_list(const struct transport_ops **ret, size_t max);
 
 /*
  * Open @ops as @role. Checks every option key against ops->options first
- * (-EINVAL with a message on stderr for an unknown one). On success *ret
+ * (-EINVAL with a message on stderr for an unknown one); a receiver then
+ * takes the instance lock (-EBUSY with a message on stderr when another
+ * receiver of the instance runs). On success *ret
  * is a new transport; free it with transport_close().
  */
 int transport_open(const struct transport_ops *ops, enum transport_role role,
@@ -173,6 +199,9 @@ int transport_path(const struct transport *t, const char *leaf, char *buf,
  */
 int transport_object_path(const struct transport *t, char *buf, size_t size);
 
+/* The receiver's instance lock: "<runtime_dir>/<mechanism>.<instance>.lock". */
+int transport_owner_path(const struct transport *t, char *buf, size_t size);
+
 /*
  * A name for global namespaces (POSIX shm, semaphores, message queues):
  * "/ipc-button.<uid>.<instance>.<mechanism>". Per user and per instance,
@@ -181,11 +210,25 @@ int transport_object_path(const struct transport *t, char *buf, size_t size);
 int transport_global_name(const struct transport *t, char *buf, size_t size);
 
 /*
- * A System V IPC key derived from the runtime directory (ftok), distinct
- * per mechanism and per instance, so neither two users (each has their own
- * directory) nor two instances in one directory share an object.
+ * System V keys are handed out, not derived from names (lib/key_record.h):
+ * the receiver of an instance records its key in "<runtime_dir>/
+ * <mechanism>.<instance>.key", and no two records name one key.
+ *
+ * Sender: the key the receiver recorded; -ENOENT while there is none.
  */
 int transport_sysv_key(const struct transport *t, int *ret_key);
+
+/*
+ * Receiver: call @open_at(t, key) with the key this instance recorded
+ * before (its objects, left by a killed receiver, are adopted there), else
+ * with the first key ftok(runtime_dir, 1..255) that no other record names
+ * and under which no System V object exists, and record it. All under the
+ * directory's lock. @open_at returns 0, -EEXIST (the key was taken
+ * meanwhile: the next one is tried) or an error. transport_close() removes
+ * the record. -ENOSPC when every key of the directory is taken.
+ */
+int transport_sysv_open_receiver(struct transport *t,
+				 int (*open_at)(struct transport *t, int key));
 
 /*
  * Wait until @fd is ready for @events (POLLIN, POLLOUT) or @timeout_ms

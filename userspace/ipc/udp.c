@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 static const struct transport_option udp_options[] = {
-	{ "host", NULL, "address or name to bind / send to (default 127.0.0.1, or ::1 with family=ipv6)" },
-	{ "port", "5557", "UDP port" },
-	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use" },
-	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)" },
-	{ NULL, NULL, NULL },
+	{ "host", NULL, "address or name to bind / send to (default 127.0.0.1, or ::1 with family=ipv6)", NULL },
+	{ "port", "5557", "UDP port", net_port_check },
+	{ "family", "any", "ipv4, ipv6 or any: which addresses of host to use", NULL },
+	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static int udp_open(struct transport *t)

@@ -31,10 +31,10 @@
 #include <unistd.h>
 
 static const struct transport_option udp_broadcast_options[] = {
-	{ "interface", "lo", "network interface whose IPv4 broadcast address is used" },
-	{ "port", "5558", "UDP port" },
-	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)" },
-	{ NULL, NULL, NULL },
+	{ "interface", "lo", "network interface whose IPv4 broadcast address is used", NULL },
+	{ "port", "5558", "UDP port", net_port_check },
+	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static int udp_broadcast_open(struct transport *t)
@@ -99,7 +99,7 @@ fail:
 static const struct transport_ops udp_broadcast_ops = {
 	.name = "udp-broadcast",
 	.summary = "UDP broadcast on one interface: every LED on the link follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_broadcast_options,
 	.open = udp_broadcast_open,
 	.send = net_dgram_send,

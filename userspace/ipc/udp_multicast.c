@@ -44,13 +44,13 @@
 #define GROUP_IPV6	"ff02::4942"
 
 static const struct transport_option udp_multicast_options[] = {
-	{ "group", NULL, "multicast group address (default " GROUP_IPV4 ", or " GROUP_IPV6 " with family=ipv6)" },
-	{ "family", "any", "ipv4 or ipv6 when no group is given; any: IPv4" },
-	{ "interface", "lo", "network interface to send on and join the group on" },
-	{ "port", "5559", "UDP port" },
-	{ "ttl", "1", "sender: IPv4 TTL or IPv6 hop limit (1: this link only)" },
-	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)" },
-	{ NULL, NULL, NULL },
+	{ "group", NULL, "multicast group address (default " GROUP_IPV4 ", or " GROUP_IPV6 " with family=ipv6)", NULL },
+	{ "family", "any", "ipv4 or ipv6 when no group is given; any: IPv4", NULL },
+	{ "interface", "lo", "network interface to send on and join the group on", NULL },
+	{ "port", "5559", "UDP port", net_port_check },
+	{ "ttl", "1", "sender: IPv4 TTL or IPv6 hop limit (1: this link only)", NULL },
+	{ "rcvbuf", "262144", "receiver: socket receive buffer in bytes (0: the system's default)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 struct group {
@@ -226,7 +226,7 @@ fail:
 static const struct transport_ops udp_multicast_ops = {
 	.name = "udp-multicast",
 	.summary = "UDP multicast group, TTL 1: every LED that joined follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_multicast_options,
 	.open = udp_multicast_open,
 	.send = net_dgram_send,

@@ -46,8 +46,8 @@ struct unix_socket {
 
 static const struct transport_option unix_options[] = {
 	{ "allow-uid", NULL,
-	  "receiver: uid allowed to send (default: our own; \"any\": everyone who can reach the file)" },
-	{ NULL, NULL, NULL },
+	  "receiver: uid allowed to send (default: our own; \"any\": everyone who can reach the file)", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static int unix_address(struct transport *t, struct unix_socket *u)

@@ -116,7 +116,7 @@ static bool instance_valid(const char *s)
 
 int cli_common_finish(struct cli_common *c)
 {
-	const char *env;
+	const char *env, *why;
 	int r;
 
 	if (c->version) {
@@ -155,6 +155,11 @@ int cli_common_finish(struct cli_common *c)
 				  c->ops->name, (int)keylen, opt, c->ops->name);
 			return -EINVAL;
 		}
+		if (o->check && opt[keylen] == '=' &&
+		    (why = o->check(opt + keylen + 1))) {
+			log_error("%s: option %s: %s", c->ops->name, opt, why);
+			return -EINVAL;
+		}
 	}
 	if (!instance_valid(c->instance)) {
 		log_error("instance '%s': use 1 to %d letters, digits, '-' or '_'",
@@ -188,6 +193,7 @@ void cli_print_list(FILE *out, bool with_flags)
 		{ TRANSPORT_NETWORK, "network" },
 		{ TRANSPORT_NO_PAYLOAD, "no-payload" },
 		{ TRANSPORT_DURABLE, "durable" },
+		{ TRANSPORT_FAN_OUT, "fan-out" },
 	};
 	const struct transport_ops *ops[64];
 	size_t n = transport_list(ops, 64);

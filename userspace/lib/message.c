@@ -4,7 +4,7 @@
  *
  *   0  magic     'I' 'B'
  *   2  version   1
- *   3  type      1 press, 2 release
+ *   3  type      1 press, 2 release, 3 state report
  *   4  flags     IPC_MESSAGE_F_*
  *   5  led       0 or 1
  *   6  reserved  0, 2 bytes
@@ -126,7 +126,8 @@ enum ipc_message_error ipc_message_decode(const void *buf, size_t len,
 	msg.type = frame[OFF_TYPE];
 	msg.flags = frame[OFF_FLAGS];
 	msg.led_state = frame[OFF_LED];
-	if (msg.type != IPC_EVENT_PRESS && msg.type != IPC_EVENT_RELEASE)
+	if (msg.type != IPC_EVENT_PRESS && msg.type != IPC_EVENT_RELEASE &&
+	    msg.type != IPC_EVENT_STATE)
 		return IPC_MESSAGE_BAD_FIELD;
 	if (msg.flags & ~IPC_MESSAGE_F_ALL || msg.led_state > 1)
 		return IPC_MESSAGE_BAD_FIELD;

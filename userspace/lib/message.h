@@ -20,6 +20,15 @@
 enum ipc_event_type {
 	IPC_EVENT_PRESS = 1,
 	IPC_EVENT_RELEASE = 2,
+	/*
+	 * Not an event: the sender's state report. seqno is the last event's
+	 * seqno, led_state the state after it. Over a mechanism that can
+	 * lose frames, the button sends one when it has been idle for a
+	 * while and a few when it ends, so a receiver that lost the tail of
+	 * a stream learns how far it went, counts what it missed and ends in
+	 * the button's state.
+	 */
+	IPC_EVENT_STATE = 3,
 };
 
 /* Events were lost (driver queue overflow or relay backlog) before this one. */

@@ -41,6 +41,14 @@ int net_port_parse(const char *text, uint16_t *ret)
 	return 0;
 }
 
+const char *net_port_check(const char *text)
+{
+	uint16_t port;
+
+	return net_port_parse(text, &port) < 0 ?
+	       "not a port number (1-65535)" : NULL;
+}
+
 static int resolve(const char *host, uint16_t port, int family, int flags,
 		   struct net_addr *ret)
 {

@@ -29,6 +29,9 @@ int net_family_parse(const char *text, int *ret);
 /* A decimal port 1..65535; -EINVAL otherwise. */
 int net_port_parse(const char *text, uint16_t *ret);
 
+/* For option tables: NULL when @text is a port number, else why not. */
+const char *net_port_check(const char *text);
+
 /*
  * Resolve @host (a numeric address, or a name through the resolver; NULL
  * means the loopback address of @family, 127.0.0.1 when AF_UNSPEC) and

@@ -193,7 +193,8 @@ void net_dgram_close(struct transport *t)
 	if (t->role == TRANSPORT_RECEIVER && d->kernel_drops)
 		log_error("%s: the kernel dropped %u datagrams for a full "
 			  "receive queue before the last one received "
-			  "(each is a seqno gap)", t->ops->name,
+			  "(each a lost event, in lost=, or a lost state "
+			  "report)", t->ops->name,
 			  d->kernel_drops);
 	if (d->oversize)
 		log_error("%s: refused %llu oversized datagrams", t->ops->name,

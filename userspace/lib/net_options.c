@@ -22,7 +22,7 @@ int net_options_port(const struct transport *t, uint16_t *ret)
 	const char *port = transport_option(t, "port");
 
 	if (net_port_parse(port, ret) < 0)
-		return bad(t, "port", port, "not a port number (1-65535)");
+		return bad(t, "port", port, net_port_check(port));
 	return 0;
 }
 
