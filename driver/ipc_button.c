@@ -125,12 +125,12 @@ struct ipc_button_edges {
  *		 line, never pushed back by later ones, so it runs at most
  *		 one interval after any edge; also the retry of a failed
  *		 read and of a disagreement between edges and level
- * @debounce_ms: the debounce interval; written under @lock with the IRQ
- *		 disabled and the work cancelled, read locklessly by the
- *		 hard-IRQ handler
+ * @debounce_ms: the debounce interval; written under @lock and
+ *		 @config_lock, read locklessly by the hard-IRQ handler (an
+ *		 edge handled with the old value is settled all the same)
  * @hw_debounce: the GPIO controller debounces, so no software debounce;
  *		 same locking as @debounce_ms
- * @config_lock: serialises debounce_ms stores, which disable the IRQ
+ * @config_lock: serialises debounce_ms stores
  * @lock: serialises settling (IRQ thread, work, resume, sysfs), the level
  *	  and counters below, @clients and @dead; all its users may sleep
  * @ready: probe read the initial level; settling waits for it
@@ -588,8 +588,7 @@ static irqreturn_t ipc_button_irq(int irq, void *data)
 
 /*
  * Debounce in the GPIO controller when it can, in software otherwise.
- * Called in probe and from sysfs, with the IRQ disabled or not requested
- * yet; may sleep.
+ * Called in probe and from sysfs; may sleep.
  */
 static void ipc_button_set_debounce(struct ipc_button *button,
 				    unsigned int debounce_ms)
@@ -951,10 +950,12 @@ static ssize_t debounce_ms_show(struct device *dev,
 }
 
 /*
- * A new interval takes effect between two settles: with the interrupt
- * disabled (an edge in the meantime is replayed when it is enabled again)
- * and the work cancelled, so no settle of the old interval crosses one of
- * the new. The edges pending are then settled with the new interval.
+ * A new interval takes effect between two settles: set under the mutex
+ * every settle holds, then the IRQ handlers still running with the old
+ * one are waited for and the work armed with it is cancelled, and the
+ * edges pending are settled with the new interval. The line is never
+ * masked, so no edge is lost meanwhile (a nested controller could not
+ * replay one).
  */
 static ssize_t debounce_ms_store(struct device *dev,
 				 struct device_attribute *attr,
@@ -972,15 +973,13 @@ static ssize_t debounce_ms_store(struct device *dev,
 		return -EINVAL;
 
 	mutex_lock(&button->config_lock);
-	disable_irq(button->irq);
-	cancel_delayed_work_sync(&button->settle_work);
-
 	mutex_lock(&button->lock);
 	ipc_button_set_debounce(button, debounce_ms);
 	mutex_unlock(&button->lock);
-	ipc_button_settle(button, false);
 
-	enable_irq(button->irq);
+	synchronize_irq(button->irq);
+	cancel_delayed_work_sync(&button->settle_work);
+	ipc_button_settle(button, false);
 	mutex_unlock(&button->config_lock);
 
 	return count;
@@ -1102,6 +1101,29 @@ static u32 ipc_button_line_offset(struct gpio_desc *desc)
 }
 
 /*
+ * Make the driver core unbind the button before its GPIO controller: on
+ * its own, removing the controller (gpiochip_remove()) disposes of the
+ * line's interrupt under the button, whose managed free_irq() then warns
+ * "Trying to free already-free IRQ". A device link from the controller
+ * is how a consumer avoids that; it goes away when the button unbinds.
+ */
+static void ipc_button_link_controller(struct device *dev,
+				       struct gpio_desc *desc)
+{
+	struct device *supplier;
+
+#ifdef IPC_BUTTON_HAVE_GPIO_DEVICE
+	supplier = gpio_device_to_device(gpiod_to_gpio_device(desc))->parent;
+#else
+	supplier = gpiod_to_chip(desc)->parent;
+#endif
+	if (supplier &&
+	    !device_link_add(dev, supplier, DL_FLAG_AUTOREMOVE_CONSUMER))
+		dev_warn(dev, "no device link to %s: unbind the button before it\n",
+			 dev_name(supplier));
+}
+
+/*
  * Read the level the button starts from, after the IRQ was requested so
  * that no change falls between the two: edges timed before the read are
  * shown by it; later ones are settled as usual.
@@ -1188,6 +1210,7 @@ static int ipc_button_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, PTR_ERR(button->gpio),
 				     "cannot get button-gpios\n");
 	button->line = ipc_button_line_offset(button->gpio);
+	ipc_button_link_controller(dev, button->gpio);
 
 	irq = gpiod_to_irq(button->gpio);
 	if (irq < 0)
