@@ -5,15 +5,18 @@
  *
  * One device per device tree node ("ipcb,gpio-button"), /dev/ipc-buttonN.
  * An edge interrupt takes the CLOCK_MONOTONIC timestamp in hard-IRQ
- * context; the level is then read with the sleeping GPIO API, either from
- * the IRQ thread (no debounce, or debounce done by the GPIO controller) or
- * from delayed work that every edge re-arms (software debounce, as
- * gpio-keys does). Records are emitted only for real changes of the level:
- * edges closer together than the debounce interval are bounces of one
- * change, and the level read must agree with the changes counted (see
- * ipc_button_settle()). Every record goes to the queue of every open file.
- * A full queue drops its oldest record; the loss is counted per file and
- * flagged on the next record that file reads.
+ * context (in the IRQ thread for controllers whose interrupts are nested
+ * in a thread); the level is then read with the sleeping GPIO API, either
+ * from the IRQ thread (no debounce, or debounce done by the GPIO
+ * controller) or from delayed work that the first edge of a quiet line
+ * arms (software debounce). Records are emitted only for real changes of
+ * the level: edges closer together than the debounce interval are
+ * bounces of one change, and the level read must agree with the changes
+ * counted (see ipc_button_settle()). Whatever the driver cannot account
+ * for edge by edge is flagged, with a count, on the next record. Every
+ * record goes to the queue of every open file. A full queue drops its
+ * oldest record; the loss is counted per file and flagged on the next
+ * record that file reads.
  *
  * Lifetime: the state lives in a struct device registered with the cdev
  * (cdev_device_add), so every open file pins it. Unbinding marks it dead,
