@@ -58,6 +58,8 @@ MODULE_PARM_DESC(debounce, "debounce-interval of the button, ms");
  * @fail_reads: reads still to fail
  * @edge_after_read: toggle and raise after the next read
  * @raise_work: calls handle_nested_irq(), in process context
+ * @domain: the line's interrupt (its own domain: the board's kernel has
+ *	    no GPIOLIB_IRQCHIP, as gpio-sim needs none)
  */
 struct nested_gpio {
 	struct gpio_chip gc;
@@ -68,6 +70,7 @@ struct nested_gpio {
 	unsigned int fail_reads;
 	bool edge_after_read;
 	struct delayed_work raise_work;
+	struct irq_domain *domain;
 };
 
 static struct nested_gpio *nested;
@@ -96,7 +99,7 @@ static void nested_raise_now(struct nested_gpio *ng)
 	ng->raised = 0;
 	mutex_unlock(&ng->lock);
 
-	irq = irq_find_mapping(ng->gc.irq.domain, 0);
+	irq = irq_find_mapping(ng->domain, 0);
 	if (!irq || !(READ_ONCE(ng->irq_type) & IRQ_TYPE_EDGE_BOTH))
 		return;
 	while (fire--)
@@ -172,24 +175,18 @@ static int nested_direction_input(struct gpio_chip *gc, unsigned int offset)
 	return 0;
 }
 
+/* Delivery checks the trigger only: masking is the IRQ core's business. */
 static void nested_irq_mask(struct irq_data *d)
 {
-	struct gpio_chip *gc = irq_data_get_irq_chip_data(d);
-
-	gpiochip_disable_irq(gc, irqd_to_hwirq(d));
 }
 
 static void nested_irq_unmask(struct irq_data *d)
 {
-	struct gpio_chip *gc = irq_data_get_irq_chip_data(d);
-
-	gpiochip_enable_irq(gc, irqd_to_hwirq(d));
 }
 
 static int nested_irq_set_type(struct irq_data *d, unsigned int type)
 {
-	struct gpio_chip *gc = irq_data_get_irq_chip_data(d);
-	struct nested_gpio *ng = gpiochip_get_data(gc);
+	struct nested_gpio *ng = irq_data_get_irq_chip_data(d);
 
 	if (type & ~IRQ_TYPE_EDGE_BOTH)
 		return -EINVAL;
@@ -204,8 +201,30 @@ static const struct irq_chip nested_irq_chip = {
 	.irq_unmask = nested_irq_unmask,
 	.irq_set_type = nested_irq_set_type,
 	.flags = IRQCHIP_IMMUTABLE,
-	GPIOCHIP_IRQ_RESOURCE_HELPERS,
 };
+
+static int nested_irq_map(struct irq_domain *d, unsigned int virq,
+			  irq_hw_number_t hw)
+{
+	irq_set_chip_data(virq, d->host_data);
+	irq_set_chip_and_handler(virq, &nested_irq_chip, handle_simple_irq);
+	/* What makes it an expander's interrupt: handled in a thread. */
+	irq_set_nested_thread(virq, true);
+	irq_set_noprobe(virq);
+	return 0;
+}
+
+static const struct irq_domain_ops nested_domain_ops = {
+	.map = nested_irq_map,
+	.xlate = irq_domain_xlate_twocell,
+};
+
+static int nested_to_irq(struct gpio_chip *gc, unsigned int offset)
+{
+	struct nested_gpio *ng = gpiochip_get_data(gc);
+
+	return irq_create_mapping(ng->domain, offset) ?: -ENXIO;
+}
 
 static int nested_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -267,6 +286,15 @@ MODULE_PARM_DESC(fail_reads, "the next N reads fail");
 module_param_cb(edge_after_read, &nested_param_ops, NULL, 0644);
 MODULE_PARM_DESC(edge_after_read, "toggle and raise right after a read");
 
+static void nested_remove_domain(struct nested_gpio *ng)
+{
+	unsigned int irq = irq_find_mapping(ng->domain, 0);
+
+	if (irq)
+		irq_dispose_mapping(irq);
+	irq_domain_remove(ng->domain);
+}
+
 static int __init nested_init(void)
 {
 	const struct property_entry props[] = {
@@ -279,7 +307,6 @@ static int __init nested_init(void)
 		.id = NESTED_BUTTON_ID,
 		.properties = props,
 	};
-	struct gpio_irq_chip *girq;
 	int ret;
 
 	nested_pdev = platform_device_register_simple("ipcb-nested-gpio",
@@ -306,15 +333,17 @@ static int __init nested_init(void)
 	nested->gc.get_direction = nested_get_direction;
 	nested->gc.direction_input = nested_direction_input;
 
-	girq = &nested->gc.irq;
-	gpio_irq_chip_set_chip(girq, &nested_irq_chip);
-	girq->handler = handle_simple_irq;
-	girq->default_type = IRQ_TYPE_NONE;
-	girq->threaded = true;		/* irq_set_nested_thread() per line */
+	nested->gc.to_irq = nested_to_irq;
 
+	nested->domain = irq_domain_create_linear(NULL, 1, &nested_domain_ops,
+						  nested);
+	if (!nested->domain) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	ret = gpiochip_add_data(&nested->gc, nested);
 	if (ret)
-		goto err_free;
+		goto err_remove_domain;
 
 	gpiod_add_lookup_table(&nested_lookup);
 	button_pdev = platform_device_register_full(&button_info);
@@ -327,6 +356,8 @@ static int __init nested_init(void)
 err_remove_lookup:
 	gpiod_remove_lookup_table(&nested_lookup);
 	gpiochip_remove(&nested->gc);
+err_remove_domain:
+	nested_remove_domain(nested);
 err_free:
 	kfree(nested);
 	nested = NULL;
@@ -342,6 +373,7 @@ static void __exit nested_exit(void)
 	gpiod_remove_lookup_table(&nested_lookup);
 	cancel_delayed_work_sync(&nested->raise_work);
 	gpiochip_remove(&nested->gc);
+	nested_remove_domain(nested);
 	mutex_destroy(&nested->lock);
 	kfree(nested);
 	nested = NULL;
