@@ -1120,7 +1120,8 @@ static void ipc_button_link_controller(struct device *dev,
 #else
 	supplier = gpiod_to_chip(desc)->parent;
 #endif
-	if (supplier &&
+	/* A managed link needs a bound supplier (not every chip has one). */
+	if (supplier && device_is_bound(supplier) &&
 	    !device_link_add(dev, supplier, DL_FLAG_AUTOREMOVE_CONSUMER))
 		dev_warn(dev, "no device link to %s: unbind the button before it\n",
 			 dev_name(supplier));
