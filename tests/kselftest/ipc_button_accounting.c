@@ -261,23 +261,29 @@ TEST_F(nested, change_just_after_probe_is_seen)
 
 /*
  * Item 1: a train of edges closer together than the debounce interval is
- * not held off until it ends: a press followed by glitches every 10 ms
- * for 600 ms (never quiet for 50 ms) is reported, flagged, within the
- * longest settle time (4 x 50 ms).
+ * not held off until it ends: a press followed by glitches every 20 ms
+ * for 1.2 s (never quiet for 100 ms) is reported, flagged, within the
+ * longest settle time (4 x 100 ms).
  */
 TEST_F(nested, sustained_train_is_reported_as_unsettled)
 {
 	struct ipc_button_event ev;
 	struct timespec next;
 	bool during = false, unsettled = false;
+	unsigned long long last, gap, max_gap = 0;
 	int i;
 
-	ASSERT_EQ(0, sysfs_write(self->debounce, "50"));
+	ASSERT_EQ(0, sysfs_write(self->debounce, "100"));
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	ASSERT_EQ(0, nested_level(1));
+	last = monotonic_ns();
 	for (i = 1; i <= 60; i++) {
 		ASSERT_EQ(0, nested_level(0));
 		ASSERT_EQ(0, nested_level(1));
+		gap = monotonic_ns() - last;
+		last += gap;
+		if (gap > max_gap)
+			max_gap = gap;
 		while (read(self->fd, &ev, sizeof(ev)) == sizeof(ev)) {
 			during = true;
 			if (ev.flags & IPC_BUTTON_EVENT_F_UNSETTLED) {
@@ -286,16 +292,20 @@ TEST_F(nested, sustained_train_is_reported_as_unsettled)
 				EXPECT_LE(3, ev.lost_edges);
 			}
 		}
-		next.tv_nsec += 10000000;
+		next.tv_nsec += 20000000;
 		if (next.tv_nsec >= 1000000000) {
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
 		}
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
+	ASSERT_EQ(0, sysfs_write(self->debounce, "0"));
+	/* A stalled emulator can make a real quiet spell of the interval. */
+	if (max_gap >= 90000000ULL)
+		SKIP(return, "the train stalled for %llu ms, near the interval",
+		     max_gap / 1000000);
 	EXPECT_TRUE(during);
 	EXPECT_TRUE(unsettled);
-	ASSERT_EQ(0, sysfs_write(self->debounce, "0"));
 }
 
 /* Item 4: the interval is decimal, and changing it loses no settle. */
