@@ -1114,14 +1114,18 @@ static void ipc_button_link_controller(struct device *dev,
 				       struct gpio_desc *desc)
 {
 	struct device *supplier;
+	bool bound;
 
+	/* A managed link needs a bound supplier (not every chip has one). */
 #ifdef IPC_BUTTON_HAVE_GPIO_DEVICE
 	supplier = gpio_device_to_device(gpiod_to_gpio_device(desc))->parent;
+	bound = supplier && device_is_bound(supplier);
 #else
+	/* 6.1 does not export device_is_bound(). */
 	supplier = gpiod_to_chip(desc)->parent;
+	bound = supplier && READ_ONCE(supplier->driver);
 #endif
-	/* A managed link needs a bound supplier (not every chip has one). */
-	if (supplier && device_is_bound(supplier) &&
+	if (bound &&
 	    !device_link_add(dev, supplier, DL_FLAG_AUTOREMOVE_CONSUMER))
 		dev_warn(dev, "no device link to %s: unbind the button before it\n",
 			 dev_name(supplier));
