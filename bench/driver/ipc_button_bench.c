@@ -22,6 +22,12 @@
  *	thread blocked in read() on an eventfd, latency from just before
  *	the write() to the read() return. The ratio to it separates the
  *	driver's cost from what the emulated, shared CPUs cost everything.
+ *   ipc-button-bench train --debounce MS --edges N --interval-us U
+ *	A sustained train of N edges U microseconds apart (0: as fast as
+ *	gpio-sim takes them) while the reader is busy elsewhere; then every
+ *	record is read and checked against the edges written and the
+ *	interrupts counted: records, records flagged (edges lost, unsettled),
+ *	the lost edges they report, and what no record accounts for.
  *   ipc-button-bench memory [--files N]
  *	Kernel memory per open file: the slab growth (/proc/meminfo) for N
  *	open files, with the default queue and with the largest queue.
@@ -581,6 +587,96 @@ static int cmd_rate(unsigned int debounce, unsigned int readers,
 	return 0;
 }
 
+/* --- train -------------------------------------------------------------- */
+
+/* Interrupts counted for the button's IRQ (named after its label). */
+static uint64_t button_interrupts(void)
+{
+	char line[512], *p, *end;
+	uint64_t total = 0;
+	FILE *f = fopen("/proc/interrupts", "re");
+
+	if (!f)
+		die("/proc/interrupts");
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strrchr(line, ' ');
+		if (!p || strcmp(p + 1, "ipc-button"))
+			continue;
+		p = strchr(line, ':');
+		while (p) {
+			uint64_t n = strtoull(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			total += n;
+			p = end;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+static int cmd_train(unsigned int debounce, unsigned int edges,
+		     unsigned int interval_us)
+{
+	struct ipc_button_queue_config config = { .length = IPC_BUTTON_QUEUE_MAX };
+	struct ipc_button_event ev[READ_BATCH];
+	uint64_t irqs, next, records = 0, flagged = 0, unsettled = 0;
+	uint64_t lost = 0, dropped = 0;
+	unsigned int i;
+	int fd;
+	ssize_t n;
+
+	set_debounce(debounce);
+	set_pressed(false);
+	sleep_until(now_ns() + 200000000u);
+	fd = open_device(O_RDONLY | O_NONBLOCK);
+	if (ioctl(fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config))
+		die("IPC_BUTTON_SET_QUEUE_LENGTH");
+	irqs = button_interrupts();
+
+	next = now_ns();
+	for (i = 0; i < edges; i++) {
+		set_pressed(!(i & 1));
+		next += interval_us * 1000ull;
+		if (interval_us)
+			sleep_until(next);
+	}
+	if (edges & 1)
+		set_pressed(false);
+	edges += edges & 1;
+	/* Quiet for the longest settle time and then some. */
+	sleep_until(now_ns() + (uint64_t)(debounce * 4 + 500) * 1000000u);
+	irqs = button_interrupts() - irqs;
+
+	while ((n = read(fd, ev, sizeof(ev))) > 0) {
+		for (i = 0; i < n / sizeof(ev[0]); i++) {
+			records++;
+			if (ev[i].flags & (IPC_BUTTON_EVENT_F_EDGES_LOST |
+					   IPC_BUTTON_EVENT_F_UNSETTLED))
+				flagged++;
+			if (ev[i].flags & IPC_BUTTON_EVENT_F_UNSETTLED)
+				unsettled++;
+			lost += ev[i].lost_edges;
+			dropped += ev[i].dropped;
+		}
+	}
+	close(fd);
+	/*
+	 * A record stands for one edge, or for lost_edges when flagged;
+	 * what is left was folded as bounces (edges closer than the
+	 * interval) or lost without a word.
+	 */
+	printf("kind=driver-train\tdebounce_ms=%u\tinterval_us=%u\tedges=%u\tirqs=%" PRIu64 "\trecords=%" PRIu64 "\tflagged=%" PRIu64 "\tunsettled=%" PRIu64 "\tlost_edges=%" PRIu64 "\tdropped=%" PRIu64 "\tunaccounted=%" PRId64 "\n",
+	       debounce, interval_us, edges, irqs, records, flagged, unsettled,
+	       lost, dropped,
+	       (int64_t)edges - (int64_t)(records - flagged) - (int64_t)lost);
+	fflush(stdout);
+	set_debounce(5);
+	return 0;
+}
+
 /* --- memory ------------------------------------------------------------- */
 
 /* Slab memory in bytes, from /proc/meminfo. */
@@ -646,6 +742,7 @@ static void usage(void)
 	fputs("usage: ipc-button-bench latency --debounce MS [--samples N]\n"
 	      "       ipc-button-bench baseline [--samples N]\n"
 	      "       ipc-button-bench rate --debounce MS --readers K [--presses N]\n"
+	      "       ipc-button-bench train --debounce MS --edges N --interval-us U\n"
 	      "       ipc-button-bench memory [--files N]\n", stderr);
 	exit(2);
 }
@@ -684,6 +781,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "memory") == 0)
 		return cmd_memory(option(argc, argv, "--files", 512));
+	if (strcmp(argv[1], "train") == 0)
+		return cmd_train(debounce, option(argc, argv, "--edges", 200),
+				 option(argc, argv, "--interval-us", 7400));
 	usage();
 	return 2;
 }

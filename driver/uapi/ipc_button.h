@@ -21,21 +21,65 @@ enum ipc_button_event_type {
 };
 
 /*
- * Set on the first record read after this reader's queue overflowed: the
- * @dropped field then says how many older records were discarded.
+ * Set on the first record read after this reader lost records (its queue
+ * overflowed, it was resized or its clock switched, or a read() failed
+ * with EFAULT after taking them): @dropped says how many. Lost records may
+ * have carried any of the flags below.
  */
 #define IPC_BUTTON_EVENT_F_DROPPED	_BITUL(0)
+/*
+ * The driver could not report every edge since the previous record one by
+ * one: more edges came than it keeps timestamps for (IPC_BUTTON_MAX_EDGES),
+ * or the level read disagreed with the edges counted (an edge the
+ * controller merged or never delivered). @lost_edges says how many edges
+ * this record stands for; up to @lost_edges / 2 rounded up press-release
+ * pairs may be missing before it. The record's type is the level the line
+ * had when the driver read it, so the stream stays true to the line.
+ */
+#define IPC_BUTTON_EVENT_F_EDGES_LOST	_BITUL(1)
+/*
+ * The line did not stay quiet for the debounce interval within the
+ * longest settle time (IPC_BUTTON_SETTLE_FACTOR times the interval): a
+ * sustained train of edges closer together than the interval. They were
+ * folded, and @lost_edges counts them.
+ */
+#define IPC_BUTTON_EVENT_F_UNSETTLED	_BITUL(2)
+/*
+ * The driver re-read the level without an edge to go by since the
+ * previous record: after resume, after a failed read of the line, or
+ * after the debounce interval changed. Changes in between may be missing
+ * (@lost_edges counts the ones the level proves).
+ */
+#define IPC_BUTTON_EVENT_F_RESYNC	_BITUL(3)
+
+/*
+ * Edge timestamps the driver keeps between the interrupt and the reading
+ * of the level; more edges than this before the level is read are
+ * reported with IPC_BUTTON_EVENT_F_EDGES_LOST.
+ */
+#define IPC_BUTTON_MAX_EDGES		64
+/* The longest settle time, as a multiple of the debounce interval. */
+#define IPC_BUTTON_SETTLE_FACTOR	4
 
 /**
  * struct ipc_button_event - one debounced level change, as read()
- * @timestamp_ns: CLOCK_MONOTONIC time of the first edge of this change, in
- * nanoseconds, taken in hard-IRQ context
+ * @timestamp_ns: time of the first edge of this change, in nanoseconds, on
+ * the file's clock (CLOCK_MONOTONIC unless IPC_BUTTON_SET_CLOCK chose
+ * another). The edge is timed in the hard-IRQ handler, even when
+ * interrupts are force-threaded (threadirqs, PREEMPT_RT); on a controller
+ * whose interrupts are nested in a thread (I2C and SPI expanders) there is
+ * no hard-IRQ half, and it is timed at the start of the IRQ thread.
+ * Records the driver made without an edge (IPC_BUTTON_EVENT_F_EDGES_LOST,
+ * IPC_BUTTON_EVENT_F_RESYNC) are timed when it read the level.
  * @seqno: device-wide sequence number, 1 for the first event after the
  * device appeared; every reader sees the same numbers
  * @type: an &enum ipc_button_event_type
  * @flags: IPC_BUTTON_EVENT_F_* flags
  * @dropped: records this reader lost just before this one (0 unless
  * IPC_BUTTON_EVENT_F_DROPPED is set)
+ * @lost_edges: edges this record stands for that the driver could not
+ * report one by one (0 unless IPC_BUTTON_EVENT_F_EDGES_LOST,
+ * IPC_BUTTON_EVENT_F_UNSETTLED or IPC_BUTTON_EVENT_F_RESYNC is set)
  * @padding: reserved, zero
  */
 struct ipc_button_event {
@@ -44,7 +88,8 @@ struct ipc_button_event {
 	__u32 type;
 	__u32 flags;
 	__u32 dropped;
-	__u32 padding[2];
+	__u32 lost_edges;
+	__u32 padding;
 };
 
 /* Longest label, including the terminating NUL. */
@@ -75,10 +120,14 @@ struct ipc_button_event {
  * @queue_max: the largest length IPC_BUTTON_SET_QUEUE_LENGTH accepts
  * @queued: records waiting in this file's queue
  * @last_seqno: seqno of the newest event of the device, 0 before the first
- * @padding0: reserved, zero
+ * @clockid: the clock of this file's timestamps (CLOCK_MONOTONIC,
+ * CLOCK_REALTIME or CLOCK_BOOTTIME)
  * @presses: press events of the device since it appeared
  * @releases: release events of the device since it appeared
- * @dropped: records this file lost to overflow since it was opened
+ * @dropped: records this file lost since it was opened (overflow,
+ * resizing, a clock switch, a failed copy)
+ * @lost_edges: edges the device could not report one by one since it
+ * appeared (the sum of the records' @lost_edges)
  * @padding: reserved, zero
  */
 struct ipc_button_info {
@@ -90,11 +139,12 @@ struct ipc_button_info {
 	__u32 queue_max;
 	__u32 queued;
 	__u32 last_seqno;
-	__u32 padding0;
+	__u32 clockid;
 	__aligned_u64 presses;
 	__aligned_u64 releases;
 	__aligned_u64 dropped;
-	__u32 padding[4];
+	__aligned_u64 lost_edges;
+	__u32 padding[2];
 };
 
 /**
@@ -106,6 +156,17 @@ struct ipc_button_info {
  */
 struct ipc_button_queue_config {
 	__u32 length;
+	__u32 padding;
+};
+
+/**
+ * struct ipc_button_clock_config - argument of IPC_BUTTON_SET_CLOCK
+ * @clockid: CLOCK_MONOTONIC (1, the default), CLOCK_REALTIME (0) or
+ * CLOCK_BOOTTIME (7), as in <time.h>
+ * @padding: reserved, must be zero
+ */
+struct ipc_button_clock_config {
+	__u32 clockid;
 	__u32 padding;
 };
 
@@ -124,5 +185,12 @@ struct ipc_button_queue_config {
  */
 #define IPC_BUTTON_SET_QUEUE_LENGTH \
 	_IOWR(IPC_BUTTON_IOC_MAGIC, 0x02, struct ipc_button_queue_config)
+/*
+ * Choose the clock of the calling file's timestamps. Records already
+ * queued (on the old clock) are discarded and count as dropped, as evdev
+ * does when its clock changes.
+ */
+#define IPC_BUTTON_SET_CLOCK \
+	_IOW(IPC_BUTTON_IOC_MAGIC, 0x03, struct ipc_button_clock_config)
 
 #endif /* _UAPI_IPC_BUTTON_H */

@@ -40,6 +40,27 @@ int button_open_line(unsigned int line, int flags, char *path, size_t size)
 	return -ENODEV;
 }
 
+int button_open_label(const char *label, int flags, char *path, size_t size)
+{
+	struct ipc_button_info info;
+	char candidate[64];
+	int i, fd;
+
+	for (i = 0; i < MAX_DEVICES; i++) {
+		snprintf(candidate, sizeof(candidate), "/dev/ipc-button%d", i);
+		fd = open(candidate, flags | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (button_info(fd, &info) == 0 && !strcmp(info.label, label)) {
+			if (path)
+				snprintf(path, size, "%s", candidate);
+			return fd;
+		}
+		close(fd);
+	}
+	return -ENODEV;
+}
+
 int button_info(int fd, struct ipc_button_info *info)
 {
 	return ioctl(fd, IPC_BUTTON_GET_INFO, info) ? -errno : 0;

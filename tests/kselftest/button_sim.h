@@ -28,6 +28,9 @@
  */
 int button_open_line(unsigned int line, int flags, char *path, size_t size);
 
+/* The same for the button labelled @label. */
+int button_open_label(const char *label, int flags, char *path, size_t size);
+
 /* IPC_BUTTON_GET_INFO. */
 int button_info(int fd, struct ipc_button_info *info);
 

@@ -6,12 +6,14 @@
  * again, with kmemleak checking that nothing leaked. Run as root on the
  * emulated board, after ipc_button_events (this one rebinds devices).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,18 @@ static void expect_rebind_works(struct __test_metadata *_metadata,
 	close(fd);
 }
 
+/* The button is bound and works. */
+static void expect_rebind_works_bound(struct __test_metadata *_metadata)
+{
+	int fd;
+
+	fd = button_open_line(BUTTON_LINE, O_RDONLY | O_NONBLOCK, NULL, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, button_settle_released(fd, BUTTON_LINE));
+	EXPECT_EQ(0, button_click(fd, BUTTON_LINE));
+	close(fd);
+}
+
 /* A reader blocked in read() wakes and fails with ENODEV. */
 TEST_F(removal, unbind_wakes_a_blocked_reader)
 {
@@ -284,6 +298,136 @@ TEST_F(removal, unbind_signals_hangup)
 }
 
 /*
+ * Item 7: a file kept open across unbind and bind does not push the
+ * button to another name: it comes back as the same /dev/ipc-buttonN
+ * (and the same sysfs label), while the stale file stays dead.
+ */
+TEST_F(removal, rebind_with_a_stale_file_keeps_the_name)
+{
+	char path[64], label[64], dir[128];
+	int fd;
+
+	ASSERT_EQ(0, driver_attr("unbind", self->device));
+	ASSERT_EQ(0, driver_attr("bind", self->device));
+	fd = button_open_line(BUTTON_LINE, O_RDONLY | O_NONBLOCK, path,
+			      sizeof(path));
+	ASSERT_LE(0, fd);
+	EXPECT_STREQ(self->path, path);
+	ASSERT_EQ(0, button_class_dir(fd, dir, sizeof(dir)));
+	strcat(dir, "/label");
+	ASSERT_EQ(0, sysfs_read(dir, label, sizeof(label)));
+	EXPECT_STREQ("ipc-button", label);
+	EXPECT_EQ(0, button_click(fd, BUTTON_LINE));
+	/* The stale one is still dead, and not the new device's. */
+	EXPECT_EQ(-1, ioctl(self->fd, IPC_BUTTON_GET_INFO,
+			    &(struct ipc_button_info){ 0 }));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+}
+
+/*
+ * Unbind with records queued and the debounce work armed: the file fails
+ * with ENODEV, the work is stopped (no late record, no splat; kmemleak
+ * and KASAN watch the rest).
+ */
+TEST_F(removal, unbind_with_records_queued_and_work_pending)
+{
+	char dir[128], attr[160];
+	struct ipc_button_event event;
+
+	ASSERT_EQ(0, button_class_dir(self->fd, dir, sizeof(dir)));
+	snprintf(attr, sizeof(attr), "%s/debounce_ms", dir);
+	ASSERT_EQ(0, sysfs_write(attr, "0"));
+	ASSERT_EQ(0, sim_set_pressed(BUTTON_LINE, true));
+	ASSERT_EQ(0, sim_set_pressed(BUTTON_LINE, false));
+	usleep(200000);
+	ASSERT_EQ(0, sysfs_write(attr, "1000"));
+	ASSERT_EQ(0, sim_set_pressed(BUTTON_LINE, true));
+	/* The press's settle is a second away. */
+	ASSERT_EQ(0, driver_attr("unbind", self->device));
+	EXPECT_EQ(-1, read(self->fd, &event, sizeof(event)));
+	EXPECT_EQ(ENODEV, errno);
+	ASSERT_EQ(0, sim_set_pressed(BUTTON_LINE, false));
+	usleep(1200000);
+	close(self->fd);
+	self->fd = -1;
+	expect_rebind_works(_metadata, self->device);
+}
+
+struct racer {
+	const char *path;
+	atomic_bool stop;
+	unsigned int bad;	/* errors other than the expected ones */
+};
+
+static bool expected_gone(int error)
+{
+	return error == ENODEV || error == ENOENT || error == ENXIO;
+}
+
+static void *race_open_ioctl(void *arg)
+{
+	struct racer *r = arg;
+	struct ipc_button_info info;
+	int fd;
+
+	while (!r->stop) {
+		fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			r->bad += !expected_gone(errno);
+			continue;
+		}
+		if (ioctl(fd, IPC_BUTTON_GET_INFO, &info))
+			r->bad += !expected_gone(errno);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *race_sysfs(void *arg)
+{
+	struct racer *r = arg;
+	const char *name = strrchr(r->path, '/') + 1;
+	char attr[128];
+	int i = 0, ret;
+
+	/* The class directory comes and goes with the device. */
+	snprintf(attr, sizeof(attr), "/sys/class/ipc-button/%s/debounce_ms",
+		 name);
+	while (!r->stop) {
+		ret = sysfs_write(attr, i++ & 1 ? "2" : "0");
+		if (ret)
+			r->bad += !expected_gone(-ret);
+	}
+	return NULL;
+}
+
+/* Unbind and bind while other threads open, ioctl and write sysfs. */
+TEST_F_TIMEOUT(removal, unbind_races_open_ioctl_and_sysfs, 300)
+{
+	struct racer r = { .path = self->path };
+	pthread_t threads[3];
+	int i;
+
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pthread_create(&threads[0], NULL, race_open_ioctl, &r));
+	ASSERT_EQ(0, pthread_create(&threads[1], NULL, race_open_ioctl, &r));
+	ASSERT_EQ(0, pthread_create(&threads[2], NULL, race_sysfs, &r));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, driver_attr("unbind", self->device));
+		usleep(20000);
+		ASSERT_EQ(0, driver_attr("bind", self->device));
+		usleep(20000);
+	}
+	r.stop = true;
+	for (i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	EXPECT_EQ(0, r.bad);
+	expect_rebind_works_bound(_metadata);
+}
+
+/*
  * The module stays while a file is open; after the last close it unloads,
  * its devices go, and it loads again and works. kmemleak, when the kernel
  * has it, must then report nothing.
@@ -325,6 +469,53 @@ TEST_F_TIMEOUT(removal, module_unload_and_reload, 600)
 	ASSERT_EQ(0, sysfs_write(KMEMLEAK, "scan"));
 	ASSERT_EQ(0, sysfs_read(KMEMLEAK, report, sizeof(report)));
 	EXPECT_STREQ("", report);
+}
+
+#define GPIO_SIM_DRIVER	"/sys/bus/platform/drivers/gpio-sim"
+
+/* The gpio-sim device bound to its driver, e.g. "gpio-sim". */
+static int gpio_sim_device(char *name, size_t size)
+{
+	struct dirent *entry;
+	DIR *dir = opendir(GPIO_SIM_DRIVER);
+	int ret = -ENOENT;
+
+	if (!dir)
+		return -errno;
+	while ((entry = readdir(dir))) {
+		if (entry->d_type == DT_LNK && strcmp(entry->d_name, "module")) {
+			snprintf(name, size, "%s", entry->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * Item 8: removing the GPIO controller under the button unbinds the
+ * button first (a device link), so its IRQ is freed while it exists: no
+ * "Trying to free already-free IRQ" warning (board/run fails the boot on
+ * any WARNING). Both come back when bound again.
+ */
+TEST_F(removal, controller_unbind_unbinds_the_button_first)
+{
+	char sim[256], attr[192];
+
+	ASSERT_EQ(0, gpio_sim_device(sim, sizeof(sim)));
+	close(self->fd);
+	self->fd = -1;
+	snprintf(attr, sizeof(attr), GPIO_SIM_DRIVER "/unbind");
+	ASSERT_EQ(0, sysfs_write(attr, sim));
+	EXPECT_FALSE(device_bound(self->device));
+	EXPECT_EQ(-1, access(self->path, F_OK));
+
+	snprintf(attr, sizeof(attr), GPIO_SIM_DRIVER "/bind");
+	ASSERT_EQ(0, sysfs_write(attr, sim));
+	if (!device_bound(self->device))
+		ASSERT_EQ(0, driver_attr("bind", self->device));
+	expect_rebind_works_bound(_metadata);
 }
 
 TEST_HARNESS_MAIN

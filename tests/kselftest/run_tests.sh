@@ -15,7 +15,8 @@ if [ ! -d /sys/module/ipc_button ]; then
 fi
 
 status=0
-for test in ipc_button_events ipc_button_removal; do
+# The 32-bit program runs where the kernel can run it (COMPAT).
+for test in ipc_button_events ipc_button_compat ipc_button_accounting ipc_button_removal; do
 	"$dir/$test"
 	rc=$?
 	case $rc in

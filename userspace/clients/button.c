@@ -30,6 +30,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+/* The stable name (udev, install/60-ipc-button.rules), then the first. */
+#define DEFAULT_DEVICE	"/dev/ipc-button/ipc-button"
+#define FALLBACK_DEVICE	"/dev/ipc-button0"
+
 #define BACKLOG_DEFAULT		1024
 #define BACKLOG_MAX		(1u << 20)
 /* Synthetic events between two looks at the stop signals. */
@@ -78,7 +82,9 @@ static void usage(FILE *out)
 "\n"
 "Event source (one):\n"
 "  --device PATH      the ipc_button driver's device (default\n"
-"                     /dev/ipc-button0)\n"
+"                     /dev/ipc-button/ipc-button, the stable name of the\n"
+"                     button labelled ipc-button; /dev/ipc-button0 if\n"
+"                     that name does not exist)\n"
 "  --stdin            PC mode, no driver: every line read is a click (a\n"
 "                     press, then a release); a line \"press\" or \"release\"\n"
 "                     sends only that event. On a terminal every key is a\n"
@@ -187,7 +193,7 @@ static int parse_args(struct button *b, int argc, char **argv)
 		return -EINVAL;
 	}
 	if (!sources)
-		b->device = "/dev/ipc-button0";
+		b->device = DEFAULT_DEVICE;
 	return 0;
 }
 
@@ -201,6 +207,11 @@ static int open_source(struct button *b)
 		r = event_source_open_synthetic(b->synthetic_count, &b->source);
 	else
 		r = event_source_open_device(b->device, &b->source);
+	/* No udev rule for the stable name here: the first button. */
+	if (r == -ENOENT && b->device && !strcmp(b->device, DEFAULT_DEVICE)) {
+		b->device = FALLBACK_DEVICE;
+		r = event_source_open_device(b->device, &b->source);
+	}
 	if (r == -ENOENT && b->device) {
 		log_error("device %s: %s (is the ipc_button driver loaded? without it, try --stdin)",
 			  b->device, strerror(-r));
