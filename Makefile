@@ -94,8 +94,10 @@ bench: deps userspace initramfs
 
 ## install         install programs, overlay, DKMS module source, udev rule,
 ##                 systemd units, man pages (DESTDIR, PREFIX; docs/raspberry-pi.md)
-# No deps here: on a Raspberry Pi only the build's own packages are needed.
+# No deps here: on a Raspberry Pi only the build's own packages are needed
+# (docs/raspberry-pi.md, step 2); a missing one is named, with its package.
 install:
+	@install/check-prerequisites
 	$(MAKE) -C userspace OUT=$(BUILD)/host
 	$(MAKE) -C dts OUT=$(BUILD)/dts $(BUILD)/dts/ipc-button.dtbo
 	$(MAKE) -C man OUT=$(BUILD)/man

@@ -113,6 +113,7 @@ static void usage(FILE *f)
 "                      dbus:bus=unix:path=/run/x/bus tls:cert-dir=DIR\n"
 "  --out DIR           where results.tsv and hist/ go (default build/bench/host)\n"
 "  --list              the mechanisms this build measures\n"
+"  --version           print the program's name and version, and exit\n"
 "\n"
 "Results: one line per run on standard output and in DIR/results.tsv.\n");
 }
@@ -587,7 +588,7 @@ static int parse(int argc, char **argv)
 {
 	enum { O_QUICK = 256, O_REPEAT, O_EVENTS, O_WARMUP, O_SAT, O_STEP,
 	       O_BACKLOG, O_ONLY, O_TESTS, O_PINS, O_NOBARE, O_OPT, O_OUT,
-	       O_LIST, O_HELP };
+	       O_LIST, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "repeat", required_argument, NULL, O_REPEAT },
@@ -604,6 +605,7 @@ static int parse(int argc, char **argv)
 		{ "out", required_argument, NULL, O_OUT },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool list = false;
@@ -642,6 +644,7 @@ static int parse(int argc, char **argv)
 		case O_LIST: list = true; break;
 		case 'h':
 		case O_HELP: usage(stdout); exit(0);
+		case O_VERSION: printf("ipc-bench %s\n", IPC_BUTTON_VERSION); exit(0);
 		default: usage(stderr); return 2;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <systemd/sd-daemon.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,6 +457,10 @@ int main(int argc, char **argv)
 	}
 	if (open_source(&b) < 0)
 		goto out;
+	/* The device is open: ready for systemd (Type=notify; else a no-op). */
+	r = sd_notify(0, "READY=1");
+	if (r < 0)
+		log_errno(r, "sd_notify");
 	log_verbose("relaying %s via %s", event_source_describe(b.source),
 		    b.cli.ops->name);
 

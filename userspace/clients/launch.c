@@ -13,6 +13,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <systemd/sd-daemon.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -272,6 +273,8 @@ static int spawn(struct child *c, char *const argv[], const int pass_fds[2])
 		return -errno;
 	if (pid == 0) {
 		stop_reset_for_exec();
+		/* systemd hears readiness from the launcher, not its children. */
+		unsetenv("NOTIFY_SOCKET");
 		for (int i = 0; i < 2; i++)
 			if (pass_fds[i] >= 0 && fcntl(pass_fds[i], F_SETFD, 0) < 0)
 				_exit(127);
@@ -494,6 +497,10 @@ static int run(struct launch *la)
 		close(pair[1]);
 		pair[1] = -1;
 	}
+	/* The LED receives and the button runs: ready (Type=notify). */
+	r = sd_notify(0, "READY=1");
+	if (r < 0)
+		log_errno(r, "sd_notify");
 	r = supervise(la);
 out:
 	for (int i = 0; i < 2; i++) {

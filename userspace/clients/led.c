@@ -13,6 +13,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,8 +300,16 @@ static bool done(const struct led *l)
 	return l->have_until && l->have_seqno && l->last_seqno >= l->until_seqno;
 }
 
+/*
+ * Receiving: tell a launcher (--ready-fd) and systemd (Type=notify; a no-op
+ * without $NOTIFY_SOCKET), so that the button starts only now.
+ */
 static void signal_ready(struct led *l)
 {
+	int r = sd_notify(0, "READY=1");
+
+	if (r < 0)
+		log_errno(r, "sd_notify");
 	if (l->ready_fd < 0)
 		return;
 	if (write(l->ready_fd, "R", 1) < 0)

@@ -94,6 +94,9 @@ int cli_common_parse(struct cli_common *c, int opt, const char *arg)
 	case CLI_OPT_LIST_OPTIONS:
 		c->list_options = arg;
 		return 1;
+	case CLI_OPT_VERSION:
+		c->version = true;
+		return 1;
 	}
 	return 0;
 }
@@ -116,6 +119,10 @@ int cli_common_finish(struct cli_common *c)
 	const char *env;
 	int r;
 
+	if (c->version) {
+		printf("%s %s\n", log_program(), IPC_BUTTON_VERSION);
+		return 1;
+	}
 	if (c->list) {
 		cli_print_list(stdout, c->verbose);
 		return 1;

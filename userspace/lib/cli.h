@@ -26,6 +26,7 @@ enum {
 	CLI_OPT_VERBOSE,
 	CLI_OPT_LIST,
 	CLI_OPT_LIST_OPTIONS,
+	CLI_OPT_VERSION,
 	CLI_OPT_FIRST_PROGRAM,	/* programs number their own options from here */
 };
 
@@ -37,7 +38,8 @@ enum {
 	{ "fd", required_argument, NULL, CLI_OPT_FD },			\
 	{ "verbose", no_argument, NULL, CLI_OPT_VERBOSE },		\
 	{ "list", no_argument, NULL, CLI_OPT_LIST },			\
-	{ "list-options", required_argument, NULL, CLI_OPT_LIST_OPTIONS }
+	{ "list-options", required_argument, NULL, CLI_OPT_LIST_OPTIONS }, \
+	{ "version", no_argument, NULL, CLI_OPT_VERSION }
 
 /* The help text of the shared options, for each program's --help. */
 #define CLI_COMMON_HELP							\
@@ -56,7 +58,8 @@ enum {
 "  --list                one line per mechanism: name, push or pull,\n"	\
 "                        lossless or lossy, what it is\n"		\
 "  --list-options NAME   the options of mechanism NAME\n"		\
-"  --verbose             say what happens (connections, retries, rejects)\n"
+"  --verbose             say what happens (connections, retries, rejects)\n" \
+"  --version             print the program's name and version, and exit\n"
 
 struct cli_common {
 	const char *via;
@@ -69,6 +72,7 @@ struct cli_common {
 	bool makes_pairs;		/* the launcher: creates inherited fds itself */
 	bool list;			/* --list */
 	const char *list_options;	/* --list-options NAME */
+	bool version;			/* --version */
 
 	/* Filled by cli_common_finish(). */
 	const struct transport_ops *ops;
@@ -87,8 +91,8 @@ void cli_common_free(struct cli_common *c);
 int cli_common_parse(struct cli_common *c, int opt, const char *arg);
 
 /*
- * After parsing: print the listing asked for (--list, with the flags too
- * under --verbose; --list-options) and return 1, or look the mechanism
+ * After parsing: print the version or the listing asked for (--version;
+ * --list, with the flags too under --verbose; --list-options) and return 1, or look the mechanism
  * up, prepare the runtime directory, fill c->config and return 0; or a
  * negative errno after printing why.
  */

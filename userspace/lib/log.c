@@ -5,9 +5,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 static const char *program = "ipc-button";
 static bool verbose;
+static bool to_journal;
+
+/*
+ * Whether stderr is the journal: systemd sets $JOURNAL_STREAM to the
+ * device and inode of the stream it connected, so a program whose stderr
+ * was redirected elsewhere (by a shell, a launcher) does not take it for
+ * the journal.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *argv0)
 {
@@ -15,6 +39,7 @@ void log_init(const char *argv0)
 
 	if (argv0 && *argv0)
 		program = slash ? slash + 1 : argv0;
+	to_journal = stderr_is_journal();
 }
 
 const char *log_program(void)
@@ -32,16 +57,22 @@ bool log_is_verbose(void)
 	return verbose;
 }
 
-/* One fprintf per line, so lines of concurrent processes do not mix. */
-static void log_line(const char *fmt, va_list ap, int err)
+/*
+ * One fprintf per line, so lines of concurrent processes do not mix. In
+ * the journal the line starts with its syslog priority ("<3>", sd-daemon(3)),
+ * which journald strips and records, so `journalctl -p err` finds errors.
+ */
+static void log_line(const char *prio, const char *fmt, va_list ap, int err)
 {
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!to_journal)
+		prio = "";
 	if (err)
-		fprintf(stderr, "%s: %s: %s\n", program, msg, strerror(abs(err)));
+		fprintf(stderr, "%s%s: %s: %s\n", prio, program, msg, strerror(abs(err)));
 	else
-		fprintf(stderr, "%s: %s\n", program, msg);
+		fprintf(stderr, "%s%s: %s\n", prio, program, msg);
 }
 
 void log_error(const char *fmt, ...)
@@ -49,7 +80,7 @@ void log_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line(fmt, ap, 0);
+	log_line(SD_ERR, fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -58,7 +89,7 @@ void log_errno(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line(fmt, ap, err);
+	log_line(SD_ERR, fmt, ap, err);
 	va_end(ap);
 }
 
@@ -69,6 +100,6 @@ void log_verbose(const char *fmt, ...)
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	log_line(fmt, ap, 0);
+	log_line(SD_INFO, fmt, ap, 0);
 	va_end(ap);
 }
