@@ -133,15 +133,16 @@ class SystemBoard:
         if self.name != "board-a":
             # Its own identity: the image holds board-a's machine-id.
             append.append("systemd.machine_id=" + secrets.token_hex(16))
-        cmd = MACHINE + [
-            "-kernel", self.image, "-dtb", self.dtb, "-append", " ".join(append),
-            "-drive", "file=%s,format=qcow2,if=none,id=root" % self.disk,
-            "-device", "virtio-blk-device,drive=root",
-            "-device", "virtio-rng-device",
-        ]
+        cmd = MACHINE + ["-kernel", self.image, "-dtb", self.dtb, "-append", " ".join(append)]
+        # virt numbers its virtio-mmio slots so that the device named last
+        # on the command line is probed first: the root disk comes after
+        # the payload disk to be /dev/vda.
         if self.payload:
             cmd += ["-drive", "file=%s,format=raw,if=none,id=payload,readonly=on" % self.payload,
                     "-device", "virtio-blk-device,drive=payload,serial=payload"]
+        cmd += ["-drive", "file=%s,format=qcow2,if=none,id=root" % self.disk,
+                "-device", "virtio-blk-device,drive=root",
+                "-device", "virtio-rng-device"]
         if self.link:
             local, peer = self.link
             cmd += ["-netdev", "socket,id=net,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d" % (peer, local),
