@@ -128,8 +128,9 @@ class SystemBoard:
     def qemu_command(self, interactive=False):
         info = BOARDS[self.name]
         # Under TCG with the debugging kernel (KASAN, lockdep) on a busy
-        # machine, udev can take minutes to announce a device: systemd's 90 s
-        # job timeout would fail the consoles' gettys. loglevel=5 keeps
+        # machine, services take minutes to start: their jobs get 900 s (the
+        # wait for devices is raised in the image, board/system/customize,
+        # as systemd 252 takes it from no kernel option). loglevel=5 keeps
         # warnings and worse (every report the log is checked for) on the
         # slow serial port, without the info lines.
         append = ["root=/dev/vda", "rw", "rootfstype=ext4", "console=ttyAMA0",
