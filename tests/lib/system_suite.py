@@ -82,14 +82,26 @@ def tail(path, n=8):
         return ""
 
 
-def find_packages():
-    """The arm64 .debs of ipc-button built from this tree, if the tree can
-    build them (debian/), as a list of paths; [] when it cannot."""
-    if not os.path.isdir(os.path.join(TOP, "debian")):
+def build_arm64_packages(work, log):
+    """The arm64 .debs of this tree (debug symbols left out), cross-built
+    as a Pi user's build machine would (dpkg-buildpackage -a arm64) in a
+    copy of the tree, since dpkg-buildpackage writes next to it. Returns the
+    list, or [] on failure (LOG says why)."""
+    src = os.path.join(work, "deb", "src")
+    os.makedirs(src)
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=TOP,
+                           stdout=subprocess.PIPE, text=True, check=True).stdout.split()
+    with tarfile.open(os.path.join(work, "deb", "tree.tar"), "w") as tar:
+        for f in files:
+            if not f.startswith("build/") and os.path.exists(os.path.join(TOP, f)):
+                tar.add(os.path.join(TOP, f), arcname=f, recursive=False)
+    with tarfile.open(os.path.join(work, "deb", "tree.tar")) as tar:
+        tar.extractall(src)
+    if not sh(["dpkg-buildpackage", "-a", "arm64", "-us", "-uc", "-b"], log, cwd=src):
         return []
-    out = os.path.join(TOP, "build", "deb", "arm64")
-    debs = sorted(os.path.join(out, f) for f in os.listdir(out)) if os.path.isdir(out) else []
-    return [d for d in debs if d.endswith(".deb")]
+    out = os.path.join(work, "deb")
+    return sorted(os.path.join(out, f) for f in os.listdir(out)
+                  if (f.endswith("_arm64.deb") or f.endswith("_all.deb")) and "-dbgsym_" not in f)
 
 
 def build_payload(work, tap):
@@ -108,10 +120,10 @@ def build_payload(work, tap):
     kind = "packages"
     debs = []
     if os.path.isdir(os.path.join(TOP, "debian")):
-        if not sh(["make", "-s", "deb-arm64"], log):
-            return None, "make deb-arm64 failed: " + tail(log)
-        debs = find_packages()
-    if not debs:
+        debs = build_arm64_packages(work, log)
+        if not debs:
+            return None, "dpkg-buildpackage -a arm64 failed: " + tail(log)
+    else:
         kind = "source"
         ok = (sh(["make", "-s", "userspace-arm64"], log) and
               sh(["make", "-s", "-C", "dts", "OUT=%s/build/dts" % TOP,
