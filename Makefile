@@ -18,7 +18,7 @@ DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
 .PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
 	board-root initramfs check soak demo board-shell bench install uninstall \
-	docs certs clean help
+	docs certs clean help system-root system-shell
 
 all: userspace driver dtbs
 
@@ -89,6 +89,15 @@ demo: $(DEMO_NEEDS)
 ## board-shell     a shell on the emulated board, the chain running (VIA=fifo)
 board-shell: userspace initramfs
 	board/demo --shell $(VIA)
+
+## system-shell    a login on the system board: Debian arm64 under systemd
+##                 on the board kernel, the Pi overlay applied (root, no password)
+system-shell: deps kernel dtbs system-root
+	board/system-run
+
+# The system board's Debian root image, built once and cached.
+system-root: deps
+	@board/build-system-root >/dev/null
 
 ## bench           benchmarks of every mechanism, written to docs/
 bench: deps userspace initramfs

@@ -33,3 +33,12 @@ kernel_build_dir() {
 kernel_source_dir() {
 	echo "$CACHE_DIR/linux-source-$(kernel_source_version)"
 }
+
+# The system board's root image, keyed by its package list, the setup files
+# copied into it and the script that builds it (board/build-system-root).
+system_root_image() {
+	local key
+	key=$(cat "$BOARD_DIR/system-packages" "$BOARD_DIR"/system/* \
+		"$BOARD_DIR/build-system-root" | sha256sum | cut -c1-16)
+	echo "$CACHE_DIR/system-root-$key.img"
+}
