@@ -15,7 +15,7 @@
  *   32767 (SEMVMX), and a post beyond that fails with ERANGE, which send()
  *   returns as -EAGAIN. Nothing is dropped.
  * Ordering: events are indistinguishable, so order is the count's order.
- * Object: one set of five semaphores, key handed out by transport_sysv_open_receiver() (ftok of
+ * Object: one set of six semaphores, key handed out by transport_sysv_open_receiver() (ftok of
  *   the runtime directory, never a literal like 1234), mode 0600 (System V
  *   ignores the umask):
  *     EVENTS     events posted and not yet taken
@@ -23,6 +23,8 @@
  *     POSTED_HI  15-bit digits (a semaphore holds 0..32767)
  *     RECEIVER   1 while no receiver holds the set
  *     BUSY       1 while the receiver reads the count of the event it took
+ *     PHASE      0..3: event k is a press or release, LED on or off, as
+ *                the (k + PHASE)-th event of counted_event.h would be
  * How the receiver knows k: the sender raises EVENTS and POSTED in one
  *   atomic semop(), so POSTED - EVENTS is always the number of events
  *   taken; the receiver takes one, reads all values in one GETALL, and k
@@ -33,13 +35,17 @@
  *   which event it is (seqno, press or release, LED state). When k would
  *   not match it (a new button numbering from 1, a new set counting from
  *   0, events dropped before the sender) and nothing is pending, the
- *   sender moves POSTED so that this event's k is its seqno, or the
- *   nearest one above it whose press/release and LED state are right
- *   (k modulo 4 says both). Atomically with "EVENTS is 0 and BUSY is 0",
- *   so no event waiting or being numbered changes its k; when events are
- *   pending it posts without moving, and catches up once they are taken.
- *   So the LED follows the button across restarts of either, and after
- *   drops; k jumping forward sets the dropped flag and count.
+ *   sender moves POSTED so that this event's k is its seqno, and PHASE so
+ *   that (k + PHASE) modulo 4 gives its press/release and LED state (a new
+ *   button starts with the LED off whatever its first seqno). The number
+ *   and the state are kept apart on purpose: folding the state into k
+ *   would move k up to 3 past the seqno at one button restart and back at
+ *   the next, and the LED would count events lost that were not, or apply
+ *   a number twice. Both move in one semop() with "EVENTS is 0 and BUSY is
+ *   0", so no event waiting or being numbered changes its k or phase; when
+ *   events are pending it posts without moving, and catches up once they
+ *   are taken. So the LED follows the button across restarts of either,
+ *   and after drops; k jumping forward sets the dropped flag and count.
  * SEM_UNDO: events are posted and taken without it: undoing a dead
  *   sender's posts would erase its events, undoing a dead receiver's
  *   takes would replay them. RECEIVER and BUSY use it on purpose: the
@@ -53,7 +59,7 @@
  *   whose sem_otime is non-zero (the classic test, since semget() cannot
  *   create and initialise in one step). Nobody ever calls SETVAL on a set
  *   in use. The receiver removes the set (IPC_RMID) on close. A set that
- *   is ours, 0600, of five semaphores, initialised and unclaimed is
+ *   is ours, 0600, of six semaphores, initialised and unclaimed is
  *   adopted; a claimed one means another receiver runs (-EBUSY); anything
  *   else under the key is removed and recreated. The sender only opens the
  *   set (-ENOENT until it is initialised). A removed or replaced set makes
@@ -96,6 +102,7 @@ enum {
 	SEM_POSTED_HI,
 	SEM_RECEIVER,
 	SEM_BUSY,
+	SEM_PHASE,
 	SEM_COUNT
 };
 
@@ -112,8 +119,9 @@ union semun {
 struct sem_sysv {
 	key_t key;
 	int id;
-	/* Sender: POSTED as we last left it (we are its only writer). */
+	/* Sender: POSTED and PHASE as we last left them (only writer). */
 	uint32_t posted;
+	unsigned short phase;
 	/* Receiver. */
 	bool have_last;
 	uint32_t last_k;
@@ -164,29 +172,39 @@ static unsigned int sem_sysv_move_posted(struct sembuf *ops, unsigned int n,
 	return n;
 }
 
-/* The event number the frame's press/release and LED state call for. */
-static uint32_t sem_sysv_target(const struct ipc_message *m)
+/* The PHASE that makes event @m->seqno the frame's press/release and state. */
+static unsigned short sem_sysv_phase(const struct ipc_message *m)
 {
 	/* k mod 4: 1 press on, 2 release on, 3 press off, 0 release off. */
 	uint32_t want = m->type == IPC_EVENT_PRESS ? (m->led_state ? 1 : 3) :
 						     (m->led_state ? 2 : 0);
 
-	return (m->seqno + ((want - m->seqno) & 3)) & SEM_COUNT_MASK;
+	return (want - m->seqno) & 3;
 }
 
-/* Move POSTED so the next post is event @target, if nothing is pending. */
-static void sem_sysv_realign(struct sem_sysv *s, uint32_t target)
+/*
+ * Move POSTED so the next post is event @seqno, and PHASE to @phase, if
+ * nothing is pending.
+ */
+static void sem_sysv_realign(struct sem_sysv *s, uint32_t seqno,
+			     unsigned short phase)
 {
-	uint32_t to = (target - 1) & SEM_COUNT_MASK;
-	struct sembuf ops[4] = {
+	uint32_t to = (seqno - 1) & SEM_COUNT_MASK;
+	struct sembuf ops[5] = {
 		{ SEM_EVENTS, 0, IPC_NOWAIT },	/* nothing waiting */
 		{ SEM_BUSY, 0, IPC_NOWAIT },	/* nothing being numbered */
 	};
 	unsigned int n = sem_sysv_move_posted(ops, 2, s->posted, to);
 
+	if (phase != s->phase)
+		ops[n++] = (struct sembuf){ SEM_PHASE,
+					    (short)(phase - s->phase),
+					    IPC_NOWAIT };
 	/* EAGAIN: events pending; they keep their numbers, we catch up later. */
-	if (semop(s->id, ops, n) == 0)
+	if (semop(s->id, ops, n) == 0) {
 		s->posted = to;
+		s->phase = phase;
+	}
 }
 
 static int sem_sysv_post(struct sem_sysv *s)
@@ -207,15 +225,17 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 	struct sem_sysv *s = t->priv;
 	unsigned short values[SEM_COUNT];
 	struct ipc_message m;
-	uint32_t target;
+	unsigned short phase;
+	uint32_t seqno;
 	int r;
 
 	/* A count cannot carry a malformed frame for the receiver to reject. */
 	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
 		return -EINVAL;
-	target = sem_sysv_target(&m);
-	if (target != ((s->posted + 1) & SEM_COUNT_MASK))
-		sem_sysv_realign(s, target);
+	seqno = m.seqno & SEM_COUNT_MASK;
+	phase = sem_sysv_phase(&m);
+	if (seqno != ((s->posted + 1) & SEM_COUNT_MASK) || phase != s->phase)
+		sem_sysv_realign(s, seqno, phase);
 	r = sem_sysv_post(s);
 	if (r == -ERANGE || r == -EAGAIN) {
 		/*
@@ -228,6 +248,7 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 			return -EAGAIN;		/* 32767 events waiting */
 		if (r == 0) {
 			s->posted = sem_sysv_posted(values);
+			s->phase = values[SEM_PHASE];
 			r = sem_sysv_post(s);
 			if (r == -ERANGE || r == -EAGAIN)
 				r = -EIO;
@@ -254,8 +275,12 @@ static int sem_sysv_done_numbering(struct sem_sysv *s)
 	return sem_sysv_op(s->id, SEM_BUSY, -1, IPC_NOWAIT | SEM_UNDO);
 }
 
-/* The number of the event we just took (BUSY held): POSTED - EVENTS. */
-static int sem_sysv_number(struct sem_sysv *s, uint32_t *ret_k)
+/*
+ * The number of the event we just took (BUSY held): POSTED - EVENTS, and
+ * the PHASE it goes with (the sender changes neither while BUSY is held).
+ */
+static int sem_sysv_number(struct sem_sysv *s, uint32_t *ret_k,
+			   uint32_t *ret_phase)
 {
 	unsigned short values[SEM_COUNT];
 	int r = sem_sysv_values(s->id, values);
@@ -264,6 +289,7 @@ static int sem_sysv_number(struct sem_sysv *s, uint32_t *ret_k)
 		return r;
 	*ret_k = (sem_sysv_posted(values) - values[SEM_EVENTS]) &
 		 SEM_COUNT_MASK;
+	*ret_phase = values[SEM_PHASE] & 3;
 	return 0;
 }
 
@@ -279,7 +305,7 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 		{ SEM_EVENTS, 1, IPC_NOWAIT },
 		{ SEM_BUSY, -1, IPC_NOWAIT | SEM_UNDO },
 	};
-	uint32_t k, dropped = 0;
+	uint32_t k, phase = 0, dropped = 0;
 	struct timespec left;
 	struct deadline d;
 	int r, err;
@@ -322,7 +348,7 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 		sem_sysv_absorb_wakes(s);
 		return -EINTR;
 	}
-	r = sem_sysv_number(s, &k);
+	r = sem_sysv_number(s, &k, &phase);
 	err = sem_sysv_done_numbering(s);
 	if (r < 0 || err < 0)
 		return r < 0 ? r : err;
@@ -331,7 +357,7 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 		dropped = (k - s->last_k - 1) & SEM_COUNT_MASK;
 	s->have_last = true;
 	s->last_k = k;
-	counted_event_frame(k, dropped, transport_now_ns(), buf);
+	counted_event_frame_at(k, k + phase, dropped, transport_now_ns(), buf);
 	return IPC_MESSAGE_SIZE;
 }
 
@@ -367,7 +393,7 @@ static int sem_sysv_initialise(struct transport *t, struct sem_sysv *s)
 	return r;
 }
 
-/* Ours, private, five semaphores, initialised: from IPC_STAT. */
+/* Ours, private, six semaphores, initialised: from IPC_STAT. */
 static bool sem_sysv_usable(const struct semid_ds *ds)
 {
 	return private_object_sysv(&ds->sem_perm) &&
@@ -478,6 +504,7 @@ static int sem_sysv_open_sender(struct sem_sysv *s)
 	if (r < 0)
 		return sem_sysv_gone(-r) ? -ENOENT : r;
 	s->posted = sem_sysv_posted(values);
+	s->phase = values[SEM_PHASE];
 	return 0;
 }
 

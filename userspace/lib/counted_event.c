@@ -6,12 +6,18 @@
 void counted_event_frame(uint32_t k, uint32_t dropped, uint64_t now_ns,
 			 uint8_t frame[IPC_MESSAGE_SIZE])
 {
+	counted_event_frame_at(k, k, dropped, now_ns, frame);
+}
+
+void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
+			    uint64_t now_ns, uint8_t frame[IPC_MESSAGE_SIZE])
+{
 	uint32_t presses = k / 2 + (k & 1);	/* (k + 1) / 2 without overflow */
 	struct ipc_message msg = {
 		.type = (k & 1) ? IPC_EVENT_PRESS : IPC_EVENT_RELEASE,
 		.flags = dropped ? IPC_MESSAGE_F_DROPPED : 0,
 		.led_state = presses & 1,
-		.seqno = k,
+		.seqno = seqno,
 		.dropped = dropped,
 		.event_ns = now_ns,
 		.send_ns = now_ns,

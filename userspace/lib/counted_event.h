@@ -35,6 +35,14 @@ void counted_event_frame(uint32_t k, uint32_t dropped, uint64_t now_ns,
 			 uint8_t frame[IPC_MESSAGE_SIZE]);
 
 /*
+ * The same, for a mechanism that keeps the seqno and the press/release
+ * phase apart: the frame says @seqno, and is a press or release, LED on or
+ * off, as the @k-th event of the stream would be (only k modulo 4 counts).
+ */
+void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
+			    uint64_t now_ns, uint8_t frame[IPC_MESSAGE_SIZE]);
+
+/*
  * 0 when @frame (@len bytes) is a valid frame, else -EINVAL: for senders
  * that carry only the fact of an event and refuse what they cannot carry.
  */
