@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 struct endpoint_config {
-	const char *mechanism;		/* DESIGN.md name, or "futex" (the floor) */
+	const char *mechanism;		/* mechanism name (--via), or "futex" (the floor) */
 	bool bare;			/* the bare version instead of ours */
 	enum transport_role role;
 	const char *runtime_dir;	/* ours: the transport's directory */
