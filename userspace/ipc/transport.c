@@ -26,7 +26,10 @@
 extern const struct transport_ops *const __start_ipc_transports[];
 extern const struct transport_ops *const __stop_ipc_transports[];
 
-/* The canonical order (docs/architecture.md): listings and tests follow it. */
+/*
+ * The one order of the mechanisms, from the simplest (inherited descriptors)
+ * to the buses, as the README and docs list them: listings and tests follow it.
+ */
 static const char *const canonical_order[] = {
 	"pipe", "fifo", "shared-file", "shm-sysv", "shm-posix", "mmap",
 	"mq-sysv", "mq-posix", "sem-sysv", "sem-posix", "signal",
