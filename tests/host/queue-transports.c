@@ -29,6 +29,7 @@
  * a second live sem-sysv or signal receiver is refused, signal refuses a
  * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
  */
+#include "lib/sysv_record.h"
 #include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/message.h"
@@ -69,8 +70,7 @@ struct subject {
 	struct transport_config config;
 	bool kernel_object;	/* events outlive a killed receiver */
 	bool payload;		/* frames cross byte for byte */
-	bool have_sysv_key;	/* sysv_key: see subject_sysv_key() */
-	int sysv_key;
+	struct sysv_key_memo sysv;	/* see sysv_record_key() */
 };
 
 static int open_as(struct subject *s, enum transport_role role,
@@ -285,46 +285,17 @@ static int sender_child(struct subject *s, void *arg)
 
 /* --- what the objects look like from outside ---------------------------- */
 
-/*
- * The System V key of the subject's receiver: the one it recorded, else
- * the last one seen (after it closed and removed its record), else -1.
- */
+/* The System V key of the subject's receiver (lib/sysv_record.h). */
 static int subject_sysv_key(struct subject *s)
 {
-	struct transport t = { .ops = s->ops, .config = &s->config };
-	int key;
-
-	if (transport_sysv_key(&t, &key) == 0) {
-		s->sysv_key = key;
-		s->have_sysv_key = true;
-	}
-	return s->have_sysv_key ? s->sysv_key : -1;
+	return sysv_record_key(s->ops, &s->config, &s->sysv);
 }
 
-/*
- * Where to plant something for the receiver to find: its key, recorded now
- * as a killed receiver would have left it (the last key seen, or the first
- * one a receiver takes).
- */
+/* A key recorded now, as a killed receiver would have left it. */
 static int plant_sysv_record(struct subject *s)
 {
-	char path[PATH_MAX + 64];
-	int key = subject_sysv_key(s);
-	FILE *f;
-
-	if (key == -1)
-		key = ftok(s->dir, 1);
-	snprintf(path, sizeof(path), "%s/%s.%s.key", s->dir, s->via,
-		 s->instance);
-	f = fopen(path, "we");
-	if (f) {
-		fprintf(f, "0x%08x\n", (unsigned int)key);
-		fclose(f);
-		chmod(path, 0600);
-	}
-	s->sysv_key = key;
-	s->have_sysv_key = true;
-	return key;
+	return sysv_record_plant(s->ops, &s->config, s->dir, s->via,
+				 s->instance, &s->sysv);
 }
 
 static struct transport probe_of(struct subject *s)
