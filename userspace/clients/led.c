@@ -332,11 +332,11 @@ static bool done(const struct led *l)
  */
 static int signal_ready(struct led *l)
 {
-	int r = sd_notify(0, "READY=1");
+	int notified = sd_notify(0, "READY=1");
+	int r = 0;
 
-	if (r < 0)
-		log_errno(r, "sd_notify");
-	r = 0;
+	if (notified < 0)
+		log_errno(notified, "sd_notify");
 	if (l->ready_fd < 0)
 		return 0;
 	if (write(l->ready_fd, "R", 1) != 1) {
