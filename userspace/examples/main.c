@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static void usage(FILE *out)
 "each one, then removes the object. Exit status 0 when every press arrived\n"
 "and nothing was left behind.\n"
 "Options some lessons read: port=N (tcp, udp, tls, mqtt), host=NAME (mqtt),\n"
-"bus=ADDRESS (dbus; default $DBUS_SESSION_BUS_ADDRESS), cert-dir=DIR (tls).\n",
+"bus=ADDRESS (dbus; default $DBUS_SESSION_BUS_ADDRESS), cert-dir=DIR (tls).\n"
+"Its files live in a new directory in $TMPDIR (default /tmp).\n",
 		PRESSES);
 }
 
@@ -73,7 +75,8 @@ static int run_sender(struct lesson *l, int done_fd)
 static int run(const struct lesson_ops *ops, const char *const *options)
 {
 	_Atomic int32_t receiver_pid = getpid();
-	char dir[] = "/tmp/ipc-lesson.XXXXXX", instance[32];
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], instance[32];
 	struct lesson rx = { .ops = ops, .receiver = true, .dir = dir,
 			     .instance = instance, .inherited_fd = -1,
 			     .options = options, .receiver_pid = &receiver_pid };
@@ -82,6 +85,7 @@ static int run(const struct lesson_ops *ops, const char *const *options)
 	pid_t pid;
 
 	snprintf(instance, sizeof(instance), "%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/ipc-lesson.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir) || pipe2(done, O_CLOEXEC) < 0) {
 		fprintf(stderr, "ipc-lesson: %s\n", strerror(errno));
 		return 1;
@@ -124,7 +128,8 @@ static int run(const struct lesson_ops *ops, const char *const *options)
 
 		r = ops->receive(&rx, &value, RECEIVE_MS);
 		if (r == -ETIMEDOUT) {
-			printf("%s: a press was lost (datagrams may be)\n", ops->name);
+			printf("%s: no press within %d ms%s\n", ops->name, RECEIVE_MS,
+			       ops->lossy ? " (datagrams may be lost)" : "");
 			continue;
 		}
 		if (r < 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct mqtt_state {
 	struct mosquitto *mosq;
@@ -105,14 +106,25 @@ static int mqtt_send(struct lesson *l, uint64_t value)
 static int mqtt_receive(struct lesson *l, uint64_t *value, int timeout_ms)
 {
 	struct mqtt_state *st = l->priv;
+	struct timespec now, end;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	/* One loop handles one packet, not necessarily a message: go on. */
 	while (!st->have) {
-		int r = mosquitto_loop(st->mosq, timeout_ms, 1);
+		int left = -1, r;
 
+		if (timeout_ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = (end.tv_sec - now.tv_sec) * 1000 +
+			       (end.tv_nsec - now.tv_nsec) / 1000000;
+			if (left <= 0)
+				return -ETIMEDOUT;
+		}
+		r = mosquitto_loop(st->mosq, left, 1);
 		if (r != MOSQ_ERR_SUCCESS)
 			return -EPIPE;
-		if (!st->have && timeout_ms >= 0)
-			return -ETIMEDOUT;
 	}
 	st->have = false;
 	*value = st->value;
