@@ -23,22 +23,29 @@ static int fifo_open(struct lesson *l)
 	if (!st)
 		return -ENOMEM;
 	r = lesson_path(l, "fifo", st->path, sizeof(st->path));
-	if (r == 0 && l->receiver && mkfifo(st->path, 0600) < 0)
-		r = -errno;
-	if (r == 0) {
-		/* The receiver holds both ends: no EOF, no blocking open. */
-		st->fd = open(st->path, (l->receiver ? O_RDWR : O_WRONLY) | O_CLOEXEC);
-		if (st->fd < 0)
-			r = -errno;
+	if (r < 0)
+		goto err_free;
+	if (l->receiver && mkfifo(st->path, 0600) < 0) {
+		r = -errno;	/* EEXIST: not ours, leave it */
+		goto err_free;
 	}
-	if (r < 0) {
-		if (l->receiver)
-			unlink(st->path);
-		free(st);
-		return r;
+	/*
+	 * The receiver opens both ends: open() does not wait for a writer,
+	 * and a sender that leaves is no end of file.
+	 */
+	st->fd = open(st->path, (l->receiver ? O_RDWR : O_WRONLY) | O_CLOEXEC);
+	if (st->fd < 0) {
+		r = -errno;
+		goto err_unlink;
 	}
 	l->priv = st;
 	return 0;
+err_unlink:
+	if (l->receiver)
+		unlink(st->path);
+err_free:
+	free(st);
+	return r;
 }
 
 static int fifo_send(struct lesson *l, uint64_t value)

@@ -37,34 +37,39 @@ static int futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
 /* lesson-excerpt: begin */
 static int mmap_open(struct lesson *l)
 {
+	int flags = l->receiver ? O_RDWR | O_CREAT | O_EXCL : O_RDWR;
 	struct mmap_state *st = calloc(1, sizeof(*st));
-	int fd = -1, r;
+	int fd, r;
 
 	if (!st)
 		return -ENOMEM;
 	r = lesson_path(l, "mmap", st->path, sizeof(st->path));
 	if (r < 0)
-		goto fail;
-	fd = open(st->path, l->receiver ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC :
-					 O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 || (l->receiver && ftruncate(fd, sizeof(*st->ring)) < 0)) {
+		goto err_free;
+	fd = open(st->path, flags | O_CLOEXEC, 0600);
+	if (fd < 0) {
 		r = -errno;
-		goto fail;
+		goto err_free;
+	}
+	/* A new file is empty: give it the ring's size before mapping it. */
+	if (l->receiver && ftruncate(fd, sizeof(*st->ring)) < 0) {
+		r = -errno;
+		goto err_close;
 	}
 	st->ring = mmap(NULL, sizeof(*st->ring), PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
+			MAP_SHARED, fd, 0);
 	if (st->ring == MAP_FAILED) {
 		r = -errno;
-		goto fail;
+		goto err_close;
 	}
-	close(fd);
+	close(fd);	/* the mapping keeps the file */
 	l->priv = st;
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
+err_close:
+	close(fd);
 	if (l->receiver)
 		unlink(st->path);
+err_free:
 	free(st);
 	return r;
 }

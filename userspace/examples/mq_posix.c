@@ -24,21 +24,22 @@ static int mq_posix_open(struct lesson *l)
 	if (!st)
 		return -ENOMEM;
 	r = lesson_global_name(l, "mq", st->name, sizeof(st->name));
-	if (r == 0) {
-		if (l->receiver)
-			st->mq = mq_open(st->name, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-					0600, &attr);
-		else
-			st->mq = mq_open(st->name, O_WRONLY | O_CLOEXEC);
-		if (st->mq == (mqd_t)-1)
-			r = -errno;
-	}
-	if (r < 0) {
-		free(st);
-		return r;
+	if (r < 0)
+		goto err_free;
+	if (l->receiver)
+		st->mq = mq_open(st->name, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				 0600, &attr);
+	else
+		st->mq = mq_open(st->name, O_WRONLY | O_CLOEXEC);
+	if (st->mq == (mqd_t)-1) {
+		r = -errno;
+		goto err_free;
 	}
 	l->priv = st;
 	return 0;
+err_free:
+	free(st);
+	return r;
 }
 
 static int mq_posix_send(struct lesson *l, uint64_t value)

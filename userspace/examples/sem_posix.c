@@ -26,18 +26,20 @@ static int sem_posix_open(struct lesson *l)
 	if (!st)
 		return -ENOMEM;
 	r = lesson_global_name(l, "sem", st->name, sizeof(st->name));
-	if (r == 0) {
-		st->sem = l->receiver ? sem_open(st->name, O_CREAT | O_EXCL, 0600, 0) :
-				       sem_open(st->name, 0);
-		if (st->sem == SEM_FAILED)
-			r = -errno;
-	}
-	if (r < 0) {
-		free(st);
-		return r;
+	if (r < 0)
+		goto err_free;
+	/* The receiver's starts at 0: nothing to take yet. */
+	st->sem = l->receiver ? sem_open(st->name, O_CREAT | O_EXCL, 0600, 0) :
+				sem_open(st->name, 0);
+	if (st->sem == SEM_FAILED) {
+		r = -errno;
+		goto err_free;
 	}
 	l->priv = st;
 	return 0;
+err_free:
+	free(st);
+	return r;
 }
 
 static int sem_posix_send(struct lesson *l, uint64_t value)

@@ -23,18 +23,19 @@ static int sem_sysv_open(struct lesson *l)
 	if (!st)
 		return -ENOMEM;
 	r = lesson_sysv_key(l, 's', &key);
-	if (r == 0) {
-		/* Linux creates System V semaphores at zero. */
-		st->id = semget(key, 1, l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0);
-		if (st->id < 0)
-			r = -errno;
-	}
-	if (r < 0) {
-		free(st);
-		return r;
+	if (r < 0)
+		goto err_free;
+	/* One semaphore in the set; Linux creates it at zero. */
+	st->id = semget(key, 1, l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0);
+	if (st->id < 0) {
+		r = -errno;
+		goto err_free;
 	}
 	l->priv = st;
 	return 0;
+err_free:
+	free(st);
+	return r;
 }
 
 static int sem_sysv_send(struct lesson *l, uint64_t value)

@@ -29,34 +29,39 @@ static int shared_file_open(struct lesson *l)
 
 	if (!st)
 		return -ENOMEM;
-	st->fd = st->inotify_fd = -1;
+	st->inotify_fd = -1;
 	r = lesson_path(l, "shared-file", st->path, sizeof(st->path));
 	if (r < 0)
-		goto fail;
-	if (l->receiver) {
-		st->fd = open(st->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (st->fd >= 0) {
-			st->inotify_fd = inotify_init1(IN_CLOEXEC);
-			if (st->inotify_fd < 0 ||
-			    inotify_add_watch(st->inotify_fd, st->path, IN_MODIFY) < 0)
-				r = -errno;
-		}
-	} else {
+		goto err_free;
+	if (!l->receiver) {
+		/* O_APPEND: every write() lands at the end, whoever wrote last. */
 		st->fd = open(st->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	}
-	if (st->fd < 0)
-		r = -errno;
-	if (r == 0) {
+		if (st->fd < 0) {
+			r = -errno;
+			goto err_free;
+		}
 		l->priv = st;
 		return 0;
 	}
-fail:
-	if (st->fd >= 0)
-		close(st->fd);
+	st->fd = open(st->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (st->fd < 0) {
+		r = -errno;
+		goto err_free;
+	}
+	st->inotify_fd = inotify_init1(IN_CLOEXEC);
+	if (st->inotify_fd < 0 ||
+	    inotify_add_watch(st->inotify_fd, st->path, IN_MODIFY) < 0) {
+		r = -errno;
+		goto err_unlink;
+	}
+	l->priv = st;
+	return 0;
+err_unlink:
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
-	if (l->receiver)
-		unlink(st->path);
+	close(st->fd);
+	unlink(st->path);
+err_free:
 	free(st);
 	return r;
 }

@@ -29,39 +29,46 @@ struct shm_posix_state {
 static int shm_posix_open(struct lesson *l)
 {
 	struct shm_posix_state *st = calloc(1, sizeof(*st));
-	int fd = -1, r;
+	int fd, r;
 
 	if (!st)
 		return -ENOMEM;
 	r = lesson_global_name(l, "shm", st->name, sizeof(st->name));
 	if (r < 0)
-		goto fail;
-	fd = shm_open(st->name, l->receiver ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC :
-					     O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 || (l->receiver && ftruncate(fd, sizeof(*st->area)) < 0)) {
+		goto err_free;
+	if (l->receiver)
+		fd = shm_open(st->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	else
+		fd = shm_open(st->name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0) {
 		r = -errno;
-		goto fail;
+		goto err_free;
+	}
+	if (l->receiver && ftruncate(fd, sizeof(*st->area)) < 0) {
+		r = -errno;
+		goto err_unlink;
 	}
 	st->area = mmap(NULL, sizeof(*st->area), PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
+			MAP_SHARED, fd, 0);
 	if (st->area == MAP_FAILED) {
 		r = -errno;
-		goto fail;
+		goto err_unlink;
 	}
-	close(fd);
+	/* pshared = 1: the semaphore lives in the shared object itself. */
 	if (l->receiver && sem_init(&st->area->items, 1, 0) < 0) {
 		r = -errno;
-		munmap(st->area, sizeof(*st->area));
-		fd = -1;
-		goto fail;
+		goto err_unmap;
 	}
+	close(fd);
 	l->priv = st;
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
+err_unmap:
+	munmap(st->area, sizeof(*st->area));
+err_unlink:
+	close(fd);
 	if (l->receiver)
 		shm_unlink(st->name);
+err_free:
 	free(st);
 	return r;
 }

@@ -27,30 +27,36 @@ static int shm_sysv_open(struct lesson *l)
 
 	if (!st)
 		return -ENOMEM;
-	st->shm_id = st->sem_id = -1;
+	/* Two objects, two keys from one directory: ftok()'s second argument. */
 	r = lesson_sysv_key(l, 'm', &shm_key);
 	if (r == 0)
 		r = lesson_sysv_key(l, 'w', &sem_key);
 	if (r < 0)
-		goto fail;
+		goto err_free;
 	st->shm_id = shmget(shm_key, sizeof(struct ring), flags);
-	st->sem_id = st->shm_id < 0 ? -1 : semget(sem_key, 1, flags);
+	if (st->shm_id < 0) {
+		r = -errno;
+		goto err_free;
+	}
+	st->sem_id = semget(sem_key, 1, flags);
 	if (st->sem_id < 0) {
 		r = -errno;
-		goto fail;
+		goto err_remove_shm;
 	}
 	st->ring = shmat(st->shm_id, NULL, 0);
 	if (st->ring == (void *)-1) {
 		r = -errno;
-		goto fail;
+		goto err_remove_sem;
 	}
 	l->priv = st;
 	return 0;
-fail:
-	if (l->receiver && st->shm_id >= 0)
-		shmctl(st->shm_id, IPC_RMID, NULL);
-	if (l->receiver && st->sem_id >= 0)
+err_remove_sem:
+	if (l->receiver)
 		semctl(st->sem_id, 0, IPC_RMID);
+err_remove_shm:
+	if (l->receiver)
+		shmctl(st->shm_id, IPC_RMID, NULL);
+err_free:
 	free(st);
 	return r;
 }

@@ -18,41 +18,45 @@ struct tcp_state {
 /* lesson-excerpt: begin */
 static int tcp_open(struct lesson *l)
 {
-	struct sockaddr_in addr = {
-		.sin_family = AF_INET,
-		.sin_port = htons(lesson_port(l, 5655)),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	struct tcp_state *st = calloc(1, sizeof(*st));
-	int one = 1, r = 0;
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int port = lesson_port(l, 5655), one = 1, fd, r;
+	struct tcp_state *st;
 
+	if (port < 0)
+		return port;
+	addr.sin_port = htons(port);
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->listen_fd = st->fd = -1;
-	if (l->receiver) {
-		st->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (st->listen_fd < 0 ||
-		    setsockopt(st->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		    bind(st->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-		    listen(st->listen_fd, 1) < 0)
-			r = -errno;
-	} else {
-		st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (st->fd < 0 ||
-		    setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
-		    connect(st->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-			r = -errno;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err_free;
 	}
-	if (r < 0) {
-		if (st->listen_fd >= 0)
-			close(st->listen_fd);
-		if (st->fd >= 0)
-			close(st->fd);
-		free(st);
-		return r;
+	if (l->receiver) {
+		/* SO_REUSEADDR: a restart need not wait out TIME_WAIT. */
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		    listen(fd, 1) < 0)
+			goto err_close;
+		st->listen_fd = fd;	/* accept4() comes with the first receive */
+	} else {
+		/* TCP_NODELAY: send each 8 bytes now, not batched (Nagle). */
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+		    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+			goto err_close;
+		st->fd = fd;
 	}
 	l->priv = st;
 	return 0;
+err_close:
+	r = -errno;
+	close(fd);
+err_free:
+	free(st);
+	return r;
 }
 
 static int tcp_send(struct lesson *l, uint64_t value)

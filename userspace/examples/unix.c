@@ -19,7 +19,7 @@ struct unix_state {
 static int unix_open(struct lesson *l)
 {
 	struct unix_state *st = calloc(1, sizeof(*st));
-	int r;
+	int fd, r;
 
 	if (!st)
 		return -ENOMEM;
@@ -27,35 +27,38 @@ static int unix_open(struct lesson *l)
 	st->addr.sun_family = AF_UNIX;
 	r = lesson_path(l, "unix.sock", st->addr.sun_path, sizeof(st->addr.sun_path));
 	if (r < 0)
-		goto fail;
-	if (l->receiver) {
-		st->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (st->listen_fd < 0 ||
-		    bind(st->listen_fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
-			r = -errno;
-			goto fail;
-		}
-		/* bind() made the socket file: from here on it is ours to remove. */
-		if (listen(st->listen_fd, 1) < 0) {
-			r = -errno;
-			unlink(st->addr.sun_path);
-			goto fail;
-		}
-	} else {
-		st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (st->fd < 0 ||
-		    connect(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
-			r = -errno;
-			goto fail;
-		}
+		goto err_free;
+	/* SOCK_SEQPACKET: connected like a stream, bounded like datagrams. */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err_free;
 	}
+	if (!l->receiver) {
+		if (connect(fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
+			r = -errno;
+			goto err_close;
+		}
+		st->fd = fd;
+		l->priv = st;
+		return 0;
+	}
+	if (bind(fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
+		r = -errno;	/* EADDRINUSE: the path exists, not ours */
+		goto err_close;
+	}
+	if (listen(fd, 1) < 0) {
+		r = -errno;
+		goto err_unlink;
+	}
+	st->listen_fd = fd;
 	l->priv = st;
 	return 0;
-fail:
-	if (st->listen_fd >= 0)
-		close(st->listen_fd);
-	if (st->fd >= 0)
-		close(st->fd);
+err_unlink:
+	unlink(st->addr.sun_path);	/* bind() made it */
+err_close:
+	close(fd);
+err_free:
 	free(st);
 	return r;
 }
