@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* FIFO: a named pipe made with mkfifo() in the lesson's directory, 8 bytes per press. */
+/* FIFO: a named pipe made by mkfifo() in the lesson's directory. */
 #include "lesson.h"
 
 #include <errno.h>
