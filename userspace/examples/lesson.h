@@ -36,11 +36,11 @@ struct lesson {
 
 struct lesson_ops {
 	const char *name;		/* as --via names the mechanism */
+	/* The size of the lesson's state (struct <name>_state), or 0. */
+	size_t state_size;
 	bool lossy;			/* a receive may time out: datagrams */
 	/* One line: what must run first (a bus, a broker, certificates). */
 	const char *needs;
-	/* The size of the lesson's state (struct <name>_state), or 0. */
-	size_t state_size;
 	/* Inherited mechanisms only: @fds[0] for the receiver, [1] the sender. */
 	int (*make_pair)(int fds[2]);
 	/*
