@@ -107,8 +107,8 @@ int lesson_port(const struct lesson *l, int fallback)
 	return port;
 }
 
-int lesson_inet_address(const struct lesson *l, const char *ip, int default_port,
-			struct sockaddr_in *ret_addr)
+int lesson_inet_address(const struct lesson *l, const char *ip,
+			int default_port, struct sockaddr_in *ret_addr)
 {
 	int port = lesson_port(l, default_port);
 

@@ -86,8 +86,8 @@ const char *lesson_option(const struct lesson *l, const char *key);
 /* Option "port" (1-65535), @fallback without it, or -EINVAL. */
 int lesson_port(const struct lesson *l, int fallback);
 /* IPv4 address @ip ("127.0.0.1") with option port= or @default_port. */
-int lesson_inet_address(const struct lesson *l, const char *ip, int default_port,
-			struct sockaddr_in *ret_addr);
+int lesson_inet_address(const struct lesson *l, const char *ip,
+			int default_port, struct sockaddr_in *ret_addr);
 /* read()/write() exactly @len bytes, retrying short transfers. */
 int lesson_read_full(int fd, void *buf, size_t len);
 int lesson_write_full(int fd, const void *buf, size_t len);
