@@ -43,7 +43,7 @@ static void bare_ep_close(struct endpoint *ep)
 {
 	struct lesson *l = ep->priv;
 
-	l->ops->close(l);
+	lesson_close(l);
 	free(l);
 	ep->priv = NULL;
 }
@@ -71,7 +71,7 @@ int endpoint_open_bare(const struct endpoint_config *cfg, struct endpoint *ep)
 		.options = cfg->options,
 		.receiver_pid = &cfg->control->receiver_pid,
 	};
-	r = ops->open(l);
+	r = lesson_open(l);
 	if (r < 0) {
 		free(l);
 		return r;

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
 
@@ -56,16 +55,14 @@ static int dbus_connect(struct lesson *l, sd_bus **ret_bus)
 
 static int dbus_open(struct lesson *l)
 {
-	struct dbus_state *st = calloc(1, sizeof(*st));
+	struct dbus_state *st = l->priv;
 	int r;
 
-	if (!st)
-		return -ENOMEM;
 	snprintf(st->path, sizeof(st->path), "/io/github/ipcbutton/Lesson/%s",
 		 l->instance);
 	r = dbus_connect(l, &st->bus);
 	if (r < 0)
-		goto err_free;
+		return r;
 	/* The bus delivers to us only the signals this rule matches. */
 	if (l->receiver) {
 		r = sd_bus_match_signal(st->bus, NULL, NULL, st->path, LESSON_IFACE,
@@ -73,12 +70,9 @@ static int dbus_open(struct lesson *l)
 		if (r < 0)
 			goto err_unref;
 	}
-	l->priv = st;
 	return 0;
 err_unref:
 	sd_bus_unref(st->bus);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -122,11 +116,11 @@ static void dbus_close(struct lesson *l)
 	struct dbus_state *st = l->priv;
 
 	sd_bus_flush_close_unref(st->bus);
-	free(st);
 }
 
 static const struct lesson_ops lesson_dbus = {
 	.name = "dbus",
+	.state_size = sizeof(struct dbus_state),
 	.needs = "a session bus (dbus-run-session -- ipc-lesson dbus) or bus=ADDRESS",
 	.open = dbus_open,
 	.send = dbus_send,

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,18 +16,14 @@ struct fifo_state {
 /* lesson-excerpt: begin */
 static int fifo_open(struct lesson *l)
 {
-	struct fifo_state *st = calloc(1, sizeof(*st));
+	struct fifo_state *st = l->priv;
 	int r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_path(l, "fifo", st->path, sizeof(st->path));
 	if (r < 0)
-		goto err_free;
-	if (l->receiver && mkfifo(st->path, 0600) < 0) {
-		r = -errno;	/* EEXIST: not ours, leave it */
-		goto err_free;
-	}
+		return r;
+	if (l->receiver && mkfifo(st->path, 0600) < 0)
+		return -errno;	/* EEXIST: not ours, leave it */
 	/*
 	 * The receiver opens both ends: open() does not wait for a writer,
 	 * and a sender that leaves is no end of file.
@@ -38,13 +33,10 @@ static int fifo_open(struct lesson *l)
 		r = -errno;
 		goto err_unlink;
 	}
-	l->priv = st;
 	return 0;
 err_unlink:
 	if (l->receiver)
 		unlink(st->path);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -71,11 +63,11 @@ static void fifo_close(struct lesson *l)
 	close(st->fd);
 	if (l->receiver)
 		unlink(st->path);
-	free(st);
 }
 
 static const struct lesson_ops lesson_fifo = {
 	.name = "fifo",
+	.state_size = sizeof(struct fifo_state),
 	.open = fifo_open,
 	.send = fifo_send,
 	.receive = fifo_receive,

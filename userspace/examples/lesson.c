@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* The registry of lessons, and what they share: names, keys, whole transfers. */
+/*
+ * The registry of lessons, their opening and closing, and what they share:
+ * names, keys, addresses, whole transfers.
+ */
 #include "lesson.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,32 @@ const struct lesson_ops *lesson_find(const char *name)
 		if (!strcmp((*p)->name, name))
 			return *p;
 	return NULL;
+}
+
+int lesson_open(struct lesson *l)
+{
+	int r;
+
+	l->priv = NULL;
+	if (l->ops->state_size) {
+		l->priv = calloc(1, l->ops->state_size);
+		if (!l->priv)
+			return -ENOMEM;
+	}
+	r = l->ops->open(l);
+	if (r < 0) {
+		free(l->priv);
+		l->priv = NULL;
+	}
+	return r;
+}
+
+void lesson_close(struct lesson *l)
+{
+	if (l->ops->close)
+		l->ops->close(l);
+	free(l->priv);
+	l->priv = NULL;
 }
 
 int lesson_path(const struct lesson *l, const char *leaf, char *buf, size_t size)
@@ -75,6 +105,18 @@ int lesson_port(const struct lesson *l, int fallback)
 	if (errno || end == v || *end || port < 1 || port > 65535)
 		return -EINVAL;
 	return port;
+}
+
+int lesson_inet_address(const struct lesson *l, const char *ip,
+			int default_port, struct sockaddr_in *ret_addr)
+{
+	int port = lesson_port(l, default_port);
+
+	if (port < 0)
+		return port;
+	*ret_addr = (struct sockaddr_in){ .sin_family = AF_INET,
+					  .sin_port = htons(port) };
+	return inet_pton(AF_INET, ip, &ret_addr->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
 int lesson_read_full(int fd, void *buf, size_t len)

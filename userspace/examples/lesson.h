@@ -10,10 +10,14 @@
  * programs run them: ipc-lesson (main.c: fork a receiver and a sender,
  * send a few presses, print what arrives) and the benchmark (ipc-bench,
  * where a lesson is the "bare" baseline its transport is measured beside).
+ * Both open and close a lesson with lesson_open() and lesson_close(), which
+ * own the lesson's state: a lesson's open finds it zeroed in l->priv and
+ * undoes only the objects it made itself.
  */
 #ifndef LESSON_H
 #define LESSON_H
 
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,23 +31,28 @@ struct lesson {
 	int inherited_fd;		/* pipe, socketpair: our end, or -1 */
 	const char *const *options;	/* "key=value", NULL-terminated */
 	_Atomic int32_t *receiver_pid;	/* signal: the receiver publishes it here */
-	void *priv;			/* the lesson's own state */
+	void *priv;			/* ops->state_size bytes, or NULL */
 };
 
 struct lesson_ops {
 	const char *name;		/* as --via names the mechanism */
+	/* The size of the lesson's state (struct <name>_state), or 0. */
+	size_t state_size;
 	bool lossy;			/* a receive may time out: datagrams */
 	/* One line: what must run first (a bus, a broker, certificates). */
 	const char *needs;
 	/* Inherited mechanisms only: @fds[0] for the receiver, [1] the sender. */
 	int (*make_pair)(int fds[2]);
-	/* 0 or a negative errno. The receiver's open creates the object. */
+	/*
+	 * 0 or a negative errno. The receiver's open creates the object. A
+	 * failed open has undone what it made; its state is freed for it.
+	 */
 	int (*open)(struct lesson *l);
 	/* 0 or a negative errno (-EAGAIN only where the kernel insists). */
 	int (*send)(struct lesson *l, uint64_t value);
 	/* 0 with *value set, -ETIMEDOUT (lossy ones), or a negative errno. */
 	int (*receive)(struct lesson *l, uint64_t *value, int timeout_ms);
-	/* Closes; the receiver also removes the object. */
+	/* Closes; the receiver also removes the object. NULL: nothing to do. */
 	void (*close)(struct lesson *l);
 };
 
@@ -55,6 +64,14 @@ struct lesson_ops {
 const struct lesson_ops *lesson_find(const char *name);
 /* The registered lessons, in link order: *ret_count of them. */
 const struct lesson_ops *const *lesson_all(size_t *ret_count);
+
+/*
+ * Runs @l->ops->open with l->priv set to zeroed state of
+ * @l->ops->state_size bytes: 0, -ENOMEM, or what the open returned.
+ */
+int lesson_open(struct lesson *l);
+/* Runs @l->ops->close, then frees the state. */
+void lesson_close(struct lesson *l);
 
 /* Helpers the lessons share. */
 /* "<dir>/<leaf>". */
@@ -68,6 +85,9 @@ int lesson_sysv_key(const struct lesson *l, int id, int *ret_key);
 const char *lesson_option(const struct lesson *l, const char *key);
 /* Option "port" (1-65535), @fallback without it, or -EINVAL. */
 int lesson_port(const struct lesson *l, int fallback);
+/* IPv4 address @ip ("127.0.0.1") with option port= or @default_port. */
+int lesson_inet_address(const struct lesson *l, const char *ip,
+			int default_port, struct sockaddr_in *ret_addr);
 /* read()/write() exactly @len bytes, retrying short transfers. */
 int lesson_read_full(int fd, void *buf, size_t len);
 int lesson_write_full(int fd, const void *buf, size_t len);

@@ -56,7 +56,7 @@ static int run_sender(struct lesson *l, int done_fd)
 	char byte;
 	int r;
 
-	r = l->ops->open(l);
+	r = lesson_open(l);
 	if (r < 0) {
 		fprintf(stderr, "ipc-lesson: %s: sender: %s\n", l->ops->name, strerror(-r));
 		return 1;
@@ -68,7 +68,7 @@ static int run_sender(struct lesson *l, int done_fd)
 	/* Closing may drop what a library still queues: wait until it arrived. */
 	while (read(done_fd, &byte, 1) < 0 && errno == EINTR)
 		;
-	l->ops->close(l);
+	lesson_close(l);
 	return r < 0;
 }
 
@@ -93,7 +93,7 @@ static int run(const struct lesson_ops *ops, const char *const *options)
 	r = ops->make_pair ? ops->make_pair(pair) : 0;
 	rx.inherited_fd = pair[0];
 	if (r == 0)
-		r = ops->open(&rx);
+		r = lesson_open(&rx);
 	if (r < 0) {
 		fprintf(stderr, "ipc-lesson: %s: receiver: %s%s%s\n", ops->name,
 			strerror(-r), ops->needs ? "; needs " : "",
@@ -118,7 +118,7 @@ static int run(const struct lesson_ops *ops, const char *const *options)
 		close(pair[1]);
 	if (pid < 0) {
 		fprintf(stderr, "ipc-lesson: fork: %s\n", strerror(errno));
-		ops->close(&rx);
+		lesson_close(&rx);
 		rmdir(dir);
 		return 1;
 	}
@@ -143,7 +143,7 @@ static int run(const struct lesson_ops *ops, const char *const *options)
 	close(done[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	ops->close(&rx);
+	lesson_close(&rx);
 	if (rmdir(dir) < 0) {
 		fprintf(stderr, "ipc-lesson: %s: %s left behind: %s\n", ops->name,
 			dir, strerror(errno));

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -38,19 +37,15 @@ static int futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
 static int mmap_open(struct lesson *l)
 {
 	int flags = l->receiver ? O_RDWR | O_CREAT | O_EXCL : O_RDWR;
-	struct mmap_state *st = calloc(1, sizeof(*st));
+	struct mmap_state *st = l->priv;
 	int fd, r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_path(l, "mmap", st->path, sizeof(st->path));
 	if (r < 0)
-		goto err_free;
+		return r;
 	fd = open(st->path, flags | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (fd < 0)
+		return -errno;
 	/* A new file is empty: give it the ring's size before mapping it. */
 	if (l->receiver && ftruncate(fd, sizeof(*st->ring)) < 0) {
 		r = -errno;
@@ -63,14 +58,11 @@ static int mmap_open(struct lesson *l)
 		goto err_close;
 	}
 	close(fd);	/* the mapping keeps the file */
-	l->priv = st;
 	return 0;
 err_close:
 	close(fd);
 	if (l->receiver)
 		unlink(st->path);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -107,11 +99,11 @@ static void mmap_close(struct lesson *l)
 	munmap(st->ring, sizeof(*st->ring));
 	if (l->receiver)
 		unlink(st->path);
-	free(st);
 }
 
 static const struct lesson_ops lesson_mmap = {
 	.name = "mmap",
+	.state_size = sizeof(struct mmap_state),
 	.open = mmap_open,
 	.send = mmap_send,
 	.receive = mmap_receive,

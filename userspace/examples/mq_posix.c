@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
-#include <stdlib.h>
 #include <time.h>
 
 struct mq_posix_state {
@@ -18,28 +17,18 @@ struct mq_posix_state {
 static int mq_posix_open(struct lesson *l)
 {
 	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = sizeof(uint64_t) };
-	struct mq_posix_state *st = calloc(1, sizeof(*st));
+	struct mq_posix_state *st = l->priv;
 	int r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_global_name(l, "mq", st->name, sizeof(st->name));
 	if (r < 0)
-		goto err_free;
+		return r;
 	if (l->receiver)
 		st->mq = mq_open(st->name, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 				 0600, &attr);
 	else
 		st->mq = mq_open(st->name, O_WRONLY | O_CLOEXEC);
-	if (st->mq == (mqd_t)-1) {
-		r = -errno;
-		goto err_free;
-	}
-	l->priv = st;
-	return 0;
-err_free:
-	free(st);
-	return r;
+	return st->mq == (mqd_t)-1 ? -errno : 0;
 }
 
 static int mq_posix_send(struct lesson *l, uint64_t value)
@@ -67,11 +56,11 @@ static void mq_posix_close(struct lesson *l)
 	mq_close(st->mq);
 	if (l->receiver)
 		mq_unlink(st->name);
-	free(st);
 }
 
 static const struct lesson_ops lesson_mq_posix = {
 	.name = "mq-posix",
+	.state_size = sizeof(struct mq_posix_state),
 	.open = mq_posix_open,
 	.send = mq_posix_send,
 	.receive = mq_posix_receive,

@@ -3,8 +3,11 @@
 #include "lesson.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/msg.h>
+
+struct mq_sysv_state {
+	int id;
+};
 
 struct mq_sysv_msg {
 	long mtype;
@@ -14,36 +17,34 @@ struct mq_sysv_msg {
 /* lesson-excerpt: begin */
 static int mq_sysv_open(struct lesson *l)
 {
-	int key, id, r;
+	struct mq_sysv_state *st = l->priv;
+	int key, r;
 
 	r = lesson_sysv_key(l, 'q', &key);
 	if (r < 0)
 		return r;
-	id = msgget(key, l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0);
-	if (id < 0)
-		return -errno;
-	l->priv = (void *)(intptr_t)id;
-	return 0;
+	st->id = msgget(key, l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0);
+	return st->id < 0 ? -errno : 0;
 }
 
 static int mq_sysv_send(struct lesson *l, uint64_t value)
 {
-	struct mq_sysv_msg m = { 1, value };
+	struct mq_sysv_state *st = l->priv;
+	struct mq_sysv_msg m = { 1, value };	/* mtype must be > 0 */
 
-	for (;;) {
-		if (msgsnd((int)(intptr_t)l->priv, &m, sizeof(m.value), 0) == 0)
-			return 0;
+	while (msgsnd(st->id, &m, sizeof(m.value), 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	}
+	return 0;
 }
 
 static int mq_sysv_receive(struct lesson *l, uint64_t *value, int timeout_ms)
 {
+	struct mq_sysv_state *st = l->priv;
 	struct mq_sysv_msg m;
 
 	(void)timeout_ms;
-	if (msgrcv((int)(intptr_t)l->priv, &m, sizeof(m.value), 0, 0) < 0)
+	if (msgrcv(st->id, &m, sizeof(m.value), 0, 0) < 0)
 		return -errno;
 	*value = m.value;
 	return 0;
@@ -52,12 +53,15 @@ static int mq_sysv_receive(struct lesson *l, uint64_t *value, int timeout_ms)
 
 static void mq_sysv_close(struct lesson *l)
 {
+	struct mq_sysv_state *st = l->priv;
+
 	if (l->receiver)
-		msgctl((int)(intptr_t)l->priv, IPC_RMID, NULL);
+		msgctl(st->id, IPC_RMID, NULL);
 }
 
 static const struct lesson_ops lesson_mq_sysv = {
 	.name = "mq-sysv",
+	.state_size = sizeof(struct mq_sysv_state),
 	.open = mq_sysv_open,
 	.send = mq_sysv_send,
 	.receive = mq_sysv_receive,

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -47,20 +46,19 @@ static void on_message(struct mosquitto *m, void *arg,
 static int mqtt_open(struct lesson *l)
 {
 	const char *host = lesson_option(l, "host");
-	int port = lesson_port(l, 1883), r = -ENOMEM;
-	struct mqtt_state *st;
+	int port = lesson_port(l, 1883), r;
+	struct mqtt_state *st = l->priv;
 
 	if (port < 0)
 		return port;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
 	snprintf(st->topic, sizeof(st->topic), "ipc-lesson/%s/press", l->instance);
 	if (mosquitto_lib_init() != MOSQ_ERR_SUCCESS)
-		goto err_free;
+		return -ENOMEM;
 	st->mosq = mosquitto_new(NULL, true, st);	/* clean session */
-	if (!st->mosq)
+	if (!st->mosq) {
+		r = -ENOMEM;
 		goto err_cleanup;
+	}
 	mosquitto_subscribe_callback_set(st->mosq, on_subscribe);
 	mosquitto_message_callback_set(st->mosq, on_message);
 	/* lesson-excerpt: begin */
@@ -83,14 +81,11 @@ static int mqtt_open(struct lesson *l)
 		r = -ECONNREFUSED;
 		goto err_destroy;
 	}
-	l->priv = st;
 	return 0;
 err_destroy:
 	mosquitto_destroy(st->mosq);
 err_cleanup:
 	mosquitto_lib_cleanup();
-err_free:
-	free(st);
 	return r;
 }
 
@@ -141,11 +136,11 @@ static void mqtt_close(struct lesson *l)
 		mosquitto_loop_stop(st->mosq, false);
 	mosquitto_destroy(st->mosq);
 	mosquitto_lib_cleanup();
-	free(st);
 }
 
 static const struct lesson_ops lesson_mqtt = {
 	.name = "mqtt",
+	.state_size = sizeof(struct mqtt_state),
 	.needs = "an MQTT broker on localhost:1883 (mosquitto) or host=NAME port=N",
 	.open = mqtt_open,
 	.send = mqtt_send,

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
-#include <stdlib.h>
 
 struct sem_posix_state {
 	sem_t *sem;
@@ -20,26 +19,16 @@ struct sem_posix_state {
 /* lesson-excerpt: begin */
 static int sem_posix_open(struct lesson *l)
 {
-	struct sem_posix_state *st = calloc(1, sizeof(*st));
+	struct sem_posix_state *st = l->priv;
 	int r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_global_name(l, "sem", st->name, sizeof(st->name));
 	if (r < 0)
-		goto err_free;
+		return r;
 	/* The receiver's starts at 0: nothing to take yet. */
 	st->sem = l->receiver ? sem_open(st->name, O_CREAT | O_EXCL, 0600, 0) :
 				sem_open(st->name, 0);
-	if (st->sem == SEM_FAILED) {
-		r = -errno;
-		goto err_free;
-	}
-	l->priv = st;
-	return 0;
-err_free:
-	free(st);
-	return r;
+	return st->sem == SEM_FAILED ? -errno : 0;
 }
 
 static int sem_posix_send(struct lesson *l, uint64_t value)
@@ -70,11 +59,11 @@ static void sem_posix_close(struct lesson *l)
 	sem_close(st->sem);
 	if (l->receiver)
 		sem_unlink(st->name);
-	free(st);
 }
 
 static const struct lesson_ops lesson_sem_posix = {
 	.name = "sem-posix",
+	.state_size = sizeof(struct sem_posix_state),
 	.open = sem_posix_open,
 	.send = sem_posix_send,
 	.receive = sem_posix_receive,

@@ -6,7 +6,6 @@
 #include "lesson.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/sem.h>
 
 struct sem_sysv_state {
@@ -17,25 +16,15 @@ struct sem_sysv_state {
 /* lesson-excerpt: begin */
 static int sem_sysv_open(struct lesson *l)
 {
-	struct sem_sysv_state *st = calloc(1, sizeof(*st));
+	struct sem_sysv_state *st = l->priv;
 	int key, r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_sysv_key(l, 's', &key);
 	if (r < 0)
-		goto err_free;
+		return r;
 	/* One semaphore in the set; Linux creates it at zero. */
 	st->id = semget(key, 1, l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0);
-	if (st->id < 0) {
-		r = -errno;
-		goto err_free;
-	}
-	l->priv = st;
-	return 0;
-err_free:
-	free(st);
-	return r;
+	return st->id < 0 ? -errno : 0;
 }
 
 static int sem_sysv_send(struct lesson *l, uint64_t value)
@@ -68,11 +57,11 @@ static void sem_sysv_close(struct lesson *l)
 
 	if (l->receiver)
 		semctl(st->id, 0, IPC_RMID);
-	free(st);
 }
 
 static const struct lesson_ops lesson_sem_sysv = {
 	.name = "sem-sysv",
+	.state_size = sizeof(struct sem_sysv_state),
 	.open = sem_sysv_open,
 	.send = sem_sysv_send,
 	.receive = sem_sysv_receive,

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -24,45 +23,33 @@ struct shared_file_state {
 /* lesson-excerpt: begin */
 static int shared_file_open(struct lesson *l)
 {
-	struct shared_file_state *st = calloc(1, sizeof(*st));
+	struct shared_file_state *st = l->priv;
 	int r;
 
-	if (!st)
-		return -ENOMEM;
 	st->inotify_fd = -1;
 	r = lesson_path(l, "shared-file", st->path, sizeof(st->path));
 	if (r < 0)
-		goto err_free;
+		return r;
 	if (!l->receiver) {
 		/* O_APPEND: every write() lands at the end, whoever wrote last. */
 		st->fd = open(st->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (st->fd < 0) {
-			r = -errno;
-			goto err_free;
-		}
-		l->priv = st;
-		return 0;
+		return st->fd < 0 ? -errno : 0;
 	}
 	st->fd = open(st->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (st->fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (st->fd < 0)
+		return -errno;
 	st->inotify_fd = inotify_init1(IN_CLOEXEC);
 	if (st->inotify_fd < 0 ||
 	    inotify_add_watch(st->inotify_fd, st->path, IN_MODIFY) < 0) {
 		r = -errno;
 		goto err_unlink;
 	}
-	l->priv = st;
 	return 0;
 err_unlink:
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
 	close(st->fd);
 	unlink(st->path);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -104,11 +91,11 @@ static void shared_file_close(struct lesson *l)
 		close(st->inotify_fd);
 	if (l->receiver)
 		unlink(st->path);
-	free(st);
 }
 
 static const struct lesson_ops lesson_shared_file = {
 	.name = "shared-file",
+	.state_size = sizeof(struct shared_file_state),
 	.open = shared_file_open,
 	.send = shared_file_send,
 	.receive = shared_file_receive,

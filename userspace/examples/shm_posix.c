@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -28,22 +27,18 @@ struct shm_posix_state {
 /* lesson-excerpt: begin */
 static int shm_posix_open(struct lesson *l)
 {
-	struct shm_posix_state *st = calloc(1, sizeof(*st));
+	struct shm_posix_state *st = l->priv;
 	int fd, r;
 
-	if (!st)
-		return -ENOMEM;
 	r = lesson_global_name(l, "shm", st->name, sizeof(st->name));
 	if (r < 0)
-		goto err_free;
+		return r;
 	if (l->receiver)
 		fd = shm_open(st->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	else
 		fd = shm_open(st->name, O_RDWR | O_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (fd < 0)
+		return -errno;
 	if (l->receiver && ftruncate(fd, sizeof(*st->area)) < 0) {
 		r = -errno;
 		goto err_unlink;
@@ -59,8 +54,7 @@ static int shm_posix_open(struct lesson *l)
 		r = -errno;
 		goto err_unmap;
 	}
-	close(fd);
-	l->priv = st;
+	close(fd);	/* the mapping keeps the object */
 	return 0;
 err_unmap:
 	munmap(st->area, sizeof(*st->area));
@@ -68,8 +62,6 @@ err_unlink:
 	close(fd);
 	if (l->receiver)
 		shm_unlink(st->name);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -102,11 +94,11 @@ static void shm_posix_close(struct lesson *l)
 	munmap(st->area, sizeof(*st->area));
 	if (l->receiver)
 		shm_unlink(st->name);
-	free(st);
 }
 
 static const struct lesson_ops lesson_shm_posix = {
 	.name = "shm-posix",
+	.state_size = sizeof(struct shm_posix_state),
 	.open = shm_posix_open,
 	.send = shm_posix_send,
 	.receive = shm_posix_receive,

@@ -8,7 +8,6 @@
 #include "ring.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 
@@ -22,22 +21,18 @@ struct shm_sysv_state {
 static int shm_sysv_open(struct lesson *l)
 {
 	int flags = l->receiver ? IPC_CREAT | IPC_EXCL | 0600 : 0;
-	struct shm_sysv_state *st = calloc(1, sizeof(*st));
+	struct shm_sysv_state *st = l->priv;
 	int shm_key, sem_key, r;
 
-	if (!st)
-		return -ENOMEM;
 	/* Two objects, two keys from one directory: ftok()'s second argument. */
 	r = lesson_sysv_key(l, 'm', &shm_key);
 	if (r == 0)
 		r = lesson_sysv_key(l, 'w', &sem_key);
 	if (r < 0)
-		goto err_free;
+		return r;
 	st->shm_id = shmget(shm_key, sizeof(struct ring), flags);
-	if (st->shm_id < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (st->shm_id < 0)
+		return -errno;
 	st->sem_id = semget(sem_key, 1, flags);
 	if (st->sem_id < 0) {
 		r = -errno;
@@ -48,7 +43,6 @@ static int shm_sysv_open(struct lesson *l)
 		r = -errno;
 		goto err_remove_sem;
 	}
-	l->priv = st;
 	return 0;
 err_remove_sem:
 	if (l->receiver)
@@ -56,8 +50,6 @@ err_remove_sem:
 err_remove_shm:
 	if (l->receiver)
 		shmctl(st->shm_id, IPC_RMID, NULL);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -93,11 +85,11 @@ static void shm_sysv_close(struct lesson *l)
 		shmctl(st->shm_id, IPC_RMID, NULL);
 		semctl(st->sem_id, 0, IPC_RMID);
 	}
-	free(st);
 }
 
 static const struct lesson_ops lesson_shm_sysv = {
 	.name = "shm-sysv",
+	.state_size = sizeof(struct shm_sysv_state),
 	.open = shm_sysv_open,
 	.send = shm_sysv_send,
 	.receive = shm_sysv_receive,

@@ -63,16 +63,11 @@ static int signal_receive(struct lesson *l, uint64_t *value, int timeout_ms)
 }
 /* lesson-excerpt: end */
 
-static void signal_close(struct lesson *l)
-{
-	(void)l;
-}
-
+/* No close: a signal is no object, there is nothing to remove. */
 static const struct lesson_ops lesson_signal = {
 	.name = "signal",
 	.open = signal_open,
 	.send = signal_send,
 	.receive = signal_receive,
-	.close = signal_close,
 };
 LESSON_REGISTER(lesson_signal);

@@ -2,11 +2,9 @@
 /* TCP on loopback: one connection, TCP_NODELAY, 8 bytes per event. */
 #include "lesson.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,23 +16,17 @@ struct tcp_state {
 /* lesson-excerpt: begin */
 static int tcp_open(struct lesson *l)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int port = lesson_port(l, 5655), one = 1, fd, r;
-	struct tcp_state *st;
+	struct tcp_state *st = l->priv;
+	struct sockaddr_in addr;
+	int one = 1, fd, r;
 
-	if (port < 0)
-		return port;
-	addr.sin_port = htons(port);
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
+	r = lesson_inet_address(l, "127.0.0.1", 5655, &addr);
+	if (r < 0)
+		return r;
 	st->listen_fd = st->fd = -1;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (fd < 0)
+		return -errno;
 	if (l->receiver) {
 		/* SO_REUSEADDR: a restart need not wait out TIME_WAIT. */
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -49,13 +41,10 @@ static int tcp_open(struct lesson *l)
 			goto err_close;
 		st->fd = fd;
 	}
-	l->priv = st;
 	return 0;
 err_close:
 	r = -errno;
 	close(fd);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -88,11 +77,11 @@ static void tcp_close(struct lesson *l)
 		close(st->fd);
 	if (st->listen_fd >= 0)
 		close(st->listen_fd);
-	free(st);
 }
 
 static const struct lesson_ops lesson_tcp = {
 	.name = "tcp",
+	.state_size = sizeof(struct tcp_state),
 	.open = tcp_open,
 	.send = tcp_send,
 	.receive = tcp_receive,

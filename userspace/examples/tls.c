@@ -8,14 +8,12 @@
  */
 #include "lesson.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,24 +38,22 @@ static int tls_file(const struct lesson *l, const char *leaf, char *buf, size_t 
 
 static int tls_open(struct lesson *l)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX];
-	int port = lesson_port(l, 5656), one = 1, r = -EPROTO;
-	struct tls_state *st;
+	struct tls_state *st = l->priv;
+	struct sockaddr_in addr;
+	int one = 1, r;
 
-	if (port < 0)
-		return port;
-	addr.sin_port = htons(port);
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
+	r = lesson_inet_address(l, "127.0.0.1", 5656, &addr);
+	if (r < 0)
+		return r;
 	st->listen_fd = st->fd = -1;
 	st->ctx = SSL_CTX_new(l->receiver ? TLS_server_method() : TLS_client_method());
 	if (!st->ctx)
-		goto err_free;
-	if (!SSL_CTX_set_min_proto_version(st->ctx, TLS1_3_VERSION))
+		return -EPROTO;
+	if (!SSL_CTX_set_min_proto_version(st->ctx, TLS1_3_VERSION)) {
+		r = -EPROTO;
 		goto err_free_ctx;
+	}
 	if (l->receiver) {
 		/* The server proves who it is: its certificate and key. */
 		if (tls_file(l, "led.crt", cert, sizeof(cert)) < 0 ||
@@ -99,7 +95,6 @@ static int tls_open(struct lesson *l)
 		}
 		/* lesson-excerpt: end */
 	}
-	l->priv = st;
 	return 0;
 err_close:
 	SSL_free(st->ssl);	/* NULL is fine */
@@ -109,8 +104,6 @@ err_close:
 		close(st->listen_fd);
 err_free_ctx:
 	SSL_CTX_free(st->ctx);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -160,11 +153,11 @@ static void tls_close(struct lesson *l)
 		close(st->fd);
 	if (st->listen_fd >= 0)
 		close(st->listen_fd);
-	free(st);
 }
 
 static const struct lesson_ops lesson_tls = {
 	.name = "tls",
+	.state_size = sizeof(struct tls_state),
 	.needs = "certificates: scripts/make-certs DIR, then cert-dir=DIR",
 	.open = tls_open,
 	.send = tls_send,

@@ -6,9 +6,7 @@
  */
 #include "udp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -16,26 +14,17 @@
 /* lesson-excerpt: begin */
 int lesson_udp_open(struct lesson *l, const char *address, int default_port)
 {
-	int port = lesson_port(l, default_port), one = 1, r;
 	int rcvbuf = 262144;	/* room for bursts, as our transports ask */
-	struct udp_state *st;
+	struct udp_state *st = l->priv;
+	int one = 1, r;
 
-	if (port < 0)
-		return port;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	st->to.sin_family = AF_INET;
-	st->to.sin_port = htons(port);
-	if (inet_pton(AF_INET, address, &st->to.sin_addr) != 1) {
-		r = -EINVAL;
-		goto err_free;
-	}
+	r = lesson_inet_address(l, address, default_port, &st->to);
+	if (r < 0)
+		return r;
+	st->timeout_ms = -1;
 	st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (st->fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (st->fd < 0)
+		return -errno;
 	if (l->receiver &&
 	    (setsockopt(st->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	     setsockopt(st->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
@@ -43,13 +32,9 @@ int lesson_udp_open(struct lesson *l, const char *address, int default_port)
 		r = -errno;
 		goto err_close;
 	}
-	st->timeout_ms = -1;
-	l->priv = st;
 	return 0;
 err_close:
 	close(st->fd);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -90,7 +75,6 @@ void lesson_udp_close(struct lesson *l)
 	struct udp_state *st = l->priv;
 
 	close(st->fd);
-	free(st);
 }
 
 static int udp_open(struct lesson *l)
@@ -100,6 +84,7 @@ static int udp_open(struct lesson *l)
 
 static const struct lesson_ops lesson_udp = {
 	.name = "udp",
+	.state_size = sizeof(struct udp_state),
 	.lossy = true,
 	.open = udp_open,
 	.send = lesson_udp_send,

@@ -17,7 +17,10 @@ struct udp_state {
 	struct sockaddr_in to;	/* receiver: bound to it; sender: sends to it */
 };
 
-/* A datagram socket for @address and option port= (or @default_port). */
+/*
+ * A datagram socket for @address and option port= (or @default_port), in
+ * the lesson's struct udp_state (each variant's state_size).
+ */
 int lesson_udp_open(struct lesson *l, const char *address, int default_port);
 int lesson_udp_send(struct lesson *l, uint64_t value);
 int lesson_udp_receive(struct lesson *l, uint64_t *value, int timeout_ms);

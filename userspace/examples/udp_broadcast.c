@@ -30,6 +30,7 @@ static int udp_broadcast_open(struct lesson *l)
 
 static const struct lesson_ops lesson_udp_broadcast = {
 	.name = "udp-broadcast",
+	.state_size = sizeof(struct udp_state),
 	.lossy = true,
 	.open = udp_broadcast_open,
 	.send = lesson_udp_send,

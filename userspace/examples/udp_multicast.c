@@ -41,6 +41,7 @@ static int udp_multicast_open(struct lesson *l)
 
 static const struct lesson_ops lesson_udp_multicast = {
 	.name = "udp-multicast",
+	.state_size = sizeof(struct udp_state),
 	.lossy = true,
 	.open = udp_multicast_open,
 	.send = lesson_udp_send,

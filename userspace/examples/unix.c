@@ -3,7 +3,6 @@
 #include "lesson.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,29 +17,24 @@ struct unix_state {
 /* lesson-excerpt: begin */
 static int unix_open(struct lesson *l)
 {
-	struct unix_state *st = calloc(1, sizeof(*st));
+	struct unix_state *st = l->priv;
 	int fd, r;
 
-	if (!st)
-		return -ENOMEM;
 	st->listen_fd = st->fd = -1;
 	st->addr.sun_family = AF_UNIX;
 	r = lesson_path(l, "unix.sock", st->addr.sun_path, sizeof(st->addr.sun_path));
 	if (r < 0)
-		goto err_free;
+		return r;
 	/* SOCK_SEQPACKET: connected like a stream, bounded like datagrams. */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto err_free;
-	}
+	if (fd < 0)
+		return -errno;
 	if (!l->receiver) {
 		if (connect(fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
 			r = -errno;
 			goto err_close;
 		}
 		st->fd = fd;
-		l->priv = st;
 		return 0;
 	}
 	if (bind(fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
@@ -52,14 +46,11 @@ static int unix_open(struct lesson *l)
 		goto err_unlink;
 	}
 	st->listen_fd = fd;
-	l->priv = st;
 	return 0;
 err_unlink:
 	unlink(st->addr.sun_path);	/* bind() made it */
 err_close:
 	close(fd);
-err_free:
-	free(st);
 	return r;
 }
 
@@ -98,11 +89,11 @@ static void unix_close(struct lesson *l)
 		close(st->listen_fd);
 		unlink(st->addr.sun_path);
 	}
-	free(st);
 }
 
 static const struct lesson_ops lesson_unix = {
 	.name = "unix",
+	.state_size = sizeof(struct unix_state),
 	.open = unix_open,
 	.send = unix_send,
 	.receive = unix_receive,
