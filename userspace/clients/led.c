@@ -11,6 +11,7 @@
 #include "message.h"
 #include "stop.h"
 #include "transport.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,27 +25,14 @@
 #define DRAIN_MAX	4096
 
 enum {
-	OPT_LINE = CLI_OPT_FIRST_PROGRAM,
-	OPT_CHIP,
-	OPT_OFFSET,
-	OPT_ACTIVE_LOW,
-	OPT_CONSOLE,
-	OPT_QUIET,
-	OPT_COUNT,
-	OPT_UNTIL_SEQNO,
+	OPT_UNTIL_SEQNO = CLI_OPT_FIRST_PROGRAM,
 	OPT_IDLE_TIMEOUT,
 	OPT_READY_FD,
 };
 
 static const struct option long_options[] = {
 	CLI_COMMON_OPTIONS,
-	{ "line", required_argument, NULL, OPT_LINE },
-	{ "chip", required_argument, NULL, OPT_CHIP },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "active-low", no_argument, NULL, OPT_ACTIVE_LOW },
-	{ "console", no_argument, NULL, OPT_CONSOLE },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "count", required_argument, NULL, OPT_COUNT },
+	CLI_LED_OPTIONS,
 	{ "until-seqno", required_argument, NULL, OPT_UNTIL_SEQNO },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
@@ -143,29 +131,29 @@ static int parse_args(struct led *l, int argc, char **argv)
 		if (opt == -1)
 			break;
 		switch (opt) {
-		case OPT_LINE:
+		case CLI_OPT_LINE:
 			l->line = optarg;
 			break;
-		case OPT_CHIP:
+		case CLI_OPT_CHIP:
 			l->chip = optarg;
 			break;
-		case OPT_OFFSET:
+		case CLI_OPT_OFFSET:
 			if (cli_parse_uint(optarg, 65535, &l->offset) < 0) {
 				log_error("--offset '%s': expected a line offset", optarg);
 				return -EINVAL;
 			}
 			l->have_offset = true;
 			break;
-		case OPT_ACTIVE_LOW:
+		case CLI_OPT_ACTIVE_LOW:
 			l->active_low = true;
 			break;
-		case OPT_CONSOLE:
+		case CLI_OPT_CONSOLE:
 			l->console = true;
 			break;
-		case OPT_QUIET:
+		case CLI_OPT_QUIET:
 			l->quiet = true;
 			break;
-		case OPT_COUNT:
+		case CLI_OPT_COUNT:
 			if (cli_parse_uint(optarg, UINT64_MAX, &l->count) < 0 || !l->count) {
 				log_error("--count '%s': expected a positive number", optarg);
 				return -EINVAL;
@@ -195,20 +183,15 @@ static int parse_args(struct led *l, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case '?':
-			return -EINVAL;
 		default:
 			r = cli_common_parse(&l->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument '%s' (try --help)", argv[optind]);
-		return -EINVAL;
-	}
+	r = cli_common_operands(argc, argv);
+	if (r < 0)
+		return r;
 	if (l->line && l->chip) {
 		log_error("choose --line NAME or --chip PATH --offset N, not both");
 		return -EINVAL;
@@ -301,7 +284,7 @@ static int handle_frame(struct led *l, const uint8_t *buf, size_t len)
 			       (unsigned long long)l->lost);
 		return 0;
 	}
-	now = transport_now_ns();
+	now = monotonic_ns();
 	latency = now > m.event_ns ? now - m.event_ns : 0;
 	l->latency_sum_ns += latency;
 	l->latency_n++;
@@ -358,8 +341,9 @@ static int drain(struct led *l)
 		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), 0);
 		int r;
 
+		cli_log_transport_notice(l->transport);
 		if (n < 0)
-			return n == -EINTR || n == -ETIMEDOUT || n == -EPIPE ? 0 : (int)n;
+			return n == -EINTR || n == -ETIMEDOUT || n == TRANSPORT_STALE ? 0 : (int)n;
 		r = handle_frame(l, buf, (size_t)n);
 		if (r < 0)
 			return r;
@@ -376,18 +360,20 @@ static int run(struct led *l)
 		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), timeout);
 		int r;
 
+		cli_log_transport_notice(l->transport);
 		if (n == -EINTR)
 			return drain(l);
 		if (n == -ETIMEDOUT) {
 			log_verbose("nothing for %d ms: ending", timeout);
 			return 0;
 		}
-		if (n == -EPIPE) {
+		if (n == TRANSPORT_STALE) {
 			log_verbose("%s: the sender ended", l->cli.ops->name);
 			return 0;
 		}
 		if (n < 0) {
-			log_errno((int)n, "%s: receive", l->cli.ops->name);
+			cli_log_transport_error(l->cli.ops, (int)n,
+						l->transport->detail, "receive");
 			return (int)n;
 		}
 		r = handle_frame(l, buf, (size_t)n);
@@ -442,6 +428,7 @@ static void print_stats(const struct led *l)
 int main(int argc, char **argv)
 {
 	struct led l = { .ready_fd = -1 };
+	char detail[TRANSPORT_DETAIL_MAX];
 	int r, status = 1;
 
 	log_init(argv[0]);
@@ -471,18 +458,23 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, l.quiet ? _IOFBF : _IOLBF, 0);
 	if (l.line || l.chip) {
 		r = led_gpio_open(l.line, l.chip, (unsigned int)l.offset,
-				  l.active_low, "ipc-led", &l.gpio);
+				  l.active_low, "ipc-led", &l.gpio, detail,
+				  sizeof(detail));
+		if (r == -ENOENT && !l.chip)
+			log_error("%s", detail);
+		else if (r < 0)
+			log_errno(r, "%s", detail);
 		if (r < 0)
 			goto out;
 	}
 	r = transport_open(l.cli.ops, TRANSPORT_RECEIVER, &l.cli.config,
-			   &l.transport);
+			   &l.transport, detail);
 	if (r < 0) {
-		/* A second receiver: the transport said who has the instance. */
-		if (r != -EBUSY)
-			log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
+		cli_log_transport_error(l.cli.ops, r, detail,
+					"cannot open the receiver");
 		goto out;
 	}
+	cli_log_transport_notice(l.transport);
 	if (l.transport->ops->wake)
 		stop_set_wake(wake_transport, l.transport);
 	log_verbose("receiving via %s in %s, LED %s", l.cli.ops->name,
@@ -497,7 +489,9 @@ out:
 	stop_set_wake(NULL, NULL);
 	if (l.ready_fd >= 0)
 		close(l.ready_fd);
-	transport_close(l.transport);
+	transport_close(l.transport, detail);
+	if (*detail)
+		log_warning("%s: %s", l.cli.ops->name, detail);
 	led_gpio_close(l.gpio);
 	cli_common_free(&l.cli);
 	fflush(stdout);

@@ -437,7 +437,7 @@ static ssize_t sem_posix_receive(struct transport *t, uint8_t *buf,
 		}
 		p->k++;
 		counted_event_frame_at(p->k, p->k + p->phase, 0,
-				       transport_now_ns(), buf);
+				       monotonic_ns(), buf);
 		return IPC_MESSAGE_SIZE;
 	}
 }

@@ -98,6 +98,16 @@ int cli_common_parse(struct cli_common *c, int opt, const char *arg)
 		c->version = true;
 		return 1;
 	}
+	/* '?': getopt_long already said what is wrong with it. */
+	return -EINVAL;
+}
+
+int cli_common_operands(int argc, char **argv)
+{
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -240,4 +250,23 @@ int cli_print_options(FILE *out, const char *name)
 		fprintf(out, "%-28s %s\n", key, o->help ? o->help : "");
 	}
 	return 0;
+}
+
+void cli_log_transport_error(const struct transport_ops *ops, int err,
+			     const char *detail, const char *what)
+{
+	if (!detail || !*detail)
+		log_errno(err, "%s: %s", ops->name, what);
+	else if (err == TRANSPORT_BUSY)
+		log_error("%s: %s", ops->name, detail);
+	else
+		log_errno(err, "%s: %s: %s", ops->name, what, detail);
+}
+
+void cli_log_transport_notice(struct transport *t)
+{
+	if (!t || !t->detail[0])
+		return;
+	log_warning("%s: %s", t->ops->name, t->detail);
+	t->detail[0] = '\0';
 }
