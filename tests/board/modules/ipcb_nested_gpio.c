@@ -25,10 +25,11 @@
  *   lag_ms=N           deliver interrupts N ms after the change (an
  *                      interrupt still on its way when the level is read)
  *   hold_read=1        the next read of the line samples the level, then
- *                      waits (up to 10 s) until a write of `level` has
- *                      changed it and delivered its interrupt, and returns
- *                      the level sampled: a slow read (I2C) with a change
- *                      crossing it, in a fixed order
+ *                      waits (up to 10 s) for a later write of `level` (or
+ *                      `merge`) and returns the level sampled: a slow read
+ *                      (I2C) with a change crossing it, in a fixed order;
+ *                      with lag_ms=0 that write delivers its interrupt
+ *                      before it releases the read
  *   held               reading it waits (up to 10 s) for a held read to
  *                      start, then gives 1 (0 if none started)
  *
@@ -162,7 +163,7 @@ static void nested_change(int level, unsigned int toggles, bool raise)
 		else
 			nested_raise_now(nested);
 	}
-	/* Only after the interrupt: a held read resumes after it. */
+	/* After the interrupt (unless lagged): a held read resumes last. */
 	if (raise) {
 		mutex_lock(&nested->lock);
 		WRITE_ONCE(nested->held, false);
