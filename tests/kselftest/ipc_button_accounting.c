@@ -774,6 +774,37 @@ TEST_F(nested, drop_flag_lands_in_a_later_batch)
 	ASSERT_EQ(0, nested_level(0));
 }
 
+/*
+ * The same across reads: a reader that takes a backlog 4 records at a
+ * time, while the queue overflows between two of its reads, finds the
+ * flag on the first record of its next read, not on the first it read.
+ */
+TEST_F(nested, drop_flag_lands_in_a_later_read)
+{
+	struct ipc_button_queue_config config = { .length = 16 };
+	struct ipc_button_event evs[4];
+	int level = 0, i;
+	__u32 last;
+
+	ASSERT_EQ(0, ioctl(self->fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config));
+	ASSERT_EQ(0, make_records(16, &level));
+	ASSERT_EQ(4 * (ssize_t)RECORD, read(self->fd, evs, sizeof(evs)));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, evs[i].flags & IPC_BUTTON_EVENT_F_DROPPED);
+	last = evs[3].seqno;
+	/* 12 left, 6 more: the 2 oldest of the backlog go. */
+	ASSERT_EQ(0, make_records(6, &level));
+	ASSERT_EQ(4 * (ssize_t)RECORD, read(self->fd, evs, sizeof(evs)));
+	EXPECT_EQ(IPC_BUTTON_EVENT_F_DROPPED,
+		  evs[0].flags & IPC_BUTTON_EVENT_F_DROPPED);
+	EXPECT_EQ(2, evs[0].dropped);
+	EXPECT_EQ(last + 3, evs[0].seqno);
+	for (i = 1; i < 4; i++) {
+		EXPECT_EQ(0, evs[i].flags & IPC_BUTTON_EVENT_F_DROPPED);
+		EXPECT_EQ(evs[i - 1].seqno + 1, evs[i].seqno);
+	}
+}
+
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define CHARGED_FILES	256
 
