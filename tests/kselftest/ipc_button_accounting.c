@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -693,17 +694,30 @@ TEST_F(nested, big_reads_flag_every_gap_with_its_size)
 {
 	struct ipc_button_queue_config config = { .length = 16 };
 	struct ipc_button_event evs[32];
+	struct ipc_button_info info;
 	struct flooder f = { 0 };
 	pthread_t thread;
 	unsigned int i, flagged = 0, reads = 0;
+	__u64 dropped = 0;
 	__u32 prev = 0;
 	ssize_t n;
+	int wait;
 
 	ASSERT_EQ(0, ioctl(self->fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, flood, &f));
 	while (reads < 30) {
-		/* Let the queue overflow between reads. */
-		usleep(100000);
+		/*
+		 * Let the queue overflow between reads, however slow the
+		 * emulated flood is: wait (bounded) for a new drop.
+		 */
+		for (wait = 0; wait < 1000; wait++) {
+			ASSERT_EQ(0, button_info(self->fd, &info));
+			if (info.dropped > dropped)
+				break;
+			usleep(10000);
+		}
+		ASSERT_LT(dropped, info.dropped);
+		dropped = info.dropped;
 		n = read(self->fd, evs, sizeof(evs));
 		if (n < 0) {
 			ASSERT_EQ(EAGAIN, errno);
@@ -839,8 +853,18 @@ static int charged_opener(const char *cgroup, int to_parent, int from_parent)
 {
 	struct ipc_button_queue_config config = { .length = IPC_BUTTON_QUEUE_MAX };
 	static int fds[CHARGED_FILES];
-	char path[256], pid[32];
+	char path[256], pid[32], device[256];
 	int i;
+
+	/* Gone with the test if it is stopped (its timeout). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return 1;
+	/* Found once: looking the label up 256 times is slow under TCG. */
+	fds[0] = button_open_label(NESTED_LABEL, O_RDONLY, device,
+				   sizeof(device));
+	if (fds[0] < 0)
+		return 1;
+	close(fds[0]);
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -848,7 +872,7 @@ static int charged_opener(const char *cgroup, int to_parent, int from_parent)
 	    step_wait(from_parent, 'g'))
 		return 1;
 	for (i = 0; i < CHARGED_FILES; i++) {
-		fds[i] = button_open_label(NESTED_LABEL, O_RDONLY, NULL, 0);
+		fds[i] = open(device, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0 ||
 		    ioctl(fds[i], IPC_BUTTON_SET_QUEUE_LENGTH, &config))
 			return 2;
@@ -865,7 +889,7 @@ static int charged_opener(const char *cgroup, int to_parent, int from_parent)
  * cgroup's memory.current grow by about that much. Uncharged, it would
  * grow by the files' own few hundred bytes each.
  */
-TEST_F(nested, queues_are_charged_to_the_memory_cgroup)
+TEST_F_TIMEOUT(nested, queues_are_charged_to_the_memory_cgroup, 600)
 {
 	unsigned long long before, after, want;
 	int to_parent[2], from_parent[2], status;
