@@ -132,6 +132,15 @@ struct reader {
 	int error;
 };
 
+/* After a failed read: true when the reader must stop, false on EINTR. */
+static bool reader_stops(struct reader *r)
+{
+	if (errno == EINTR)
+		return false;
+	r->error = -errno;
+	return true;
+}
+
 static void *driver_reader(void *arg)
 {
 	struct reader *r = arg;
@@ -142,10 +151,9 @@ static void *driver_reader(void *arg)
 		uint64_t t = now_ns();
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r->error = -errno;
-			break;
+			if (reader_stops(r))
+				break;
+			continue;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
 			if (ev[i].flags & IPC_BUTTON_EVENT_F_DROPPED)
@@ -175,10 +183,9 @@ static void *cdev_reader(void *arg)
 		uint64_t t = now_ns();
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r->error = -errno;
-			break;
+			if (reader_stops(r))
+				break;
+			continue;
 		}
 		for (int i = 0; i < n; i++) {
 			struct gpiod_edge_event *e = gpiod_edge_event_buffer_get_event(buf, i);

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+#
+# What ./Makefile (the programs) and bench/Makefile (ipc-bench, linked from
+# the very same objects) must agree on: the compiler, the libraries and the
+# flags. Included by both, so the benchmark can never measure a build the
+# programs do not ship. The includer sets TOP (the repository) and may set
+# CROSS_COMPILE.
+
+CROSS_COMPILE ?=
+CC := $(CROSS_COMPILE)gcc
+ifneq ($(CROSS_COMPILE),)
+# The target's libraries, from Debian's multiarch packages.
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config
+else
+PKG_CONFIG := pkg-config
+endif
+PKGS := libgpiod libssl libcrypto libsystemd libmosquitto
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+ifeq ($(shell $(PKG_CONFIG) --atleast-version=2.0 libgpiod && echo yes),)
+$(error libgpiod >= 2.0 is required: sudo apt install -t bookworm-backports libgpiod-dev (or, for the whole emulator kit: make deps))
+endif
+
+# The one version of the project: the driver's DKMS version (--version).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION=["'"'"']*\([^"'"'"']*\).*/\1/p' \
+	$(TOP)/driver/dkms.conf)
+
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-DIPC_BUTTON_VERSION='"$(VERSION)"' -I$(TOP)/driver/uapi \
+	-I$(TOP)/userspace/lib -I$(TOP)/userspace/ipc $(PKG_CFLAGS)
+LDFLAGS := -Wl,--as-needed
