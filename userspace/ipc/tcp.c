@@ -26,9 +26,10 @@
  * authentication: any local process can connect to the loopback port. Use
  * tls to cross a network you do not trust.
  */
-#include "../lib/log.h"
+#include "tcp.h"
 #include "transport.h"
 
+#include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_options.h"
 #include "../lib/net_server.h"
@@ -40,15 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-struct tcp {
-	/* sender */
-	int fd;
-	struct net_tail tail;
-	/* receiver */
-	struct net_server *server;
+struct tcp_state {
+	int fd;				/* sender: the connection */
+	struct net_tail tail;		/* sender: a frame half sent */
+	struct net_server *server;	/* receiver */
 };
 
 static const struct transport_option tcp_options[] = {
@@ -58,6 +56,115 @@ static const struct transport_option tcp_options[] = {
 	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
+
+/* --- the TCP calls tls.c shares ---------------------------------------- */
+
+static int set_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+int tcp_listen(const struct net_addr *addr, char *why, size_t size)
+{
+	char name[NET_ADDR_STRLEN];
+	const char *step = "socket";
+	int fd, r;
+
+	net_addr_format(addr, name, sizeof(name));
+	fd = socket(net_addr_family(addr),
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	step = "setsockopt";
+	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (!r && net_addr_family(addr) == AF_INET6)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (!r)		/* accepted sockets inherit keepalive and the rest */
+		r = net_stream_tune(fd);
+	if (r < 0)
+		goto err_close_fd;
+	step = "bind";
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	step = "listen";
+	/* Small: one sender at a time; a flood waits in a short queue and
+	 * the receiver refuses what it has no room for. */
+	if (listen(fd, 8) < 0) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	return fd;
+
+err_close_fd:
+	close(fd);
+err:
+	snprintf(why, size, "%s %s: %s", step, name, strerror(-r));
+	return r;
+}
+
+int tcp_accept(void *user, int listen_fd, struct sockaddr_storage *peer,
+	       socklen_t *len)
+{
+	(void)user;
+	return accept4(listen_fd, (struct sockaddr *)peer, len,
+		       SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/* Nobody there now, or no way there now: the sender tries again later. */
+static bool retryable(int err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH ||
+	       err == ENETUNREACH || err == ECONNRESET || err == EHOSTDOWN ||
+	       err == ENETDOWN;
+}
+
+int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
+		size_t size)
+{
+	char name[NET_ADDR_STRLEN];
+	socklen_t len = sizeof(int);
+	int fd, r, err = 0;
+
+	fd = socket(net_addr_family(addr),
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = net_stream_tune(fd);
+	if (r < 0)
+		goto err_close_fd;
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	/* Non-blocking: wait for the answer, stop signals let in. */
+	r = transport_wait_fd(fd, POLLOUT, timeout_ms, NULL);
+	if (r == -ETIMEDOUT)
+		r = -ECONNREFUSED;	/* nobody answered: try again later */
+	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		r = -errno;
+	if (r == 0 && err)
+		r = -err;
+	if (r == 0)
+		return fd;
+err_close_fd:
+	close(fd);
+err:
+	if (r == -EINTR || retryable(-r))
+		return r == -EINTR ? r : -ECONNREFUSED;
+	snprintf(why, size, "connect %s: %s",
+		 net_addr_format(addr, name, sizeof(name)), strerror(-r));
+	return r;
+}
+
+/* --- receiver ---------------------------------------------------------- */
 
 static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 			     size_t len)
@@ -77,38 +184,28 @@ static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 	return -errno;
 }
 
+static void tcp_notice(void *user, const char *line)
+{
+	(void)user;
+	log_error("tcp: %s", line);
+}
+
 static const struct net_server_ops tcp_server_ops = {
+	.accept = tcp_accept,
+	.notice = tcp_notice,
 	.read = tcp_conn_read,
 };
 
-static int tcp_open(struct transport *t)
+static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
+			   int timeout_ms)
 {
-	struct net_addr addr;
-	struct tcp *tcp;
-	int timeout_ms, r;
+	struct tcp_state *st = t->priv;
 
-	r = net_options_address(t, &addr);
-	if (r < 0)
-		return r;
-	r = net_options_ms(t, "timeout", &timeout_ms);
-	if (r < 0)
-		return r;
-	tcp = calloc(1, sizeof(*tcp));
-	if (!tcp)
-		return -ENOMEM;
-	tcp->fd = -1;
-	if (t->role == TRANSPORT_RECEIVER)
-		r = net_server_open("tcp", &addr, timeout_ms, &tcp_server_ops,
-				    tcp, &tcp->server);
-	else
-		r = net_connect("tcp", &addr, timeout_ms, &tcp->fd);
-	if (r < 0) {
-		free(tcp);
-		return r;
-	}
-	t->priv = tcp;
-	return 0;
+	return net_server_receive(st->server, buf, size, timeout_ms,
+				  &t->rejected);
 }
+
+/* --- sender ------------------------------------------------------------ */
 
 /* Map a failed send to the interface's meaning. */
 static int tcp_send_error(int err)
@@ -132,11 +229,11 @@ static int tcp_send_error(int err)
 }
 
 /* Send what is left of the previous frame first: never interleave two. */
-static int tcp_flush_tail(struct tcp *tcp)
+static int tcp_flush_tail(struct tcp_state *st)
 {
-	while (!net_tail_empty(&tcp->tail)) {
-		ssize_t n = send(tcp->fd, tcp->tail.buf + tcp->tail.off,
-				 tcp->tail.len - tcp->tail.off,
+	while (!net_tail_empty(&st->tail)) {
+		ssize_t n = send(st->fd, st->tail.buf + st->tail.off,
+				 st->tail.len - st->tail.off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -144,61 +241,95 @@ static int tcp_flush_tail(struct tcp *tcp)
 				continue;
 			return tcp_send_error(errno);
 		}
-		tcp->tail.off += (size_t)n;
+		st->tail.off += (size_t)n;
 	}
 	return 0;
 }
 
 static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 	ssize_t n;
 	int r;
 
-	r = tcp_flush_tail(tcp);
+	r = tcp_flush_tail(st);
 	if (r < 0)
 		return r;
 	/* A FIN from the LED side means its process is gone: keep this frame
 	 * for the next connection rather than write it into the void. */
-	r = net_peer_gone(tcp->fd);
+	r = net_peer_gone(st->fd);
 	if (r)
 		return r > 0 ? -EPIPE : r;
 	do
-		n = send(tcp->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(st->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return tcp_send_error(errno);
 	if ((size_t)n < len)
-		net_tail_keep(&tcp->tail, frame, len, (size_t)n);
+		net_tail_keep(&st->tail, frame, len, (size_t)n);
 	return 0;
 }
 
-static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
-			   int timeout_ms)
-{
-	struct tcp *tcp = t->priv;
+/* --- the transport ----------------------------------------------------- */
 
-	return net_server_receive(tcp->server, buf, size, timeout_ms,
-				  &t->rejected);
+static int tcp_open(struct transport *t)
+{
+	struct net_addr addr;
+	struct tcp_state *st;
+	char why[256] = "";
+	int timeout_ms, r;
+
+	r = net_options_address(transport_option(t, "host"),
+				transport_option(t, "port"),
+				transport_option(t, "family"), &addr, why,
+				sizeof(why));
+	if (r == 0)
+		r = net_options_ms("timeout", transport_option(t, "timeout"),
+				   &timeout_ms, why, sizeof(why));
+	if (r < 0)
+		goto err;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->fd = -1;
+	if (t->role == TRANSPORT_RECEIVER) {
+		r = tcp_listen(&addr, why, sizeof(why));
+		if (r >= 0)
+			r = net_server_open(r, timeout_ms, &tcp_server_ops, st,
+					    &st->server);
+	} else {
+		r = st->fd = tcp_connect(&addr, timeout_ms, why, sizeof(why));
+	}
+	if (r < 0)
+		goto err_free_state;
+	t->priv = st;
+	return 0;
+
+err_free_state:
+	free(st);
+err:
+	if (why[0])
+		log_error("tcp: %s", why);
+	return r;
 }
 
 static int tcp_poll_fd(struct transport *t)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 
-	return tcp->server ? net_server_poll_fd(tcp->server) : tcp->fd;
+	return st->server ? net_server_poll_fd(st->server) : st->fd;
 }
 
 static void tcp_close(struct transport *t)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 
-	if (!tcp)
+	if (!st)
 		return;
-	net_server_close(tcp->server);
-	if (tcp->fd >= 0)
-		close(tcp->fd);
-	free(tcp);
+	net_server_close(st->server);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

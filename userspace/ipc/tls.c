@@ -26,13 +26,13 @@
  * fail with -EACCES and the reason (no frame is ever written to a LED that
  * refused us).
  */
+#include "tcp.h"
 #include "transport.h"
 
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_options.h"
 #include "../lib/net_server.h"
-#include "../lib/net_socket.h"
 #include "../lib/net_tls.h"
 
 #include <errno.h>
@@ -45,7 +45,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-struct tls {
+struct tls_state {
 	SSL_CTX *ctx;
 	const char *peer_name;
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
@@ -75,13 +75,13 @@ static const struct transport_option tls_options[] = {
 
 static int tls_conn_init(void *user, struct net_conn *c)
 {
-	struct tls *tls = user;
-	SSL *ssl = SSL_new(tls->ctx);
+	struct tls_state *st = user;
+	SSL *ssl = SSL_new(st->ctx);
 
 	if (!ssl)
 		return -ENOMEM;
 	if (SSL_set_fd(ssl, c->fd) != 1 ||
-	    SSL_set1_host(ssl, tls->peer_name) != 1) {
+	    SSL_set1_host(ssl, st->peer_name) != 1) {
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
@@ -170,7 +170,15 @@ static void tls_conn_free(void *user, struct net_conn *c)
 	c->priv = NULL;
 }
 
+static void tls_notice(void *user, const char *line)
+{
+	(void)user;
+	log_error("tls: %s", line);
+}
+
 static const struct net_server_ops tls_server_ops = {
+	.accept = tcp_accept,
+	.notice = tls_notice,
 	.conn_init = tls_conn_init,
 	.handshake = tls_conn_handshake,
 	.read = tls_conn_read,
@@ -181,7 +189,7 @@ static const struct net_server_ops tls_server_ops = {
 /* --- sender ------------------------------------------------------------ */
 
 /* Run SSL_connect to completion within @timeout_ms, waiting on the fd. */
-static int tls_client_handshake(struct tls *tls, int timeout_ms)
+static int tls_client_handshake(struct tls_state *st, int timeout_ms)
 {
 	uint64_t end = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	char reason[200];
@@ -192,44 +200,44 @@ static int tls_client_handshake(struct tls *tls, int timeout_ms)
 		int ret, err, r;
 
 		ERR_clear_error();
-		if (!SSL_is_init_finished(tls->ssl)) {
-			ret = SSL_connect(tls->ssl);
+		if (!SSL_is_init_finished(st->ssl)) {
+			ret = SSL_connect(st->ssl);
 		} else {
 			uint8_t junk[64];
 			size_t n;
 
 			/* Processes the ticket (see tls_new_session). */
-			ret = SSL_read_ex(tls->ssl, junk, sizeof(junk), &n);
+			ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n);
 			if (ret == 1) {
 				log_error("tls: %s sent data during the "
-					  "handshake", tls->name);
+					  "handshake", st->name);
 				return -EPROTO;
 			}
 		}
-		if (tls->accepted)
+		if (st->accepted)
 			return 0;
 		err = ret == 1 ? SSL_ERROR_WANT_READ :
-				 SSL_get_error(tls->ssl, ret);
+				 SSL_get_error(st->ssl, ret);
 		if (err == SSL_ERROR_WANT_READ)
 			events = POLLIN;
 		else if (err == SSL_ERROR_WANT_WRITE)
 			events = POLLOUT;
-		else if (SSL_get_verify_result(tls->ssl) != X509_V_OK) {
+		else if (SSL_get_verify_result(st->ssl) != X509_V_OK) {
 			/* The LED is not who it should be: no retry. */
-			log_error("tls: %s: server %s", tls->name,
-				  net_tls_reason(tls->ssl, "", reason,
+			log_error("tls: %s: server %s", st->name,
+				  net_tls_reason(st->ssl, "", reason,
 						 sizeof(reason)));
 			return -EACCES;
 		} else if (err == SSL_ERROR_SSL) {
 			/* An alert: the LED refused our certificate. */
-			log_error("tls: %s refused the button: %s", tls->name,
+			log_error("tls: %s refused the button: %s", st->name,
 				  net_tls_reason(NULL, "protocol error", reason,
 						 sizeof(reason)));
 			return -EACCES;
 		} else {
 			/* Reset or closed mid-handshake: an LED restarting.
 			 * Retried later. */
-			log_error("tls: %s: handshake: %s", tls->name,
+			log_error("tls: %s: handshake: %s", st->name,
 				  net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
 						 "connection closed" :
 						 "protocol error", reason,
@@ -239,10 +247,10 @@ static int tls_client_handshake(struct tls *tls, int timeout_ms)
 		now = transport_now_ns();
 		if (now >= end) {
 			log_error("tls: %s: no handshake within %d ms",
-				  tls->name, timeout_ms);
+				  st->name, timeout_ms);
 			return -ECONNREFUSED;
 		}
-		r = transport_wait_fd(tls->fd, events,
+		r = transport_wait_fd(st->fd, events,
 				      (int)((end - now + 999999) / 1000000),
 				      NULL);
 		if (r < 0 && r != -ETIMEDOUT)
@@ -253,32 +261,30 @@ static int tls_client_handshake(struct tls *tls, int timeout_ms)
 /* Called by OpenSSL for the LED's ticket: it has accepted us. */
 static int tls_new_session(SSL *ssl, SSL_SESSION *session)
 {
-	struct tls *tls = SSL_get_app_data(ssl);
+	struct tls_state *st = SSL_get_app_data(ssl);
 
 	(void)session;
-	tls->accepted = true;
+	st->accepted = true;
 	return 0;	/* not kept: every connection checks afresh */
 }
 
-static int tls_client_open(struct tls *tls, const struct net_addr *addr,
-			   int timeout_ms)
+static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
+			   int timeout_ms, char *why, size_t size)
 {
-	int r;
-
-	SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_CLIENT |
+	SSL_CTX_set_session_cache_mode(st->ctx, SSL_SESS_CACHE_CLIENT |
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(tls->ctx, tls_new_session);
+	SSL_CTX_sess_set_new_cb(st->ctx, tls_new_session);
 
-	r = net_connect("tls", addr, timeout_ms, &tls->fd);
-	if (r < 0)
-		return r;
-	tls->ssl = SSL_new(tls->ctx);
-	if (!tls->ssl || SSL_set_app_data(tls->ssl, tls) != 1 ||
-	    SSL_set_fd(tls->ssl, tls->fd) != 1 ||
-	    SSL_set1_host(tls->ssl, tls->peer_name) != 1 ||
-	    SSL_set_tlsext_host_name(tls->ssl, tls->peer_name) != 1)
+	st->fd = tcp_connect(addr, timeout_ms, why, size);
+	if (st->fd < 0)
+		return st->fd;
+	st->ssl = SSL_new(st->ctx);
+	if (!st->ssl || SSL_set_app_data(st->ssl, st) != 1 ||
+	    SSL_set_fd(st->ssl, st->fd) != 1 ||
+	    SSL_set1_host(st->ssl, st->peer_name) != 1 ||
+	    SSL_set_tlsext_host_name(st->ssl, st->peer_name) != 1)
 		return -ENOMEM;
-	return tls_client_handshake(tls, timeout_ms);
+	return tls_client_handshake(st, timeout_ms);
 }
 
 /* --- the transport ----------------------------------------------------- */
@@ -315,59 +321,73 @@ static int tls_paths(struct transport *t, char *ca, char *cert, char *key,
 	return 0;
 }
 
-static void tls_free(struct tls *tls)
+static void tls_free(struct tls_state *st)
 {
-	net_server_close(tls->server);
-	if (tls->ssl) {
-		if (SSL_is_init_finished(tls->ssl))
-			(void)SSL_shutdown(tls->ssl);
-		SSL_free(tls->ssl);
+	net_server_close(st->server);
+	if (st->ssl) {
+		if (SSL_is_init_finished(st->ssl))
+			(void)SSL_shutdown(st->ssl);
+		SSL_free(st->ssl);
 	}
-	if (tls->fd >= 0)
-		close(tls->fd);
-	SSL_CTX_free(tls->ctx);
+	if (st->fd >= 0)
+		close(st->fd);
+	SSL_CTX_free(st->ctx);
 	ERR_clear_error();
-	free(tls);
+	free(st);
 }
 
 static int tls_open(struct transport *t)
 {
 	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	bool server = t->role == TRANSPORT_RECEIVER;
+	char why[256] = "";
 	struct net_addr addr;
-	struct tls *tls;
+	struct tls_state *st;
 	int timeout_ms, r;
 
-	r = net_options_address(t, &addr);
-	if (r < 0)
-		return r;
-	r = net_options_ms(t, "timeout", &timeout_ms);
-	if (r < 0)
-		return r;
-	r = tls_paths(t, ca, cert, key, sizeof(ca));
-	if (r < 0) {
-		log_errno(r, "tls: certificate paths");
-		return r;
-	}
-	tls = calloc(1, sizeof(*tls));
-	if (!tls)
-		return -ENOMEM;
-	tls->fd = -1;
-	tls->peer_name = transport_option(t, "peer-name");
-	if (!tls->peer_name)
-		tls->peer_name = server ? "ipc-button" : "ipc-led";
-	net_addr_format(&addr, tls->name, sizeof(tls->name));
-	r = net_tls_context_new("tls", server, ca, cert, key, &tls->ctx);
+	r = net_options_address(transport_option(t, "host"),
+				transport_option(t, "port"),
+				transport_option(t, "family"), &addr, why,
+				sizeof(why));
 	if (r == 0)
-		r = server ? net_server_open("tls", &addr, timeout_ms,
-					     &tls_server_ops, tls, &tls->server)
-			   : tls_client_open(tls, &addr, timeout_ms);
-	if (r < 0) {
-		tls_free(tls);
-		return r;
+		r = net_options_ms("timeout", transport_option(t, "timeout"),
+				   &timeout_ms, why, sizeof(why));
+	if (r == 0 && tls_paths(t, ca, cert, key, sizeof(ca)) < 0) {
+		snprintf(why, sizeof(why), "certificate paths: %s",
+			 strerror(ENAMETOOLONG));
+		r = -ENAMETOOLONG;
 	}
-	t->priv = tls;
+	if (r < 0)
+		goto err;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->fd = -1;
+	st->peer_name = transport_option(t, "peer-name");
+	if (!st->peer_name)
+		st->peer_name = server ? "ipc-button" : "ipc-led";
+	net_addr_format(&addr, st->name, sizeof(st->name));
+	r = net_tls_context_new(server, ca, cert, key, &st->ctx, why,
+				sizeof(why));
+	if (r == 0 && server) {
+		r = tcp_listen(&addr, why, sizeof(why));
+		if (r >= 0)
+			r = net_server_open(r, timeout_ms, &tls_server_ops, st,
+					    &st->server);
+	} else if (r == 0) {
+		r = tls_client_open(st, &addr, timeout_ms, why, sizeof(why));
+	}
+	if (r < 0)
+		goto err_free_state;
+	t->priv = st;
 	return 0;
+
+err_free_state:
+	tls_free(st);
+err:
+	if (why[0])
+		log_error("tls: %s", why);
+	return r;
 }
 
 /*
@@ -375,9 +395,9 @@ static int tls_open(struct transport *t)
  * close_notify, or an alert when it refused our certificate. Either way the
  * frame stays with the caller (-EPIPE) for the next connection.
  */
-static int tls_check_peer(struct tls *tls)
+static int tls_check_peer(struct tls_state *st)
 {
-	struct pollfd pfd = { .fd = tls->fd, .events = POLLIN | POLLRDHUP };
+	struct pollfd pfd = { .fd = st->fd, .events = POLLIN | POLLRDHUP };
 	char reason[200];
 	uint8_t junk[64];
 	size_t n;
@@ -388,18 +408,18 @@ static int tls_check_peer(struct tls *tls)
 	if (!pfd.revents)
 		return 0;
 	ERR_clear_error();
-	ret = SSL_read_ex(tls->ssl, junk, sizeof(junk), &n);
+	ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n);
 	if (ret == 1) {
 		log_error("tls: %s sent data to the button; reconnecting",
-			  tls->name);
+			  st->name);
 		return -EPIPE;
 	}
-	err = SSL_get_error(tls->ssl, ret);
+	err = SSL_get_error(st->ssl, ret);
 	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
 	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 		return 0;	/* a record that was not data (key update) */
 	if (err == SSL_ERROR_SSL)
-		log_error("tls: %s ended the connection: %s", tls->name,
+		log_error("tls: %s ended the connection: %s", st->name,
 			  net_tls_reason(NULL, "protocol error", reason,
 					 sizeof(reason)));
 	ERR_clear_error();
@@ -407,16 +427,16 @@ static int tls_check_peer(struct tls *tls)
 }
 
 /* SSL_write of bytes [off, len) of the tail, or of a new frame. */
-static int tls_write(struct tls *tls, const uint8_t *buf, size_t len)
+static int tls_write(struct tls_state *st, const uint8_t *buf, size_t len)
 {
 	size_t n;
 	int ret, err;
 
 	ERR_clear_error();
-	ret = SSL_write_ex(tls->ssl, buf, len, &n);
+	ret = SSL_write_ex(st->ssl, buf, len, &n);
 	if (ret == 1)
 		return 0;
-	err = SSL_get_error(tls->ssl, ret);
+	err = SSL_get_error(st->ssl, ret);
 	ERR_clear_error();
 	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
 		return -EAGAIN;
@@ -425,23 +445,23 @@ static int tls_write(struct tls *tls, const uint8_t *buf, size_t len)
 
 static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
 	int r;
 
 	/* OpenSSL wants an unfinished write repeated with the same bytes. */
-	if (!net_tail_empty(&tls->tail)) {
-		r = tls_write(tls, tls->tail.buf, tls->tail.len);
+	if (!net_tail_empty(&st->tail)) {
+		r = tls_write(st, st->tail.buf, st->tail.len);
 		if (r < 0)
 			return r;
-		tls->tail.off = tls->tail.len = 0;
+		st->tail.off = st->tail.len = 0;
 	}
-	r = tls_check_peer(tls);
+	r = tls_check_peer(st);
 	if (r < 0)
 		return r;
-	r = tls_write(tls, frame, len);
+	r = tls_write(st, frame, len);
 	if (r == -EAGAIN) {
 		/* Part of the record may be out: the frame is ours now. */
-		net_tail_keep(&tls->tail, frame, len, 0);
+		net_tail_keep(&st->tail, frame, len, 0);
 		return 0;
 	}
 	return r;
@@ -450,17 +470,17 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
 			   int timeout_ms)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
 
-	return net_server_receive(tls->server, buf, size, timeout_ms,
+	return net_server_receive(st->server, buf, size, timeout_ms,
 				  &t->rejected);
 }
 
 static int tls_poll_fd(struct transport *t)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
 
-	return tls->server ? net_server_poll_fd(tls->server) : tls->fd;
+	return st->server ? net_server_poll_fd(st->server) : st->fd;
 }
 
 static void tls_close(struct transport *t)

@@ -17,15 +17,15 @@
  * No object to clean up; no authentication (anyone on the link can send a
  * broadcast). Port 5558 by default.
  */
-#include "transport.h"
+#include "udp.h"
 
 #include "../lib/log.h"
-#include "../lib/net_datagram.h"
 #include "../lib/net_iface.h"
 #include "../lib/net_options.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,58 +41,60 @@ static int udp_broadcast_open(struct transport *t)
 {
 	const char *ifname = transport_option(t, "interface");
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	char name[INET_ADDRSTRLEN];
+	char name[INET_ADDRSTRLEN], why[256] = "";
 	struct net_iface_ipv4 iface;
 	uint16_t port;
 	int fd, on = 1, r;
 
-	r = net_options_port(t, &port);
+	r = net_options_port(transport_option(t, "port"), &port, why,
+			     sizeof(why));
 	if (r < 0)
-		return r;
+		goto err;
 	r = net_iface_ipv4_lookup(ifname, &iface);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
 		return -ECONNREFUSED;	/* retried: the link may come up */
 	if (r < 0) {
-		log_errno(r, "udp-broadcast: interface %s", ifname);
-		return r;
+		snprintf(why, sizeof(why), "interface %s: %s", ifname,
+			 strerror(-r));
+		goto err;
 	}
 	to.sin_addr = iface.broadcast;
 	to.sin_port = htons(port);
 	inet_ntop(AF_INET, &iface.broadcast, name, sizeof(name));
 
-	r = net_dgram_socket(t, AF_INET, t->role == TRANSPORT_RECEIVER, &fd);
+	fd = udp_socket(AF_INET, t->role == TRANSPORT_RECEIVER, why,
+			    sizeof(why));
+	r = fd < 0 ? fd : 0;
 	if (r < 0)
-		return r;
+		goto err;
 	if (t->role == TRANSPORT_RECEIVER) {
-		r = net_dgram_setup_receiver(t, fd);
-		if (r < 0)
-			goto fail;
-		if (bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		/* The broadcast address, not the wildcard: no unicast. */
+		r = udp_setup_receiver(t, fd, why, sizeof(why));
+		if (r == 0 && bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			r = -errno;
-			log_errno(r, "udp-broadcast: bind %s:%u (%s)", name,
-				  port, ifname);
-			goto fail;
+			snprintf(why, sizeof(why), "bind %s:%u (%s): %s", name,
+				 port, ifname, strerror(-r));
 		}
-	} else {
-		if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
-			       sizeof(on)) < 0) {
-			r = -errno;
-			log_errno(r, "udp-broadcast: SO_BROADCAST");
-			goto fail;
-		}
-		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
-			r = -errno;
-			log_errno(r, "udp-broadcast: connect %s:%u (%s)", name,
-				  port, ifname);
-			goto fail;
-		}
+	} else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
+			      sizeof(on)) < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "SO_BROADCAST: %s", strerror(-r));
+	} else if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "connect %s:%u (%s): %s", name,
+			 port, ifname, strerror(-r));
 	}
-	r = net_dgram_attach(t, fd);
+	if (r == 0)
+		r = udp_attach(t, fd);
 	if (r < 0)
-		goto fail;
+		goto err_close_fd;
 	return 0;
-fail:
+
+err_close_fd:
 	close(fd);
+err:
+	if (why[0])
+		log_error("udp-broadcast: %s", why);
 	return r;
 }
 
@@ -102,10 +104,10 @@ static const struct transport_ops udp_broadcast_ops = {
 	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_broadcast_options,
 	.open = udp_broadcast_open,
-	.send = net_dgram_send,
-	.receive = net_dgram_receive,
-	.poll_fd = net_dgram_poll_fd,
-	.close = net_dgram_close,
+	.send = udp_send,
+	.receive = udp_receive,
+	.poll_fd = udp_poll_fd,
+	.close = udp_close,
 };
 
 TRANSPORT_REGISTER(udp_broadcast_ops);

@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: MIT
 #include "net_server.h"
 
-#include "log.h"
-#include "../ipc/transport.h"
 #include "message.h"
 #include "net_backoff.h"
-#include "net_socket.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 struct net_server {
-	const char *who;
 	const struct net_server_ops *ops;
 	void *user;
 	int listen_fd;
@@ -39,9 +38,31 @@ struct net_server {
  */
 #define LOG_BURST	10
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void notice(struct net_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void notice(struct net_server *s, const char *fmt, ...)
+{
+	char line[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->ops->notice(s->user, line);
+}
+
 static void refuse(struct net_server *s, const char *peer, const char *why)
 {
-	uint64_t now = transport_now_ns();
+	uint64_t now = now_ns();
 
 	s->refusals++;
 	if (s->rejected)
@@ -56,12 +77,12 @@ static void refuse(struct net_server *s, const char *peer, const char *why)
 	}
 	s->logged_in_window++;
 	if (s->unlogged)
-		log_error("%s: refused %s: %s (%llu refused in all, %llu of "
-			  "them not logged)", s->who, peer, why,
-			  (unsigned long long)s->refusals,
-			  (unsigned long long)s->unlogged);
+		notice(s, "refused %s: %s (%llu refused in all, %llu of "
+		       "them not logged)", peer, why,
+		       (unsigned long long)s->refusals,
+		       (unsigned long long)s->unlogged);
 	else
-		log_error("%s: refused %s: %s", s->who, peer, why);
+		notice(s, "refused %s: %s", peer, why);
 	s->unlogged = 0;
 }
 
@@ -134,9 +155,9 @@ static struct net_conn *take_slot(struct net_server *s)
 	return oldest;
 }
 
-static uint64_t deadline(const struct net_server *s)
+static uint64_t candidate_deadline(const struct net_server *s)
 {
-	return transport_now_ns() + (uint64_t)s->timeout_ms * 1000000u;
+	return now_ns() + (uint64_t)s->timeout_ms * 1000000u;
 }
 
 static void conn_add(struct net_server *s, int fd,
@@ -150,7 +171,7 @@ static void conn_add(struct net_server *s, int fd,
 
 	memcpy(&addr.ss, peer, len <= sizeof(addr.ss) ? len : sizeof(addr.ss));
 	net_addr_format(&addr, name, sizeof(name));
-	expire_candidates(s, transport_now_ns());
+	expire_candidates(s, now_ns());
 	c = take_slot(s);
 	if (!c) {
 		close(fd);
@@ -165,13 +186,13 @@ static void conn_add(struct net_server *s, int fd,
 	 * a connection that has said nothing yet may be a button with no
 	 * press to send: it waits, and gives way only to a newer one. */
 	if (s->ops->handshake)
-		c->deadline_ns = deadline(s);
+		c->deadline_ns = candidate_deadline(s);
 	c->events = EPOLLIN;
 	if (s->ops->conn_init) {
 		r = s->ops->conn_init(s->user, c);
 		if (r < 0) {
-			log_error("%s: connection from %s: %s", s->who,
-				name, strerror(-r));
+			notice(s, "connection from %s: %s", name,
+			       strerror(-r));
 			close(fd);
 			c->fd = -1;
 			return;
@@ -179,8 +200,7 @@ static void conn_add(struct net_server *s, int fd,
 	}
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_error("%s: epoll add %s: %s", s->who, name,
-			strerror(errno));
+		notice(s, "epoll add %s: %s", name, strerror(errno));
 		conn_close(s, c);
 	}
 }
@@ -192,8 +212,7 @@ static int accept_all(struct net_server *s)
 		socklen_t len = sizeof(peer);
 		int fd, err;
 
-		fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = s->ops->accept(s->user, s->listen_fd, &peer, &len);
 		if (fd >= 0) {
 			net_backoff_reset(&s->accept_backoff);
 			conn_add(s, fd, &peer, len);
@@ -209,12 +228,11 @@ static int accept_all(struct net_server *s)
 		case ENOMEM:
 			/* The listener stays readable while a connection
 			 * waits, so retrying now would spin: pause instead. */
-			net_backoff_fail(&s->accept_backoff,
-					 transport_now_ns());
-			log_error("%s: accept: %s (pausing for %d ms)",
-				s->who, strerror(err),
-				net_backoff_remaining_ms(&s->accept_backoff,
-							 transport_now_ns()));
+			net_backoff_fail(&s->accept_backoff, now_ns());
+			notice(s, "accept: %s (pausing for %d ms)",
+			       strerror(err),
+			       net_backoff_remaining_ms(&s->accept_backoff,
+							now_ns()));
 			return listener_watch(s, false);
 		case EINTR:
 		case ECONNABORTED:
@@ -230,8 +248,7 @@ static int accept_all(struct net_server *s)
 			/* That connection's trouble, not the listener's. */
 			continue;
 		default:
-			log_error("%s: accept: %s", s->who,
-				strerror(err));
+			notice(s, "accept: %s", strerror(err));
 			return -err;
 		}
 	}
@@ -245,8 +262,7 @@ static void promote(struct net_server *s, struct net_conn *c)
 
 		if (old == c || old->fd < 0 || !old->active)
 			continue;
-		log_error("%s: sender %s replaces %s", s->who, c->name,
-			old->name);
+		notice(s, "sender %s replaces %s", c->name, old->name);
 		conn_close(s, old);
 	}
 	c->active = true;
@@ -296,8 +312,8 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 				refuse(s, c->name,
 				       "stream ended inside a frame");
 			else if (n < 0)
-				log_error("%s: connection from %s: %s",
-					s->who, c->name, strerror((int)-n));
+				notice(s, "connection from %s: %s", c->name,
+				       strerror((int)-n));
 			conn_close(s, c);
 			return 0;
 		}
@@ -306,15 +322,15 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		/* Part of a frame from an unproven peer: the rest must come
 		 * in time (a peer trickling bytes holds no slot for ever). */
 		if (!c->active && !c->deadline_ns)
-			c->deadline_ns = deadline(s);
+			c->deadline_ns = candidate_deadline(s);
 	}
 	memcpy(buf, c->frame.buf, IPC_MESSAGE_SIZE);
 	net_frame_reset(&c->frame);
 	err = ipc_message_decode(buf, IPC_MESSAGE_SIZE, &msg);
 	if (err != IPC_MESSAGE_OK) {
 		/* Returned all the same: the caller counts it by reason. */
-		log_error("%s: bad frame from %s (%s): closing it",
-			s->who, c->name, ipc_message_error_name(err));
+		notice(s, "bad frame from %s (%s): closing it", c->name,
+		       ipc_message_error_name(err));
 		conn_close(s, c);
 		return IPC_MESSAGE_SIZE;
 	}
@@ -344,10 +360,28 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 	return (int)((soonest - now + 999999) / 1000000);
 }
 
+/* Wait for the epoll set with the stop signals let in: 0, -ETIMEDOUT, -EINTR. */
+static int wait_events(struct net_server *s, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = s->epoll_fd, .events = POLLIN };
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
+	};
+	int n;
+
+	if (stop_requested())
+		return -EINTR;
+	n = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, stop_wait_mask());
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
+}
+
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected)
 {
-	uint64_t end = 0, now = transport_now_ns();
+	uint64_t end = 0, now = now_ns();
 	struct epoll_event ev[16];
 	ssize_t got;
 	int r, n;
@@ -358,7 +392,7 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 	if (timeout_ms >= 0)
 		end = now + (uint64_t)timeout_ms * 1000000u + 1;
 	for (;;) {
-		now = transport_now_ns();
+		now = now_ns();
 		if (s->listener_paused &&
 		    !net_backoff_active(&s->accept_backoff, now)) {
 			r = listener_watch(s, true);
@@ -378,10 +412,9 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			if (got)
 				return got;
 		}
-		r = transport_wait_fd(s->epoll_fd, POLLIN,
-				      next_wait_ms(s, now, end), NULL);
+		r = wait_events(s, next_wait_ms(s, now, end));
 		if (r == -ETIMEDOUT) {
-			if (end && transport_now_ns() >= end)
+			if (end && now_ns() >= end)
 				return -ETIMEDOUT;
 			continue;
 		}
@@ -412,23 +445,25 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 		}
 		if (got)
 			return got;
-		if (end && transport_now_ns() >= end)
+		if (end && now_ns() >= end)
 			return -ETIMEDOUT;
 	}
 }
 
-int net_server_open(const char *who, const struct net_addr *addr,
-		    int timeout_ms, const struct net_server_ops *ops,
-		    void *user, struct net_server **ret)
+int net_server_open(int listen_fd, int timeout_ms,
+		    const struct net_server_ops *ops, void *user,
+		    struct net_server **ret)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct net_server *s;
 	int r;
 
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		close(listen_fd);
 		return -ENOMEM;
-	s->who = who;
+	}
+	s->listen_fd = listen_fd;
 	s->ops = ops;
 	s->user = user;
 	s->timeout_ms = timeout_ms;
@@ -436,16 +471,10 @@ int net_server_open(const char *who, const struct net_addr *addr,
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	net_backoff_init(&s->accept_backoff, 50, 1000);
-	r = net_listen(who, addr, &s->listen_fd);
-	if (r < 0) {
-		free(s);
-		return r;
-	}
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epoll_fd < 0 ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
 		r = -errno;
-		log_error("%s: epoll: %s", who, strerror(-r));
 		net_server_close(s);
 		return r;
 	}

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "net_tls.h"
 
-#include "log.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -82,7 +80,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
+static int load_private_key(SSL_CTX *ctx, const char *path, char *why,
+			    size_t size)
 {
 	char reason[256];
 	EVP_PKEY *key;
@@ -93,23 +92,24 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		log_errno(r, "%s: key %s (make certs creates it)", who, path);
+		snprintf(why, size, "key %s (make certs creates it): %s", path,
+			 strerror(-r));
 		return r;
 	}
 	if (fstat(fileno(f), &st) < 0) {
 		r = -errno;
-		log_errno(r, "%s: key %s", who, path);
+		snprintf(why, size, "key %s: %s", path, strerror(-r));
 	} else if (!S_ISREG(st.st_mode)) {
-		log_error("%s: key %s: not a regular file", who, path);
+		snprintf(why, size, "key %s: not a regular file", path);
 		r = -EINVAL;
 	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
-		log_error("%s: key %s: owned by another user (uid %u)", who,
-			  path, (unsigned int)st.st_uid);
+		snprintf(why, size, "key %s: owned by another user (uid %u)",
+			 path, (unsigned int)st.st_uid);
 		r = -EPERM;
 	} else if (st.st_mode & 077) {
-		log_error("%s: key %s: mode %04o lets others read it; "
-			  "chmod 600 it", who, path,
-			  (unsigned int)(st.st_mode & 07777));
+		snprintf(why, size, "key %s: mode %04o lets others read it; "
+			 "chmod 600 it", path,
+			 (unsigned int)(st.st_mode & 07777));
 		r = -EPERM;
 	}
 	if (r < 0) {
@@ -119,9 +119,9 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
 	fclose(f);
 	if (!key) {
-		log_error("%s: key %s: %s", who, path,
-			  queue_reason("not a PEM private key", reason,
-				       sizeof(reason)));
+		snprintf(why, size, "key %s: %s", path,
+			 queue_reason("not a PEM private key", reason,
+				      sizeof(reason)));
 		return -EINVAL;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx, key) != 1)
@@ -130,15 +130,15 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	if (r == 0 && SSL_CTX_check_private_key(ctx) != 1)
 		r = -EINVAL;
 	if (r < 0)
-		log_error("%s: key %s: %s", who, path,
-			  queue_reason("does not match the certificate",
-				       reason, sizeof(reason)));
+		snprintf(why, size, "key %s: %s", path,
+			 queue_reason("does not match the certificate",
+				      reason, sizeof(reason)));
 	return r;
 }
 
-int net_tls_context_new(const char *who, bool server, const char *ca_file,
+int net_tls_context_new(bool server, const char *ca_file,
 			const char *cert_file, const char *key_file,
-			SSL_CTX **ret)
+			SSL_CTX **ret, char *why, size_t size)
 {
 	char reason[256];
 	SSL_CTX *ctx;
@@ -146,16 +146,16 @@ int net_tls_context_new(const char *who, bool server, const char *ca_file,
 
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx) {
-		log_error("%s: %s", who, queue_reason("out of memory", reason,
-							sizeof(reason)));
+		snprintf(why, size, "%s", queue_reason("out of memory", reason,
+							 sizeof(reason)));
 		return -ENOMEM;
 	}
 	/* TLS 1.3 only, 128-bit security at least (level 3). */
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-		log_error("%s: cannot restrict to TLS 1.3", who);
+		snprintf(why, size, "cannot restrict to TLS 1.3");
 		r = -EINVAL;
-		goto fail;
+		goto err_free_ctx;
 	}
 	SSL_CTX_set_security_level(ctx, 3);
 	/* Frames have a fixed size, so a missing close_notify cannot cut one
@@ -179,23 +179,24 @@ int net_tls_context_new(const char *who, bool server, const char *ca_file,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	if (SSL_CTX_load_verify_file(ctx, ca_file) != 1) {
-		log_error("%s: CA %s: %s (make certs creates it)", who, ca_file,
-			  queue_reason("cannot load", reason, sizeof(reason)));
+		snprintf(why, size, "CA %s: %s (make certs creates it)", ca_file,
+			 queue_reason("cannot load", reason, sizeof(reason)));
 		r = -ENOENT;
-		goto fail;
+		goto err_free_ctx;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		log_error("%s: certificate %s: %s", who, cert_file,
-			  queue_reason("cannot load", reason, sizeof(reason)));
+		snprintf(why, size, "certificate %s: %s", cert_file,
+			 queue_reason("cannot load", reason, sizeof(reason)));
 		r = -ENOENT;
-		goto fail;
+		goto err_free_ctx;
 	}
-	r = load_private_key(who, ctx, key_file);
+	r = load_private_key(ctx, key_file, why, size);
 	if (r < 0)
-		goto fail;
+		goto err_free_ctx;
 	*ret = ctx;
 	return 0;
-fail:
+
+err_free_ctx:
 	SSL_CTX_free(ctx);
 	return r;
 }

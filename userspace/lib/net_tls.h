@@ -27,11 +27,11 @@ int net_tls_default_dir(char *buf, size_t size);
  * only, security level 3, peers verified against @ca_file and required to
  * present a certificate, our @cert_file (chain) and @key_file. The key file
  * must be a regular file of ours (or root's) with no access for group and
- * others. Errors are printed with @who and the file concerned.
+ * others. On failure @why (of @size bytes) names the file and the reason.
  */
-int net_tls_context_new(const char *who, bool server, const char *ca_file,
+int net_tls_context_new(bool server, const char *ca_file,
 			const char *cert_file, const char *key_file,
-			SSL_CTX **ret);
+			SSL_CTX **ret, char *why, size_t size);
 
 /*
  * The most useful reason for the last failure on @ssl: the certificate
