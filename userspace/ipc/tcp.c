@@ -13,18 +13,12 @@
  * both ends move fixed 40-byte frames and reassemble them from partial
  * reads and writes (lib/net_frame.h).
  *
- * Peer restarts: when the LED side goes away, send() returns -EPIPE (the
- * FIN is noticed before writing, so the frame stays in the button's backlog
- * and goes out again on the next connection) and open() returns
- * -ECONNREFUSED until it listens again; the button's back-off does the
- * timing. Frames already in flight when the LED process dies are lost with
- * its socket; the LED counts them from the seqno gap. A peer whose host
- * vanishes is noticed by keepalive (receiver) and TCP_USER_TIMEOUT (sender).
- *
- * No object to clean up: the listening socket dies with the process, and
- * SO_REUSEADDR lets a restarted receiver bind at once. There is no
- * authentication: any local process can connect to the loopback port. Use
- * tls to cross a network you do not trust.
+ * Peer restarts: when the LED goes away, send() returns -EPIPE (the FIN is
+ * noticed before writing, so the frame stays in the button's backlog) and
+ * open() -ECONNREFUSED until it listens again. Frames in flight when the
+ * LED dies are lost with its socket; the LED counts them from the seqno
+ * gap. A vanished host is noticed by keepalive and TCP_USER_TIMEOUT.
+ * Nothing to clean up; no authentication (use tls for that).
  */
 #include "tcp.h"
 #include "transport.h"
@@ -42,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
 
 struct tcp_state {
 	int fd;				/* sender: the connection */
@@ -112,6 +107,20 @@ int tcp_accept(void *user, int listen_fd, struct sockaddr_storage *peer,
 	(void)user;
 	return accept4(listen_fd, (struct sockaddr *)peer, len,
 		       SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int tcp_parse_options(const struct transport *t, struct net_addr *addr,
+		int *timeout_ms, char *why, size_t size)
+{
+	int r;
+
+	r = net_options_address(transport_option(t, "host"),
+				transport_option(t, "port"),
+				transport_option(t, "family"), addr, why, size);
+	if (r == 0)
+		r = net_options_ms("timeout", transport_option(t, "timeout"),
+				   timeout_ms, why, size);
+	return r;
 }
 
 /* Nobody there now, or no way there now: the sender tries again later. */
@@ -207,25 +216,15 @@ static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
 
 /* --- sender ------------------------------------------------------------ */
 
-/* Map a failed send to the interface's meaning. */
+/* Map a failed send to the interface's meaning: full, or gone. */
 static int tcp_send_error(int err)
 {
-	switch (err) {
-	case EAGAIN:
-	case ENOBUFS:
+	if (err == EAGAIN || err == ENOBUFS)
 		return -EAGAIN;
-	case EPIPE:
-	case ECONNRESET:
-	case ETIMEDOUT:
-	case ENOTCONN:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case ENETDOWN:
+	if (err == EPIPE || err == ENOTCONN || retryable(err))
 		return -EPIPE;
-	default:
-		log_error("tcp: send: %s", strerror(err));
-		return -err;
-	}
+	log_error("tcp: send: %s", strerror(err));
+	return -err;
 }
 
 /* Send what is left of the previous frame first: never interleave two. */
@@ -279,13 +278,7 @@ static int tcp_open(struct transport *t)
 	char why[256] = "";
 	int timeout_ms, r;
 
-	r = net_options_address(transport_option(t, "host"),
-				transport_option(t, "port"),
-				transport_option(t, "family"), &addr, why,
-				sizeof(why));
-	if (r == 0)
-		r = net_options_ms("timeout", transport_option(t, "timeout"),
-				   &timeout_ms, why, sizeof(why));
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, sizeof(why));
 	if (r < 0)
 		goto err;
 	st = calloc(1, sizeof(*st));

@@ -6,10 +6,16 @@
 #ifndef IPC_TCP_H
 #define IPC_TCP_H
 
+#include "transport.h"
+
 #include "../lib/net_addr.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
+
+/* Options host, port, family and timeout. 0 or -EINVAL with @why set. */
+int tcp_parse_options(const struct transport *t, struct net_addr *addr,
+		int *timeout_ms, char *why, size_t size);
 
 /*
  * Receiver: socket, SO_REUSEADDR (a restarted LED must not wait for the

@@ -345,13 +345,7 @@ static int tls_open(struct transport *t)
 	struct tls_state *st;
 	int timeout_ms, r;
 
-	r = net_options_address(transport_option(t, "host"),
-				transport_option(t, "port"),
-				transport_option(t, "family"), &addr, why,
-				sizeof(why));
-	if (r == 0)
-		r = net_options_ms("timeout", transport_option(t, "timeout"),
-				   &timeout_ms, why, sizeof(why));
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, sizeof(why));
 	if (r == 0 && tls_paths(t, ca, cert, key, sizeof(ca)) < 0) {
 		snprintf(why, sizeof(why), "certificate paths: %s",
 			 strerror(ENAMETOOLONG));

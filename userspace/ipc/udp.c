@@ -93,15 +93,20 @@ int udp_setup_receiver(const struct transport *t, int fd, char *why,
 	return r;
 }
 
-int udp_attach(struct transport *t, int fd)
+int udp_open_finish(struct transport *t, int fd, int r, const char *why)
 {
-	struct udp_state *st = calloc(1, sizeof(*st));
+	struct udp_state *st = r < 0 ? NULL : calloc(1, sizeof(*st));
 
-	if (!st)
-		return -ENOMEM;
-	st->fd = fd;
-	t->priv = st;
-	return 0;
+	if (st) {
+		st->fd = fd;
+		t->priv = st;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (why[0])
+		log_error("%s: %s", t->ops->name, why);
+	return r < 0 ? r : -ENOMEM;
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -234,11 +239,10 @@ static int udp_open(struct transport *t)
 				transport_option(t, "family"), &addr, why,
 				sizeof(why));
 	if (r < 0)
-		goto err;
+		return udp_open_finish(t, -1, r, why);
 	fd = udp_socket(net_addr_family(&addr), false, why, sizeof(why));
-	r = fd < 0 ? fd : 0;
-	if (r < 0)
-		goto err;
+	if (fd < 0)
+		return udp_open_finish(t, -1, fd, why);
 	if (t->role == TRANSPORT_RECEIVER) {
 		r = udp_open_receiver(t, fd, &addr, why, sizeof(why));
 	} else if (connect(fd, (struct sockaddr *)&addr.ss, addr.len) < 0) {
@@ -252,18 +256,7 @@ static int udp_open(struct transport *t)
 				 net_addr_format(&addr, name, sizeof(name)),
 				 strerror(-r));
 	}
-	if (r == 0)
-		r = udp_attach(t, fd);
-	if (r < 0)
-		goto err_close_fd;
-	return 0;
-
-err_close_fd:
-	close(fd);
-err:
-	if (why[0])
-		log_error("udp: %s", why);
-	return r;
+	return udp_open_finish(t, fd, r, why);
 }
 
 int udp_poll_fd(struct transport *t)

@@ -26,8 +26,11 @@ int udp_socket(int family, bool shared, char *why, size_t size);
 int udp_setup_receiver(const struct transport *t, int fd, char *why,
 		       size_t size);
 
-/* Give @fd (which the transport owns from now on) to t->priv. */
-int udp_attach(struct transport *t, int fd);
+/*
+ * The end of every UDP open(): when @r is 0, give @fd (-1: none) to
+ * t->priv; else close it, say @why (if not empty) and return @r.
+ */
+int udp_open_finish(struct transport *t, int fd, int r, const char *why);
 
 int udp_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,

@@ -49,14 +49,14 @@ static int udp_broadcast_open(struct transport *t)
 	r = net_options_port(transport_option(t, "port"), &port, why,
 			     sizeof(why));
 	if (r < 0)
-		goto err;
+		return udp_open_finish(t, -1, r, why);
 	r = net_iface_ipv4_lookup(ifname, &iface);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
 		return -ECONNREFUSED;	/* retried: the link may come up */
 	if (r < 0) {
 		snprintf(why, sizeof(why), "interface %s: %s", ifname,
 			 strerror(-r));
-		goto err;
+		return udp_open_finish(t, -1, r, why);
 	}
 	to.sin_addr = iface.broadcast;
 	to.sin_port = htons(port);
@@ -64,9 +64,8 @@ static int udp_broadcast_open(struct transport *t)
 
 	fd = udp_socket(AF_INET, t->role == TRANSPORT_RECEIVER, why,
 			    sizeof(why));
-	r = fd < 0 ? fd : 0;
-	if (r < 0)
-		goto err;
+	if (fd < 0)
+		return udp_open_finish(t, -1, fd, why);
 	if (t->role == TRANSPORT_RECEIVER) {
 		/* The broadcast address, not the wildcard: no unicast. */
 		r = udp_setup_receiver(t, fd, why, sizeof(why));
@@ -84,18 +83,7 @@ static int udp_broadcast_open(struct transport *t)
 		snprintf(why, sizeof(why), "connect %s:%u (%s): %s", name,
 			 port, ifname, strerror(-r));
 	}
-	if (r == 0)
-		r = udp_attach(t, fd);
-	if (r < 0)
-		goto err_close_fd;
-	return 0;
-
-err_close_fd:
-	close(fd);
-err:
-	if (why[0])
-		log_error("udp-broadcast: %s", why);
-	return r;
+	return udp_open_finish(t, fd, r, why);
 }
 
 static const struct transport_ops udp_broadcast_ops = {

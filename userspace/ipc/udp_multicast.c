@@ -191,12 +191,11 @@ static int udp_multicast_open(struct transport *t)
 
 	r = group_resolve(t, &g);
 	if (r < 0)
-		goto err;
+		return udp_open_finish(t, -1, r, g.why);
 	fd = udp_socket(net_addr_family(&g.addr), receiver, g.why,
-			    sizeof(g.why));
-	r = fd < 0 ? fd : 0;
-	if (r < 0)
-		goto err;
+			sizeof(g.why));
+	if (fd < 0)
+		return udp_open_finish(t, -1, fd, g.why);
 	if (receiver) {
 		r = udp_setup_receiver(t, fd, g.why, sizeof(g.why));
 		if (r == 0)
@@ -216,18 +215,7 @@ static int udp_multicast_open(struct transport *t)
 				 g.name, g.ifname, strerror(-r));
 		}
 	}
-	if (r == 0)
-		r = udp_attach(t, fd);
-	if (r < 0)
-		goto err_close_fd;
-	return 0;
-
-err_close_fd:
-	close(fd);
-err:
-	if (g.why[0])
-		log_error("udp-multicast: %s", g.why);
-	return r;
+	return udp_open_finish(t, fd, r, g.why);
 }
 
 static const struct transport_ops udp_multicast_ops = {
