@@ -3,37 +3,33 @@
  * dbus: the LED process is a D-Bus service; the button process calls it.
  *
  * Push, lossless, in order. The receiver (LED) owns the well-known name
- * io.github.ipcbutton.Led<instance> (e.g. io.github.ipcbutton.Led0) on the
- * chosen bus and exports the object /io/github/ipcbutton/Led with the
- * interface io.github.ipcbutton.Led (userspace/dbus/io.github.ipcbutton.Led.xml):
- *   SetState(ay frame)   one encoded message; the reply comes once the LED
- *                        process has applied it (when it asks for the next
- *                        frame: lib/redelivery.h), or an InvalidFrame error
- *                        naming what the frame's validation found wrong;
+ * io.github.ipcbutton.Led<instance> on the chosen bus and exports
+ * /io/github/ipcbutton/Led, interface io.github.ipcbutton.Led
+ * (userspace/dbus/io.github.ipcbutton.Led.xml):
+ *   SetState(ay frame)   one encoded message; replied once the LED process
+ *                        applied it (when it asks for the next frame), or
+ *                        with an InvalidFrame error naming what is wrong;
  *   State (b)            the LED state last applied, with PropertiesChanged.
- * The sender (button) calls SetState asynchronously, keeping up to
- * DBUS_WINDOW calls unanswered: each frame stays in its window until its
- * reply comes, so an LED that stops or is killed loses nothing; what it did
- * not confirm is sent again, in order, to the next owner of the name.
- * Calls go to the owner's unique name (":1.42"), never to the well-known
- * name, so no frame can reach a new LED before the older ones that went to
- * the old one have come back. A frame that an LED applied but was killed
+ * The sender (button) calls SetState asynchronously, up to
+ * REDELIVERY_WINDOW calls unanswered, each frame kept until its reply
+ * comes, so an LED that stops or is killed loses nothing: what it did not
+ * confirm goes again, in order, to the next owner of the name
+ * (lib/redelivery.h). Calls go to the owner's unique name (":1.42"), never
+ * the well-known one, so no frame reaches a new LED before the older ones
+ * sent to the old one have come back. A frame applied by an LED killed
  * before confirming is applied twice (absolute state: harmless).
  *
- * Receiving: receive() processes the bus one message at a time until a
- * frame arrives or the timeout passes. poll_fd() is an epoll set (see
- * lib/ready_set.h) holding the sd-bus fd and a mark that is set while a
- * returned frame waits for its reply. A sender whose window is full waits
- * in send() up to DBUS_SEND_WAIT_MS for replies, then returns -EAGAIN (its
- * poll_fd() is -1: the caller's back-off applies).
+ * The receiver's poll_fd() is a ready set (lib/ready_set.h): the sd-bus fd
+ * and a mark while a returned frame waits for its reply. A sender whose
+ * window is full waits in send() up to DBUS_SEND_WAIT_MS for replies, then
+ * returns -EAGAIN (its poll_fd() is -1: the caller's back-off applies).
  *
- * Objects: the bus daemon owns everything; the name disappears with the
- * LED process. Access: the session bus lets only its own user connect; on
- * the system bus the shipped policy (userspace/dbus/io.github.ipcbutton.Led
- * .conf) lets only root and the group ipc-button own the name and call
- * SetState. Why sd-bus rather than libdbus: a small plain C API with a
- * fd-and-timeout loop that fits our poll()-based programs, deferred replies
- * and asynchronous calls, and it is on every systemd board already.
+ * The bus daemon owns everything; the name disappears with the LED. The
+ * session bus lets only its user connect; on the system bus the shipped
+ * policy (userspace/dbus/io.github.ipcbutton.Led.conf) lets only root and
+ * the group ipc-button own the name and call SetState. sd-bus rather than
+ * libdbus: a small C API with a fd-and-timeout loop that fits our poll()
+ * programs, deferred replies and asynchronous calls built in.
  */
 #include "transport.h"
 
@@ -45,6 +41,7 @@
 #include "../lib/redelivery.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,11 +54,10 @@
 #define DBUS_ERROR_INVALID	"io.github.ipcbutton.Led.Error.InvalidFrame"
 
 /*
- * Calls a sender keeps unanswered. Well below the system bus's default of
- * 128 pending replies per connection (max_replies_per_connection), which
- * would otherwise refuse calls and break the order.
+ * REDELIVERY_WINDOW (64) calls unanswered at most: well below the system
+ * bus's default of 128 pending replies per connection, which would
+ * otherwise refuse calls and break the order.
  */
-#define DBUS_WINDOW		64
 /* How long send() waits for room in a full window before -EAGAIN. */
 #define DBUS_SEND_WAIT_MS	100
 
@@ -75,16 +71,6 @@ static const struct transport_option dbus_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-struct dbus_state;
-
-/* A frame in the sender's window. */
-struct dbus_frame {
-	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
-	size_t len;
-	enum { FRAME_WAITING, FRAME_IN_FLIGHT, FRAME_DONE } state;
-	struct dbus_state *st;
-};
-
 struct dbus_state {
 	sd_bus *bus;
 	char name[256];
@@ -93,9 +79,7 @@ struct dbus_state {
 	/* sender */
 	char *owner;		/* unique name owning the well-known name */
 	char *target;		/* where the calls in flight went */
-	struct dbus_frame window[DBUS_WINDOW];	/* a ring, oldest at head */
-	unsigned int head, count, in_flight;
-	bool resending;		/* a call failed: resend once all are answered */
+	struct redelivery_window window;
 	int error;		/* sticky fatal error */
 	uint64_t refused;	/* frames the LED answered InvalidFrame */
 	/* receiver */
@@ -107,11 +91,6 @@ struct dbus_state {
 
 /* --- sender ------------------------------------------------------------ */
 
-static struct dbus_frame *window_frame(struct dbus_state *st, unsigned int i)
-{
-	return &st->window[(st->head + i) % DBUS_WINDOW];
-}
-
 /* The LED is gone (or never got it): the frame must go again. */
 static bool error_means_resend(const sd_bus_error *e)
 {
@@ -122,58 +101,33 @@ static bool error_means_resend(const sd_bus_error *e)
 				      SD_BUS_ERROR_UNKNOWN_OBJECT);
 }
 
+/* The answer to a SetState call of the frame in @userdata's slot. */
 static int dbus_on_reply(sd_bus_message *m, void *userdata,
 			 sd_bus_error *ret_error)
 {
-	struct dbus_frame *f = userdata;
-	struct dbus_state *st = f->st;
+	struct redelivery_slot *slot = userdata;
+	struct dbus_state *st = (struct dbus_state *)((char *)slot->window -
+		offsetof(struct dbus_state, window));
 	const sd_bus_error *e = sd_bus_message_get_error(m);
+	bool again = e && !sd_bus_error_has_name(e, DBUS_ERROR_INVALID);
 
 	(void)ret_error;
-	st->in_flight--;
-	if (!e) {
-		f->state = FRAME_DONE;
-	} else if (sd_bus_error_has_name(e, DBUS_ERROR_INVALID)) {
-		/* Sending it again would not make it valid. */
-		f->state = FRAME_DONE;
-		st->refused++;
-	} else if (error_means_resend(e)) {
-		f->state = FRAME_WAITING;
-		st->resending = true;
-	} else if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
+	if (e && sd_bus_error_has_name(e, DBUS_ERROR_INVALID))
+		st->refused++;	/* sending it again would not make it valid */
+	if (again && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
 		log_error("dbus: SetState refused by the bus policy: %s",
 			  e->message ? e->message : e->name);
 		st->error = -EACCES;
-	} else {
+	} else if (again && !error_means_resend(e)) {
 		log_error("dbus: SetState failed: %s: %s", e->name,
 			  e->message ? e->message : "");
 		st->error = -EPROTO;
 	}
-	/* Replies come in order, so the confirmed ones form a prefix. */
-	while (st->count && window_frame(st, 0)->state == FRAME_DONE) {
-		st->head = (st->head + 1) % DBUS_WINDOW;
-		st->count--;
-	}
-	if (st->in_flight == 0) {
-		st->resending = false;
+	if (redelivery_window_answered(slot, again)) {
 		free(st->target);
 		st->target = NULL;
 	}
 	return 1;
-}
-
-static int dbus_on_owner_changed(sd_bus_message *m, void *userdata,
-				 sd_bus_error *ret_error)
-{
-	struct dbus_state *st = userdata;
-	const char *name, *old_owner, *new_owner;
-
-	(void)ret_error;
-	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
-		return 0;
-	free(st->owner);
-	st->owner = *new_owner ? strdup(new_owner) : NULL;
-	return 0;
 }
 
 /*
@@ -183,26 +137,29 @@ static int dbus_on_owner_changed(sd_bus_message *m, void *userdata,
  */
 static int dbus_call_waiting(struct dbus_state *st)
 {
+	struct redelivery_window *w = &st->window;
+
 	if (!st->owner || st->error)
 		return 0;
-	if (st->in_flight && (st->resending || strcmp(st->target, st->owner)))
+	if (w->in_flight && (w->resending || strcmp(st->target, st->owner)))
 		return 0;
-	for (unsigned int i = 0; i < st->count; i++) {
-		struct dbus_frame *f = window_frame(st, i);
+	for (unsigned int i = 0; i < w->count; i++) {
+		struct redelivery_slot *slot = redelivery_window_at(w, i);
 		sd_bus_message *m = NULL;
 		int r;
 
-		if (f->state != FRAME_WAITING)
+		if (slot->state != REDELIVERY_WAITING)
 			continue;
 		r = sd_bus_message_new_method_call(st->bus, &m, st->owner,
 						   DBUS_OBJECT_PATH,
 						   DBUS_INTERFACE, "SetState");
 		if (r >= 0)
-			r = sd_bus_message_append_array(m, 'y', f->bytes, f->len);
+			r = sd_bus_message_append_array(m, 'y', slot->bytes,
+							slot->len);
 		/* The LED may take its time: only its answer ends a call. */
 		if (r >= 0)
 			r = sd_bus_call_async(st->bus, NULL, m, dbus_on_reply,
-					      f, UINT64_MAX);
+					      slot, UINT64_MAX);
 		sd_bus_message_unref(m);
 		if (r == -ENOBUFS)
 			return 0;	/* sd-bus's queue is full: later */
@@ -210,8 +167,7 @@ static int dbus_call_waiting(struct dbus_state *st)
 			return r;
 		if (!st->target && !(st->target = strdup(st->owner)))
 			return -ENOMEM;
-		f->state = FRAME_IN_FLIGHT;
-		st->in_flight++;
+		redelivery_window_sent(slot);
 	}
 	return 0;
 }
@@ -228,7 +184,7 @@ static int dbus_pump(struct dbus_state *st)
 	while (r > 0 && !st->error);
 	if (r < 0) {
 		log_error("dbus: lost the %s: %s (%u frames unconfirmed)",
-			  st->bus_label, strerror(-r), st->count);
+			  st->bus_label, strerror(-r), st->window.count);
 		st->error = -EPIPE;
 	}
 	if (st->error)
@@ -241,86 +197,47 @@ static int dbus_pump(struct dbus_state *st)
 	return st->error;
 }
 
-/* Wait for the bus (replies, owner changes) up to @timeout_ms. */
-static int dbus_wait(struct dbus_state *st, int timeout_ms, bool with_stop)
-{
-	struct pollfd pfd = { .fd = sd_bus_get_fd(st->bus) };
-	int events = sd_bus_get_events(st->bus);
-	uint64_t usec, now;
-
-	if (pfd.fd < 0 || events < 0)
-		return pfd.fd < 0 ? pfd.fd : events;
-	if (sd_bus_get_timeout(st->bus, &usec) >= 0 && usec != UINT64_MAX) {
-		now = transport_now_ns() / 1000;
-		if (usec <= now)
-			timeout_ms = 0;
-		else if (timeout_ms < 0 || (usec - now + 999) / 1000 < (uint64_t)timeout_ms)
-			timeout_ms = (int)((usec - now + 999) / 1000);
-	}
-	if (with_stop)
-		return transport_wait_fd(pfd.fd, (short)events, timeout_ms, NULL);
-	/* Plain poll(): a stop signal that already came must not cut it. */
-	pfd.events = (short)events;
-	return poll(&pfd, 1, timeout_ms) < 0 ? -errno : 0;
-}
-
 static int dbus_open_sender(struct dbus_state *st)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *owner;
-	char match[512];
+	char why[300] = "";
 	int r;
 
-	/* Follow the name's owner from now on, then ask who owns it. */
-	snprintf(match, sizeof(match),
-		 "type='signal',sender='org.freedesktop.DBus',"
-		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		 "member='NameOwnerChanged',arg0='%s'", st->name);
-	r = sd_bus_add_match(st->bus, NULL, match, dbus_on_owner_changed, st);
+	r = net_dbus_follow_owner(st->bus, st->name, &st->owner, why,
+				  sizeof(why));
 	if (r < 0) {
-		log_error("dbus: watching %s on the %s: %s", st->name,
-			  st->bus_label, strerror(-r));
-		return r;
+		if (why[0])
+			log_error("dbus: %s (%s)", why, st->bus_label);
+		return r;	/* -ENOENT: no LED yet, retried */
 	}
-	r = sd_bus_call_method(st->bus, "org.freedesktop.DBus",
-			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-			       "GetNameOwner", &error, &reply, "s", st->name);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "s", &owner);
-	if (r >= 0 && !(st->owner = strdup(owner)))
-		r = -ENOMEM;
 	/*
 	 * Ask the LED itself, so that a caller the bus policy refuses learns
 	 * it now, with a clear message, rather than at its first press.
 	 */
-	if (r >= 0)
-		r = sd_bus_call_method(st->bus, st->owner, DBUS_OBJECT_PATH,
-				       "org.freedesktop.DBus.Peer", "Ping",
-				       &error, NULL, NULL);
-	if (r >= 0 || r == -ENOMEM)
-		goto out;
-	if (error_means_resend(&error)) {
-		r = -ENOENT;		/* no LED (yet, or any more): retry */
+	r = sd_bus_call_method(st->bus, st->owner, DBUS_OBJECT_PATH,
+			       "org.freedesktop.DBus.Peer", "Ping", &error,
+			       NULL, NULL);
+	if (r >= 0) {
+		r = 0;
 	} else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)) {
 		log_error("dbus: the policy of the %s does not let this user call %s: %s",
 			  st->bus_label, st->name,
 			  error.message ? error.message : "access denied");
 		r = -EACCES;
+	} else if (error_means_resend(&error)) {
+		r = -ENOENT;		/* it left meanwhile: retry later */
 	} else {
 		log_error("dbus: %s does not answer: %s", st->name,
 			  error.message ? error.message : strerror(-r));
 	}
-out:
-	sd_bus_message_unref(reply);
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	return r;
 }
 
 static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 {
 	struct dbus_state *st = t->priv;
-	struct dbus_frame *f;
+	struct redelivery_slot *slot;
 	struct deadline end;
 	int r;
 
@@ -333,10 +250,10 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	 * will call again.
 	 */
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
-	while (r == 0 && st->count == DBUS_WINDOW) {
+	while (r == 0 && !(slot = redelivery_window_add(&st->window, frame, len))) {
 		if (!st->owner || deadline_left_ns(&end) == 0)
 			return -EAGAIN;
-		r = dbus_wait(st, deadline_left_ms(&end), true);
+		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
 		if (r == -ETIMEDOUT || r == -EINTR)
 			return -EAGAIN;
 		if (r == 0)
@@ -344,14 +261,9 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	}
 	if (r < 0)
 		return r;
-	f = window_frame(st, st->count);
-	memcpy(f->bytes, frame, len);
-	f->len = len;
-	f->state = FRAME_WAITING;
-	st->count++;
 	r = dbus_pump(st);
-	if (r < 0 && f->state == FRAME_WAITING)
-		st->count--;	/* never left: the caller keeps it */
+	if (r < 0 && slot->state == REDELIVERY_WAITING)
+		redelivery_window_drop_last(&st->window);	/* the caller keeps it */
 	return r;
 }
 
@@ -365,13 +277,13 @@ static void dbus_close_sender(struct dbus_state *st)
 	struct deadline end;
 
 	deadline_start(&end, (int)st->linger_ms);
-	while (st->count && dbus_pump(st) == 0 && st->count &&
+	while (st->window.count && dbus_pump(st) == 0 && st->window.count &&
 	       deadline_left_ns(&end) > 0)
-		if (dbus_wait(st, deadline_left_ms(&end), false) < 0)
+		if (net_dbus_wait(st->bus, deadline_left_ms(&end), false) < 0)
 			break;
-	if (st->count)
+	if (st->window.count)
 		log_error("dbus: %u frame(s) not confirmed by %s when closing",
-			  st->count, st->name);
+			  st->window.count, st->name);
 	if (st->refused)
 		log_error("dbus: %s refused %llu frame(s) as invalid",
 			  st->name, (unsigned long long)st->refused);
@@ -548,9 +460,7 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 		r = dbus_update_ready(st);
 		if (r < 0)
 			return r;
-		r = transport_wait_fd(sd_bus_get_fd(st->bus),
-				      (short)sd_bus_get_events(st->bus),
-				      deadline_left_ms(&end), NULL);
+		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 	}
@@ -567,7 +477,7 @@ static void dbus_close(struct transport *t)
 	if (!st)
 		return;
 	if (st->bus && t->role == TRANSPORT_SENDER &&
-	    (st->owner || st->count))
+	    (st->owner || st->window.count))
 		dbus_close_sender(st);
 	if (st->bus && t->role == TRANSPORT_RECEIVER) {
 		/* The last frame was applied; the rest go back unanswered. */
@@ -598,8 +508,7 @@ static int dbus_open(struct transport *t)
 	t->priv = st;
 	st->led_state = -1;
 	redelivery_init(&st->calls, release_call);
-	for (unsigned int i = 0; i < DBUS_WINDOW; i++)
-		st->window[i].st = st;
+	redelivery_window_init(&st->window);
 	st->linger_ms = strtol(transport_option(t, "linger-ms"), &end, 10);
 	if (*end || st->linger_ms < 0) {
 		log_error("dbus: linger-ms must be a number of milliseconds");

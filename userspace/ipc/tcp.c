@@ -3,25 +3,20 @@
  * tcp: one persistent TCP connection from the button to the LED.
  *
  * Push, lossless while both run, in order. The RECEIVER listens (on
- * 127.0.0.1:5555 unless told otherwise: never on every interface by
- * default) and serves one sender at a time without ever blocking on a
- * silent, slow or hostile client: see lib/net_server.h for the policy
- * (a bound on connections, the oldest unproven one gives way to a newer
- * one, a frame once begun must end in time, a bad frame closes its
- * connection, refusals counted in t->rejected). The SENDER connects
- * once and keeps the connection; a stream has no message boundaries, so
- * both ends move fixed 40-byte frames and reassemble them from partial
- * reads and writes (lib/net_frame.h).
+ * 127.0.0.1:5555 unless told otherwise, never every interface by default)
+ * and serves one sender at a time without ever blocking on a silent, slow
+ * or hostile client (lib/net_server.h says how; refusals are counted in
+ * t->rejected). The SENDER connects once and keeps the connection. A
+ * stream has no message boundaries: both ends move fixed 40-byte frames
+ * and reassemble them from partial reads and writes (lib/net_frame.h).
  *
- * Peer restarts: when the LED goes away, send() returns -EPIPE (the FIN is
- * noticed before writing, so the frame stays in the button's backlog) and
- * open() -ECONNREFUSED until it listens again. Frames in flight when the
- * LED dies are lost with its socket; the LED counts them from the seqno
- * gap. A vanished host is noticed by keepalive and TCP_USER_TIMEOUT.
- * Nothing to clean up; no authentication (use tls for that).
+ * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
+ * writing: the frame stays in the button's backlog) and open() returns
+ * -ECONNREFUSED until it listens again. Frames in flight when the LED dies
+ * are lost with its socket (seqno gap). Keepalive and TCP_USER_TIMEOUT
+ * notice a vanished host. Nothing to clean up; no authentication (tls).
  */
 #include "tcp.h"
-#include "transport.h"
 
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
@@ -37,7 +32,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-
 struct tcp_state {
 	int fd;				/* sender: the connection */
 	struct net_tail tail;		/* sender: a frame half sent */
@@ -51,13 +45,6 @@ static const struct transport_option tcp_options[] = {
 	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
-
-/* --- the TCP calls tls.c shares ---------------------------------------- */
-
-static int set_int(int fd, int level, int name, int value)
-{
-	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
-}
 
 int tcp_listen(const struct net_addr *addr, char *why, size_t size)
 {
@@ -73,27 +60,25 @@ int tcp_listen(const struct net_addr *addr, char *why, size_t size)
 		goto err;
 	}
 	step = "setsockopt";
-	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	r = net_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (!r && net_addr_family(addr) == AF_INET6)
-		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+		r = net_set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 	if (!r)		/* accepted sockets inherit keepalive and the rest */
 		r = net_stream_tune(fd);
 	if (r < 0)
 		goto err_close_fd;
 	step = "bind";
-	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
-		r = -errno;
-		goto err_close_fd;
-	}
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		goto err_errno;
 	step = "listen";
 	/* Small: one sender at a time; a flood waits in a short queue and
 	 * the receiver refuses what it has no room for. */
-	if (listen(fd, 8) < 0) {
-		r = -errno;
-		goto err_close_fd;
-	}
+	if (listen(fd, 8) < 0)
+		goto err_errno;
 	return fd;
 
+err_errno:
+	r = -errno;
 err_close_fd:
 	close(fd);
 err:
@@ -123,14 +108,6 @@ int tcp_parse_options(const struct transport *t, struct net_addr *addr,
 	return r;
 }
 
-/* Nobody there now, or no way there now: the sender tries again later. */
-static bool retryable(int err)
-{
-	return err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH ||
-	       err == ENETUNREACH || err == ECONNRESET || err == EHOSTDOWN ||
-	       err == ENETDOWN;
-}
-
 int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
 		size_t size)
 {
@@ -149,31 +126,27 @@ int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
 		goto err_close_fd;
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
 		return fd;
-	if (errno != EINPROGRESS) {
-		r = -errno;
+	r = -errno;
+	if (r != -EINPROGRESS)
 		goto err_close_fd;
-	}
 	/* Non-blocking: wait for the answer, stop signals let in. */
 	r = transport_wait_fd(fd, POLLOUT, timeout_ms, NULL);
 	if (r == -ETIMEDOUT)
 		r = -ECONNREFUSED;	/* nobody answered: try again later */
-	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		r = -errno;
-	if (r == 0 && err)
-		r = -err;
+	if (r == 0)	/* the connection's outcome */
+		r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ?
+		    -errno : -err;
 	if (r == 0)
 		return fd;
 err_close_fd:
 	close(fd);
 err:
-	if (r == -EINTR || retryable(-r))
+	if (r == -EINTR || net_unreachable(-r))
 		return r == -EINTR ? r : -ECONNREFUSED;
 	snprintf(why, size, "connect %s: %s",
 		 net_addr_format(addr, name, sizeof(name)), strerror(-r));
 	return r;
 }
-
-/* --- receiver ---------------------------------------------------------- */
 
 static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 			     size_t len)
@@ -186,10 +159,8 @@ static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 	while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return n;
-	if (errno == EAGAIN) {
+	if (errno == EAGAIN)
 		c->want = EPOLLIN;
-		return -EAGAIN;
-	}
 	return -errno;
 }
 
@@ -214,35 +185,24 @@ static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
 				  &t->rejected);
 }
 
-/* --- sender ------------------------------------------------------------ */
-
-/* Map a failed send to the interface's meaning: full, or gone. */
-static int tcp_send_error(int err)
+/* send() without blocking: the bytes taken, -EAGAIN (full) or -EPIPE (gone). */
+static ssize_t tcp_write(struct tcp_state *st, const uint8_t *buf, size_t len)
 {
+	ssize_t n;
+	int err;
+
+	do
+		n = send(st->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	err = errno;
 	if (err == EAGAIN || err == ENOBUFS)
 		return -EAGAIN;
-	if (err == EPIPE || err == ENOTCONN || retryable(err))
+	if (err == EPIPE || err == ENOTCONN || net_unreachable(err))
 		return -EPIPE;
 	log_error("tcp: send: %s", strerror(err));
 	return -err;
-}
-
-/* Send what is left of the previous frame first: never interleave two. */
-static int tcp_flush_tail(struct tcp_state *st)
-{
-	while (!net_tail_empty(&st->tail)) {
-		ssize_t n = send(st->fd, st->tail.buf + st->tail.off,
-				 st->tail.len - st->tail.off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return tcp_send_error(errno);
-		}
-		st->tail.off += (size_t)n;
-	}
-	return 0;
 }
 
 static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -251,25 +211,26 @@ static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
 	ssize_t n;
 	int r;
 
-	r = tcp_flush_tail(st);
-	if (r < 0)
-		return r;
+	/* What is left of the previous frame goes first: never two mixed. */
+	while (!net_tail_empty(&st->tail)) {
+		n = tcp_write(st, st->tail.buf + st->tail.off,
+			      st->tail.len - st->tail.off);
+		if (n < 0)
+			return (int)n;
+		st->tail.off += (size_t)n;
+	}
 	/* A FIN from the LED side means its process is gone: keep this frame
 	 * for the next connection rather than write it into the void. */
 	r = net_peer_gone(st->fd);
 	if (r)
 		return r > 0 ? -EPIPE : r;
-	do
-		n = send(st->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	n = tcp_write(st, frame, len);
 	if (n < 0)
-		return tcp_send_error(errno);
+		return (int)n;
 	if ((size_t)n < len)
 		net_tail_keep(&st->tail, frame, len, (size_t)n);
 	return 0;
 }
-
-/* --- the transport ----------------------------------------------------- */
 
 static int tcp_open(struct transport *t)
 {
@@ -284,8 +245,8 @@ static int tcp_open(struct transport *t)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->fd = -1;
 	if (t->role == TRANSPORT_RECEIVER) {
+		st->fd = -1;
 		r = tcp_listen(&addr, why, sizeof(why));
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tcp_server_ops, st,
@@ -293,12 +254,10 @@ static int tcp_open(struct transport *t)
 	} else {
 		r = st->fd = tcp_connect(&addr, timeout_ms, why, sizeof(why));
 	}
-	if (r < 0)
-		goto err_free_state;
-	t->priv = st;
-	return 0;
-
-err_free_state:
+	if (r >= 0) {
+		t->priv = st;
+		return 0;
+	}
 	free(st);
 err:
 	if (why[0])

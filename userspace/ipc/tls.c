@@ -2,36 +2,29 @@
 /*
  * tls: the tcp transport inside TLS 1.3 with mutual authentication.
  *
- * Push, lossless while both run, in order, like tcp (same framing, same
- * one-sender-at-a-time receiver, see lib/net_server.h; port 5556). Both
- * ends verify the other's certificate against the project CA and check the
- * name in it (SSL_set1_host): the button expects the LED's certificate to
- * be for "ipc-led", the LED expects the button's to be for "ipc-button"
- * (option peer-name). Certificates name roles, not hosts, so the same set
- * works on loopback and across hosts; extended key usage keeps them apart
- * (the LED's is a server certificate, the button's a client one). Any other
- * peer (no certificate, another CA, another name, a plain TCP client, a
- * silent one) is refused, logged and counted in t->rejected, and never
- * blocks the LED: handshakes are non-blocking and bounded by the timeout.
+ * Push, lossless while both run, in order, like tcp, whose socket calls it
+ * reuses (ipc/tcp.h; port 5556). Both ends verify the other's certificate
+ * against the project CA and check the name in it (SSL_set1_host): the
+ * button expects "ipc-led", the LED "ipc-button" (option peer-name).
+ * Certificates name roles, not hosts. Any other peer (no certificate,
+ * another CA or name, plain TCP, a silent one) is refused, logged and
+ * counted in t->rejected, and never blocks the LED (lib/net_server.h).
+ * Keys and certificates come from `make certs`: a CA and ECDSA P-256 keys,
+ * 0600, in the certificate directory (lib/net_tls.h); a key others can read
+ * is refused.
  *
- * Keys and certificates come from `make certs` (scripts/make-certs): a CA
- * and ECDSA P-256 keys, private keys 0600, in the certificate directory
- * (lib/net_tls.h says which and why); a key others can read is refused.
- * Nothing to clean up at exit.
- *
- * Peer restarts work as for tcp. TLS 1.3 finishes the client's handshake
- * before the server has checked the client's certificate, so the sender's
- * open() also waits for the LED's verdict: the session ticket the LED sends
- * only after accepting the certificate, or its alert, which makes open()
- * fail with -EACCES and the reason (no frame is ever written to a LED that
- * refused us).
+ * TLS 1.3 finishes the client's handshake before the server has checked
+ * the client's certificate, so the sender's open() also waits for the
+ * LED's verdict: the session ticket the LED sends only after accepting the
+ * certificate, or its alert, which makes open() fail with -EACCES and the
+ * reason (no frame is ever written to a LED that refused us).
  */
 #include "tcp.h"
 #include "transport.h"
 
+#include "../lib/deadline.h"
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
-#include "../lib/net_options.h"
 #include "../lib/net_server.h"
 #include "../lib/net_tls.h"
 
@@ -42,12 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 struct tls_state {
-	SSL_CTX *ctx;
-	const char *peer_name;
+	struct net_tls_peer peer;	/* our context, the peer's name */
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
 	/* sender */
 	int fd;
@@ -71,191 +62,81 @@ static const struct transport_option tls_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-/* --- receiver: the handshake and reads of one connection -------------- */
-
-static int tls_conn_init(void *user, struct net_conn *c)
-{
-	struct tls_state *st = user;
-	SSL *ssl = SSL_new(st->ctx);
-
-	if (!ssl)
-		return -ENOMEM;
-	if (SSL_set_fd(ssl, c->fd) != 1 ||
-	    SSL_set1_host(ssl, st->peer_name) != 1) {
-		SSL_free(ssl);
-		return -ENOMEM;
-	}
-	SSL_set_accept_state(ssl);
-	c->priv = ssl;
-	return 0;
-}
-
-/* After -1 from OpenSSL: -EAGAIN with c->want set, or another error. */
-static int tls_conn_wait(struct net_conn *c, int ret)
-{
-	switch (SSL_get_error(c->priv, ret)) {
-	case SSL_ERROR_WANT_READ:
-		c->want = EPOLLIN;
-		return -EAGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		c->want = EPOLLOUT;
-		return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_SYSCALL:
-		return errno ? -errno : 0;
-	default:
-		return -EPROTO;
-	}
-}
-
-static int tls_conn_handshake(void *user, struct net_conn *c)
-{
-	int ret, r;
-
-	(void)user;
-	ERR_clear_error();
-	ret = SSL_do_handshake(c->priv);
-	if (ret == 1)
-		return 0;
-	r = tls_conn_wait(c, ret);
-	if (r == -EAGAIN)
-		return r;
-	net_tls_reason(c->priv, r < 0 ? strerror(-r) :
-		       "connection closed during the handshake", c->why,
-		       sizeof(c->why));
-	ERR_clear_error();
-	return r < 0 ? r : -ECONNRESET;
-}
-
-static ssize_t tls_conn_read(void *user, struct net_conn *c, void *buf,
-			     size_t len)
-{
-	size_t n;
-	int ret, r;
-
-	(void)user;
-	ERR_clear_error();
-	ret = SSL_read_ex(c->priv, buf, len, &n);
-	if (ret == 1)
-		return (ssize_t)n;
-	r = tls_conn_wait(c, ret);
-	if (r == -EPROTO) {
-		char reason[160];
-
-		log_error("tls: connection from %s: %s", c->name,
-			  net_tls_reason(NULL, "protocol error", reason,
-					 sizeof(reason)));
-	}
-	ERR_clear_error();
-	return r;
-}
-
-static bool tls_conn_has_pending(void *user, struct net_conn *c)
-{
-	(void)user;
-	return SSL_pending(c->priv) > 0;
-}
-
-static void tls_conn_free(void *user, struct net_conn *c)
-{
-	(void)user;
-	if (!c->priv)
-		return;
-	/* Best effort close_notify; never wait for the peer's. */
-	if (c->established)
-		(void)SSL_shutdown(c->priv);
-	ERR_clear_error();
-	SSL_free(c->priv);
-	c->priv = NULL;
-}
-
 static void tls_notice(void *user, const char *line)
 {
 	(void)user;
 	log_error("tls: %s", line);
 }
 
+/* The receiver's connections: accepted as tcp's, served by lib/net_tls. */
 static const struct net_server_ops tls_server_ops = {
 	.accept = tcp_accept,
 	.notice = tls_notice,
-	.conn_init = tls_conn_init,
-	.handshake = tls_conn_handshake,
-	.read = tls_conn_read,
-	.has_pending = tls_conn_has_pending,
-	.conn_free = tls_conn_free,
+	.conn_init = net_tls_conn_init,
+	.handshake = net_tls_conn_handshake,
+	.read = net_tls_conn_read,
+	.has_pending = net_tls_conn_has_pending,
+	.conn_free = net_tls_conn_free,
 };
 
-/* --- sender ------------------------------------------------------------ */
-
-/* Run SSL_connect to completion within @timeout_ms, waiting on the fd. */
-static int tls_client_handshake(struct tls_state *st, int timeout_ms)
+/*
+ * Run SSL_connect to completion within @timeout_ms, then read until the
+ * LED's verdict on our certificate comes (tls_new_session, or an alert).
+ */
+static int tls_client_handshake(struct tls_state *st, int timeout_ms,
+				char *why, size_t size)
 {
-	uint64_t end = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	char reason[200];
+	struct deadline end;
+	uint8_t junk[64];
+	int ret, err, r;
+	size_t n;
 
+	deadline_start(&end, timeout_ms);
 	for (;;) {
-		uint64_t now;
-		short events;
-		int ret, err, r;
-
 		ERR_clear_error();
 		if (!SSL_is_init_finished(st->ssl)) {
 			ret = SSL_connect(st->ssl);
-		} else {
-			uint8_t junk[64];
-			size_t n;
-
-			/* Processes the ticket (see tls_new_session). */
-			ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n);
-			if (ret == 1) {
-				log_error("tls: %s sent data during the "
-					  "handshake", st->name);
-				return -EPROTO;
-			}
+		} else if ((ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n))) {
+			snprintf(why, size, "%s sent data during the handshake",
+				 st->name);
+			return -EPROTO;
 		}
 		if (st->accepted)
 			return 0;
-		err = ret == 1 ? SSL_ERROR_WANT_READ :
-				 SSL_get_error(st->ssl, ret);
-		if (err == SSL_ERROR_WANT_READ)
-			events = POLLIN;
-		else if (err == SSL_ERROR_WANT_WRITE)
-			events = POLLOUT;
-		else if (SSL_get_verify_result(st->ssl) != X509_V_OK) {
-			/* The LED is not who it should be: no retry. */
-			log_error("tls: %s: server %s", st->name,
-				  net_tls_reason(st->ssl, "", reason,
-						 sizeof(reason)));
-			return -EACCES;
-		} else if (err == SSL_ERROR_SSL) {
-			/* An alert: the LED refused our certificate. */
-			log_error("tls: %s refused the button: %s", st->name,
-				  net_tls_reason(NULL, "protocol error", reason,
-						 sizeof(reason)));
-			return -EACCES;
-		} else {
-			/* Reset or closed mid-handshake: an LED restarting.
-			 * Retried later. */
-			log_error("tls: %s: handshake: %s", st->name,
-				  net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
-						 "connection closed" :
-						 "protocol error", reason,
-						 sizeof(reason)));
+		err = ret == 1 ? SSL_ERROR_WANT_READ : SSL_get_error(st->ssl, ret);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+			break;
+		if (deadline_left_ns(&end) == 0) {
+			snprintf(why, size, "%s: no handshake within %d ms",
+				 st->name, timeout_ms);
 			return -ECONNREFUSED;
 		}
-		now = transport_now_ns();
-		if (now >= end) {
-			log_error("tls: %s: no handshake within %d ms",
-				  st->name, timeout_ms);
-			return -ECONNREFUSED;
-		}
-		r = transport_wait_fd(st->fd, events,
-				      (int)((end - now + 999999) / 1000000),
+		r = transport_wait_fd(st->fd, err == SSL_ERROR_WANT_READ ?
+				      POLLIN : POLLOUT, deadline_left_ms(&end),
 				      NULL);
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 	}
+	if (SSL_get_verify_result(st->ssl) != X509_V_OK) {
+		/* The LED is not who it should be: no retry. */
+		snprintf(why, size, "%s: server %s", st->name,
+			 net_tls_reason(st->ssl, "", reason, sizeof(reason)));
+		return -EACCES;
+	}
+	if (err == SSL_ERROR_SSL) {
+		/* An alert: the LED refused our certificate. */
+		snprintf(why, size, "%s refused the button: %s", st->name,
+			 net_tls_reason(NULL, "protocol error", reason,
+					sizeof(reason)));
+		return -EACCES;
+	}
+	/* Reset or closed mid-handshake: an LED restarting. Retried later. */
+	snprintf(why, size, "%s: handshake: %s", st->name,
+		 net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
+				"connection closed" : "protocol error",
+				reason, sizeof(reason)));
+	return -ECONNREFUSED;
 }
 
 /* Called by OpenSSL for the LED's ticket: it has accepted us. */
@@ -271,58 +152,28 @@ static int tls_new_session(SSL *ssl, SSL_SESSION *session)
 static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
 			   int timeout_ms, char *why, size_t size)
 {
-	SSL_CTX_set_session_cache_mode(st->ctx, SSL_SESS_CACHE_CLIENT |
+	SSL_CTX_set_session_cache_mode(st->peer.ctx, SSL_SESS_CACHE_CLIENT |
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(st->ctx, tls_new_session);
+	SSL_CTX_sess_set_new_cb(st->peer.ctx, tls_new_session);
 
 	st->fd = tcp_connect(addr, timeout_ms, why, size);
 	if (st->fd < 0)
 		return st->fd;
-	st->ssl = SSL_new(st->ctx);
+	st->ssl = SSL_new(st->peer.ctx);
 	if (!st->ssl || SSL_set_app_data(st->ssl, st) != 1 ||
 	    SSL_set_fd(st->ssl, st->fd) != 1 ||
-	    SSL_set1_host(st->ssl, st->peer_name) != 1 ||
-	    SSL_set_tlsext_host_name(st->ssl, st->peer_name) != 1)
+	    SSL_set1_host(st->ssl, st->peer.name) != 1 ||
+	    SSL_set_tlsext_host_name(st->ssl, st->peer.name) != 1)
 		return -ENOMEM;
-	return tls_client_handshake(st, timeout_ms);
+	return tls_client_handshake(st, timeout_ms, why, size);
 }
 
-/* --- the transport ----------------------------------------------------- */
-
-static int tls_paths(struct transport *t, char *ca, char *cert, char *key,
-		     size_t size)
+static void tls_close(struct transport *t)
 {
-	const char *dir = transport_option(t, "cert-dir");
-	const char *leaf = t->role == TRANSPORT_RECEIVER ? "led" : "button";
-	const char *opt;
-	char def[PATH_MAX];
-	int n;
+	struct tls_state *st = t->priv;
 
-	if (!dir) {
-		if (net_tls_default_dir(def, sizeof(def)) < 0)
-			return -ENAMETOOLONG;
-		dir = def;
-	}
-	opt = transport_option(t, "ca");
-	n = opt ? snprintf(ca, size, "%s", opt) :
-		  snprintf(ca, size, "%s/ca.crt", dir);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	opt = transport_option(t, "cert");
-	n = opt ? snprintf(cert, size, "%s", opt) :
-		  snprintf(cert, size, "%s/%s.crt", dir, leaf);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	opt = transport_option(t, "key");
-	n = opt ? snprintf(key, size, "%s", opt) :
-		  snprintf(key, size, "%s/%s.key", dir, leaf);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static void tls_free(struct tls_state *st)
-{
+	if (!st)
+		return;
 	net_server_close(st->server);
 	if (st->ssl) {
 		if (SSL_is_init_finished(st->ssl))
@@ -331,9 +182,10 @@ static void tls_free(struct tls_state *st)
 	}
 	if (st->fd >= 0)
 		close(st->fd);
-	SSL_CTX_free(st->ctx);
+	SSL_CTX_free(st->peer.ctx);
 	ERR_clear_error();
 	free(st);
+	t->priv = NULL;
 }
 
 static int tls_open(struct transport *t)
@@ -346,7 +198,12 @@ static int tls_open(struct transport *t)
 	int timeout_ms, r;
 
 	r = tcp_parse_options(t, &addr, &timeout_ms, why, sizeof(why));
-	if (r == 0 && tls_paths(t, ca, cert, key, sizeof(ca)) < 0) {
+	if (r == 0 && net_tls_paths(transport_option(t, "cert-dir"),
+				    transport_option(t, "ca"),
+				    transport_option(t, "cert"),
+				    transport_option(t, "key"),
+				    server ? "led" : "button", ca, cert, key,
+				    sizeof(ca)) < 0) {
 		snprintf(why, sizeof(why), "certificate paths: %s",
 			 strerror(ENAMETOOLONG));
 		r = -ENAMETOOLONG;
@@ -357,102 +214,53 @@ static int tls_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->fd = -1;
-	st->peer_name = transport_option(t, "peer-name");
-	if (!st->peer_name)
-		st->peer_name = server ? "ipc-button" : "ipc-led";
+	st->peer.name = transport_option(t, "peer-name");
+	if (!st->peer.name)
+		st->peer.name = server ? "ipc-button" : "ipc-led";
 	net_addr_format(&addr, st->name, sizeof(st->name));
-	r = net_tls_context_new(server, ca, cert, key, &st->ctx, why,
+	r = net_tls_context_new(server, ca, cert, key, &st->peer.ctx, why,
 				sizeof(why));
 	if (r == 0 && server) {
 		r = tcp_listen(&addr, why, sizeof(why));
 		if (r >= 0)
-			r = net_server_open(r, timeout_ms, &tls_server_ops, st,
+			r = net_server_open(r, timeout_ms, &tls_server_ops,
+					    &st->peer,
 					    &st->server);
 	} else if (r == 0) {
 		r = tls_client_open(st, &addr, timeout_ms, why, sizeof(why));
 	}
-	if (r < 0)
-		goto err_free_state;
 	t->priv = st;
+	if (r < 0)
+		goto err_close;
 	return 0;
 
-err_free_state:
-	tls_free(st);
+err_close:
+	tls_close(t);
 err:
 	if (why[0])
 		log_error("tls: %s", why);
 	return r;
 }
 
-/*
- * Before writing, read what the LED sent, which is only ever the end: its
- * close_notify, or an alert when it refused our certificate. Either way the
- * frame stays with the caller (-EPIPE) for the next connection.
- */
-static int tls_check_peer(struct tls_state *st)
-{
-	struct pollfd pfd = { .fd = st->fd, .events = POLLIN | POLLRDHUP };
-	char reason[200];
-	uint8_t junk[64];
-	size_t n;
-	int ret, err;
-
-	if (poll(&pfd, 1, 0) < 0)
-		return -errno;
-	if (!pfd.revents)
-		return 0;
-	ERR_clear_error();
-	ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n);
-	if (ret == 1) {
-		log_error("tls: %s sent data to the button; reconnecting",
-			  st->name);
-		return -EPIPE;
-	}
-	err = SSL_get_error(st->ssl, ret);
-	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		return 0;	/* a record that was not data (key update) */
-	if (err == SSL_ERROR_SSL)
-		log_error("tls: %s ended the connection: %s", st->name,
-			  net_tls_reason(NULL, "protocol error", reason,
-					 sizeof(reason)));
-	ERR_clear_error();
-	return -EPIPE;
-}
-
-/* SSL_write of bytes [off, len) of the tail, or of a new frame. */
-static int tls_write(struct tls_state *st, const uint8_t *buf, size_t len)
-{
-	size_t n;
-	int ret, err;
-
-	ERR_clear_error();
-	ret = SSL_write_ex(st->ssl, buf, len, &n);
-	if (ret == 1)
-		return 0;
-	err = SSL_get_error(st->ssl, ret);
-	ERR_clear_error();
-	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	return -EPIPE;
-}
-
 static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 {
 	struct tls_state *st = t->priv;
+	char why[200] = "";
 	int r;
 
 	/* OpenSSL wants an unfinished write repeated with the same bytes. */
 	if (!net_tail_empty(&st->tail)) {
-		r = tls_write(st, st->tail.buf, st->tail.len);
+		r = net_tls_write(st->ssl, st->tail.buf, st->tail.len);
 		if (r < 0)
 			return r;
 		st->tail.off = st->tail.len = 0;
 	}
-	r = tls_check_peer(st);
+	r = net_tls_peer_ended(st->ssl, st->fd, why, sizeof(why));
+	if (why[0])
+		log_error("tls: %s %s", st->name, why);
 	if (r < 0)
 		return r;
-	r = tls_write(st, frame, len);
+	r = net_tls_write(st->ssl, frame, len);
 	if (r == -EAGAIN) {
 		/* Part of the record may be out: the frame is ours now. */
 		net_tail_keep(&st->tail, frame, len, 0);
@@ -475,13 +283,6 @@ static int tls_poll_fd(struct transport *t)
 	struct tls_state *st = t->priv;
 
 	return st->server ? net_server_poll_fd(st->server) : st->fd;
-}
-
-static void tls_close(struct transport *t)
-{
-	if (t->priv)
-		tls_free(t->priv);
-	t->priv = NULL;
 }
 
 static const struct transport_ops tls_ops = {

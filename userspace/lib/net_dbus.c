@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "net_dbus.h"
 
+#include "net_socket.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int net_dbus_name(const char *name, const char *instance, char *buf,
 		  size_t size)
@@ -62,4 +66,73 @@ int net_dbus_connect(const char *which, char *label, size_t label_size,
 	}
 	*ret = bus;
 	return 0;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata,
+			    sd_bus_error *ret_error)
+{
+	char **owner = userdata;
+	const char *name, *old_owner, *new_owner;
+
+	(void)ret_error;
+	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
+		return 0;
+	free(*owner);
+	*owner = *new_owner ? strdup(new_owner) : NULL;
+	return 0;
+}
+
+int net_dbus_follow_owner(sd_bus *bus, const char *name, char **owner,
+			  char *why, size_t size)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *current;
+	char match[512];
+	int r;
+
+	snprintf(match, sizeof(match),
+		 "type='signal',sender='org.freedesktop.DBus',"
+		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+		 "member='NameOwnerChanged',arg0='%s'", name);
+	r = sd_bus_add_match(bus, NULL, match, on_owner_changed, owner);
+	if (r < 0) {
+		snprintf(why, size, "watching %s: %s", name, strerror(-r));
+		return r;
+	}
+	r = sd_bus_call_method(bus, "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetNameOwner", &error, &reply, "s", name);
+	if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+		r = -ENOENT;
+	else if (r < 0)
+		snprintf(why, size, "looking up %s: %s", name,
+			 error.message ? error.message : strerror(-r));
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "s", &current);
+	if (r >= 0 && !(*owner = strdup(current)))
+		r = -ENOMEM;
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&error);
+	return r < 0 ? r : 0;
+}
+
+int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop)
+{
+	int fd = sd_bus_get_fd(bus), events = sd_bus_get_events(bus);
+	struct timespec ts;
+	uint64_t usec, now;
+
+	if (fd < 0 || events < 0)
+		return fd < 0 ? fd : events;
+	if (sd_bus_get_timeout(bus, &usec) >= 0 && usec != UINT64_MAX) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		if (usec <= now)
+			timeout_ms = 0;
+		else if (timeout_ms < 0 ||
+			 (usec - now + 999) / 1000 < (uint64_t)timeout_ms)
+			timeout_ms = (int)((usec - now + 999) / 1000);
+	}
+	return net_wait_fd(fd, (short)events, timeout_ms, stop);
 }

@@ -7,6 +7,7 @@
 #ifndef IPC_NET_DBUS_H
 #define IPC_NET_DBUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
@@ -28,5 +29,21 @@ int net_dbus_name(const char *name, const char *instance, char *buf,
  */
 int net_dbus_connect(const char *which, char *label, size_t label_size,
 		     sd_bus **ret);
+
+/*
+ * Keep *@owner (malloc'd; NULL while nobody owns it) set to the unique name
+ * that owns @name on @bus, from now on (a NameOwnerChanged match) and
+ * starting with the current owner. 0; -ENOENT when nobody owns it now (the
+ * match stays); another negative errno with @why (of @size bytes) set.
+ */
+int net_dbus_follow_owner(sd_bus *bus, const char *name, char **owner,
+			  char *why, size_t size);
+
+/*
+ * Wait until @bus has something to process (a message, or its own
+ * timeout), at most @timeout_ms (-1: forever); @stop as for net_wait_fd().
+ * 0, -ETIMEDOUT, -EINTR or another negative errno.
+ */
+int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop);
 
 #endif /* IPC_NET_DBUS_H */

@@ -3,7 +3,7 @@
 
 #include "message.h"
 #include "net_backoff.h"
-#include "stop.h"
+#include "net_socket.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -313,7 +313,7 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 				       "stream ended inside a frame");
 			else if (n < 0)
 				notice(s, "connection from %s: %s", c->name,
-				       strerror((int)-n));
+				       c->why[0] ? c->why : strerror((int)-n));
 			conn_close(s, c);
 			return 0;
 		}
@@ -360,24 +360,6 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 	return (int)((soonest - now + 999999) / 1000000);
 }
 
-/* Wait for the epoll set with the stop signals let in: 0, -ETIMEDOUT, -EINTR. */
-static int wait_events(struct net_server *s, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = s->epoll_fd, .events = POLLIN };
-	struct timespec ts = {
-		.tv_sec = timeout_ms / 1000,
-		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
-	};
-	int n;
-
-	if (stop_requested())
-		return -EINTR;
-	n = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, stop_wait_mask());
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIMEDOUT;
-}
-
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected)
 {
@@ -412,7 +394,8 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			if (got)
 				return got;
 		}
-		r = wait_events(s, next_wait_ms(s, now, end));
+		r = net_wait_fd(s->epoll_fd, POLLIN, next_wait_ms(s, now, end),
+				true);
 		if (r == -ETIMEDOUT) {
 			if (end && now_ns() >= end)
 				return -ETIMEDOUT;

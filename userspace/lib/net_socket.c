@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "net_socket.h"
 
+#include "stop.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include "stop.h"
+
 #include <poll.h>
+#include <time.h>
 #include <sys/socket.h>
 
-static int set_int(int fd, int level, int name, int value)
+int net_set_int(int fd, int level, int name, int value)
 {
 	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
 }
@@ -16,21 +21,21 @@ int net_stream_tune(int fd)
 {
 	int r;
 
-	r = set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	r = net_set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	if (!r)
-		r = set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, NET_KEEPALIVE_IDLE_S);
+		r = net_set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, NET_KEEPALIVE_IDLE_S);
 	if (!r)
-		r = set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+		r = net_set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL,
 			    NET_KEEPALIVE_INTERVAL_S);
 	if (!r)
-		r = set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, NET_KEEPALIVE_COUNT);
+		r = net_set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, NET_KEEPALIVE_COUNT);
 	if (!r)
-		r = set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+		r = net_set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
 			    NET_USER_TIMEOUT_MS);
 	/* 40-byte frames: send each at once rather than wait to fill a
 	 * segment (Nagle), the press is what the LED waits for. */
 	if (!r)
-		r = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+		r = net_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	return r;
 }
 
@@ -41,4 +46,29 @@ int net_peer_gone(int fd)
 	if (poll(&pfd, 1, 0) < 0)
 		return -errno;
 	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+bool net_unreachable(int err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH ||
+	       err == ENETUNREACH || err == ECONNRESET || err == EHOSTDOWN ||
+	       err == ENETDOWN;
+}
+
+int net_wait_fd(int fd, short events, int timeout_ms, bool stop)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
+	};
+	int n;
+
+	if (stop && stop_requested())
+		return -EINTR;
+	n = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts,
+		  stop ? stop_wait_mask() : NULL);
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
 }

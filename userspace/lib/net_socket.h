@@ -8,11 +8,16 @@
 #ifndef IPC_NET_SOCKET_H
 #define IPC_NET_SOCKET_H
 
+#include <stdbool.h>
+
 /* A dead peer is noticed after about idle + interval * count seconds. */
 #define NET_KEEPALIVE_IDLE_S		10
 #define NET_KEEPALIVE_INTERVAL_S	5
 #define NET_KEEPALIVE_COUNT		3
 #define NET_USER_TIMEOUT_MS		15000
+
+/* setsockopt of an int option: 0 or a negative errno. */
+int net_set_int(int fd, int level, int name, int value);
 
 /*
  * Keepalive, user timeout and TCP_NODELAY on the stream socket @fd (a
@@ -20,6 +25,21 @@
  * negative errno.
  */
 int net_stream_tune(int fd);
+
+/*
+ * Whether connecting or sending failed with @err because nobody is there
+ * now, or no way there now: worth trying again later.
+ */
+bool net_unreachable(int err);
+
+/*
+ * Wait until @fd is ready for @events or @timeout_ms (-1: forever)
+ * passes. With @stop, the stop signals are let in (ppoll, lib/stop.h) and
+ * end the wait with -EINTR; without, a stop that already came does not cut
+ * it short (a closing program finishing its work). 0, -ETIMEDOUT, -EINTR
+ * or another negative errno.
+ */
+int net_wait_fd(int fd, short events, int timeout_ms, bool stop);
 
 /* Whether the peer closed or reset a connected socket (without reading). */
 int net_peer_gone(int fd);

@@ -2,10 +2,13 @@
 #include "net_tls.h"
 
 #include <errno.h>
+#include <sys/epoll.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,37 @@ int net_tls_default_dir(char *buf, size_t size)
 	else
 		n = snprintf(buf, size, "/etc/ipc-button/certs");
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* @opt when given, else "<dir>/<leaf><ext>". */
+static int path_or_default(const char *opt, const char *dir,
+			   const char *leaf, const char *ext, char *buf,
+			   size_t size)
+{
+	int n = opt ? snprintf(buf, size, "%s", opt) :
+		      snprintf(buf, size, "%s/%s%s", dir, leaf, ext);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int net_tls_paths(const char *dir, const char *ca_opt, const char *cert_opt,
+		  const char *key_opt, const char *leaf, char *ca, char *cert,
+		  char *key, size_t size)
+{
+	char def[PATH_MAX];
+	int r;
+
+	if (!dir) {
+		if (net_tls_default_dir(def, sizeof(def)) < 0)
+			return -ENAMETOOLONG;
+		dir = def;
+	}
+	r = path_or_default(ca_opt, dir, "ca", ".crt", ca, size);
+	if (r == 0)
+		r = path_or_default(cert_opt, dir, leaf, ".crt", cert, size);
+	if (r == 0)
+		r = path_or_default(key_opt, dir, leaf, ".key", key, size);
+	return r;
 }
 
 /* Drain OpenSSL's error queue into one line. */
@@ -199,4 +233,142 @@ int net_tls_context_new(bool server, const char *ca_file,
 err_free_ctx:
 	SSL_CTX_free(ctx);
 	return r;
+}
+
+int net_tls_conn_init(void *user, struct net_conn *c)
+{
+	struct net_tls_peer *peer = user;
+	SSL *ssl = SSL_new(peer->ctx);
+
+	if (!ssl)
+		return -ENOMEM;
+	if (SSL_set_fd(ssl, c->fd) != 1 ||
+	    SSL_set1_host(ssl, peer->name) != 1) {
+		SSL_free(ssl);
+		return -ENOMEM;
+	}
+	SSL_set_accept_state(ssl);
+	c->priv = ssl;
+	return 0;
+}
+
+/* After -1 from OpenSSL: -EAGAIN with c->want set, or another error. */
+static int conn_wait(struct net_conn *c, int ret)
+{
+	switch (SSL_get_error(c->priv, ret)) {
+	case SSL_ERROR_WANT_READ:
+		c->want = EPOLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = EPOLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+int net_tls_conn_handshake(void *user, struct net_conn *c)
+{
+	int ret, r;
+
+	(void)user;
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->priv);
+	if (ret == 1)
+		return 0;
+	r = conn_wait(c, ret);
+	if (r == -EAGAIN)
+		return r;
+	net_tls_reason(c->priv, r < 0 ? strerror(-r) :
+		       "connection closed during the handshake", c->why,
+		       sizeof(c->why));
+	ERR_clear_error();
+	return r < 0 ? r : -ECONNRESET;
+}
+
+ssize_t net_tls_conn_read(void *user, struct net_conn *c, void *buf,
+			     size_t len)
+{
+	size_t n;
+	int ret, r;
+
+	(void)user;
+	ERR_clear_error();
+	ret = SSL_read_ex(c->priv, buf, len, &n);
+	if (ret == 1)
+		return (ssize_t)n;
+	r = conn_wait(c, ret);
+	if (r == -EPROTO)
+		net_tls_reason(NULL, "protocol error", c->why, sizeof(c->why));
+	ERR_clear_error();
+	return r;
+}
+
+bool net_tls_conn_has_pending(void *user, struct net_conn *c)
+{
+	(void)user;
+	return SSL_pending(c->priv) > 0;
+}
+
+void net_tls_conn_free(void *user, struct net_conn *c)
+{
+	(void)user;
+	if (!c->priv)
+		return;
+	/* Best effort close_notify; never wait for the peer's. */
+	if (c->established)
+		(void)SSL_shutdown(c->priv);
+	ERR_clear_error();
+	SSL_free(c->priv);
+	c->priv = NULL;
+}
+
+int net_tls_peer_ended(SSL *ssl, int fd, char *why, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char reason[200];
+	uint8_t junk[64];
+	size_t n;
+	int ret, err;
+
+	if (poll(&pfd, 1, 0) < 0)
+		return -errno;
+	if (!pfd.revents)
+		return 0;
+	ERR_clear_error();
+	ret = SSL_read_ex(ssl, junk, sizeof(junk), &n);
+	if (ret == 1) {
+		snprintf(why, size, "sent data to the button; reconnecting");
+		return -EPIPE;
+	}
+	err = SSL_get_error(ssl, ret);
+	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return 0;	/* a record that was not data (key update) */
+	if (err == SSL_ERROR_SSL)
+		snprintf(why, size, "ended the connection: %s",
+			 net_tls_reason(NULL, "protocol error", reason,
+					sizeof(reason)));
+	ERR_clear_error();
+	return -EPIPE;
+}
+
+int net_tls_write(SSL *ssl, const uint8_t *buf, size_t len)
+{
+	size_t n;
+	int ret, err;
+
+	ERR_clear_error();
+	ret = SSL_write_ex(ssl, buf, len, &n);
+	if (ret == 1)
+		return 0;
+	err = SSL_get_error(ssl, ret);
+	ERR_clear_error();
+	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	return -EPIPE;
 }

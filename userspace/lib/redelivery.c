@@ -102,3 +102,59 @@ void redelivery_free(struct redelivery *q)
 	q->count = q->size = 0;
 	q->has_delivered = false;
 }
+
+void redelivery_window_init(struct redelivery_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	for (unsigned int i = 0; i < REDELIVERY_WINDOW; i++)
+		w->slot[i].window = w;
+}
+
+struct redelivery_slot *redelivery_window_at(struct redelivery_window *w,
+					     unsigned int i)
+{
+	return &w->slot[(w->head + i) % REDELIVERY_WINDOW];
+}
+
+struct redelivery_slot *redelivery_window_add(struct redelivery_window *w,
+					      const uint8_t *frame, size_t len)
+{
+	struct redelivery_slot *s;
+
+	if (w->count == REDELIVERY_WINDOW || len > sizeof(s->bytes))
+		return NULL;
+	s = redelivery_window_at(w, w->count++);
+	memcpy(s->bytes, frame, len);
+	s->len = len;
+	s->state = REDELIVERY_WAITING;
+	return s;
+}
+
+void redelivery_window_drop_last(struct redelivery_window *w)
+{
+	w->count--;
+}
+
+void redelivery_window_sent(struct redelivery_slot *s)
+{
+	s->state = REDELIVERY_IN_FLIGHT;
+	s->window->in_flight++;
+}
+
+bool redelivery_window_answered(struct redelivery_slot *s, bool again)
+{
+	struct redelivery_window *w = s->window;
+
+	w->in_flight--;
+	s->state = again ? REDELIVERY_WAITING : REDELIVERY_DONE;
+	if (again)
+		w->resending = true;
+	while (w->count && redelivery_window_at(w, 0)->state == REDELIVERY_DONE) {
+		w->head = (w->head + 1) % REDELIVERY_WINDOW;
+		w->count--;
+	}
+	if (w->in_flight)
+		return false;
+	w->resending = false;
+	return true;
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * At-least-once delivery on the receiving side of the bus transports
- * (dbus, mqtt): a frame is acknowledged to whoever keeps it for us (the
+ * At-least-once delivery for the bus transports (dbus, mqtt).
+ *
+ * Receiving side: a frame is acknowledged to whoever keeps it for us (the
  * D-Bus caller's reply, the MQTT broker's PUBACK) only once the program
  * asks for the next frame, that is once it has applied this one. A
  * receiver killed in between has acknowledged nothing, so the sender or
@@ -79,5 +80,58 @@ static inline bool redelivery_busy(const struct redelivery *q)
 
 /* Release every cookie (unconfirmed frames are never acknowledged). */
 void redelivery_free(struct redelivery *q);
+
+/*
+ * Sending side (dbus; libmosquitto keeps its own): a window of frames, each
+ * kept until the receiver answers for it. A frame waits, goes out (in
+ * flight), and is done when confirmed or refused as invalid; one that the
+ * receiver could not take (it left) waits again, and the window holds
+ * back new calls until every answer of that batch came, so that frames
+ * reach the next receiver in order. Answers come in order, so the done
+ * frames always form a prefix and leave the window from its head.
+ */
+#define REDELIVERY_WINDOW	64
+
+enum redelivery_slot_state {
+	REDELIVERY_WAITING,
+	REDELIVERY_IN_FLIGHT,
+	REDELIVERY_DONE,
+};
+
+struct redelivery_slot {
+	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
+	size_t len;
+	enum redelivery_slot_state state;
+	struct redelivery_window *window;
+};
+
+struct redelivery_window {
+	struct redelivery_slot slot[REDELIVERY_WINDOW];	/* a ring */
+	unsigned int head, count, in_flight;
+	bool resending;		/* an answer said "again": hold back */
+};
+
+void redelivery_window_init(struct redelivery_window *w);
+
+/* The @i-th oldest frame kept, 0 <= @i < w->count. */
+struct redelivery_slot *redelivery_window_at(struct redelivery_window *w,
+					     unsigned int i);
+
+/* Keep a copy of @frame (at most IPC_MESSAGE_MAX_WIRE bytes); NULL if full. */
+struct redelivery_slot *redelivery_window_add(struct redelivery_window *w,
+					      const uint8_t *frame, size_t len);
+
+/* Forget @s, the last one added, which never left: the caller keeps it. */
+void redelivery_window_drop_last(struct redelivery_window *w);
+
+/* @s went out. */
+void redelivery_window_sent(struct redelivery_slot *s);
+
+/*
+ * The answer for @s came: @again when the frame must go out again (the
+ * receiver left), else it is done. True when nothing is in flight any
+ * more (so a new batch, possibly to a new receiver, may start).
+ */
+bool redelivery_window_answered(struct redelivery_slot *s, bool again);
 
 #endif /* IPC_REDELIVERY_H */
