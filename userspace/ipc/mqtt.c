@@ -47,8 +47,8 @@
 #include "../lib/deadline.h"
 #include "../lib/log.h"
 #include "../lib/message.h"
+#include "../lib/backoff.h"
 #include "../lib/net_addr.h"
-#include "../lib/net_backoff.h"
 #include "../lib/net_mqtt.h"
 #include "../lib/ready_set.h"
 #include "../lib/redelivery.h"
@@ -111,7 +111,7 @@ struct mqtt_state {
 	/* receiver */
 	struct redelivery frames;
 	struct ready_set *ready;
-	struct net_backoff backoff;	/* reconnection */
+	struct backoff backoff;	/* reconnection */
 	bool subscribed;
 	int sub_mid;
 	int last_rc, last_errno;	/* why the last connection ended */
@@ -368,7 +368,7 @@ static void mqtt_close_sender(struct mqtt_state *st)
 
 static uint64_t now_ns(void)
 {
-	return transport_now_ns();
+	return monotonic_ns();
 }
 
 /* QoS 0: never waits in libmosquitto's queue; the next connection repeats it. */
@@ -393,7 +393,7 @@ static void mqtt_receiver_on_connect(struct mosquitto *mosq, void *userdata,
 	if (mqtt_connack_failed(st, rc))
 		return;
 	st->connected = true;
-	net_backoff_reset(&st->backoff);
+	backoff_reset(&st->backoff);
 	/* The session may hold the subscription already; renew it anyway. */
 	rc = mosquitto_subscribe(mosq, &st->sub_mid, st->cfg.event_topic, 1);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -428,7 +428,7 @@ static void mqtt_schedule_reconnect(struct mqtt_state *st)
 	st->connected = false;
 	(void)ready_set_watch(st->ready, -1, 0);
 	if (!st->error)
-		net_backoff_fail(&st->backoff, now_ns());
+		backoff_fail(&st->backoff, now_ns());
 }
 
 static void mqtt_receiver_on_disconnect(struct mosquitto *mosq,
@@ -484,7 +484,7 @@ static int mqtt_flush(struct mqtt_state *st)
  */
 static void mqtt_service(struct mqtt_state *st)
 {
-	bool due = !net_backoff_active(&st->backoff, now_ns());
+	bool due = !backoff_active(&st->backoff, now_ns());
 	int rc;
 
 	if (!st->connected && mosquitto_socket(st->mosq) < 0) {
@@ -504,7 +504,7 @@ static void mqtt_service(struct mqtt_state *st)
 		rc = mosquitto_loop_misc(st->mosq);
 	/* A connection that failed before on_disconnect could run. */
 	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(st->mosq) < 0 &&
-	    !net_backoff_active(&st->backoff, now_ns()) && !st->error)
+	    !backoff_active(&st->backoff, now_ns()) && !st->error)
 		mqtt_schedule_reconnect(st);
 }
 
@@ -520,7 +520,7 @@ static int mqtt_arm(struct mqtt_state *st)
 	if (r < 0)
 		return r;
 	if (fd < 0)
-		when = net_backoff_active(&st->backoff, now_ns()) ?
+		when = backoff_active(&st->backoff, now_ns()) ?
 		       st->backoff.until_ns : now_ns();
 	else	/* keep-alive: libmosquitto pings when it is due */
 		when = now_ns() + (uint64_t)st->cfg.keepalive * 500000000ULL;
@@ -689,7 +689,7 @@ static int mqtt_open(struct transport *t)
 	st->led_state = -1;
 	st->rejected = &t->rejected;
 	redelivery_init(&st->frames, NULL);
-	net_backoff_init(&st->backoff, MQTT_BACKOFF_MIN_MS, MQTT_BACKOFF_MAX_MS);
+	backoff_init(&st->backoff, MQTT_BACKOFF_MIN_MS, MQTT_BACKOFF_MAX_MS);
 	r = net_mqtt_parse(&o, &st->cfg, why, sizeof(why));
 	if (r == 0)
 		r = net_mqtt_new(&st->cfg, t, &st->mosq, why, sizeof(why));

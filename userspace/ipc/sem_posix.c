@@ -284,7 +284,7 @@ static ssize_t sem_posix_receive(struct transport *t, uint8_t *buf,
 				continue;
 			}
 			p->taken++;
-			counted_event_frame(p->taken, 0, transport_now_ns(), buf);
+			counted_event_frame(p->taken, 0, monotonic_ns(), buf);
 			return IPC_MESSAGE_SIZE;
 		}
 		if (err == EINTR)

@@ -85,6 +85,7 @@
 #include "../lib/deadline.h"
 #include "../lib/message.h"
 #include "../lib/private_object.h"
+#include "../lib/semun.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -108,13 +109,6 @@ enum {
 
 #define SEM_DIGIT	32768u			/* SEMVMX + 1 */
 #define SEM_COUNT_MASK	(SEM_DIGIT * SEM_DIGIT - 1)	/* 2^30 - 1 */
-
-/* glibc leaves this union to the program (semctl(2)). */
-union semun {
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
 
 struct sem_sysv {
 	key_t key;
@@ -357,7 +351,7 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 		dropped = (k - s->last_k - 1) & SEM_COUNT_MASK;
 	s->have_last = true;
 	s->last_k = k;
-	counted_event_frame_at(k, k + phase, dropped, transport_now_ns(), buf);
+	counted_event_frame_at(k, k + phase, dropped, monotonic_ns(), buf);
 	return IPC_MESSAGE_SIZE;
 }
 

@@ -45,6 +45,7 @@
 #include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
 #include "../lib/private_object.h"
+#include "../lib/semun.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -58,13 +59,6 @@
 #include <unistd.h>
 
 enum { SEM_FRAMES, SEM_SENDER, SEM_RECEIVER, SEM_COUNT };
-
-/* glibc leaves this union to the program (semctl(2)). */
-union semun {
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
 
 struct shm_sysv {
 	int key;

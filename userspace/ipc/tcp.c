@@ -18,6 +18,7 @@
  */
 #include "tcp.h"
 
+#include "../lib/fd_wait.h"
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_options.h"
@@ -130,7 +131,7 @@ int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
 	if (r != -EINPROGRESS)
 		goto err_close_fd;
 	/* Non-blocking: wait for the answer, stop signals let in. */
-	r = transport_wait_fd(fd, POLLOUT, timeout_ms, NULL);
+	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
 	if (r == -ETIMEDOUT)
 		r = -ECONNREFUSED;	/* nobody answered: try again later */
 	if (r == 0)	/* the connection's outcome */

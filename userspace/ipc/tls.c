@@ -23,6 +23,7 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/fd_wait.h"
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_server.h"
@@ -112,7 +113,7 @@ static int tls_client_handshake(struct tls_state *st, int timeout_ms,
 				 st->name, timeout_ms);
 			return -ECONNREFUSED;
 		}
-		r = transport_wait_fd(st->fd, err == SSL_ERROR_WANT_READ ?
+		r = fd_wait(st->fd, err == SSL_ERROR_WANT_READ ?
 				      POLLIN : POLLOUT, deadline_left_ms(&end),
 				      NULL);
 		if (r < 0 && r != -ETIMEDOUT)

@@ -19,6 +19,7 @@
 #include "udp.h"
 
 #include "../lib/deadline.h"
+#include "../lib/fd_wait.h"
 #include "../lib/log.h"
 #include "../lib/net_options.h"
 
@@ -179,7 +180,7 @@ ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
 		}
 		if (!end.forever && deadline_left_ns(&end) == 0)
 			return -ETIMEDOUT;
-		r = transport_wait_fd(st->fd, POLLIN, deadline_left_ms(&end),
+		r = fd_wait(st->fd, POLLIN, deadline_left_ms(&end),
 				      NULL);
 		if (r < 0)
 			return r;

@@ -20,6 +20,7 @@
  */
 #include "transport.h"
 
+#include "../lib/fd_wait.h"
 #include "../lib/log.h"
 
 #include <errno.h>
@@ -321,7 +322,7 @@ static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
-		r = transport_wait_fd(st->epoll, POLLIN, timeout_ms, NULL);
+		r = fd_wait(st->epoll, POLLIN, timeout_ms, NULL);
 		if (r < 0)
 			return r;
 	}

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "net_dbus.h"
 
-#include "net_socket.h"
+#include "deadline.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <poll.h>
 
 int net_dbus_name(const char *name, const char *instance, char *buf,
 		  size_t size)
@@ -120,19 +121,21 @@ int net_dbus_follow_owner(sd_bus *bus, const char *name, char **owner,
 int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop)
 {
 	int fd = sd_bus_get_fd(bus), events = sd_bus_get_events(bus);
-	struct timespec ts;
+	struct pollfd pfd = { .fd = fd, .events = (short)events };
 	uint64_t usec, now;
 
 	if (fd < 0 || events < 0)
 		return fd < 0 ? fd : events;
 	if (sd_bus_get_timeout(bus, &usec) >= 0 && usec != UINT64_MAX) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		now = monotonic_ns() / 1000;
 		if (usec <= now)
 			timeout_ms = 0;
 		else if (timeout_ms < 0 ||
 			 (usec - now + 999) / 1000 < (uint64_t)timeout_ms)
 			timeout_ms = (int)((usec - now + 999) / 1000);
 	}
-	return net_wait_fd(fd, (short)events, timeout_ms, stop);
+	if (stop)
+		return fd_wait(fd, (short)events, timeout_ms, NULL);
+	/* Plain poll(): a stop signal that already came must not cut it. */
+	return poll(&pfd, 1, timeout_ms) < 0 ? -errno : 0;
 }

@@ -41,7 +41,8 @@ int net_dbus_follow_owner(sd_bus *bus, const char *name, char **owner,
 
 /*
  * Wait until @bus has something to process (a message, or its own
- * timeout), at most @timeout_ms (-1: forever); @stop as for net_wait_fd().
+ * timeout), at most @timeout_ms (-1: forever); with @stop, a stop signal ends the wait
+ * (fd_wait); without, it does not (closing, finishing the work).
  * 0, -ETIMEDOUT, -EINTR or another negative errno.
  */
 int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop);

@@ -2,8 +2,9 @@
 #include "net_server.h"
 
 #include "message.h"
-#include "net_backoff.h"
-#include "net_socket.h"
+#include "backoff.h"
+#include "deadline.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 struct net_server {
@@ -21,7 +21,7 @@ struct net_server {
 	int listen_fd;
 	int epoll_fd;
 	int timeout_ms;
-	struct net_backoff accept_backoff;	/* out of fds: pause accept */
+	struct backoff accept_backoff;	/* out of fds: pause accept */
 	bool listener_paused;
 	uint64_t *rejected;			/* the transport's counter */
 	uint64_t accepted;			/* connections so far */
@@ -37,14 +37,6 @@ struct net_server {
  * second, and the next line logged says how many were not.
  */
 #define LOG_BURST	10
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void notice(struct net_server *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -62,7 +54,7 @@ static void notice(struct net_server *s, const char *fmt, ...)
 
 static void refuse(struct net_server *s, const char *peer, const char *why)
 {
-	uint64_t now = now_ns();
+	uint64_t now = monotonic_ns();
 
 	s->refusals++;
 	if (s->rejected)
@@ -157,7 +149,7 @@ static struct net_conn *take_slot(struct net_server *s)
 
 static uint64_t candidate_deadline(const struct net_server *s)
 {
-	return now_ns() + (uint64_t)s->timeout_ms * 1000000u;
+	return monotonic_ns() + (uint64_t)s->timeout_ms * 1000000u;
 }
 
 static void conn_add(struct net_server *s, int fd,
@@ -171,7 +163,7 @@ static void conn_add(struct net_server *s, int fd,
 
 	memcpy(&addr.ss, peer, len <= sizeof(addr.ss) ? len : sizeof(addr.ss));
 	net_addr_format(&addr, name, sizeof(name));
-	expire_candidates(s, now_ns());
+	expire_candidates(s, monotonic_ns());
 	c = take_slot(s);
 	if (!c) {
 		close(fd);
@@ -214,7 +206,7 @@ static int accept_all(struct net_server *s)
 
 		fd = s->ops->accept(s->user, s->listen_fd, &peer, &len);
 		if (fd >= 0) {
-			net_backoff_reset(&s->accept_backoff);
+			backoff_reset(&s->accept_backoff);
 			conn_add(s, fd, &peer, len);
 			continue;
 		}
@@ -228,11 +220,11 @@ static int accept_all(struct net_server *s)
 		case ENOMEM:
 			/* The listener stays readable while a connection
 			 * waits, so retrying now would spin: pause instead. */
-			net_backoff_fail(&s->accept_backoff, now_ns());
+			backoff_fail(&s->accept_backoff, monotonic_ns());
 			notice(s, "accept: %s (pausing for %d ms)",
 			       strerror(err),
-			       net_backoff_remaining_ms(&s->accept_backoff,
-							now_ns()));
+			       backoff_remaining_ms(&s->accept_backoff,
+							monotonic_ns()));
 			return listener_watch(s, false);
 		case EINTR:
 		case ECONNABORTED:
@@ -363,7 +355,7 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected)
 {
-	uint64_t end = 0, now = now_ns();
+	uint64_t end = 0, now = monotonic_ns();
 	struct epoll_event ev[16];
 	ssize_t got;
 	int r, n;
@@ -374,9 +366,9 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 	if (timeout_ms >= 0)
 		end = now + (uint64_t)timeout_ms * 1000000u + 1;
 	for (;;) {
-		now = now_ns();
+		now = monotonic_ns();
 		if (s->listener_paused &&
-		    !net_backoff_active(&s->accept_backoff, now)) {
+		    !backoff_active(&s->accept_backoff, now)) {
 			r = listener_watch(s, true);
 			if (r < 0)
 				return r;
@@ -394,10 +386,9 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			if (got)
 				return got;
 		}
-		r = net_wait_fd(s->epoll_fd, POLLIN, next_wait_ms(s, now, end),
-				true);
+		r = fd_wait(s->epoll_fd, POLLIN, next_wait_ms(s, now, end), NULL);
 		if (r == -ETIMEDOUT) {
-			if (end && now_ns() >= end)
+			if (end && monotonic_ns() >= end)
 				return -ETIMEDOUT;
 			continue;
 		}
@@ -428,7 +419,7 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 		}
 		if (got)
 			return got;
-		if (end && now_ns() >= end)
+		if (end && monotonic_ns() >= end)
 			return -ETIMEDOUT;
 	}
 }
@@ -453,7 +444,7 @@ int net_server_open(int listen_fd, int timeout_ms,
 	s->epoll_fd = -1;
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
-	net_backoff_init(&s->accept_backoff, 50, 1000);
+	backoff_init(&s->accept_backoff, 50, 1000);
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epoll_fd < 0 ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {

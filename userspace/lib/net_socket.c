@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "net_socket.h"
 
-#include "stop.h"
-
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -53,22 +51,4 @@ bool net_unreachable(int err)
 	return err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH ||
 	       err == ENETUNREACH || err == ECONNRESET || err == EHOSTDOWN ||
 	       err == ENETDOWN;
-}
-
-int net_wait_fd(int fd, short events, int timeout_ms, bool stop)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	struct timespec ts = {
-		.tv_sec = timeout_ms / 1000,
-		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
-	};
-	int n;
-
-	if (stop && stop_requested())
-		return -EINTR;
-	n = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts,
-		  stop ? stop_wait_mask() : NULL);
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIMEDOUT;
 }

@@ -32,15 +32,6 @@ int net_stream_tune(int fd);
  */
 bool net_unreachable(int err);
 
-/*
- * Wait until @fd is ready for @events or @timeout_ms (-1: forever)
- * passes. With @stop, the stop signals are let in (ppoll, lib/stop.h) and
- * end the wait with -EINTR; without, a stop that already came does not cut
- * it short (a closing program finishing its work). 0, -ETIMEDOUT, -EINTR
- * or another negative errno.
- */
-int net_wait_fd(int fd, short events, int timeout_ms, bool stop);
-
 /* Whether the peer closed or reset a connected socket (without reading). */
 int net_peer_gone(int fd);
 
