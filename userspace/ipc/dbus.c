@@ -22,7 +22,7 @@
  * The receiver's poll_fd() is a ready set (lib/ready_set.h): the sd-bus fd
  * and a mark while a returned frame waits for its reply. A sender whose
  * window is full waits in send() up to DBUS_SEND_WAIT_MS for replies, then
- * returns -EAGAIN (its poll_fd() is -1: the caller's back-off applies).
+ * returns TRANSPORT_FULL (its poll_fd() is -1: the caller's back-off applies).
  *
  * The bus daemon owns everything; the name disappears with the LED. The
  * session bus lets only its user connect; on the system bus the shipped
@@ -37,6 +37,7 @@
 #include "../lib/log.h"
 #include "../lib/message.h"
 #include "../lib/net_dbus.h"
+#include "../lib/number.h"
 #include "../lib/ready_set.h"
 #include "../lib/redelivery.h"
 
@@ -58,7 +59,7 @@
  * bus's default of 128 pending replies per connection, which would
  * otherwise refuse calls and break the order.
  */
-/* How long send() waits for room in a full window before -EAGAIN. */
+/* How long send() waits for room in a full window before TRANSPORT_FULL. */
 #define DBUS_SEND_WAIT_MS	100
 
 static const struct transport_option dbus_options[] = {
@@ -185,14 +186,14 @@ static int dbus_pump(struct dbus_state *st)
 	if (r < 0) {
 		log_error("dbus: lost the %s: %s (%u frames unconfirmed)",
 			  st->bus_label, strerror(-r), st->window.count);
-		st->error = -EPIPE;
+		st->error = TRANSPORT_STALE;
 	}
 	if (st->error)
 		return st->error;
 	r = dbus_call_waiting(st);
 	if (r < 0) {
 		log_error("dbus: calling %s: %s", st->name, strerror(-r));
-		st->error = r == -ENOTCONN || r == -ECONNRESET ? -EPIPE : r;
+		st->error = r == -ENOTCONN || r == -ECONNRESET ? TRANSPORT_STALE : r;
 	}
 	return st->error;
 }
@@ -208,7 +209,7 @@ static int dbus_open_sender(struct dbus_state *st)
 	if (r < 0) {
 		if (why[0])
 			log_error("dbus: %s (%s)", why, st->bus_label);
-		return r;	/* -ENOENT: no LED yet, retried */
+		return r;	/* TRANSPORT_ABSENT: no LED yet */
 	}
 	/*
 	 * Ask the LED itself, so that a caller the bus policy refuses learns
@@ -225,7 +226,7 @@ static int dbus_open_sender(struct dbus_state *st)
 			  error.message ? error.message : "access denied");
 		r = -EACCES;
 	} else if (error_means_resend(&error)) {
-		r = -ENOENT;		/* it left meanwhile: retry later */
+		r = TRANSPORT_ABSENT;	/* it left meanwhile */
 	} else {
 		log_error("dbus: %s does not answer: %s", st->name,
 			  error.message ? error.message : strerror(-r));
@@ -252,10 +253,10 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
 	while (r == 0 && !(slot = redelivery_window_add(&st->window, frame, len))) {
 		if (!st->owner || deadline_left_ns(&end) == 0)
-			return -EAGAIN;
+			return TRANSPORT_FULL;
 		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
 		if (r == -ETIMEDOUT || r == -EINTR)
-			return -EAGAIN;
+			return TRANSPORT_FULL;
 		if (r == 0)
 			r = dbus_pump(st);
 	}
@@ -499,7 +500,7 @@ static int dbus_open(struct transport *t)
 	const char *instance = t->config->instance ? t->config->instance : "0";
 	const char *name = transport_option(t, "name");
 	struct dbus_state *st;
-	char *end;
+	long long linger;
 	int r;
 
 	st = calloc(1, sizeof(*st));
@@ -509,12 +510,13 @@ static int dbus_open(struct transport *t)
 	st->led_state = -1;
 	redelivery_init(&st->calls, release_call);
 	redelivery_window_init(&st->window);
-	st->linger_ms = strtol(transport_option(t, "linger-ms"), &end, 10);
-	if (*end || st->linger_ms < 0) {
+	if (number_parse(transport_option(t, "linger-ms"), 0, 3600000,
+			 &linger) < 0) {
 		log_error("dbus: linger-ms must be a number of milliseconds");
 		r = -EINVAL;
 		goto err_close;
 	}
+	st->linger_ms = (long)linger;
 	r = net_dbus_name(name, instance, st->name, sizeof(st->name));
 	if (r == -EINVAL && name)
 		log_error("dbus: '%s' is not a well-known bus name", name);
@@ -530,7 +532,7 @@ static int dbus_open(struct transport *t)
 			log_error("dbus: cannot connect to the %s: %s; waiting for it",
 				  st->bus_label, strerror(-r));
 		told = true;
-		r = -ECONNREFUSED;
+		r = TRANSPORT_ABSENT;
 	} else if (r < 0) {
 		log_error("dbus: cannot connect to the %s: %s", st->bus_label,
 			  strerror(-r));

@@ -4,43 +4,30 @@
  * run on different hosts, and any number of LEDs can follow one button.
  *
  * Push, lossless while the broker keeps its state (QoS 1, persistent
- * sessions, broker persistence), in order. Topics, for device D (option
- * "device", default: the instance name):
- *   ipc-button/D/event   every frame, QoS 1, not retained (button -> LEDs)
- *   ipc-button/D/led     the state the LED last applied, "0" or "1",
- *                        retained, so a dashboard sees it at once.
- * Both sides connect with clean_session false and a fixed client id
- * ("ipc-led-<host>-<instance>", "ipc-button-<host>-<instance>", or option
- * "client-id"): the broker keeps the LED's subscription and queues its
- * events while it is away, and both resume their sessions after a broker
- * restart. The broker must keep enough for an absent LED (mosquitto:
- * max_queued_messages) and persist across its own restarts.
+ * sessions, broker persistence), in order. For device D (option "device",
+ * default: the instance), every frame goes to ipc-button/D/event (QoS 1,
+ * not retained) and the LED publishes the state it applied to
+ * ipc-button/D/led ("0"/"1", retained). Both sides connect with
+ * clean_session false and a fixed client id (ipc-led|ipc-button-<host>-
+ * <instance>, or option client-id): the broker keeps the LED's
+ * subscription and queues its events while it is away. The broker must
+ * keep enough for an absent LED (max_queued_messages) and persist.
  *
- * Sender: libmosquitto's network thread (mosquitto_loop_start) reconnects
- * with exponential back-off and sends again what the broker did not
- * acknowledge; send() publishes and returns at once, with up to
- * MQTT_WINDOW frames unacknowledged (-EAGAIN beyond, and poll_fd() turns
- * writable again when acknowledgements free room). Closing waits up to
- * linger-ms for the last acknowledgements. A broker refusing or out of
- * reach at open() is said once and reported as -ECONNREFUSED, so the
- * caller keeps its events and retries.
- * Receiver: no thread. receive() drives the connection itself, reads one
- * packet at a time, and returns each frame as soon as it is read; its
- * PUBACK stays queued in libmosquitto until the next receive() (the LED
- * applied the frame by then: lib/redelivery.h), so a LED killed at any
- * moment loses nothing. It reconnects with a back-off (lib/net_backoff.h)
- * and skips a repeated delivery of a frame it already returned (QoS 1 is
- * "at least once"). Its poll_fd() is a ready set (lib/ready_set.h): the
- * socket, a mark while a returned frame awaits its acknowledgement, and a
- * deadline for keep-alive and reconnection. The broker keeps events for an
- * LED from its first subscription on: start the LED once before the button.
+ * Sender: libmosquitto's thread reconnects and sends again what the broker
+ * did not acknowledge; send() publishes at once, with up to MQTT_WINDOW
+ * frames unacknowledged (TRANSPORT_FULL beyond; poll_fd() turns writable when
+ * acknowledgements free room). Closing waits up to linger-ms for them.
+ * Receiver: no thread. receive() reads one packet at a time and returns
+ * each frame as soon as read; its PUBACK waits in libmosquitto until the
+ * next receive(), once the LED applied it (lib/redelivery.h), so an LED
+ * killed at any moment loses nothing. It reconnects with a back-off and
+ * skips repeated deliveries (QoS 1 is "at least once"). Its poll_fd() is a
+ * ready set: the socket, a mark while a frame awaits its acknowledgement,
+ * and a deadline for keep-alive and reconnection.
  *
- * Objects: nothing on the local file system; the broker owns the
- * sessions. Security: TLS (option "ca", with "cert"/"key" for a client
- * certificate; TLS 1.3, broker certificate and host name verified) and
- * username/password (the password read from "password-file", never from
- * the command line where ps would show it). The broker's ACLs decide who
- * may publish to or read a device's topics.
+ * Nothing on the local file system. Security: TLS 1.3 (option "ca", with
+ * "cert"/"key"), username and a password read from "password-file" (never
+ * the command line); the broker's ACLs decide who may use which topics.
  */
 #include "transport.h"
 
@@ -64,7 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Frames a sender keeps unacknowledged before -EAGAIN. */
+/* Frames a sender keeps unacknowledged before TRANSPORT_FULL. */
 #define MQTT_WINDOW		64
 /* How long open() waits for the broker's answers. */
 #define MQTT_OPEN_TIMEOUT_MS	10000
@@ -278,7 +265,7 @@ static int mqtt_open_sender(struct mqtt_state *st)
 			log_error("mqtt: cannot reach the %s: %s; waiting for it",
 				  st->cfg.label, net_mqtt_strerror(rc));
 		told = true;
-		return -ECONNREFUSED;
+		return TRANSPORT_ABSENT;
 	}
 	net_mqtt_cloexec(st->mosq);
 
@@ -315,7 +302,7 @@ static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
 		r = st->error;
 	} else if (st->published - st->acked >= MQTT_WINDOW) {
 		mqtt_gate(st, false);
-		r = -EAGAIN;
+		r = TRANSPORT_FULL;
 	} else {
 		/*
 		 * Counted before the call: the network thread may see the
@@ -329,7 +316,7 @@ static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
 		if (rc != MOSQ_ERR_SUCCESS)
 			st->published--;
 		if (rc == MOSQ_ERR_NO_CONN)
-			r = -EAGAIN;
+			r = TRANSPORT_FULL;
 		else if (rc == MOSQ_ERR_OVERSIZE_PACKET)
 			r = -EMSGSIZE;
 		else if (rc != MOSQ_ERR_SUCCESS)
@@ -365,11 +352,6 @@ static void mqtt_close_sender(struct mqtt_state *st)
 }
 
 /* --- receiver ---------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	return monotonic_ns();
-}
 
 /* QoS 0: never waits in libmosquitto's queue; the next connection repeats it. */
 static void mqtt_publish_state(struct mqtt_state *st)
@@ -428,7 +410,7 @@ static void mqtt_schedule_reconnect(struct mqtt_state *st)
 	st->connected = false;
 	(void)ready_set_watch(st->ready, -1, 0);
 	if (!st->error)
-		backoff_fail(&st->backoff, now_ns());
+		backoff_fail(&st->backoff, monotonic_ns());
 }
 
 static void mqtt_receiver_on_disconnect(struct mosquitto *mosq,
@@ -484,7 +466,7 @@ static int mqtt_flush(struct mqtt_state *st)
  */
 static void mqtt_service(struct mqtt_state *st)
 {
-	bool due = !backoff_active(&st->backoff, now_ns());
+	bool due = !backoff_active(&st->backoff, monotonic_ns());
 	int rc;
 
 	if (!st->connected && mosquitto_socket(st->mosq) < 0) {
@@ -504,7 +486,7 @@ static void mqtt_service(struct mqtt_state *st)
 		rc = mosquitto_loop_misc(st->mosq);
 	/* A connection that failed before on_disconnect could run. */
 	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(st->mosq) < 0 &&
-	    !backoff_active(&st->backoff, now_ns()) && !st->error)
+	    !backoff_active(&st->backoff, monotonic_ns()) && !st->error)
 		mqtt_schedule_reconnect(st);
 }
 
@@ -520,10 +502,10 @@ static int mqtt_arm(struct mqtt_state *st)
 	if (r < 0)
 		return r;
 	if (fd < 0)
-		when = backoff_active(&st->backoff, now_ns()) ?
-		       st->backoff.until_ns : now_ns();
+		when = backoff_active(&st->backoff, monotonic_ns()) ?
+		       st->backoff.until_ns : monotonic_ns();
 	else	/* keep-alive: libmosquitto pings when it is due */
-		when = now_ns() + (uint64_t)st->cfg.keepalive * 500000000ULL;
+		when = monotonic_ns() + (uint64_t)st->cfg.keepalive * 500000000ULL;
 	r = ready_set_deadline(st->ready, when);
 	if (r >= 0)
 		r = ready_set_mark(st->ready, redelivery_busy(&st->frames));
@@ -660,23 +642,15 @@ static void mqtt_close(struct transport *t)
 	t->priv = NULL;
 }
 
+static const char *mqtt_option(void *t, const char *key)
+{
+	return transport_option(t, key);
+}
+
 static int mqtt_open(struct transport *t)
 {
-	const struct net_mqtt_options o = {
-		.host = transport_option(t, "host"),
-		.port = transport_option(t, "port"),
-		.device = transport_option(t, "device"),
-		.client_id = transport_option(t, "client-id"),
-		.keepalive = transport_option(t, "keepalive"),
-		.ca = transport_option(t, "ca"),
-		.cert = transport_option(t, "cert"),
-		.key = transport_option(t, "key"),
-		.username = transport_option(t, "username"),
-		.password_file = transport_option(t, "password-file"),
-		.linger_ms = transport_option(t, "linger-ms"),
-		.instance = t->config->instance ? t->config->instance : "0",
-		.sender = t->role == TRANSPORT_SENDER,
-	};
+	const char *instance = t->config->instance ? t->config->instance : "0";
+	bool sender = t->role == TRANSPORT_SENDER;
 	struct mqtt_state *st;
 	char why[512] = "";
 	int r;
@@ -690,12 +664,13 @@ static int mqtt_open(struct transport *t)
 	st->rejected = &t->rejected;
 	redelivery_init(&st->frames, NULL);
 	backoff_init(&st->backoff, MQTT_BACKOFF_MIN_MS, MQTT_BACKOFF_MAX_MS);
-	r = net_mqtt_parse(&o, &st->cfg, why, sizeof(why));
+	r = net_mqtt_parse(mqtt_option, t, instance, sender, &st->cfg, why,
+			   sizeof(why));
 	if (r == 0)
 		r = net_mqtt_new(&st->cfg, t, &st->mosq, why, sizeof(why));
 	if (r == 0) {
 		mosquitto_log_callback_set(st->mosq, mqtt_on_log);
-		if (o.sender)
+		if (sender)
 			r = mqtt_open_sender(st);
 		else if ((r = ready_set_new(&st->ready)) == 0)
 			r = mqtt_open_receiver(st);

@@ -12,7 +12,7 @@
  *
  * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
  * writing: the frame stays in the button's backlog) and open() returns
- * -ECONNREFUSED until it listens again. Frames in flight when the LED dies
+ * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED dies
  * are lost with its socket (seqno gap). Keepalive and TCP_USER_TIMEOUT
  * notice a vanished host. Nothing to clean up; no authentication (tls).
  */
@@ -83,7 +83,7 @@ err_errno:
 err_close_fd:
 	close(fd);
 err:
-	snprintf(why, size, "%s %s: %s", step, name, strerror(-r));
+	snprintf(why, size, "%s %s", step, name);
 	return r;
 }
 
@@ -133,7 +133,7 @@ int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
 	/* Non-blocking: wait for the answer, stop signals let in. */
 	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
 	if (r == -ETIMEDOUT)
-		r = -ECONNREFUSED;	/* nobody answered: try again later */
+		r = TRANSPORT_ABSENT;	/* nobody answered: try again later */
 	if (r == 0)	/* the connection's outcome */
 		r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ?
 		    -errno : -err;
@@ -143,9 +143,9 @@ err_close_fd:
 	close(fd);
 err:
 	if (r == -EINTR || net_unreachable(-r))
-		return r == -EINTR ? r : -ECONNREFUSED;
-	snprintf(why, size, "connect %s: %s",
-		 net_addr_format(addr, name, sizeof(name)), strerror(-r));
+		return r == -EINTR ? r : TRANSPORT_ABSENT;
+	snprintf(why, size, "connect %s",
+		 net_addr_format(addr, name, sizeof(name)));
 	return r;
 }
 
@@ -165,10 +165,11 @@ static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 	return -errno;
 }
 
+/* Told at once: receive() may wait for hours before t->detail is read. */
 static void tcp_notice(void *user, const char *line)
 {
 	(void)user;
-	log_error("tcp: %s", line);
+	log_warning("tcp: %s", line);
 }
 
 static const struct net_server_ops tcp_server_ops = {
@@ -199,10 +200,9 @@ static ssize_t tcp_write(struct tcp_state *st, const uint8_t *buf, size_t len)
 		return n;
 	err = errno;
 	if (err == EAGAIN || err == ENOBUFS)
-		return -EAGAIN;
+		return TRANSPORT_FULL;
 	if (err == EPIPE || err == ENOTCONN || net_unreachable(err))
-		return -EPIPE;
-	log_error("tcp: send: %s", strerror(err));
+		return TRANSPORT_STALE;
 	return -err;
 }
 
@@ -220,8 +220,7 @@ static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
 			return (int)n;
 		st->tail.off += (size_t)n;
 	}
-	/* A FIN from the LED side means its process is gone: keep this frame
-	 * for the next connection rather than write it into the void. */
+	/* A FIN: the LED is gone; keep the frame for the next connection. */
 	r = net_peer_gone(st->fd);
 	if (r)
 		return r > 0 ? -EPIPE : r;
@@ -237,32 +236,30 @@ static int tcp_open(struct transport *t)
 {
 	struct net_addr addr;
 	struct tcp_state *st;
-	char why[256] = "";
+	char *why = t->detail;
+	size_t size = sizeof(t->detail);
 	int timeout_ms, r;
 
-	r = tcp_parse_options(t, &addr, &timeout_ms, why, sizeof(why));
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, size);
 	if (r < 0)
-		goto err;
+		return r;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	if (t->role == TRANSPORT_RECEIVER) {
 		st->fd = -1;
-		r = tcp_listen(&addr, why, sizeof(why));
+		r = tcp_listen(&addr, why, size);
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tcp_server_ops, st,
 					    &st->server);
 	} else {
-		r = st->fd = tcp_connect(&addr, timeout_ms, why, sizeof(why));
+		r = st->fd = tcp_connect(&addr, timeout_ms, why, size);
 	}
 	if (r >= 0) {
 		t->priv = st;
 		return 0;
 	}
 	free(st);
-err:
-	if (why[0])
-		log_error("tcp: %s", why);
 	return r;
 }
 

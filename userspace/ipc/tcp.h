@@ -30,7 +30,7 @@ int tcp_accept(void *user, int listen_fd, struct sockaddr_storage *peer,
 
 /*
  * Sender: socket and connect within @timeout_ms. The connected fd;
- * -ECONNREFUSED when nobody listens or the peer cannot be reached now (the
+ * TRANSPORT_ABSENT when nobody listens or the peer cannot be reached now (the
  * caller retries later); -EINTR on a stop signal; another negative errno
  * with @why set.
  */

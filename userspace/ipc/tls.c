@@ -23,6 +23,7 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/detail.h"
 #include "../lib/fd_wait.h"
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
@@ -63,10 +64,11 @@ static const struct transport_option tls_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
+/* Told at once, as tcp's (see tcp_notice). */
 static void tls_notice(void *user, const char *line)
 {
 	(void)user;
-	log_error("tls: %s", line);
+	log_warning("tls: %s", line);
 }
 
 /* The receiver's connections: accepted as tcp's, served by lib/net_tls. */
@@ -111,7 +113,7 @@ static int tls_client_handshake(struct tls_state *st, int timeout_ms,
 		if (deadline_left_ns(&end) == 0) {
 			snprintf(why, size, "%s: no handshake within %d ms",
 				 st->name, timeout_ms);
-			return -ECONNREFUSED;
+			return TRANSPORT_ABSENT;
 		}
 		r = fd_wait(st->fd, err == SSL_ERROR_WANT_READ ?
 				      POLLIN : POLLOUT, deadline_left_ms(&end),
@@ -137,7 +139,7 @@ static int tls_client_handshake(struct tls_state *st, int timeout_ms,
 		 net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
 				"connection closed" : "protocol error",
 				reason, sizeof(reason)));
-	return -ECONNREFUSED;
+	return TRANSPORT_ABSENT;
 }
 
 /* Called by OpenSSL for the LED's ticket: it has accepted us. */
@@ -193,24 +195,24 @@ static int tls_open(struct transport *t)
 {
 	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	bool server = t->role == TRANSPORT_RECEIVER;
-	char why[256] = "";
+	char *why = t->detail;
+	size_t size = sizeof(t->detail);
 	struct net_addr addr;
 	struct tls_state *st;
 	int timeout_ms, r;
 
-	r = tcp_parse_options(t, &addr, &timeout_ms, why, sizeof(why));
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, size);
 	if (r == 0 && net_tls_paths(transport_option(t, "cert-dir"),
 				    transport_option(t, "ca"),
 				    transport_option(t, "cert"),
 				    transport_option(t, "key"),
 				    server ? "led" : "button", ca, cert, key,
 				    sizeof(ca)) < 0) {
-		snprintf(why, sizeof(why), "certificate paths: %s",
-			 strerror(ENAMETOOLONG));
+		snprintf(why, size, "certificate paths");
 		r = -ENAMETOOLONG;
 	}
 	if (r < 0)
-		goto err;
+		return r;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -220,15 +222,14 @@ static int tls_open(struct transport *t)
 		st->peer.name = server ? "ipc-button" : "ipc-led";
 	net_addr_format(&addr, st->name, sizeof(st->name));
 	r = net_tls_context_new(server, ca, cert, key, &st->peer.ctx, why,
-				sizeof(why));
+				size);
 	if (r == 0 && server) {
-		r = tcp_listen(&addr, why, sizeof(why));
+		r = tcp_listen(&addr, why, size);
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tls_server_ops,
-					    &st->peer,
-					    &st->server);
+					    &st->peer, &st->server);
 	} else if (r == 0) {
-		r = tls_client_open(st, &addr, timeout_ms, why, sizeof(why));
+		r = tls_client_open(st, &addr, timeout_ms, why, size);
 	}
 	t->priv = st;
 	if (r < 0)
@@ -237,9 +238,6 @@ static int tls_open(struct transport *t)
 
 err_close:
 	tls_close(t);
-err:
-	if (why[0])
-		log_error("tls: %s", why);
 	return r;
 }
 
@@ -258,7 +256,7 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 	}
 	r = net_tls_peer_ended(st->ssl, st->fd, why, sizeof(why));
 	if (why[0])
-		log_error("tls: %s %s", st->name, why);
+		detail_add(t->detail, sizeof(t->detail), "%s %s", st->name, why);
 	if (r < 0)
 		return r;
 	r = net_tls_write(st->ssl, frame, len);

@@ -19,8 +19,8 @@
 #include "udp.h"
 
 #include "../lib/deadline.h"
+#include "../lib/detail.h"
 #include "../lib/fd_wait.h"
-#include "../lib/log.h"
 #include "../lib/net_options.h"
 
 #include <errno.h>
@@ -51,7 +51,7 @@ static int set_int(int fd, int level, int name, int value, const char *what,
 {
 	if (setsockopt(fd, level, name, &value, sizeof(value)) == 0)
 		return 0;
-	snprintf(why, size, "%s: %s", what, strerror(errno));
+	snprintf(why, size, "%s", what);
 	return -errno;
 }
 
@@ -61,7 +61,7 @@ int udp_socket(int family, bool shared, char *why, size_t size)
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(why, size, "socket: %s", strerror(errno));
+		snprintf(why, size, "socket");
 		return -errno;
 	}
 	if (shared) {
@@ -94,7 +94,7 @@ int udp_setup_receiver(const struct transport *t, int fd, char *why,
 	return r;
 }
 
-int udp_open_finish(struct transport *t, int fd, int r, const char *why)
+int udp_open_finish(struct transport *t, int fd, int r)
 {
 	struct udp_state *st = r < 0 ? NULL : calloc(1, sizeof(*st));
 
@@ -105,8 +105,6 @@ int udp_open_finish(struct transport *t, int fd, int r, const char *why)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (why[0])
-		log_error("%s: %s", t->ops->name, why);
 	return r < 0 ? r : -ENOMEM;
 }
 
@@ -126,9 +124,8 @@ static int udp_open_receiver(struct transport *t, int fd,
 	if (r == 0 && bind(fd, (const struct sockaddr *)&addr->ss,
 			   addr->len) < 0) {
 		r = -errno;
-		snprintf(why, size, "bind %s: %s",
-			 net_addr_format(addr, name, sizeof(name)),
-			 strerror(-r));
+		snprintf(why, size, "bind %s",
+			 net_addr_format(addr, name, sizeof(name)));
 	}
 	return r;
 }
@@ -174,10 +171,8 @@ ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
 		 * to keep. */
 		if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
-		if (errno != EAGAIN) {
-			log_errno(errno, "%s: receive", t->ops->name);
+		if (errno != EAGAIN)
 			return -errno;
-		}
 		if (!end.forever && deadline_left_ns(&end) == 0)
 			return -ETIMEDOUT;
 		r = fd_wait(st->fd, POLLIN, deadline_left_ms(&end),
@@ -207,7 +202,7 @@ int udp_send(struct transport *t, const uint8_t *frame, size_t len)
 				return 0;
 			continue;
 		case EAGAIN:
-			return -EAGAIN;
+			return TRANSPORT_FULL;
 		case ENOBUFS:
 			/* Dropped on the way out: a loss like any other,
 			 * which the receiver counts from the seqno gap. */
@@ -219,9 +214,8 @@ int udp_send(struct transport *t, const uint8_t *frame, size_t len)
 		case ENODEV:
 			/* The interface or route is gone: reopen later,
 			 * which looks the interface up again. */
-			return -EPIPE;
+			return TRANSPORT_STALE;
 		default:
-			log_errno(errno, "%s: send", t->ops->name);
 			return -errno;
 		}
 	}
@@ -231,33 +225,32 @@ int udp_send(struct transport *t, const uint8_t *frame, size_t len)
 
 static int udp_open(struct transport *t)
 {
-	char name[NET_ADDR_STRLEN], why[256] = "";
+	char name[NET_ADDR_STRLEN], *why = t->detail;
+	size_t size = sizeof(t->detail);
 	struct net_addr addr;
 	int fd, r;
 
 	r = net_options_address(transport_option(t, "host"),
 				transport_option(t, "port"),
-				transport_option(t, "family"), &addr, why,
-				sizeof(why));
+				transport_option(t, "family"), &addr, why, size);
 	if (r < 0)
-		return udp_open_finish(t, -1, r, why);
-	fd = udp_socket(net_addr_family(&addr), false, why, sizeof(why));
+		return r;
+	fd = udp_socket(net_addr_family(&addr), false, why, size);
 	if (fd < 0)
-		return udp_open_finish(t, -1, fd, why);
+		return fd;
 	if (t->role == TRANSPORT_RECEIVER) {
-		r = udp_open_receiver(t, fd, &addr, why, sizeof(why));
+		r = udp_open_receiver(t, fd, &addr, why, size);
 	} else if (connect(fd, (struct sockaddr *)&addr.ss, addr.len) < 0) {
 		r = -errno;
 		/* No route yet (a board whose network comes up later):
 		 * the button retries, as when a receiver is not there. */
 		if (r == -ENETUNREACH || r == -EHOSTUNREACH)
-			r = -ECONNREFUSED;
+			r = TRANSPORT_ABSENT;
 		else
-			snprintf(why, sizeof(why), "connect %s: %s",
-				 net_addr_format(&addr, name, sizeof(name)),
-				 strerror(-r));
+			snprintf(why, size, "connect %s",
+				 net_addr_format(&addr, name, sizeof(name)));
 	}
-	return udp_open_finish(t, fd, r, why);
+	return udp_open_finish(t, fd, r);
 }
 
 int udp_poll_fd(struct transport *t)
@@ -274,13 +267,14 @@ void udp_close(struct transport *t)
 	if (!st)
 		return;
 	if (t->role == TRANSPORT_RECEIVER && st->kernel_drops)
-		log_error("%s: the kernel dropped %u datagrams for a full "
-			  "receive queue before the last one received "
-			  "(each a lost event, in lost=, or a lost state "
-			  "report)", t->ops->name, st->kernel_drops);
+		detail_add(t->detail, sizeof(t->detail), "the kernel dropped "
+			   "%u datagrams for a full receive queue before the "
+			   "last one received (each a lost event, in lost=, or "
+			   "a lost state report)", st->kernel_drops);
 	if (st->oversize)
-		log_error("%s: refused %llu oversized datagrams", t->ops->name,
-			  (unsigned long long)st->oversize);
+		detail_add(t->detail, sizeof(t->detail),
+			   "refused %llu oversized datagrams",
+			   (unsigned long long)st->oversize);
 	close(st->fd);
 	free(st);
 	t->priv = NULL;

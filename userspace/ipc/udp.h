@@ -14,7 +14,8 @@
 /*
  * A UDP socket of @family, non-blocking and close-on-exec, SO_REUSEADDR
  * when @shared (several receivers of one host bind the same broadcast or
- * group address). The fd, or a negative errno with @why set.
+ * group address). The fd, or a negative errno with @why (the step that
+ * failed) set.
  */
 int udp_socket(int family, bool shared, char *why, size_t size);
 
@@ -27,10 +28,10 @@ int udp_setup_receiver(const struct transport *t, int fd, char *why,
 		       size_t size);
 
 /*
- * The end of every UDP open(): when @r is 0, give @fd (-1: none) to
- * t->priv; else close it, say @why (if not empty) and return @r.
+ * The end of every UDP open(): when @r is 0, give @fd to t->priv; else
+ * close it and return @r (t->detail says why).
  */
-int udp_open_finish(struct transport *t, int fd, int r, const char *why);
+int udp_open_finish(struct transport *t, int fd, int r);
 
 int udp_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,

@@ -19,7 +19,6 @@
  */
 #include "udp.h"
 
-#include "../lib/log.h"
 #include "../lib/net_iface.h"
 #include "../lib/net_options.h"
 
@@ -41,49 +40,49 @@ static int udp_broadcast_open(struct transport *t)
 {
 	const char *ifname = transport_option(t, "interface");
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	char name[INET_ADDRSTRLEN], why[256] = "";
+	char name[INET_ADDRSTRLEN], *why = t->detail;
+	size_t size = sizeof(t->detail);
 	struct net_iface_ipv4 iface;
 	uint16_t port;
 	int fd, on = 1, r;
 
 	r = net_options_port(transport_option(t, "port"), &port, why,
-			     sizeof(why));
+			     size);
 	if (r < 0)
-		return udp_open_finish(t, -1, r, why);
+		return r;
 	r = net_iface_ipv4_lookup(ifname, &iface);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
-		return -ECONNREFUSED;	/* retried: the link may come up */
+		return TRANSPORT_ABSENT;	/* retried: the link may come up */
 	if (r < 0) {
-		snprintf(why, sizeof(why), "interface %s: %s", ifname,
-			 strerror(-r));
-		return udp_open_finish(t, -1, r, why);
+		snprintf(why, size, "interface %s", ifname);
+		return r;
 	}
 	to.sin_addr = iface.broadcast;
 	to.sin_port = htons(port);
 	inet_ntop(AF_INET, &iface.broadcast, name, sizeof(name));
 
 	fd = udp_socket(AF_INET, t->role == TRANSPORT_RECEIVER, why,
-			    sizeof(why));
+			    size);
 	if (fd < 0)
-		return udp_open_finish(t, -1, fd, why);
+		return fd;
 	if (t->role == TRANSPORT_RECEIVER) {
 		/* The broadcast address, not the wildcard: no unicast. */
-		r = udp_setup_receiver(t, fd, why, sizeof(why));
+		r = udp_setup_receiver(t, fd, why, size);
 		if (r == 0 && bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			r = -errno;
-			snprintf(why, sizeof(why), "bind %s:%u (%s): %s", name,
-				 port, ifname, strerror(-r));
+			snprintf(why, size, "bind %s:%u (%s)", name,
+				 port, ifname);
 		}
 	} else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
 			      sizeof(on)) < 0) {
 		r = -errno;
-		snprintf(why, sizeof(why), "SO_BROADCAST: %s", strerror(-r));
+		snprintf(why, size, "SO_BROADCAST");
 	} else if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		r = -errno;
-		snprintf(why, sizeof(why), "connect %s:%u (%s): %s", name,
-			 port, ifname, strerror(-r));
+		snprintf(why, size, "connect %s:%u (%s)", name,
+			 port, ifname);
 	}
-	return udp_open_finish(t, fd, r, why);
+	return udp_open_finish(t, fd, r);
 }
 
 static const struct transport_ops udp_broadcast_ops = {

@@ -23,7 +23,6 @@
  */
 #include "udp.h"
 
-#include "../lib/log.h"
 #include "../lib/net_iface.h"
 #include "../lib/net_options.h"
 
@@ -58,7 +57,8 @@ struct group {
 	unsigned int ifindex;
 	char name[NET_ADDR_STRLEN];
 	const char *ifname;
-	char why[256];		/* what went wrong, for the message */
+	char *why;		/* t->detail: what went wrong */
+	size_t why_size;
 };
 
 static int set(int fd, int level, int opt, const void *val, socklen_t len,
@@ -66,7 +66,7 @@ static int set(int fd, int level, int opt, const void *val, socklen_t len,
 {
 	if (setsockopt(fd, level, opt, val, len) == 0)
 		return 0;
-	snprintf(g->why, sizeof(g->why), "%s: %s", what, strerror(errno));
+	snprintf(g->why, g->why_size, "%s", what);
 	return -errno;
 }
 
@@ -78,11 +78,11 @@ static int group_resolve(struct transport *t, struct group *g)
 	int family, r;
 
 	r = net_options_port(transport_option(t, "port"), &port, g->why,
-			     sizeof(g->why));
+			     g->why_size);
 	if (r < 0)
 		return r;
 	if (net_family_parse(family_text, &family) < 0) {
-		snprintf(g->why, sizeof(g->why),
+		snprintf(g->why, g->why_size,
 			 "option family=%s: use ipv4 or ipv6", family_text);
 		return -EINVAL;
 	}
@@ -91,7 +91,7 @@ static int group_resolve(struct transport *t, struct group *g)
 	if (net_addr_numeric(group, port, &g->addr) < 0 ||
 	    !net_addr_is_multicast(&g->addr) ||
 	    (family != AF_UNSPEC && family != net_addr_family(&g->addr))) {
-		snprintf(g->why, sizeof(g->why), "option group=%s: not a "
+		snprintf(g->why, g->why_size, "option group=%s: not a "
 			 "multicast address%s", group, family != AF_UNSPEC ?
 			 " of the requested family" : "");
 		return -EINVAL;
@@ -99,10 +99,9 @@ static int group_resolve(struct transport *t, struct group *g)
 	g->ifname = transport_option(t, "interface");
 	r = net_iface_index(g->ifname, &g->ifindex);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
-		return -ECONNREFUSED;	/* retried: the link may come up */
+		return TRANSPORT_ABSENT;	/* retried: the link may come up */
 	if (r < 0) {
-		snprintf(g->why, sizeof(g->why), "interface %s: %s", g->ifname,
-			 strerror(-r));
+		snprintf(g->why, g->why_size, "interface %s", g->ifname);
 		return r;
 	}
 	/* Link-local groups (ff02::) mean nothing without their link. */
@@ -153,7 +152,7 @@ static int sender_setup(struct transport *t, int fd, struct group *g)
 	int ttl, on = 1, r;
 
 	r = net_options_uint("ttl", transport_option(t, "ttl"), 255, &ttl_opt,
-			     g->why, sizeof(g->why));
+			     g->why, g->why_size);
 	if (r < 0)
 		return r;
 	ttl = (int)ttl_opt;
@@ -186,36 +185,36 @@ static int sender_setup(struct transport *t, int fd, struct group *g)
 static int udp_multicast_open(struct transport *t)
 {
 	bool receiver = t->role == TRANSPORT_RECEIVER;
-	struct group g = { .why = "" };
+	struct group g = { .why = t->detail, .why_size = sizeof(t->detail) };
 	int fd, r;
 
 	r = group_resolve(t, &g);
 	if (r < 0)
-		return udp_open_finish(t, -1, r, g.why);
+		return r;
 	fd = udp_socket(net_addr_family(&g.addr), receiver, g.why,
-			sizeof(g.why));
+			g.why_size);
 	if (fd < 0)
-		return udp_open_finish(t, -1, fd, g.why);
+		return fd;
 	if (receiver) {
-		r = udp_setup_receiver(t, fd, g.why, sizeof(g.why));
+		r = udp_setup_receiver(t, fd, g.why, g.why_size);
 		if (r == 0)
 			r = join(fd, &g);
 		if (r == 0 && bind(fd, (struct sockaddr *)&g.addr.ss,
 				   g.addr.len) < 0) {
 			r = -errno;
-			snprintf(g.why, sizeof(g.why), "bind %s (%s): %s",
-				 g.name, g.ifname, strerror(-r));
+			snprintf(g.why, g.why_size, "bind %s (%s)",
+				 g.name, g.ifname);
 		}
 	} else {
 		r = sender_setup(t, fd, &g);
 		if (r == 0 && connect(fd, (struct sockaddr *)&g.addr.ss,
 				      g.addr.len) < 0) {
 			r = -errno;
-			snprintf(g.why, sizeof(g.why), "connect %s (%s): %s",
-				 g.name, g.ifname, strerror(-r));
+			snprintf(g.why, g.why_size, "connect %s (%s)",
+				 g.name, g.ifname);
 		}
 	}
-	return udp_open_finish(t, fd, r, g.why);
+	return udp_open_finish(t, fd, r);
 }
 
 static const struct transport_ops udp_multicast_ops = {

@@ -3,28 +3,24 @@
  * unix: an AF_UNIX SOCK_SEQPACKET socket file, <runtime-dir>/unix.<instance>,
  * mode 0600.
  *
- * Push, lossless, ordered, message-preserving (one send, one record). The
- * RECEIVER creates it: it binds (with a 0177 umask, then chmod 0600),
- * replaces a stale socket file left by a killed receiver (nobody accepts on
- * it: connect says ECONNREFUSED), refuses to take over a live one, listens
- * and accepts one sender at a time. Every sender's credentials are checked
- * (SO_PEERCRED) against the allowed uid, our own by default (option
- * allow-uid); a refused peer is counted in t->rejected and logged. A
- * sender's exit is end of file on its connection: the receiver goes back to
- * accept the next one. The receiver removes the file on close, if it is
- * still its own.
- * The SENDER connects: ENOENT (no file) and ECONNREFUSED (a stale file, or
- * the backlog full) mean "not there yet". It checks the receiver is its own
- * uid or root. Frames queued in a receiver's connection die with that
- * receiver; events made while none runs wait in the sender's backlog.
+ * Push, lossless, ordered, one record per send. The RECEIVER binds (umask
+ * 0177, then chmod 0600), replaces a stale file left by a killed receiver
+ * (connect says ECONNREFUSED: nobody accepts), never a live one, listens
+ * and accepts one sender at a time, whose uid (SO_PEERCRED) must be the
+ * allowed one (ours by default, option allow-uid; refusals are counted in
+ * t->rejected and told in t->detail). A sender's exit is end of file: the
+ * receiver accepts the next. On close it removes the file if still its own.
+ * The SENDER connects (no file, a stale one or a full backlog: absent) and
+ * checks that the receiver runs as us or root. Frames queued in a
+ * receiver's connection die with it.
  */
 #include "transport.h"
 
-#include "../lib/fd_wait.h"
 #include "../lib/log.h"
+#include "../lib/fd_wait.h"
+#include "../lib/number.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -45,6 +41,7 @@ struct unix_state {
 	dev_t dev;		/* receiver: the file it bound */
 	ino_t ino;
 	struct sockaddr_un addr;
+	char *detail;		/* the transport's, TRANSPORT_DETAIL_MAX */
 };
 
 static const struct transport_option unix_options[] = {
@@ -61,8 +58,9 @@ static int unix_address(struct transport *t, struct unix_state *st)
 	if (r < 0)
 		return r;
 	if (strlen(path) >= sizeof(st->addr.sun_path)) {
-		log_error("unix %s: path too long for a socket (max %zu)", path,
-			  sizeof(st->addr.sun_path) - 1);
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%.200s: longer than a "
+			 "socket path may be (%zu)", path,
+			 sizeof(st->addr.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	st->addr.sun_family = AF_UNIX;
@@ -73,8 +71,7 @@ static int unix_address(struct transport *t, struct unix_state *st)
 static int parse_allowed(struct transport *t, struct unix_state *st)
 {
 	const char *v = transport_option(t, "allow-uid");
-	char *end;
-	unsigned long uid;
+	long long uid;
 
 	st->allowed_uid = geteuid();
 	if (!v)
@@ -83,10 +80,9 @@ static int parse_allowed(struct transport *t, struct unix_state *st)
 		st->any_uid = true;
 		return 0;
 	}
-	errno = 0;
-	uid = strtoul(v, &end, 10);
-	if (errno || !*v || *end || uid > UINT_MAX) {
-		log_error("unix: allow-uid=%s: expected a uid or \"any\"", v);
+	if (number_parse(v, 0, UINT_MAX, &uid) < 0) {
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+			 "allow-uid=%s: expected a uid or \"any\"", v);
 		return -EINVAL;
 	}
 	st->allowed_uid = (uid_t)uid;
@@ -130,7 +126,8 @@ static int unix_open_receiver(struct unix_state *st)
 	r = bind_private(st);
 	if (r == -EADDRINUSE) {
 		if (live_receiver(&st->addr)) {
-			log_error("unix %s: another receiver is using it", path);
+			snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+				 "%s: another receiver is using it", path);
 			close(st->fd);
 			return -EBUSY;
 		}
@@ -162,7 +159,7 @@ err_unlink:
 	r = -errno;
 	unlink(path);
 err_close_fd:
-	log_error("unix %s: %s", path, strerror(-r));
+	snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s", path);
 	close(st->fd);
 	return r;
 }
@@ -186,20 +183,22 @@ static int unix_open_sender(struct unix_state *st)
 	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->fd < 0)
 		return -errno;
-	if (connect(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr)) < 0) {
+	r = connect(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr));
+	if (r < 0) {
 		r = -errno;
-		close(st->fd);
 		/* No file yet, a stale one, or a full backlog: retry later. */
-		if (r == -EAGAIN || r == -ECONNREFUSED)
-			return -ECONNREFUSED;
-		if (r != -ENOENT)
-			log_error("unix %s: %s", st->addr.sun_path, strerror(-r));
-		return r;
+		if (r == -ENOENT || r == -EAGAIN || r == -ECONNREFUSED)
+			r = TRANSPORT_ABSENT;
+		else
+			snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s",
+				 st->addr.sun_path);
 	}
-	r = peer_uid(st->fd, &uid);
+	if (r == 0)
+		r = peer_uid(st->fd, &uid);
 	if (r == 0 && uid != geteuid() && uid != 0) {
-		log_error("unix %s: the receiver runs as uid %u, neither us nor root; refusing it",
-			  st->addr.sun_path, (unsigned int)uid);
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+			 "%s: the receiver runs as uid %u, neither us nor root; refusing it",
+			 st->addr.sun_path, (unsigned int)uid);
 		r = -EPERM;
 	}
 	if (r < 0) {
@@ -216,6 +215,7 @@ static int unix_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
+	st->detail = t->detail;
 	st->conn = -1;
 	st->epoll = -1;
 	r = unix_address(t, st);
@@ -237,14 +237,13 @@ static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
 	struct unix_state *st = t->priv;
 	ssize_t n = send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-	if (n < 0) {
-		if (errno == EAGAIN)
-			return -EAGAIN;
-		if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-			return -EPIPE;
-		return -errno;
-	}
-	return (size_t)n == len ? 0 : -EIO;
+	if (n >= 0)
+		return (size_t)n == len ? 0 : -EIO;
+	if (errno == EAGAIN)
+		return TRANSPORT_FULL;
+	if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+		return TRANSPORT_STALE;
+	return -errno;
 }
 
 /* Swap what epoll watches: the listening socket or the current sender. */
@@ -276,10 +275,11 @@ static int accept_sender(struct transport *t, struct unix_state *st)
 	r = peer_uid(fd, &uid);
 	if (r < 0 || (!st->any_uid && uid != st->allowed_uid)) {
 		t->rejected++;
-		log_error("unix %s: refused a sender with uid %d (allowed: %s%u)",
-			  st->addr.sun_path, r < 0 ? -1 : (int)uid,
-			  st->any_uid ? "any, not " : "",
-			  (unsigned int)st->allowed_uid);
+		/* Told at once, as tcp's refusals (see tcp_notice). */
+		log_warning("unix %s: refused a sender with uid %d (allowed: %s%u)",
+			    st->addr.sun_path, r < 0 ? -1 : (int)uid,
+			    st->any_uid ? "any, not " : "",
+			    (unsigned int)st->allowed_uid);
 		close(fd);
 		return 0;
 	}
@@ -347,8 +347,8 @@ static void unix_close(struct transport *t)
 		if (lstat(st->addr.sun_path, &file) == 0 &&
 		    file.st_dev == st->dev && file.st_ino == st->ino &&
 		    unlink(st->addr.sun_path) < 0)
-			log_error("unix %s: %s", st->addr.sun_path,
-				  strerror(errno));
+			snprintf(t->detail, sizeof(t->detail), "%s: %s",
+				 st->addr.sun_path, strerror(errno));
 		if (st->conn >= 0)
 			close(st->conn);
 		close(st->epoll);

@@ -2,6 +2,7 @@
 #include "net_mqtt.h"
 
 #include "deadline.h"
+#include "number.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,13 +84,23 @@ static bool topic_level_valid(const char *s)
 	return *s && !strpbrk(s, "/+#") && strlen(s) < 128;
 }
 
-int net_mqtt_parse(const struct net_mqtt_options *o,
+int net_mqtt_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
+		   const char *instance, bool sender,
 		   struct net_mqtt_config *c, char *why, size_t size)
 {
-	const char *device = o->device ? o->device : o->instance;
+	const struct {
+		const char *host, *port, *device, *client_id, *keepalive;
+		const char *ca, *cert, *key, *username, *password_file;
+		const char *linger_ms;
+	} opt = {
+		get(ctx, "host"), get(ctx, "port"), get(ctx, "device"),
+		get(ctx, "client-id"), get(ctx, "keepalive"), get(ctx, "ca"),
+		get(ctx, "cert"), get(ctx, "key"), get(ctx, "username"),
+		get(ctx, "password-file"), get(ctx, "linger-ms"),
+	}, *o = &opt;
+	const char *device = o->device ? o->device : instance;
 	char hostname[65] = "localhost";
-	char *end;
-	long v;
+	long long v;
 
 	memset(c, 0, sizeof(*c));
 	if (!topic_level_valid(device)) {
@@ -103,20 +114,18 @@ int net_mqtt_parse(const struct net_mqtt_options *o,
 		return -ENAMETOOLONG;
 	c->port = o->ca ? 8883 : 1883;
 	if (o->port) {
-		v = strtol(o->port, &end, 10);
-		if (*end || v < 1 || v > 65535) {
+		if (number_parse(o->port, 1, 65535, &v) < 0) {
 			snprintf(why, size, "port '%s' is not a port number", o->port);
 			return -EINVAL;
 		}
 		c->port = (int)v;
 	}
-	v = strtol(o->keepalive, &end, 10);
-	if (*end || v < 5 || v > 65535)
+	if (number_parse(o->keepalive, 5, 65535, &v) < 0)
 		return bad(why, size, "keepalive must be 5 to 65535 seconds");
 	c->keepalive = (int)v;
-	c->linger_ms = strtol(o->linger_ms, &end, 10);
-	if (*end || c->linger_ms < 0)
+	if (number_parse(o->linger_ms, 0, 3600000, &v) < 0)
 		return bad(why, size, "linger-ms must be a number of milliseconds");
+	c->linger_ms = (long)v;
 	if (o->client_id) {
 		if (snprintf(c->client_id, sizeof(c->client_id), "%s", o->client_id) >=
 		    (int)sizeof(c->client_id) || !*o->client_id) {
@@ -128,8 +137,7 @@ int net_mqtt_parse(const struct net_mqtt_options *o,
 		/* Fixed per host and instance: the broker keeps its session. */
 		(void)gethostname(hostname, sizeof(hostname) - 1);
 		snprintf(c->client_id, sizeof(c->client_id), "%s-%.64s-%.32s",
-			 o->sender ? "ipc-button" : "ipc-led", hostname,
-			 o->instance);
+			 sender ? "ipc-button" : "ipc-led", hostname, instance);
 	}
 	snprintf(c->label, sizeof(c->label), strchr(c->host, ':') ?
 		 "broker [%s]:%d" : "broker %s:%d", c->host, c->port);

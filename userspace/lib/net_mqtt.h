@@ -13,14 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The --opt values as given (NULL: not given). */
-struct net_mqtt_options {
-	const char *host, *port, *device, *client_id, *keepalive;
-	const char *ca, *cert, *key, *username, *password_file, *linger_ms;
-	const char *instance;
-	bool sender;		/* the button: "ipc-button-..." client id */
-};
-
 struct net_mqtt_config {
 	char host[256];
 	int port, keepalive;
@@ -31,8 +23,15 @@ struct net_mqtt_config {
 	const char *ca, *cert, *key, *username, *password_file;
 };
 
-/* Check @o and fill @c. 0, -EINVAL or -ENAMETOOLONG. */
-int net_mqtt_parse(const struct net_mqtt_options *o,
+/*
+ * Read the options through @get(@ctx, key) (NULL: not given; keys host,
+ * port, device, client-id, keepalive, ca, cert, key, username,
+ * password-file, linger-ms), check them and fill @c. @sender picks the
+ * default client id ("ipc-button-..." or "ipc-led-..."). 0, -EINVAL or
+ * -ENAMETOOLONG.
+ */
+int net_mqtt_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
+		   const char *instance, bool sender,
 		   struct net_mqtt_config *c, char *why, size_t size);
 
 /*

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "net_options.h"
 
+#include "number.h"
+
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int bad(const char *key, const char *value, const char *reason,
@@ -44,25 +45,12 @@ int net_options_address(const char *host, const char *port,
 	return 0;
 }
 
-/* A decimal number 0..@max: 0 or -EINVAL. */
-static int parse_ulong(const char *value, unsigned long max,
-		       unsigned long *ret)
-{
-	char *end;
-
-	if (!value || !*value || value[0] == '-')
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoul(value, &end, 10);
-	return errno || *end || *ret > max ? -EINVAL : 0;
-}
-
 int net_options_ms(const char *key, const char *value, int *ret, char *why,
 		   size_t size)
 {
-	unsigned long v;
+	long long v;
 
-	if (parse_ulong(value, 3600000, &v) < 0 || v == 0)
+	if (!value || number_parse(value, 1, 3600000, &v) < 0)
 		return bad(key, value, "not a time in ms (1-3600000)", why,
 			   size);
 	*ret = (int)v;
@@ -72,10 +60,10 @@ int net_options_ms(const char *key, const char *value, int *ret, char *why,
 int net_options_uint(const char *key, const char *value, unsigned int max,
 		     unsigned int *ret, char *why, size_t size)
 {
-	unsigned long v;
 	char reason[48];
+	long long v;
 
-	if (parse_ulong(value, max, &v) < 0) {
+	if (!value || number_parse(value, 0, max, &v) < 0) {
 		snprintf(reason, sizeof(reason), "not a number from 0 to %u",
 			 max);
 		return bad(key, value, reason, why, size);

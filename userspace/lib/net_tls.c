@@ -126,13 +126,12 @@ static int load_private_key(SSL_CTX *ctx, const char *path, char *why,
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		snprintf(why, size, "key %s (make certs creates it): %s", path,
-			 strerror(-r));
+		snprintf(why, size, "key %s (make certs creates it)", path);
 		return r;
 	}
 	if (fstat(fileno(f), &st) < 0) {
 		r = -errno;
-		snprintf(why, size, "key %s: %s", path, strerror(-r));
+		snprintf(why, size, "key %s", path);
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(why, size, "key %s: not a regular file", path);
 		r = -EINVAL;
