@@ -294,6 +294,7 @@ static int flush(struct button *b)
 				return r;
 			}
 			log_verbose("%s: the receiver went away; reconnecting", b->cli.ops->name);
+			cli_log_transport_notice(b->transport);	/* how it ended */
 			disconnect(b);
 			b->reconnects++;
 			schedule_retry(b, BACKLOG_RETRY_ABSENT_MS);

@@ -265,8 +265,14 @@ void cli_log_transport_error(const struct transport_ops *ops, int err,
 
 void cli_log_transport_notice(struct transport *t)
 {
+	const char *line, *end;
+
 	if (!t || !t->detail[0])
 		return;
-	log_warning("%s: %s", t->ops->name, t->detail);
+	/* Several notes since the last call come one a line (lib/detail.h). */
+	for (line = t->detail; *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		log_warning("%s: %.*s", t->ops->name, (int)(end - line), line);
+	}
 	t->detail[0] = '\0';
 }

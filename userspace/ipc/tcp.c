@@ -3,32 +3,23 @@
  * tcp: one persistent TCP connection from the button to the LED.
  *
  * Push, lossless while both run, in order. The RECEIVER listens (on
- * 127.0.0.1:5555 unless told otherwise: never on every interface by
- * default) and serves one sender at a time without ever blocking on a
- * silent, slow or hostile client: see lib/net_server.h for the policy
- * (a bound on connections, the oldest unproven one gives way to a newer
- * one, a frame once begun must end in time, a bad frame closes its
- * connection, refusals counted in t->rejected). The SENDER connects
- * once and keeps the connection; a stream has no message boundaries, so
- * both ends move fixed 40-byte frames and reassemble them from partial
- * reads and writes (lib/net_frame.h).
+ * 127.0.0.1:5555 unless told otherwise, never every interface by default)
+ * and serves one sender at a time without ever blocking on a silent, slow
+ * or hostile client (lib/net_server.h says how; refusals are counted in
+ * t->rejected). The SENDER connects once and keeps the connection. A
+ * stream has no message boundaries: both ends move fixed 40-byte frames
+ * and reassemble them from partial reads and writes (lib/net_frame.h).
  *
- * Peer restarts: when the LED side goes away, send() returns -EPIPE (the
- * FIN is noticed before writing, so the frame stays in the button's backlog
- * and goes out again on the next connection) and open() returns
- * -ECONNREFUSED until it listens again; the button's back-off does the
- * timing. Frames already in flight when the LED process dies are lost with
- * its socket; the LED counts them from the seqno gap. A peer whose host
- * vanishes is noticed by keepalive (receiver) and TCP_USER_TIMEOUT (sender).
- *
- * No object to clean up: the listening socket dies with the process, and
- * SO_REUSEADDR lets a restarted receiver bind at once. There is no
- * authentication: any local process can connect to the loopback port. Use
- * tls to cross a network you do not trust.
+ * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
+ * writing: the frame stays in the button's backlog) and open() returns
+ * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED dies
+ * are lost with its socket (seqno gap). Keepalive and TCP_USER_TIMEOUT
+ * notice a vanished host. Nothing to clean up; no authentication (tls).
  */
-#include "../lib/log.h"
-#include "transport.h"
+#include "tcp.h"
 
+#include "../lib/fd_wait.h"
+#include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_options.h"
 #include "../lib/net_server.h"
@@ -40,15 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-struct tcp {
-	/* sender */
-	int fd;
-	struct net_tail tail;
-	/* receiver */
-	struct net_server *server;
+struct tcp_state {
+	int fd;				/* sender: the connection */
+	struct net_tail tail;		/* sender: a frame half sent */
+	struct net_server *server;	/* receiver */
 };
 
 static const struct transport_option tcp_options[] = {
@@ -58,6 +46,108 @@ static const struct transport_option tcp_options[] = {
 	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
+
+int tcp_listen(const struct net_addr *addr, char *why, size_t size)
+{
+	char name[NET_ADDR_STRLEN];
+	const char *step = "socket";
+	int fd, r;
+
+	net_addr_format(addr, name, sizeof(name));
+	fd = socket(net_addr_family(addr),
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	step = "setsockopt";
+	r = net_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (!r && net_addr_family(addr) == AF_INET6)
+		r = net_set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (!r)		/* accepted sockets inherit keepalive and the rest */
+		r = net_stream_tune(fd);
+	if (r < 0)
+		goto err_close_fd;
+	step = "bind";
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		goto err_errno;
+	step = "listen";
+	/* Small: one sender at a time; a flood waits in a short queue and
+	 * the receiver refuses what it has no room for. */
+	if (listen(fd, 8) < 0)
+		goto err_errno;
+	return fd;
+
+err_errno:
+	r = -errno;
+err_close_fd:
+	close(fd);
+err:
+	snprintf(why, size, "%s %s", step, name);
+	return r;
+}
+
+int tcp_accept(void *user, int listen_fd, struct sockaddr_storage *peer,
+	       socklen_t *len)
+{
+	(void)user;
+	return accept4(listen_fd, (struct sockaddr *)peer, len,
+		       SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int tcp_parse_options(const struct transport *t, struct net_addr *addr,
+		int *timeout_ms, char *why, size_t size)
+{
+	int r;
+
+	r = net_options_address(transport_option(t, "host"),
+				transport_option(t, "port"),
+				transport_option(t, "family"), addr, why, size);
+	if (r == 0)
+		r = net_options_ms("timeout", transport_option(t, "timeout"),
+				   timeout_ms, why, size);
+	return r;
+}
+
+int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
+		size_t size)
+{
+	char name[NET_ADDR_STRLEN];
+	socklen_t len = sizeof(int);
+	int fd, r, err = 0;
+
+	fd = socket(net_addr_family(addr),
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = net_stream_tune(fd);
+	if (r < 0)
+		goto err_close_fd;
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
+		return fd;
+	r = -errno;
+	if (r != -EINPROGRESS)
+		goto err_close_fd;
+	/* Non-blocking: wait for the answer, stop signals let in. */
+	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
+	if (r == -ETIMEDOUT)
+		r = TRANSPORT_ABSENT;	/* nobody answered: try again later */
+	if (r == 0)	/* the connection's outcome */
+		r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ?
+		    -errno : -err;
+	if (r == 0)
+		return fd;
+err_close_fd:
+	close(fd);
+err:
+	if (r == -EINTR || net_unreachable(-r))
+		return r == -EINTR ? r : TRANSPORT_ABSENT;
+	snprintf(why, size, "connect %s",
+		 net_addr_format(addr, name, sizeof(name)));
+	return r;
+}
 
 static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 			     size_t len)
@@ -70,135 +160,126 @@ static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 	while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return n;
-	if (errno == EAGAIN) {
+	if (errno == EAGAIN)
 		c->want = EPOLLIN;
-		return -EAGAIN;
-	}
 	return -errno;
 }
 
+/* Told at once: receive() may wait for hours before t->detail is read. */
+static void tcp_notice(void *user, const char *line)
+{
+	(void)user;
+	log_warning("tcp: %s", line);
+}
+
 static const struct net_server_ops tcp_server_ops = {
+	.accept = tcp_accept,
+	.notice = tcp_notice,
 	.read = tcp_conn_read,
 };
-
-static int tcp_open(struct transport *t)
-{
-	struct net_addr addr;
-	struct tcp *tcp;
-	int timeout_ms, r;
-
-	r = net_options_address(t, &addr);
-	if (r < 0)
-		return r;
-	r = net_options_ms(t, "timeout", &timeout_ms);
-	if (r < 0)
-		return r;
-	tcp = calloc(1, sizeof(*tcp));
-	if (!tcp)
-		return -ENOMEM;
-	tcp->fd = -1;
-	if (t->role == TRANSPORT_RECEIVER)
-		r = net_server_open("tcp", &addr, timeout_ms, &tcp_server_ops,
-				    tcp, &tcp->server);
-	else
-		r = net_connect("tcp", &addr, timeout_ms, &tcp->fd);
-	if (r < 0) {
-		free(tcp);
-		return r;
-	}
-	t->priv = tcp;
-	return 0;
-}
-
-/* Map a failed send to the interface's meaning. */
-static int tcp_send_error(int err)
-{
-	switch (err) {
-	case EAGAIN:
-	case ENOBUFS:
-		return -EAGAIN;
-	case EPIPE:
-	case ECONNRESET:
-	case ETIMEDOUT:
-	case ENOTCONN:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case ENETDOWN:
-		return -EPIPE;
-	default:
-		log_error("tcp: send: %s", strerror(err));
-		return -err;
-	}
-}
-
-/* Send what is left of the previous frame first: never interleave two. */
-static int tcp_flush_tail(struct tcp *tcp)
-{
-	while (!net_tail_empty(&tcp->tail)) {
-		ssize_t n = send(tcp->fd, tcp->tail.buf + tcp->tail.off,
-				 tcp->tail.len - tcp->tail.off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return tcp_send_error(errno);
-		}
-		tcp->tail.off += (size_t)n;
-	}
-	return 0;
-}
-
-static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
-{
-	struct tcp *tcp = t->priv;
-	ssize_t n;
-	int r;
-
-	r = tcp_flush_tail(tcp);
-	if (r < 0)
-		return r;
-	/* A FIN from the LED side means its process is gone: keep this frame
-	 * for the next connection rather than write it into the void. */
-	r = net_peer_gone(tcp->fd);
-	if (r)
-		return r > 0 ? -EPIPE : r;
-	do
-		n = send(tcp->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return tcp_send_error(errno);
-	if ((size_t)n < len)
-		net_tail_keep(&tcp->tail, frame, len, (size_t)n);
-	return 0;
-}
 
 static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
 			   int timeout_ms)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 
-	return net_server_receive(tcp->server, buf, size, timeout_ms,
+	return net_server_receive(st->server, buf, size, timeout_ms,
 				  &t->rejected);
+}
+
+/* send() without blocking: the bytes taken, -EAGAIN (full) or -EPIPE (gone). */
+static ssize_t tcp_write(struct tcp_state *st, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	do
+		n = send(st->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	err = errno;
+	if (err == EAGAIN || err == ENOBUFS)
+		return TRANSPORT_FULL;
+	if (err == EPIPE || err == ENOTCONN || net_unreachable(err))
+		return TRANSPORT_STALE;
+	return -err;
+}
+
+static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	struct tcp_state *st = t->priv;
+	ssize_t n;
+	int r;
+
+	/* What is left of the previous frame goes first: never two mixed. */
+	while (!net_tail_empty(&st->tail)) {
+		n = tcp_write(st, st->tail.buf + st->tail.off,
+			      st->tail.len - st->tail.off);
+		if (n < 0)
+			return (int)n;
+		st->tail.off += (size_t)n;
+	}
+	/* A FIN: the LED is gone; keep the frame for the next connection. */
+	r = net_peer_gone(st->fd);
+	if (r)
+		return r > 0 ? -EPIPE : r;
+	n = tcp_write(st, frame, len);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < len)
+		net_tail_keep(&st->tail, frame, len, (size_t)n);
+	return 0;
+}
+
+static int tcp_open(struct transport *t)
+{
+	struct net_addr addr;
+	struct tcp_state *st;
+	char *why = t->detail;
+	size_t size = sizeof(t->detail);
+	int timeout_ms, r;
+
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, size);
+	if (r < 0)
+		return r;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	if (t->role == TRANSPORT_RECEIVER) {
+		st->fd = -1;
+		r = tcp_listen(&addr, why, size);
+		if (r >= 0)
+			r = net_server_open(r, timeout_ms, &tcp_server_ops, st,
+					    &st->server);
+	} else {
+		r = st->fd = tcp_connect(&addr, timeout_ms, why, size);
+	}
+	if (r >= 0) {
+		t->priv = st;
+		return 0;
+	}
+	free(st);
+	return r;
 }
 
 static int tcp_poll_fd(struct transport *t)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 
-	return tcp->server ? net_server_poll_fd(tcp->server) : tcp->fd;
+	return st->server ? net_server_poll_fd(st->server) : st->fd;
 }
 
 static void tcp_close(struct transport *t)
 {
-	struct tcp *tcp = t->priv;
+	struct tcp_state *st = t->priv;
 
-	if (!tcp)
+	if (!st)
 		return;
-	net_server_close(tcp->server);
-	if (tcp->fd >= 0)
-		close(tcp->fd);
-	free(tcp);
+	net_server_close(st->server);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

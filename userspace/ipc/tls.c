@@ -2,40 +2,33 @@
 /*
  * tls: the tcp transport inside TLS 1.3 with mutual authentication.
  *
- * Push, lossless while both run, in order, like tcp (same framing, same
- * one-sender-at-a-time receiver, see lib/net_server.h; port 5556). Both
- * ends verify the other's certificate against the project CA and check the
- * name in it (SSL_set1_host): the button expects the LED's certificate to
- * be for "ipc-led", the LED expects the button's to be for "ipc-button"
- * (option peer-name). Certificates name roles, not hosts, so the same set
- * works on loopback and across hosts; extended key usage keeps them apart
- * (the LED's is a server certificate, the button's a client one). Any other
- * peer (no certificate, another CA, another name, a plain TCP client, a
- * silent one) is refused, logged and counted in t->rejected, and never
- * blocks the LED: handshakes are non-blocking and bounded by the timeout.
+ * Push, lossless while both run, in order, like tcp, whose socket calls it
+ * reuses (ipc/tcp.h; port 5556). Both ends verify the other's certificate
+ * against the project CA and check the name in it (SSL_set1_host): the
+ * button expects "ipc-led", the LED "ipc-button" (option peer-name).
+ * Certificates name roles, not hosts. Any other peer (no certificate,
+ * another CA or name, plain TCP, a silent one) is refused, logged and
+ * counted in t->rejected, and never blocks the LED (lib/net_server.h).
+ * Keys and certificates come from `make certs`: a CA and ECDSA P-256 keys,
+ * 0600, in the certificate directory (lib/net_tls.h); a key others can read
+ * is refused.
  *
- * Keys and certificates come from `make certs` (scripts/make-certs): a CA
- * and ECDSA P-256 keys, private keys 0600, in the certificate directory
- * (lib/net_tls.h says which and why); a key others can read is refused.
- * Nothing to clean up at exit.
- *
- * Peer restarts work as for tcp. TLS 1.3 finishes the client's handshake
- * before the server has checked the client's certificate, so the sender's
- * open() also waits for the LED's verdict: the session ticket the LED sends
- * only after accepting the certificate, or its alert, which makes open()
- * fail with -EACCES and the reason (no frame is ever written to a LED that
- * refused us).
+ * TLS 1.3 finishes the client's handshake before the server has checked
+ * the client's certificate, so the sender's open() also waits for the
+ * LED's verdict: the session ticket the LED sends only after accepting the
+ * certificate, or its alert, which makes open() fail with -EACCES and the
+ * reason (no frame is ever written to a LED that refused us).
  */
+#include "tcp.h"
 #include "transport.h"
 
+#include "../lib/deadline.h"
+#include "../lib/detail.h"
+#include "../lib/fd_wait.h"
 #include "../lib/log.h"
 #include "../lib/net_frame.h"
-#include "../lib/net_options.h"
 #include "../lib/net_server.h"
-#include "../lib/net_socket.h"
 #include "../lib/net_tls.h"
-#include "../lib/deadline.h"
-#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -44,12 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
-struct tls {
-	SSL_CTX *ctx;
-	const char *peer_name;
+struct tls_state {
+	struct net_tls_peer peer;	/* our context, the peer's name */
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
 	/* sender */
 	int fd;
@@ -73,377 +64,205 @@ static const struct transport_option tls_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-/* --- receiver: the handshake and reads of one connection -------------- */
-
-static int tls_conn_init(void *user, struct net_conn *c)
-{
-	struct tls *tls = user;
-	SSL *ssl = SSL_new(tls->ctx);
-
-	if (!ssl)
-		return -ENOMEM;
-	if (SSL_set_fd(ssl, c->fd) != 1 ||
-	    SSL_set1_host(ssl, tls->peer_name) != 1) {
-		SSL_free(ssl);
-		return -ENOMEM;
-	}
-	SSL_set_accept_state(ssl);
-	c->priv = ssl;
-	return 0;
-}
-
-/* After -1 from OpenSSL: -EAGAIN with c->want set, or another error. */
-static int tls_conn_wait(struct net_conn *c, int ret)
-{
-	switch (SSL_get_error(c->priv, ret)) {
-	case SSL_ERROR_WANT_READ:
-		c->want = EPOLLIN;
-		return -EAGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		c->want = EPOLLOUT;
-		return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_SYSCALL:
-		return errno ? -errno : 0;
-	default:
-		return -EPROTO;
-	}
-}
-
-static int tls_conn_handshake(void *user, struct net_conn *c)
-{
-	int ret, r;
-
-	(void)user;
-	ERR_clear_error();
-	ret = SSL_do_handshake(c->priv);
-	if (ret == 1)
-		return 0;
-	r = tls_conn_wait(c, ret);
-	if (r == -EAGAIN)
-		return r;
-	net_tls_reason(c->priv, r < 0 ? strerror(-r) :
-		       "connection closed during the handshake", c->why,
-		       sizeof(c->why));
-	ERR_clear_error();
-	return r < 0 ? r : -ECONNRESET;
-}
-
-static ssize_t tls_conn_read(void *user, struct net_conn *c, void *buf,
-			     size_t len)
-{
-	size_t n;
-	int ret, r;
-
-	(void)user;
-	ERR_clear_error();
-	ret = SSL_read_ex(c->priv, buf, len, &n);
-	if (ret == 1)
-		return (ssize_t)n;
-	r = tls_conn_wait(c, ret);
-	if (r == -EPROTO) {
-		char reason[160];
-
-		log_error("tls: connection from %s: %s", c->name,
-			  net_tls_reason(NULL, "protocol error", reason,
-					 sizeof(reason)));
-	}
-	ERR_clear_error();
-	return r;
-}
-
-static bool tls_conn_has_pending(void *user, struct net_conn *c)
+/* Told at once, as tcp's (see tcp_notice). */
+static void tls_notice(void *user, const char *line)
 {
 	(void)user;
-	return SSL_pending(c->priv) > 0;
+	log_warning("tls: %s", line);
 }
 
-static void tls_conn_free(void *user, struct net_conn *c)
-{
-	(void)user;
-	if (!c->priv)
-		return;
-	/* Best effort close_notify; never wait for the peer's. */
-	if (c->established)
-		(void)SSL_shutdown(c->priv);
-	ERR_clear_error();
-	SSL_free(c->priv);
-	c->priv = NULL;
-}
-
+/* The receiver's connections: accepted as tcp's, served by lib/net_tls. */
 static const struct net_server_ops tls_server_ops = {
-	.conn_init = tls_conn_init,
-	.handshake = tls_conn_handshake,
-	.read = tls_conn_read,
-	.has_pending = tls_conn_has_pending,
-	.conn_free = tls_conn_free,
+	.accept = tcp_accept,
+	.notice = tls_notice,
+	.conn_init = net_tls_conn_init,
+	.handshake = net_tls_conn_handshake,
+	.read = net_tls_conn_read,
+	.has_pending = net_tls_conn_has_pending,
+	.conn_free = net_tls_conn_free,
 };
 
-/* --- sender ------------------------------------------------------------ */
-
-/* Run SSL_connect to completion within @timeout_ms, waiting on the fd. */
-static int tls_client_handshake(struct tls *tls, int timeout_ms)
+/*
+ * Run SSL_connect to completion within @timeout_ms, then read until the
+ * LED's verdict on our certificate comes (tls_new_session, or an alert).
+ */
+static int tls_client_handshake(struct tls_state *st, int timeout_ms,
+				char *why, size_t size)
 {
-	uint64_t end = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
 	char reason[200];
+	struct deadline end;
+	uint8_t junk[64];
+	int ret, err, r;
+	size_t n;
 
+	deadline_start(&end, timeout_ms);
 	for (;;) {
-		uint64_t now;
-		short events;
-		int ret, err, r;
-
 		ERR_clear_error();
-		if (!SSL_is_init_finished(tls->ssl)) {
-			ret = SSL_connect(tls->ssl);
-		} else {
-			uint8_t junk[64];
-			size_t n;
-
-			/* Processes the ticket (see tls_new_session). */
-			ret = SSL_read_ex(tls->ssl, junk, sizeof(junk), &n);
-			if (ret == 1) {
-				log_error("tls: %s sent data during the "
-					  "handshake", tls->name);
-				return -EPROTO;
-			}
+		if (!SSL_is_init_finished(st->ssl)) {
+			ret = SSL_connect(st->ssl);
+		} else if ((ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n))) {
+			snprintf(why, size, "%s sent data during the handshake",
+				 st->name);
+			return -EPROTO;
 		}
-		if (tls->accepted)
+		if (st->accepted)
 			return 0;
-		err = ret == 1 ? SSL_ERROR_WANT_READ :
-				 SSL_get_error(tls->ssl, ret);
-		if (err == SSL_ERROR_WANT_READ)
-			events = POLLIN;
-		else if (err == SSL_ERROR_WANT_WRITE)
-			events = POLLOUT;
-		else if (SSL_get_verify_result(tls->ssl) != X509_V_OK) {
-			/* The LED is not who it should be: no retry. */
-			log_error("tls: %s: server %s", tls->name,
-				  net_tls_reason(tls->ssl, "", reason,
-						 sizeof(reason)));
-			return -EACCES;
-		} else if (err == SSL_ERROR_SSL) {
-			/* An alert: the LED refused our certificate. */
-			log_error("tls: %s refused the button: %s", tls->name,
-				  net_tls_reason(NULL, "protocol error", reason,
-						 sizeof(reason)));
-			return -EACCES;
-		} else {
-			/* Reset or closed mid-handshake: an LED restarting.
-			 * Retried later. */
-			log_error("tls: %s: handshake: %s", tls->name,
-				  net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
-						 "connection closed" :
-						 "protocol error", reason,
-						 sizeof(reason)));
-			return -ECONNREFUSED;
+		err = ret == 1 ? SSL_ERROR_WANT_READ : SSL_get_error(st->ssl, ret);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+			break;
+		if (deadline_left_ns(&end) == 0) {
+			snprintf(why, size, "%s: no handshake within %d ms",
+				 st->name, timeout_ms);
+			return TRANSPORT_ABSENT;
 		}
-		now = monotonic_ns();
-		if (now >= end) {
-			log_error("tls: %s: no handshake within %d ms",
-				  tls->name, timeout_ms);
-			return -ECONNREFUSED;
-		}
-		r = fd_wait(tls->fd, events,
-				      (int)((end - now + 999999) / 1000000),
+		r = fd_wait(st->fd, err == SSL_ERROR_WANT_READ ?
+				      POLLIN : POLLOUT, deadline_left_ms(&end),
 				      NULL);
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 	}
+	if (SSL_get_verify_result(st->ssl) != X509_V_OK) {
+		/* The LED is not who it should be: no retry. */
+		snprintf(why, size, "%s: server %s", st->name,
+			 net_tls_reason(st->ssl, "", reason, sizeof(reason)));
+		return -EACCES;
+	}
+	if (err == SSL_ERROR_SSL) {
+		/* An alert: the LED refused our certificate. */
+		snprintf(why, size, "%s refused the button: %s", st->name,
+			 net_tls_reason(NULL, "protocol error", reason,
+					sizeof(reason)));
+		return -EACCES;
+	}
+	/* Reset or closed mid-handshake: an LED restarting. Retried later. */
+	snprintf(why, size, "%s: handshake: %s", st->name,
+		 net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
+				"connection closed" : "protocol error",
+				reason, sizeof(reason)));
+	return TRANSPORT_ABSENT;
 }
 
 /* Called by OpenSSL for the LED's ticket: it has accepted us. */
 static int tls_new_session(SSL *ssl, SSL_SESSION *session)
 {
-	struct tls *tls = SSL_get_app_data(ssl);
+	struct tls_state *st = SSL_get_app_data(ssl);
 
 	(void)session;
-	tls->accepted = true;
+	st->accepted = true;
 	return 0;	/* not kept: every connection checks afresh */
 }
 
-static int tls_client_open(struct tls *tls, const struct net_addr *addr,
-			   int timeout_ms)
+static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
+			   int timeout_ms, char *why, size_t size)
 {
-	int r;
-
-	SSL_CTX_set_session_cache_mode(tls->ctx, SSL_SESS_CACHE_CLIENT |
+	SSL_CTX_set_session_cache_mode(st->peer.ctx, SSL_SESS_CACHE_CLIENT |
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(tls->ctx, tls_new_session);
+	SSL_CTX_sess_set_new_cb(st->peer.ctx, tls_new_session);
 
-	r = net_connect("tls", addr, timeout_ms, &tls->fd);
-	if (r < 0)
-		return r;
-	tls->ssl = SSL_new(tls->ctx);
-	if (!tls->ssl || SSL_set_app_data(tls->ssl, tls) != 1 ||
-	    SSL_set_fd(tls->ssl, tls->fd) != 1 ||
-	    SSL_set1_host(tls->ssl, tls->peer_name) != 1 ||
-	    SSL_set_tlsext_host_name(tls->ssl, tls->peer_name) != 1)
+	st->fd = tcp_connect(addr, timeout_ms, why, size);
+	if (st->fd < 0)
+		return st->fd;
+	st->ssl = SSL_new(st->peer.ctx);
+	if (!st->ssl || SSL_set_app_data(st->ssl, st) != 1 ||
+	    SSL_set_fd(st->ssl, st->fd) != 1 ||
+	    SSL_set1_host(st->ssl, st->peer.name) != 1 ||
+	    SSL_set_tlsext_host_name(st->ssl, st->peer.name) != 1)
 		return -ENOMEM;
-	return tls_client_handshake(tls, timeout_ms);
+	return tls_client_handshake(st, timeout_ms, why, size);
 }
 
-/* --- the transport ----------------------------------------------------- */
-
-static int tls_paths(struct transport *t, char *ca, char *cert, char *key,
-		     size_t size)
+static void tls_close(struct transport *t)
 {
-	const char *dir = transport_option(t, "cert-dir");
-	const char *leaf = t->role == TRANSPORT_RECEIVER ? "led" : "button";
-	const char *opt;
-	char def[PATH_MAX];
-	int n;
+	struct tls_state *st = t->priv;
 
-	if (!dir) {
-		if (net_tls_default_dir(def, sizeof(def)) < 0)
-			return -ENAMETOOLONG;
-		dir = def;
+	if (!st)
+		return;
+	net_server_close(st->server);
+	if (st->ssl) {
+		if (SSL_is_init_finished(st->ssl))
+			(void)SSL_shutdown(st->ssl);
+		SSL_free(st->ssl);
 	}
-	opt = transport_option(t, "ca");
-	n = opt ? snprintf(ca, size, "%s", opt) :
-		  snprintf(ca, size, "%s/ca.crt", dir);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	opt = transport_option(t, "cert");
-	n = opt ? snprintf(cert, size, "%s", opt) :
-		  snprintf(cert, size, "%s/%s.crt", dir, leaf);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	opt = transport_option(t, "key");
-	n = opt ? snprintf(key, size, "%s", opt) :
-		  snprintf(key, size, "%s/%s.key", dir, leaf);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static void tls_free(struct tls *tls)
-{
-	net_server_close(tls->server);
-	if (tls->ssl) {
-		if (SSL_is_init_finished(tls->ssl))
-			(void)SSL_shutdown(tls->ssl);
-		SSL_free(tls->ssl);
-	}
-	if (tls->fd >= 0)
-		close(tls->fd);
-	SSL_CTX_free(tls->ctx);
+	if (st->fd >= 0)
+		close(st->fd);
+	SSL_CTX_free(st->peer.ctx);
 	ERR_clear_error();
-	free(tls);
+	free(st);
+	t->priv = NULL;
 }
 
 static int tls_open(struct transport *t)
 {
 	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
 	bool server = t->role == TRANSPORT_RECEIVER;
+	char *why = t->detail;
+	size_t size = sizeof(t->detail);
 	struct net_addr addr;
-	struct tls *tls;
+	struct tls_state *st;
 	int timeout_ms, r;
 
-	r = net_options_address(t, &addr);
-	if (r < 0)
-		return r;
-	r = net_options_ms(t, "timeout", &timeout_ms);
-	if (r < 0)
-		return r;
-	r = tls_paths(t, ca, cert, key, sizeof(ca));
-	if (r < 0) {
-		log_errno(r, "tls: certificate paths");
-		return r;
+	r = tcp_parse_options(t, &addr, &timeout_ms, why, size);
+	if (r == 0 && net_tls_paths(transport_option(t, "cert-dir"),
+				    transport_option(t, "ca"),
+				    transport_option(t, "cert"),
+				    transport_option(t, "key"),
+				    server ? "led" : "button", ca, cert, key,
+				    sizeof(ca)) < 0) {
+		snprintf(why, size, "certificate paths");
+		r = -ENAMETOOLONG;
 	}
-	tls = calloc(1, sizeof(*tls));
-	if (!tls)
+	if (r < 0)
+		return r;
+	st = calloc(1, sizeof(*st));
+	if (!st)
 		return -ENOMEM;
-	tls->fd = -1;
-	tls->peer_name = transport_option(t, "peer-name");
-	if (!tls->peer_name)
-		tls->peer_name = server ? "ipc-button" : "ipc-led";
-	net_addr_format(&addr, tls->name, sizeof(tls->name));
-	r = net_tls_context_new("tls", server, ca, cert, key, &tls->ctx);
-	if (r == 0)
-		r = server ? net_server_open("tls", &addr, timeout_ms,
-					     &tls_server_ops, tls, &tls->server)
-			   : tls_client_open(tls, &addr, timeout_ms);
-	if (r < 0) {
-		tls_free(tls);
-		return r;
+	st->fd = -1;
+	st->peer.name = transport_option(t, "peer-name");
+	if (!st->peer.name)
+		st->peer.name = server ? "ipc-button" : "ipc-led";
+	net_addr_format(&addr, st->name, sizeof(st->name));
+	r = net_tls_context_new(server, ca, cert, key, &st->peer.ctx, why,
+				size);
+	if (r == 0 && server) {
+		r = tcp_listen(&addr, why, size);
+		if (r >= 0)
+			r = net_server_open(r, timeout_ms, &tls_server_ops,
+					    &st->peer, &st->server);
+	} else if (r == 0) {
+		r = tls_client_open(st, &addr, timeout_ms, why, size);
 	}
-	t->priv = tls;
+	t->priv = st;
+	if (r < 0)
+		goto err_close;
 	return 0;
-}
 
-/*
- * Before writing, read what the LED sent, which is only ever the end: its
- * close_notify, or an alert when it refused our certificate. Either way the
- * frame stays with the caller (-EPIPE) for the next connection.
- */
-static int tls_check_peer(struct tls *tls)
-{
-	struct pollfd pfd = { .fd = tls->fd, .events = POLLIN | POLLRDHUP };
-	char reason[200];
-	uint8_t junk[64];
-	size_t n;
-	int ret, err;
-
-	if (poll(&pfd, 1, 0) < 0)
-		return -errno;
-	if (!pfd.revents)
-		return 0;
-	ERR_clear_error();
-	ret = SSL_read_ex(tls->ssl, junk, sizeof(junk), &n);
-	if (ret == 1) {
-		log_error("tls: %s sent data to the button; reconnecting",
-			  tls->name);
-		return -EPIPE;
-	}
-	err = SSL_get_error(tls->ssl, ret);
-	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		return 0;	/* a record that was not data (key update) */
-	if (err == SSL_ERROR_SSL)
-		log_error("tls: %s ended the connection: %s", tls->name,
-			  net_tls_reason(NULL, "protocol error", reason,
-					 sizeof(reason)));
-	ERR_clear_error();
-	return -EPIPE;
-}
-
-/* SSL_write of bytes [off, len) of the tail, or of a new frame. */
-static int tls_write(struct tls *tls, const uint8_t *buf, size_t len)
-{
-	size_t n;
-	int ret, err;
-
-	ERR_clear_error();
-	ret = SSL_write_ex(tls->ssl, buf, len, &n);
-	if (ret == 1)
-		return 0;
-	err = SSL_get_error(tls->ssl, ret);
-	ERR_clear_error();
-	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	return -EPIPE;
+err_close:
+	tls_close(t);
+	return r;
 }
 
 static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
+	char why[200] = "";
 	int r;
 
 	/* OpenSSL wants an unfinished write repeated with the same bytes. */
-	if (!net_tail_empty(&tls->tail)) {
-		r = tls_write(tls, tls->tail.buf, tls->tail.len);
+	if (!net_tail_empty(&st->tail)) {
+		r = net_tls_write(st->ssl, st->tail.buf, st->tail.len);
 		if (r < 0)
 			return r;
-		tls->tail.off = tls->tail.len = 0;
+		st->tail.off = st->tail.len = 0;
 	}
-	r = tls_check_peer(tls);
+	r = net_tls_peer_ended(st->ssl, st->fd, why, sizeof(why));
+	if (why[0])
+		detail_add(t->detail, sizeof(t->detail), "%s %s", st->name, why);
 	if (r < 0)
 		return r;
-	r = tls_write(tls, frame, len);
+	r = net_tls_write(st->ssl, frame, len);
 	if (r == -EAGAIN) {
 		/* Part of the record may be out: the frame is ours now. */
-		net_tail_keep(&tls->tail, frame, len, 0);
+		net_tail_keep(&st->tail, frame, len, 0);
 		return 0;
 	}
 	return r;
@@ -452,24 +271,17 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
 			   int timeout_ms)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
 
-	return net_server_receive(tls->server, buf, size, timeout_ms,
+	return net_server_receive(st->server, buf, size, timeout_ms,
 				  &t->rejected);
 }
 
 static int tls_poll_fd(struct transport *t)
 {
-	struct tls *tls = t->priv;
+	struct tls_state *st = t->priv;
 
-	return tls->server ? net_server_poll_fd(tls->server) : tls->fd;
-}
-
-static void tls_close(struct transport *t)
-{
-	if (t->priv)
-		tls_free(t->priv);
-	t->priv = NULL;
+	return st->server ? net_server_poll_fd(st->server) : st->fd;
 }
 
 static const struct transport_ops tls_ops = {

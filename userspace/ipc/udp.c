@@ -9,22 +9,34 @@
  * to be there: frames sent while the LED is down are simply lost. Every loss
  * shows as a seqno gap in the next frame the LED gets, because each frame
  * carries the driver's seqno and the absolute LED state; the kernel's own
- * drops for a full receive queue are reported by the receiver at close.
- * Oversized datagrams are refused whole (MSG_TRUNC). See lib/net_datagram.h.
+ * drops for a full receive queue (SO_RXQ_OVFL) are reported by the
+ * receiver at close. Datagrams larger than the caller's buffer are refused
+ * whole (MSG_TRUNC, counted in t->rejected), never cut to look like a frame.
  *
  * No object to clean up: the socket dies with the process. No
  * authentication: any local process can send to the loopback port.
  */
-#include "transport.h"
+#include "udp.h"
 
-#include "../lib/log.h"
-#include "../lib/net_datagram.h"
+#include "../lib/deadline.h"
+#include "../lib/detail.h"
+#include "../lib/fd_wait.h"
 #include "../lib/net_options.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+struct udp_state {
+	int fd;
+	uint32_t kernel_drops;	/* SO_RXQ_OVFL as of the last datagram */
+	uint64_t oversize;	/* refused with MSG_TRUNC */
+};
 
 static const struct transport_option udp_options[] = {
 	{ "host", NULL, "address or name to bind / send to (default 127.0.0.1, or ::1 with family=ipv6)", NULL },
@@ -34,53 +46,238 @@ static const struct transport_option udp_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-static int udp_open(struct transport *t)
+static int set_int(int fd, int level, int name, int value, const char *what,
+		   char *why, size_t size)
+{
+	if (setsockopt(fd, level, name, &value, sizeof(value)) == 0)
+		return 0;
+	snprintf(why, size, "%s", what);
+	return -errno;
+}
+
+int udp_socket(int family, bool shared, char *why, size_t size)
+{
+	int fd, r;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, size, "socket");
+		return -errno;
+	}
+	if (shared) {
+		r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR",
+			    why, size);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+int udp_setup_receiver(const struct transport *t, int fd, char *why,
+		       size_t size)
+{
+	unsigned int rcvbuf;
+	int r;
+
+	r = net_options_uint("rcvbuf", transport_option(t, "rcvbuf"),
+			     64 * 1024 * 1024, &rcvbuf, why, size);
+	/* The kernel caps it at net.core.rmem_max (and doubles it for its
+	 * bookkeeping); a smaller buffer than asked is not an error. */
+	if (r == 0 && rcvbuf)
+		r = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf,
+			    "SO_RCVBUF", why, size);
+	if (r == 0)
+		r = set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", why,
+			    size);
+	return r;
+}
+
+int udp_open_finish(struct transport *t, int fd, int r)
+{
+	struct udp_state *st = r < 0 ? NULL : calloc(1, sizeof(*st));
+
+	if (st) {
+		st->fd = fd;
+		t->priv = st;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? r : -ENOMEM;
+}
+
+/* --- receiver ---------------------------------------------------------- */
+
+static int udp_open_receiver(struct transport *t, int fd,
+			     const struct net_addr *addr, char *why,
+			     size_t size)
 {
 	char name[NET_ADDR_STRLEN];
-	struct net_addr addr;
-	int fd, on = 1, r;
+	int r;
 
-	r = net_options_address(t, &addr);
-	if (r < 0)
-		return r;
-	net_addr_format(&addr, name, sizeof(name));
-	r = net_dgram_socket(t, net_addr_family(&addr), 0, &fd);
-	if (r < 0)
-		return r;
-	if (t->role == TRANSPORT_RECEIVER) {
-		r = net_dgram_setup_receiver(t, fd);
+	r = udp_setup_receiver(t, fd, why, size);
+	if (r == 0 && net_addr_family(addr) == AF_INET6)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY",
+			    why, size);
+	if (r == 0 && bind(fd, (const struct sockaddr *)&addr->ss,
+			   addr->len) < 0) {
+		r = -errno;
+		snprintf(why, size, "bind %s",
+			 net_addr_format(addr, name, sizeof(name)));
+	}
+	return r;
+}
+
+/* Keep the kernel's count of what it dropped, sent with each datagram. */
+static void note_drops(struct udp_state *st, struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
+			memcpy(&st->kernel_drops, CMSG_DATA(c), sizeof(uint32_t));
+}
+
+ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
+		    int timeout_ms)
+{
+	struct udp_state *st = t->priv;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct deadline end;
+	ssize_t n;
+	int r;
+
+	deadline_start(&end, timeout_ms);
+	for (;;) {
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		n = recvmsg(st->fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
+			    MSG_CMSG_CLOEXEC);
+		if (n >= 0) {
+			note_drops(st, &mh);
+			if ((size_t)n <= size && !(mh.msg_flags & MSG_TRUNC))
+				return n;
+			st->oversize++;		/* refused whole */
+			t->rejected++;
+			continue;
+		}
+		/* ECONNREFUSED: an ICMP error pending on the socket, not ours
+		 * to keep. */
+		if (errno == EINTR || errno == ECONNREFUSED)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		if (!end.forever && deadline_left_ns(&end) == 0)
+			return -ETIMEDOUT;
+		r = fd_wait(st->fd, POLLIN, deadline_left_ms(&end),
+				      NULL);
 		if (r < 0)
-			goto fail;
-		if (net_addr_family(&addr) == AF_INET6 &&
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-			       sizeof(on)) < 0) {
-			r = -errno;
-			log_errno(r, "udp: IPV6_V6ONLY");
-			goto fail;
+			return r;
+	}
+}
+
+/* --- sender ------------------------------------------------------------ */
+
+int udp_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	struct udp_state *st = t->priv;
+	int refused = 0;
+
+	for (;;) {
+		if (send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return 0;
+		switch (errno) {
+		case EINTR:
+			continue;
+		case ECONNREFUSED:
+			/* An ICMP error about an earlier datagram (no
+			 * receiver then); this one was not sent yet. */
+			if (refused++)
+				return 0;
+			continue;
+		case EAGAIN:
+			return TRANSPORT_FULL;
+		case ENOBUFS:
+			/* Dropped on the way out: a loss like any other,
+			 * which the receiver counts from the seqno gap. */
+			return 0;
+		case ENETUNREACH:
+		case EHOSTUNREACH:
+		case ENETDOWN:
+		case EADDRNOTAVAIL:
+		case ENODEV:
+			/* The interface or route is gone: reopen later,
+			 * which looks the interface up again. */
+			return TRANSPORT_STALE;
+		default:
+			return -errno;
 		}
-		if (bind(fd, (struct sockaddr *)&addr.ss, addr.len) < 0) {
-			r = -errno;
-			log_errno(r, "udp: bind %s", name);
-			goto fail;
-		}
+	}
+}
+
+/* --- the transport ----------------------------------------------------- */
+
+static int udp_open(struct transport *t)
+{
+	char name[NET_ADDR_STRLEN], *why = t->detail;
+	size_t size = sizeof(t->detail);
+	struct net_addr addr;
+	int fd, r;
+
+	r = net_options_address(transport_option(t, "host"),
+				transport_option(t, "port"),
+				transport_option(t, "family"), &addr, why, size);
+	if (r < 0)
+		return r;
+	fd = udp_socket(net_addr_family(&addr), false, why, size);
+	if (fd < 0)
+		return fd;
+	if (t->role == TRANSPORT_RECEIVER) {
+		r = udp_open_receiver(t, fd, &addr, why, size);
 	} else if (connect(fd, (struct sockaddr *)&addr.ss, addr.len) < 0) {
 		r = -errno;
 		/* No route yet (a board whose network comes up later):
 		 * the button retries, as when a receiver is not there. */
-		if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
-			r = -ECONNREFUSED;
-			goto fail;
-		}
-		log_errno(r, "udp: connect %s", name);
-		goto fail;
+		if (r == -ENETUNREACH || r == -EHOSTUNREACH)
+			r = TRANSPORT_ABSENT;
+		else
+			snprintf(why, size, "connect %s",
+				 net_addr_format(&addr, name, sizeof(name)));
 	}
-	r = net_dgram_attach(t, fd);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	close(fd);
-	return r;
+	return udp_open_finish(t, fd, r);
+}
+
+int udp_poll_fd(struct transport *t)
+{
+	struct udp_state *st = t->priv;
+
+	return st ? st->fd : -1;
+}
+
+void udp_close(struct transport *t)
+{
+	struct udp_state *st = t->priv;
+
+	if (!st)
+		return;
+	if (t->role == TRANSPORT_RECEIVER && st->kernel_drops)
+		detail_add(t->detail, sizeof(t->detail), "the kernel dropped "
+			   "%u datagrams for a full receive queue before the "
+			   "last one received (each a lost event, in lost=, or "
+			   "a lost state report)", st->kernel_drops);
+	if (st->oversize)
+		detail_add(t->detail, sizeof(t->detail),
+			   "refused %llu oversized datagrams",
+			   (unsigned long long)st->oversize);
+	close(st->fd);
+	free(st);
+	t->priv = NULL;
 }
 
 static const struct transport_ops udp_ops = {
@@ -89,10 +286,10 @@ static const struct transport_ops udp_ops = {
 	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
 	.options = udp_options,
 	.open = udp_open,
-	.send = net_dgram_send,
-	.receive = net_dgram_receive,
-	.poll_fd = net_dgram_poll_fd,
-	.close = net_dgram_close,
+	.send = udp_send,
+	.receive = udp_receive,
+	.poll_fd = udp_poll_fd,
+	.close = udp_close,
 };
 
 TRANSPORT_REGISTER(udp_ops);

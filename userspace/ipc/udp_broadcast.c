@@ -17,15 +17,14 @@
  * No object to clean up; no authentication (anyone on the link can send a
  * broadcast). Port 5558 by default.
  */
-#include "transport.h"
+#include "udp.h"
 
-#include "../lib/log.h"
-#include "../lib/net_datagram.h"
 #include "../lib/net_iface.h"
 #include "../lib/net_options.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,59 +40,49 @@ static int udp_broadcast_open(struct transport *t)
 {
 	const char *ifname = transport_option(t, "interface");
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	char name[INET_ADDRSTRLEN];
+	char name[INET_ADDRSTRLEN], *why = t->detail;
+	size_t size = sizeof(t->detail);
 	struct net_iface_ipv4 iface;
 	uint16_t port;
 	int fd, on = 1, r;
 
-	r = net_options_port(t, &port);
+	r = net_options_port(transport_option(t, "port"), &port, why,
+			     size);
 	if (r < 0)
 		return r;
 	r = net_iface_ipv4_lookup(ifname, &iface);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
-		return -ECONNREFUSED;	/* retried: the link may come up */
+		return TRANSPORT_ABSENT;	/* retried: the link may come up */
 	if (r < 0) {
-		log_errno(r, "udp-broadcast: interface %s", ifname);
+		snprintf(why, size, "interface %s", ifname);
 		return r;
 	}
 	to.sin_addr = iface.broadcast;
 	to.sin_port = htons(port);
 	inet_ntop(AF_INET, &iface.broadcast, name, sizeof(name));
 
-	r = net_dgram_socket(t, AF_INET, t->role == TRANSPORT_RECEIVER, &fd);
-	if (r < 0)
-		return r;
+	fd = udp_socket(AF_INET, t->role == TRANSPORT_RECEIVER, why,
+			    size);
+	if (fd < 0)
+		return fd;
 	if (t->role == TRANSPORT_RECEIVER) {
-		r = net_dgram_setup_receiver(t, fd);
-		if (r < 0)
-			goto fail;
-		if (bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		/* The broadcast address, not the wildcard: no unicast. */
+		r = udp_setup_receiver(t, fd, why, size);
+		if (r == 0 && bind(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			r = -errno;
-			log_errno(r, "udp-broadcast: bind %s:%u (%s)", name,
-				  port, ifname);
-			goto fail;
+			snprintf(why, size, "bind %s:%u (%s)", name,
+				 port, ifname);
 		}
-	} else {
-		if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
-			       sizeof(on)) < 0) {
-			r = -errno;
-			log_errno(r, "udp-broadcast: SO_BROADCAST");
-			goto fail;
-		}
-		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
-			r = -errno;
-			log_errno(r, "udp-broadcast: connect %s:%u (%s)", name,
-				  port, ifname);
-			goto fail;
-		}
+	} else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on,
+			      sizeof(on)) < 0) {
+		r = -errno;
+		snprintf(why, size, "SO_BROADCAST");
+	} else if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		r = -errno;
+		snprintf(why, size, "connect %s:%u (%s)", name,
+			 port, ifname);
 	}
-	r = net_dgram_attach(t, fd);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	close(fd);
-	return r;
+	return udp_open_finish(t, fd, r);
 }
 
 static const struct transport_ops udp_broadcast_ops = {
@@ -102,10 +91,10 @@ static const struct transport_ops udp_broadcast_ops = {
 	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_broadcast_options,
 	.open = udp_broadcast_open,
-	.send = net_dgram_send,
-	.receive = net_dgram_receive,
-	.poll_fd = net_dgram_poll_fd,
-	.close = net_dgram_close,
+	.send = udp_send,
+	.receive = udp_receive,
+	.poll_fd = udp_poll_fd,
+	.close = udp_close,
 };
 
 TRANSPORT_REGISTER(udp_broadcast_ops);

@@ -21,14 +21,13 @@
  * No object to clean up; no authentication (anyone on the link can send to
  * the group). Port 5559 by default.
  */
-#include "transport.h"
+#include "udp.h"
 
-#include "../lib/log.h"
-#include "../lib/net_datagram.h"
 #include "../lib/net_iface.h"
 #include "../lib/net_options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,14 +57,16 @@ struct group {
 	unsigned int ifindex;
 	char name[NET_ADDR_STRLEN];
 	const char *ifname;
+	char *why;		/* t->detail: what went wrong */
+	size_t why_size;
 };
 
 static int set(int fd, int level, int opt, const void *val, socklen_t len,
-	       const char *what)
+	       const char *what, struct group *g)
 {
 	if (setsockopt(fd, level, opt, val, len) == 0)
 		return 0;
-	log_errno(errno, "udp-multicast: %s", what);
+	snprintf(g->why, g->why_size, "%s", what);
 	return -errno;
 }
 
@@ -76,12 +77,13 @@ static int group_resolve(struct transport *t, struct group *g)
 	uint16_t port;
 	int family, r;
 
-	r = net_options_port(t, &port);
+	r = net_options_port(transport_option(t, "port"), &port, g->why,
+			     g->why_size);
 	if (r < 0)
 		return r;
 	if (net_family_parse(family_text, &family) < 0) {
-		log_error("udp-multicast: option family=%s: use ipv4 or ipv6",
-			  family_text);
+		snprintf(g->why, g->why_size,
+			 "option family=%s: use ipv4 or ipv6", family_text);
 		return -EINVAL;
 	}
 	if (!group)
@@ -89,17 +91,17 @@ static int group_resolve(struct transport *t, struct group *g)
 	if (net_addr_numeric(group, port, &g->addr) < 0 ||
 	    !net_addr_is_multicast(&g->addr) ||
 	    (family != AF_UNSPEC && family != net_addr_family(&g->addr))) {
-		log_error("udp-multicast: option group=%s: not a multicast "
-			  "address%s", group, family != AF_UNSPEC ?
-			  " of the requested family" : "");
+		snprintf(g->why, g->why_size, "option group=%s: not a "
+			 "multicast address%s", group, family != AF_UNSPEC ?
+			 " of the requested family" : "");
 		return -EINVAL;
 	}
 	g->ifname = transport_option(t, "interface");
 	r = net_iface_index(g->ifname, &g->ifindex);
 	if (r == -ENETDOWN && t->role == TRANSPORT_SENDER)
-		return -ECONNREFUSED;	/* retried: the link may come up */
+		return TRANSPORT_ABSENT;	/* retried: the link may come up */
 	if (r < 0) {
-		log_errno(r, "udp-multicast: interface %s", g->ifname);
+		snprintf(g->why, g->why_size, "interface %s", g->ifname);
 		return r;
 	}
 	/* Link-local groups (ff02::) mean nothing without their link. */
@@ -109,7 +111,7 @@ static int group_resolve(struct transport *t, struct group *g)
 	return 0;
 }
 
-static int join(int fd, const struct group *g)
+static int join(int fd, struct group *g)
 {
 	int off = 0, on = 1, r;
 
@@ -121,10 +123,10 @@ static int join(int fd, const struct group *g)
 		};
 
 		r = set(fd, IPPROTO_IP, IP_MULTICAST_ALL, &off, sizeof(off),
-			"IP_MULTICAST_ALL");
+			"IP_MULTICAST_ALL", g);
 		if (!r)
 			r = set(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
-				sizeof(mreq), "join the group");
+				sizeof(mreq), "join the group", g);
 	} else {
 		struct ipv6_mreq mreq = {
 			.ipv6mr_multiaddr =
@@ -133,23 +135,24 @@ static int join(int fd, const struct group *g)
 		};
 
 		r = set(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on),
-			"IPV6_V6ONLY");
+			"IPV6_V6ONLY", g);
 		if (!r)
 			r = set(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &off,
-				sizeof(off), "IPV6_MULTICAST_ALL");
+				sizeof(off), "IPV6_MULTICAST_ALL", g);
 		if (!r)
 			r = set(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq,
-				sizeof(mreq), "join the group");
+				sizeof(mreq), "join the group", g);
 	}
 	return r;
 }
 
-static int sender_setup(struct transport *t, int fd, const struct group *g)
+static int sender_setup(struct transport *t, int fd, struct group *g)
 {
 	unsigned int ttl_opt;
 	int ttl, on = 1, r;
 
-	r = net_options_uint(t, "ttl", 255, &ttl_opt);
+	r = net_options_uint("ttl", transport_option(t, "ttl"), 255, &ttl_opt,
+			     g->why, g->why_size);
 	if (r < 0)
 		return r;
 	ttl = (int)ttl_opt;
@@ -157,70 +160,61 @@ static int sender_setup(struct transport *t, int fd, const struct group *g)
 		struct ip_mreqn mreq = { .imr_ifindex = (int)g->ifindex };
 
 		r = set(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq),
-			"IP_MULTICAST_IF");
+			"IP_MULTICAST_IF", g);
 		if (!r)
 			r = set(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
-				sizeof(ttl), "IP_MULTICAST_TTL");
+				sizeof(ttl), "IP_MULTICAST_TTL", g);
 		if (!r)
 			r = set(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &on,
-				sizeof(on), "IP_MULTICAST_LOOP");
+				sizeof(on), "IP_MULTICAST_LOOP", g);
 	} else {
 		int ifindex = (int)g->ifindex;
 
 		r = set(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
-			sizeof(ifindex), "IPV6_MULTICAST_IF");
+			sizeof(ifindex), "IPV6_MULTICAST_IF", g);
 		if (!r)
 			r = set(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl,
-				sizeof(ttl), "IPV6_MULTICAST_HOPS");
+				sizeof(ttl), "IPV6_MULTICAST_HOPS", g);
 		if (!r)
 			r = set(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &on,
-				sizeof(on), "IPV6_MULTICAST_LOOP");
+				sizeof(on), "IPV6_MULTICAST_LOOP", g);
 	}
 	return r;
 }
 
 static int udp_multicast_open(struct transport *t)
 {
-	struct group g;
+	bool receiver = t->role == TRANSPORT_RECEIVER;
+	struct group g = { .why = t->detail, .why_size = sizeof(t->detail) };
 	int fd, r;
 
 	r = group_resolve(t, &g);
 	if (r < 0)
 		return r;
-	r = net_dgram_socket(t, net_addr_family(&g.addr),
-			     t->role == TRANSPORT_RECEIVER, &fd);
-	if (r < 0)
-		return r;
-	if (t->role == TRANSPORT_RECEIVER) {
-		r = net_dgram_setup_receiver(t, fd);
-		if (!r)
+	fd = udp_socket(net_addr_family(&g.addr), receiver, g.why,
+			g.why_size);
+	if (fd < 0)
+		return fd;
+	if (receiver) {
+		r = udp_setup_receiver(t, fd, g.why, g.why_size);
+		if (r == 0)
 			r = join(fd, &g);
-		if (r < 0)
-			goto fail;
-		if (bind(fd, (struct sockaddr *)&g.addr.ss, g.addr.len) < 0) {
+		if (r == 0 && bind(fd, (struct sockaddr *)&g.addr.ss,
+				   g.addr.len) < 0) {
 			r = -errno;
-			log_errno(r, "udp-multicast: bind %s (%s)", g.name,
-				  g.ifname);
-			goto fail;
+			snprintf(g.why, g.why_size, "bind %s (%s)",
+				 g.name, g.ifname);
 		}
 	} else {
 		r = sender_setup(t, fd, &g);
-		if (r < 0)
-			goto fail;
-		if (connect(fd, (struct sockaddr *)&g.addr.ss, g.addr.len) < 0) {
+		if (r == 0 && connect(fd, (struct sockaddr *)&g.addr.ss,
+				      g.addr.len) < 0) {
 			r = -errno;
-			log_errno(r, "udp-multicast: connect %s (%s)", g.name,
-				  g.ifname);
-			goto fail;
+			snprintf(g.why, g.why_size, "connect %s (%s)",
+				 g.name, g.ifname);
 		}
 	}
-	r = net_dgram_attach(t, fd);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	close(fd);
-	return r;
+	return udp_open_finish(t, fd, r);
 }
 
 static const struct transport_ops udp_multicast_ops = {
@@ -229,10 +223,10 @@ static const struct transport_ops udp_multicast_ops = {
 	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
 	.options = udp_multicast_options,
 	.open = udp_multicast_open,
-	.send = net_dgram_send,
-	.receive = net_dgram_receive,
-	.poll_fd = net_dgram_poll_fd,
-	.close = net_dgram_close,
+	.send = udp_send,
+	.receive = udp_receive,
+	.poll_fd = udp_poll_fd,
+	.close = udp_close,
 };
 
 TRANSPORT_REGISTER(udp_multicast_ops);

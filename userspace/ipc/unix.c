@@ -3,26 +3,24 @@
  * unix: an AF_UNIX SOCK_SEQPACKET socket file, <runtime-dir>/unix.<instance>,
  * mode 0600.
  *
- * Push, lossless, ordered, message-preserving (one send, one record). The
- * RECEIVER creates it: it binds (with a 0177 umask, then chmod 0600),
- * replaces a stale socket file left by a killed receiver (nobody accepts on
- * it: connect says ECONNREFUSED), refuses to take over a live one, listens
- * and accepts one sender at a time. Every sender's credentials are checked
- * (SO_PEERCRED) against the allowed uid, our own by default (option
- * allow-uid); a refused peer is counted in t->rejected and logged. A
- * sender's exit is end of file on its connection: the receiver goes back to
- * accept the next one. The receiver removes the file on close, if it is
- * still its own.
- * The SENDER connects: ENOENT (no file) and ECONNREFUSED (a stale file, or
- * the backlog full) mean "not there yet". It checks the receiver is its own
- * uid or root. Frames queued in a receiver's connection die with that
- * receiver; events made while none runs wait in the sender's backlog.
+ * Push, lossless, ordered, one record per send. The RECEIVER binds (umask
+ * 0177, then chmod 0600), replaces a stale file left by a killed receiver
+ * (connect says ECONNREFUSED: nobody accepts), never a live one, listens
+ * and accepts one sender at a time, whose uid (SO_PEERCRED) must be the
+ * allowed one (ours by default, option allow-uid; refusals are counted in
+ * t->rejected and told in t->detail). A sender's exit is end of file: the
+ * receiver accepts the next. On close it removes the file if still its own.
+ * The SENDER connects (no file, a stale one or a full backlog: absent) and
+ * checks that the receiver runs as us or root. Frames queued in a
+ * receiver's connection die with it.
  */
 #include "transport.h"
+
+#include "../lib/log.h"
 #include "../lib/fd_wait.h"
+#include "../lib/number.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -34,7 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct unix_socket {
+struct unix_state {
 	int fd;			/* sender: connected; receiver: listening */
 	int conn;		/* receiver: the current sender, -1 if none */
 	int epoll;		/* receiver: listening fd or conn, for poll_fd */
@@ -43,6 +41,7 @@ struct unix_socket {
 	dev_t dev;		/* receiver: the file it bound */
 	ino_t ino;
 	struct sockaddr_un addr;
+	char *detail;		/* the transport's, TRANSPORT_DETAIL_MAX */
 };
 
 static const struct transport_option unix_options[] = {
@@ -51,43 +50,42 @@ static const struct transport_option unix_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-static int unix_address(struct transport *t, struct unix_socket *u)
+static int unix_address(struct transport *t, struct unix_state *st)
 {
 	char path[PATH_MAX];
 	int r = transport_object_path(t, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	if (strlen(path) >= sizeof(u->addr.sun_path)) {
-		fprintf(stderr, "unix %s: path too long for a socket (max %zu)\n",
-			path, sizeof(u->addr.sun_path) - 1);
+	if (strlen(path) >= sizeof(st->addr.sun_path)) {
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%.200s: longer than a "
+			 "socket path may be (%zu)", path,
+			 sizeof(st->addr.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
-	u->addr.sun_family = AF_UNIX;
-	strcpy(u->addr.sun_path, path);
+	st->addr.sun_family = AF_UNIX;
+	strcpy(st->addr.sun_path, path);
 	return 0;
 }
 
-static int parse_allowed(struct transport *t, struct unix_socket *u)
+static int parse_allowed(struct transport *t, struct unix_state *st)
 {
 	const char *v = transport_option(t, "allow-uid");
-	char *end;
-	unsigned long uid;
+	long long uid;
 
-	u->allowed_uid = geteuid();
+	st->allowed_uid = geteuid();
 	if (!v)
 		return 0;
 	if (!strcmp(v, "any")) {
-		u->any_uid = true;
+		st->any_uid = true;
 		return 0;
 	}
-	errno = 0;
-	uid = strtoul(v, &end, 10);
-	if (errno || !*v || *end || uid > UINT_MAX) {
-		fprintf(stderr, "unix: allow-uid=%s: expected a uid or \"any\"\n", v);
+	if (number_parse(v, 0, UINT_MAX, &uid) < 0) {
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+			 "allow-uid=%s: expected a uid or \"any\"", v);
 		return -EINVAL;
 	}
-	u->allowed_uid = (uid_t)uid;
+	st->allowed_uid = (uid_t)uid;
 	return 0;
 }
 
@@ -105,71 +103,64 @@ static bool live_receiver(const struct sockaddr_un *addr)
 	return live;
 }
 
-static int bind_private(struct unix_socket *u)
+static int bind_private(struct unix_state *st)
 {
 	mode_t old = umask(0177);	/* no window where others could connect */
-	int r = bind(u->fd, (struct sockaddr *)&u->addr, sizeof(u->addr));
+	int r = bind(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr));
 
 	r = r < 0 ? -errno : 0;
 	umask(old);
 	return r;
 }
 
-static int unix_open_receiver(struct unix_socket *u)
+static int unix_open_receiver(struct unix_state *st)
 {
-	const char *path = u->addr.sun_path;
+	const char *path = st->addr.sun_path;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct stat st;
+	struct stat file;
 	int r;
 
-	u->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (u->fd < 0)
+	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (st->fd < 0)
 		return -errno;
-	r = bind_private(u);
+	r = bind_private(st);
 	if (r == -EADDRINUSE) {
-		if (live_receiver(&u->addr)) {
-			fprintf(stderr, "unix %s: another receiver is using it\n", path);
-			r = -EBUSY;
-			goto err;
+		if (live_receiver(&st->addr)) {
+			snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+				 "%s: another receiver is using it", path);
+			close(st->fd);
+			return -EBUSY;
 		}
 		/* Left by a killed receiver (or not a socket at all): replace. */
-		if (unlink(path) < 0) {
-			r = -errno;
-			goto err_report;
-		}
-		r = bind_private(u);
+		r = unlink(path) < 0 ? -errno : bind_private(st);
 	}
 	if (r < 0)
-		goto err_report;
-	if (chmod(path, 0600) < 0 || lstat(path, &st) < 0) {
-		r = -errno;
+		goto err_close_fd;
+	if (chmod(path, 0600) < 0 || lstat(path, &file) < 0)
 		goto err_unlink;
-	}
-	u->dev = st.st_dev;
-	u->ino = st.st_ino;
-	if (listen(u->fd, 4) < 0) {
-		r = -errno;
+	st->dev = file.st_dev;
+	st->ino = file.st_ino;
+	if (listen(st->fd, 4) < 0)
 		goto err_unlink;
-	}
-	u->epoll = epoll_create1(EPOLL_CLOEXEC);
-	if (u->epoll < 0) {
-		r = -errno;
+	st->epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (st->epoll < 0)
 		goto err_unlink;
-	}
-	ev.data.fd = u->fd;
-	if (epoll_ctl(u->epoll, EPOLL_CTL_ADD, u->fd, &ev) < 0) {
-		r = -errno;
-		close(u->epoll);
-		goto err_unlink;
-	}
+	ev.data.fd = st->fd;
+	if (epoll_ctl(st->epoll, EPOLL_CTL_ADD, st->fd, &ev) < 0)
+		goto err_close_epoll;
 	return 0;
 
-err_unlink:
+err_close_epoll:
+	r = -errno;
+	close(st->epoll);
 	unlink(path);
-err_report:
-	fprintf(stderr, "unix %s: %s\n", path, strerror(-r));
-err:
-	close(u->fd);
+	goto err_close_fd;
+err_unlink:
+	r = -errno;
+	unlink(path);
+err_close_fd:
+	snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s", path);
+	close(st->fd);
 	return r;
 }
 
@@ -184,32 +175,34 @@ static int peer_uid(int fd, uid_t *ret)
 	return 0;
 }
 
-static int unix_open_sender(struct unix_socket *u)
+static int unix_open_sender(struct unix_state *st)
 {
 	uid_t uid = (uid_t)-1;
 	int r;
 
-	u->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (u->fd < 0)
+	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (st->fd < 0)
 		return -errno;
-	if (connect(u->fd, (struct sockaddr *)&u->addr, sizeof(u->addr)) < 0) {
+	r = connect(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr));
+	if (r < 0) {
 		r = -errno;
-		close(u->fd);
 		/* No file yet, a stale one, or a full backlog: retry later. */
-		if (r == -EAGAIN || r == -ECONNREFUSED)
-			return -ECONNREFUSED;
-		if (r != -ENOENT)
-			fprintf(stderr, "unix %s: %s\n", u->addr.sun_path, strerror(-r));
-		return r;
+		if (r == -ENOENT || r == -EAGAIN || r == -ECONNREFUSED)
+			r = TRANSPORT_ABSENT;
+		else
+			snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s",
+				 st->addr.sun_path);
 	}
-	r = peer_uid(u->fd, &uid);
+	if (r == 0)
+		r = peer_uid(st->fd, &uid);
 	if (r == 0 && uid != geteuid() && uid != 0) {
-		fprintf(stderr, "unix %s: the receiver runs as uid %u, neither us nor root; refusing it\n",
-			u->addr.sun_path, (unsigned int)uid);
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+			 "%s: the receiver runs as uid %u, neither us nor root; refusing it",
+			 st->addr.sun_path, (unsigned int)uid);
 		r = -EPERM;
 	}
 	if (r < 0) {
-		close(u->fd);
+		close(st->fd);
 		return r;
 	}
 	return 0;
@@ -217,117 +210,119 @@ static int unix_open_sender(struct unix_socket *u)
 
 static int unix_open(struct transport *t)
 {
-	struct unix_socket *u = calloc(1, sizeof(*u));
+	struct unix_state *st = calloc(1, sizeof(*st));
 	int r;
 
-	if (!u)
+	if (!st)
 		return -ENOMEM;
-	u->conn = -1;
-	u->epoll = -1;
-	r = unix_address(t, u);
+	st->detail = t->detail;
+	st->conn = -1;
+	st->epoll = -1;
+	r = unix_address(t, st);
 	if (r == 0)
-		r = parse_allowed(t, u);
+		r = parse_allowed(t, st);
 	if (r == 0)
-		r = t->role == TRANSPORT_RECEIVER ? unix_open_receiver(u) :
-						    unix_open_sender(u);
+		r = t->role == TRANSPORT_RECEIVER ? unix_open_receiver(st) :
+						    unix_open_sender(st);
 	if (r < 0) {
-		free(u);
+		free(st);
 		return r;
 	}
-	t->priv = u;
+	t->priv = st;
 	return 0;
 }
 
 static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct unix_socket *u = t->priv;
-	ssize_t n = send(u->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct unix_state *st = t->priv;
+	ssize_t n = send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-	if (n < 0) {
-		if (errno == EAGAIN)
-			return -EAGAIN;
-		if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-			return -EPIPE;
-		return -errno;
-	}
-	return (size_t)n == len ? 0 : -EIO;
+	if (n >= 0)
+		return (size_t)n == len ? 0 : -EIO;
+	if (errno == EAGAIN)
+		return TRANSPORT_FULL;
+	if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+		return TRANSPORT_STALE;
+	return -errno;
 }
 
 /* Swap what epoll watches: the listening socket or the current sender. */
-static void watch(struct unix_socket *u, int old_fd, int new_fd)
+static void watch(struct unix_state *st, int old_fd, int new_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = new_fd };
 
-	(void)epoll_ctl(u->epoll, EPOLL_CTL_DEL, old_fd, NULL);
-	(void)epoll_ctl(u->epoll, EPOLL_CTL_ADD, new_fd, &ev);
+	(void)epoll_ctl(st->epoll, EPOLL_CTL_DEL, old_fd, NULL);
+	(void)epoll_ctl(st->epoll, EPOLL_CTL_ADD, new_fd, &ev);
 }
 
-static void drop_sender(struct unix_socket *u)
+static void drop_sender(struct unix_state *st)
 {
-	watch(u, u->conn, u->fd);
-	close(u->conn);
-	u->conn = -1;
+	watch(st, st->conn, st->fd);
+	close(st->conn);
+	st->conn = -1;
 }
 
 /* Take the next sender if one is waiting. 0: none yet; 1: one taken. */
-static int accept_sender(struct transport *t, struct unix_socket *u)
+static int accept_sender(struct transport *t, struct unix_state *st)
 {
 	uid_t uid = (uid_t)-1;
 	int fd, r;
 
-	fd = accept4(u->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	fd = accept4(st->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return errno == EAGAIN || errno == ECONNABORTED || errno == EINTR ?
 		       0 : -errno;
 	r = peer_uid(fd, &uid);
-	if (r < 0 || (!u->any_uid && uid != u->allowed_uid)) {
+	if (r < 0 || (!st->any_uid && uid != st->allowed_uid)) {
 		t->rejected++;
-		fprintf(stderr, "unix %s: refused a sender with uid %d (allowed: %s%u)\n",
-			u->addr.sun_path, r < 0 ? -1 : (int)uid,
-			u->any_uid ? "any, not " : "", (unsigned int)u->allowed_uid);
+		/* Told at once, as tcp's refusals (see tcp_notice). */
+		log_warning("unix %s: refused a sender with uid %d (allowed: %s%u)",
+			    st->addr.sun_path, r < 0 ? -1 : (int)uid,
+			    st->any_uid ? "any, not " : "",
+			    (unsigned int)st->allowed_uid);
 		close(fd);
 		return 0;
 	}
-	u->conn = fd;
-	watch(u, u->fd, fd);
+	st->conn = fd;
+	watch(st, st->fd, fd);
 	return 1;
 }
 
 static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
-	struct unix_socket *u = t->priv;
+	struct unix_state *st = t->priv;
 
 	for (;;) {
 		int r;
 
-		if (u->conn < 0) {
-			r = accept_sender(t, u);
+		if (st->conn < 0) {
+			r = accept_sender(t, st);
 			if (r < 0)
 				return r;
 		}
-		if (u->conn >= 0) {
-			ssize_t n = recv(u->conn, buf, size, MSG_DONTWAIT);
+		if (st->conn >= 0) {
+			ssize_t n = recv(st->conn, buf, size, MSG_DONTWAIT);
 
 			if (n > 0)
 				return n;
 			if (n == 0) {
-				struct pollfd pfd = { .fd = u->conn, .events = POLLIN };
+				struct pollfd pfd = { .fd = st->conn, .events = POLLIN };
 
 				/* An empty record from a live sender: reject it. */
 				if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
 					return 0;
-				drop_sender(u);	/* it ended: wait for the next */
+				drop_sender(st);	/* it ended: wait for the next */
 				continue;
 			}
 			if (errno == ECONNRESET) {
-				drop_sender(u);
+				drop_sender(st);
 				continue;
 			}
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
-		r = fd_wait(u->epoll, POLLIN, timeout_ms, NULL);
+		r = fd_wait(st->epoll, POLLIN, timeout_ms, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -335,30 +330,31 @@ static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 
 static int unix_poll_fd(struct transport *t)
 {
-	struct unix_socket *u = t->priv;
+	struct unix_state *st = t->priv;
 
-	return t->role == TRANSPORT_RECEIVER ? u->epoll : u->fd;
+	return t->role == TRANSPORT_RECEIVER ? st->epoll : st->fd;
 }
 
 static void unix_close(struct transport *t)
 {
-	struct unix_socket *u = t->priv;
-	struct stat st;
+	struct unix_state *st = t->priv;
+	struct stat file;
 
-	if (!u)
+	if (!st)
 		return;
 	if (t->role == TRANSPORT_RECEIVER) {
 		/* Remove the file only if it is still the one we bound. */
-		if (lstat(u->addr.sun_path, &st) == 0 && st.st_dev == u->dev &&
-		    st.st_ino == u->ino && unlink(u->addr.sun_path) < 0)
-			fprintf(stderr, "unix %s: %s\n", u->addr.sun_path,
-				strerror(errno));
-		if (u->conn >= 0)
-			close(u->conn);
-		close(u->epoll);
+		if (lstat(st->addr.sun_path, &file) == 0 &&
+		    file.st_dev == st->dev && file.st_ino == st->ino &&
+		    unlink(st->addr.sun_path) < 0)
+			snprintf(t->detail, sizeof(t->detail), "%s: %s",
+				 st->addr.sun_path, strerror(errno));
+		if (st->conn >= 0)
+			close(st->conn);
+		close(st->epoll);
 	}
-	close(u->fd);
-	free(u);
+	close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

@@ -1,85 +1,72 @@
 // SPDX-License-Identifier: MIT
 #include "net_options.h"
 
-#include "log.h"
-#include "../ipc/transport.h"
+#include "number.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int bad(const struct transport *t, const char *key, const char *value,
-	       const char *why)
+static int bad(const char *key, const char *value, const char *reason,
+	       char *why, size_t size)
 {
-	log_error("%s: option %s=%s: %s", t->ops->name, key,
-		value ? value : "", why);
+	snprintf(why, size, "option %s=%s: %s", key, value ? value : "",
+		 reason);
 	return -EINVAL;
 }
 
-int net_options_port(const struct transport *t, uint16_t *ret)
+int net_options_port(const char *port, uint16_t *ret, char *why, size_t size)
 {
-	const char *port = transport_option(t, "port");
-
 	if (net_port_parse(port, ret) < 0)
-		return bad(t, "port", port, net_port_check(port));
+		return bad("port", port, net_port_check(port), why, size);
 	return 0;
 }
 
-int net_options_address(const struct transport *t, struct net_addr *ret)
+int net_options_address(const char *host, const char *port,
+			const char *family, struct net_addr *ret, char *why,
+			size_t size)
 {
-	const char *host = transport_option(t, "host");
-	const char *family_text = transport_option(t, "family");
-	uint16_t port;
-	int family, r;
+	uint16_t port_number;
+	int af, r;
 
-	r = net_options_port(t, &port);
+	r = net_options_port(port, &port_number, why, size);
 	if (r < 0)
 		return r;
-	if (net_family_parse(family_text, &family) < 0)
-		return bad(t, "family", family_text, "use ipv4, ipv6 or any");
-	r = net_addr_resolve(host, port, family, ret);
+	if (net_family_parse(family, &af) < 0)
+		return bad("family", family, "use ipv4, ipv6 or any", why, size);
+	r = net_addr_resolve(host, port_number, af, ret);
 	if (r == -EADDRNOTAVAIL)
-		return bad(t, "host", host, family == AF_UNSPEC ?
+		return bad("host", host, af == AF_UNSPEC ?
 			   "no IPv4 or IPv6 address" :
-			   "no address of the requested family");
+			   "no address of the requested family", why, size);
 	if (r < 0)
-		return bad(t, "host", host, "not an address or a known name");
+		return bad("host", host, "not an address or a known name", why,
+			   size);
 	return 0;
 }
 
-int net_options_ms(const struct transport *t, const char *key, int *ret)
+int net_options_ms(const char *key, const char *value, int *ret, char *why,
+		   size_t size)
 {
-	const char *value = transport_option(t, key);
-	unsigned long v;
-	char *end;
+	long long v;
 
-	if (!value || !*value)
-		return bad(t, key, value, "missing");
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (errno || *end || v == 0 || v > 3600000 || value[0] == '-')
-		return bad(t, key, value, "not a time in ms (1-3600000)");
+	if (!value || number_parse(value, 1, 3600000, &v) < 0)
+		return bad(key, value, "not a time in ms (1-3600000)", why,
+			   size);
 	*ret = (int)v;
 	return 0;
 }
 
-int net_options_uint(const struct transport *t, const char *key,
-		     unsigned int max, unsigned int *ret)
+int net_options_uint(const char *key, const char *value, unsigned int max,
+		     unsigned int *ret, char *why, size_t size)
 {
-	const char *value = transport_option(t, key);
-	unsigned long v;
-	char *end;
+	char reason[48];
+	long long v;
 
-	if (!value || !*value)
-		return bad(t, key, value, "missing");
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (errno || *end || v > max || value[0] == '-') {
-		char why[48];
-
-		snprintf(why, sizeof(why), "not a number from 0 to %u", max);
-		return bad(t, key, value, why);
+	if (!value || number_parse(value, 0, max, &v) < 0) {
+		snprintf(reason, sizeof(reason), "not a number from 0 to %u",
+			 max);
+		return bad(key, value, reason, why, size);
 	}
 	*ret = (unsigned int)v;
 	return 0;

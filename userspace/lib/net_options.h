@@ -1,28 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The --opt values every network transport shares (host, port, family,
- * timeout), read and checked in one place so each one is spelled, defaulted
- * and reported the same way. Errors are printed as "<mechanism>: option
- * key=value: why" and returned as -EINVAL.
+ * timeout, small counts), checked in one place so each one is spelled,
+ * defaulted and refused the same way. The transport passes the values; on
+ * -EINVAL @why (of @size bytes) says "option key=value: reason", for the
+ * program to print.
  */
 #ifndef IPC_NET_OPTIONS_H
 #define IPC_NET_OPTIONS_H
 
 #include "net_addr.h"
 
-struct transport;
-
 /* Options "host", "port" and "family" resolved into *ret. */
-int net_options_address(const struct transport *t, struct net_addr *ret);
+int net_options_address(const char *host, const char *port,
+			const char *family, struct net_addr *ret, char *why,
+			size_t size);
 
-/* Option "port" alone. */
-int net_options_port(const struct transport *t, uint16_t *ret);
+/* Option @key: a decimal port 1..65535. */
+int net_options_port(const char *port, uint16_t *ret, char *why, size_t size);
 
-/* A positive number of milliseconds, up to one hour. */
-int net_options_ms(const struct transport *t, const char *key, int *ret);
+/* Option @key: a positive number of milliseconds, up to one hour. */
+int net_options_ms(const char *key, const char *value, int *ret, char *why,
+		   size_t size);
 
-/* A small non-negative integer (TTL, hops): 0..@max. */
-int net_options_uint(const struct transport *t, const char *key,
-		     unsigned int max, unsigned int *ret);
+/* Option @key: a non-negative integer up to @max (TTL, buffer sizes). */
+int net_options_uint(const char *key, const char *value, unsigned int max,
+		     unsigned int *ret, char *why, size_t size);
 
 #endif /* IPC_NET_OPTIONS_H */

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "net_server.h"
 
-#include "log.h"
-#include "../ipc/transport.h"
 #include "message.h"
 #include "backoff.h"
-#include "net_socket.h"
 #include "deadline.h"
 #include "fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +16,6 @@
 #include <unistd.h>
 
 struct net_server {
-	const char *who;
 	const struct net_server_ops *ops;
 	void *user;
 	int listen_fd;
@@ -41,6 +38,20 @@ struct net_server {
  */
 #define LOG_BURST	10
 
+static void notice(struct net_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void notice(struct net_server *s, const char *fmt, ...)
+{
+	char line[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->ops->notice(s->user, line);
+}
+
 static void refuse(struct net_server *s, const char *peer, const char *why)
 {
 	uint64_t now = monotonic_ns();
@@ -58,12 +69,12 @@ static void refuse(struct net_server *s, const char *peer, const char *why)
 	}
 	s->logged_in_window++;
 	if (s->unlogged)
-		log_error("%s: refused %s: %s (%llu refused in all, %llu of "
-			  "them not logged)", s->who, peer, why,
-			  (unsigned long long)s->refusals,
-			  (unsigned long long)s->unlogged);
+		notice(s, "refused %s: %s (%llu refused in all, %llu of "
+		       "them not logged)", peer, why,
+		       (unsigned long long)s->refusals,
+		       (unsigned long long)s->unlogged);
 	else
-		log_error("%s: refused %s: %s", s->who, peer, why);
+		notice(s, "refused %s: %s", peer, why);
 	s->unlogged = 0;
 }
 
@@ -136,7 +147,7 @@ static struct net_conn *take_slot(struct net_server *s)
 	return oldest;
 }
 
-static uint64_t deadline(const struct net_server *s)
+static uint64_t candidate_deadline(const struct net_server *s)
 {
 	return monotonic_ns() + (uint64_t)s->timeout_ms * 1000000u;
 }
@@ -167,13 +178,13 @@ static void conn_add(struct net_server *s, int fd,
 	 * a connection that has said nothing yet may be a button with no
 	 * press to send: it waits, and gives way only to a newer one. */
 	if (s->ops->handshake)
-		c->deadline_ns = deadline(s);
+		c->deadline_ns = candidate_deadline(s);
 	c->events = EPOLLIN;
 	if (s->ops->conn_init) {
 		r = s->ops->conn_init(s->user, c);
 		if (r < 0) {
-			log_error("%s: connection from %s: %s", s->who,
-				name, strerror(-r));
+			notice(s, "connection from %s: %s", name,
+			       strerror(-r));
 			close(fd);
 			c->fd = -1;
 			return;
@@ -181,8 +192,7 @@ static void conn_add(struct net_server *s, int fd,
 	}
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_error("%s: epoll add %s: %s", s->who, name,
-			strerror(errno));
+		notice(s, "epoll add %s: %s", name, strerror(errno));
 		conn_close(s, c);
 	}
 }
@@ -194,8 +204,7 @@ static int accept_all(struct net_server *s)
 		socklen_t len = sizeof(peer);
 		int fd, err;
 
-		fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = s->ops->accept(s->user, s->listen_fd, &peer, &len);
 		if (fd >= 0) {
 			backoff_reset(&s->accept_backoff);
 			conn_add(s, fd, &peer, len);
@@ -211,12 +220,11 @@ static int accept_all(struct net_server *s)
 		case ENOMEM:
 			/* The listener stays readable while a connection
 			 * waits, so retrying now would spin: pause instead. */
-			backoff_fail(&s->accept_backoff,
-					 monotonic_ns());
-			log_error("%s: accept: %s (pausing for %d ms)",
-				s->who, strerror(err),
-				backoff_remaining_ms(&s->accept_backoff,
-							 monotonic_ns()));
+			backoff_fail(&s->accept_backoff, monotonic_ns());
+			notice(s, "accept: %s (pausing for %d ms)",
+			       strerror(err),
+			       backoff_remaining_ms(&s->accept_backoff,
+							monotonic_ns()));
 			return listener_watch(s, false);
 		case EINTR:
 		case ECONNABORTED:
@@ -232,8 +240,7 @@ static int accept_all(struct net_server *s)
 			/* That connection's trouble, not the listener's. */
 			continue;
 		default:
-			log_error("%s: accept: %s", s->who,
-				strerror(err));
+			notice(s, "accept: %s", strerror(err));
 			return -err;
 		}
 	}
@@ -247,8 +254,7 @@ static void promote(struct net_server *s, struct net_conn *c)
 
 		if (old == c || old->fd < 0 || !old->active)
 			continue;
-		log_error("%s: sender %s replaces %s", s->who, c->name,
-			old->name);
+		notice(s, "sender %s replaces %s", c->name, old->name);
 		conn_close(s, old);
 	}
 	c->active = true;
@@ -298,8 +304,8 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 				refuse(s, c->name,
 				       "stream ended inside a frame");
 			else if (n < 0)
-				log_error("%s: connection from %s: %s",
-					s->who, c->name, strerror((int)-n));
+				notice(s, "connection from %s: %s", c->name,
+				       c->why[0] ? c->why : strerror((int)-n));
 			conn_close(s, c);
 			return 0;
 		}
@@ -308,15 +314,15 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		/* Part of a frame from an unproven peer: the rest must come
 		 * in time (a peer trickling bytes holds no slot for ever). */
 		if (!c->active && !c->deadline_ns)
-			c->deadline_ns = deadline(s);
+			c->deadline_ns = candidate_deadline(s);
 	}
 	memcpy(buf, c->frame.buf, IPC_MESSAGE_SIZE);
 	net_frame_reset(&c->frame);
 	err = ipc_message_decode(buf, IPC_MESSAGE_SIZE, &msg);
 	if (err != IPC_MESSAGE_OK) {
 		/* Returned all the same: the caller counts it by reason. */
-		log_error("%s: bad frame from %s (%s): closing it",
-			s->who, c->name, ipc_message_error_name(err));
+		notice(s, "bad frame from %s (%s): closing it", c->name,
+		       ipc_message_error_name(err));
 		conn_close(s, c);
 		return IPC_MESSAGE_SIZE;
 	}
@@ -380,8 +386,7 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			if (got)
 				return got;
 		}
-		r = fd_wait(s->epoll_fd, POLLIN,
-				      next_wait_ms(s, now, end), NULL);
+		r = fd_wait(s->epoll_fd, POLLIN, next_wait_ms(s, now, end), NULL);
 		if (r == -ETIMEDOUT) {
 			if (end && monotonic_ns() >= end)
 				return -ETIMEDOUT;
@@ -419,18 +424,20 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 	}
 }
 
-int net_server_open(const char *who, const struct net_addr *addr,
-		    int timeout_ms, const struct net_server_ops *ops,
-		    void *user, struct net_server **ret)
+int net_server_open(int listen_fd, int timeout_ms,
+		    const struct net_server_ops *ops, void *user,
+		    struct net_server **ret)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct net_server *s;
 	int r;
 
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		close(listen_fd);
 		return -ENOMEM;
-	s->who = who;
+	}
+	s->listen_fd = listen_fd;
 	s->ops = ops;
 	s->user = user;
 	s->timeout_ms = timeout_ms;
@@ -438,16 +445,10 @@ int net_server_open(const char *who, const struct net_addr *addr,
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	backoff_init(&s->accept_backoff, 50, 1000);
-	r = net_listen(who, addr, &s->listen_fd);
-	if (r < 0) {
-		free(s);
-		return r;
-	}
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epoll_fd < 0 ||
 	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
 		r = -errno;
-		log_error("%s: epoll: %s", who, strerror(-r));
 		net_server_close(s);
 		return r;
 	}

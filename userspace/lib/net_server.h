@@ -24,7 +24,13 @@
  *    one. The frame is still returned so the caller counts it by reason.
  *  - Everything else refused (a candidate dropped for time or room, a
  *    failed handshake, a frame cut by the end of its stream) is counted in
- *    *rejected and logged (at most 10 lines a second under a flood).
+ *    *rejected and told through ops->notice (at most 10 lines a second
+ *    under a flood).
+ *
+ * The transport makes the listening socket (socket, bind, listen) and
+ * accepts on it (ops->accept), so both stay in its own file; this module
+ * only decides which connection to serve. It never prints: whatever the
+ * user should hear goes to ops->notice.
  */
 #ifndef IPC_NET_SERVER_H
 #define IPC_NET_SERVER_H
@@ -57,6 +63,11 @@ struct net_conn {
 
 /* What differs between plain TCP and TLS. */
 struct net_server_ops {
+	/* accept4(2) on @listen_fd, non-blocking and close-on-exec. */
+	int (*accept)(void *user, int listen_fd, struct sockaddr_storage *peer,
+		      socklen_t *len);
+	/* One line for the user (a refusal, a sender replaced). */
+	void (*notice)(void *user, const char *line);
 	/* Set up c->priv for a new connection; NULL for none. */
 	int (*conn_init)(void *user, struct net_conn *c);
 	/*
@@ -73,13 +84,14 @@ struct net_server_ops {
 };
 
 /*
- * Listen on @addr. @who prefixes messages ("tcp"); @timeout_ms bounds a
- * candidate's handshake, or its first frame once begun. Returns 0 or a
- * negative errno.
+ * Serve the listening socket @listen_fd, which the server owns from now on
+ * (closed by net_server_close, or here on failure). @timeout_ms bounds a
+ * candidate's handshake, or its first frame once begun. 0 or a negative
+ * errno.
  */
-int net_server_open(const char *who, const struct net_addr *addr,
-		    int timeout_ms, const struct net_server_ops *ops,
-		    void *user, struct net_server **ret);
+int net_server_open(int listen_fd, int timeout_ms,
+		    const struct net_server_ops *ops, void *user,
+		    struct net_server **ret);
 
 /*
  * The transport's receive(): one frame into @buf, or -ETIMEDOUT, -EINTR,

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stream sockets for TCP and TLS: a listening socket for the receiver and a
- * connection with a bounded wait for the sender. Both are non-blocking and
- * close-on-exec, and both notice a dead peer: TCP keepalive probes an idle
- * connection (the button may stay silent for hours, its host may vanish),
- * and TCP_USER_TIMEOUT ends one whose sent data stays unacknowledged.
- * Errors are printed with @who and the address as context.
+ * What both ends of a stream connection (tcp, tls) set on their sockets so
+ * that a dead peer is noticed: TCP keepalive probes an idle connection (the
+ * button may stay silent for hours, its host may vanish), and
+ * TCP_USER_TIMEOUT ends one whose sent data stays unacknowledged.
  */
 #ifndef IPC_NET_SOCKET_H
 #define IPC_NET_SOCKET_H
 
-#include "net_addr.h"
+#include <stdbool.h>
 
 /* A dead peer is noticed after about idle + interval * count seconds. */
 #define NET_KEEPALIVE_IDLE_S		10
@@ -18,16 +16,21 @@
 #define NET_KEEPALIVE_COUNT		3
 #define NET_USER_TIMEOUT_MS		15000
 
-/* socket, SO_REUSEADDR, bind, listen: 0 or a negative errno. */
-int net_listen(const char *who, const struct net_addr *addr, int *ret_fd);
+/* setsockopt of an int option: 0 or a negative errno. */
+int net_set_int(int fd, int level, int name, int value);
 
 /*
- * Connect within @timeout_ms. Returns 0, -ECONNREFUSED when nobody listens
- * or the peer cannot be reached now (the caller retries later), -EINTR on
- * a stop signal, or another negative errno (printed).
+ * Keepalive, user timeout and TCP_NODELAY on the stream socket @fd (a
+ * listening socket passes them on to the ones it accepts). 0 or a
+ * negative errno.
  */
-int net_connect(const char *who, const struct net_addr *addr, int timeout_ms,
-		int *ret_fd);
+int net_stream_tune(int fd);
+
+/*
+ * Whether connecting or sending failed with @err because nobody is there
+ * now, or no way there now: worth trying again later.
+ */
+bool net_unreachable(int err);
 
 /* Whether the peer closed or reset a connected socket (without reading). */
 int net_peer_gone(int fd);

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "net_tls.h"
 
-#include "log.h"
-
 #include <errno.h>
+#include <sys/epoll.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,37 @@ int net_tls_default_dir(char *buf, size_t size)
 	else
 		n = snprintf(buf, size, "/etc/ipc-button/certs");
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* @opt when given, else "<dir>/<leaf><ext>". */
+static int path_or_default(const char *opt, const char *dir,
+			   const char *leaf, const char *ext, char *buf,
+			   size_t size)
+{
+	int n = opt ? snprintf(buf, size, "%s", opt) :
+		      snprintf(buf, size, "%s/%s%s", dir, leaf, ext);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int net_tls_paths(const char *dir, const char *ca_opt, const char *cert_opt,
+		  const char *key_opt, const char *leaf, char *ca, char *cert,
+		  char *key, size_t size)
+{
+	char def[PATH_MAX];
+	int r;
+
+	if (!dir) {
+		if (net_tls_default_dir(def, sizeof(def)) < 0)
+			return -ENAMETOOLONG;
+		dir = def;
+	}
+	r = path_or_default(ca_opt, dir, "ca", ".crt", ca, size);
+	if (r == 0)
+		r = path_or_default(cert_opt, dir, leaf, ".crt", cert, size);
+	if (r == 0)
+		r = path_or_default(key_opt, dir, leaf, ".key", key, size);
+	return r;
 }
 
 /* Drain OpenSSL's error queue into one line. */
@@ -82,7 +114,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
+static int load_private_key(SSL_CTX *ctx, const char *path, char *why,
+			    size_t size)
 {
 	char reason[256];
 	EVP_PKEY *key;
@@ -93,23 +126,23 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		log_errno(r, "%s: key %s (make certs creates it)", who, path);
+		snprintf(why, size, "key %s (make certs creates it)", path);
 		return r;
 	}
 	if (fstat(fileno(f), &st) < 0) {
 		r = -errno;
-		log_errno(r, "%s: key %s", who, path);
+		snprintf(why, size, "key %s", path);
 	} else if (!S_ISREG(st.st_mode)) {
-		log_error("%s: key %s: not a regular file", who, path);
+		snprintf(why, size, "key %s: not a regular file", path);
 		r = -EINVAL;
 	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
-		log_error("%s: key %s: owned by another user (uid %u)", who,
-			  path, (unsigned int)st.st_uid);
+		snprintf(why, size, "key %s: owned by another user (uid %u)",
+			 path, (unsigned int)st.st_uid);
 		r = -EPERM;
 	} else if (st.st_mode & 077) {
-		log_error("%s: key %s: mode %04o lets others read it; "
-			  "chmod 600 it", who, path,
-			  (unsigned int)(st.st_mode & 07777));
+		snprintf(why, size, "key %s: mode %04o lets others read it; "
+			 "chmod 600 it", path,
+			 (unsigned int)(st.st_mode & 07777));
 		r = -EPERM;
 	}
 	if (r < 0) {
@@ -119,9 +152,9 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
 	fclose(f);
 	if (!key) {
-		log_error("%s: key %s: %s", who, path,
-			  queue_reason("not a PEM private key", reason,
-				       sizeof(reason)));
+		snprintf(why, size, "key %s: %s", path,
+			 queue_reason("not a PEM private key", reason,
+				      sizeof(reason)));
 		return -EINVAL;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx, key) != 1)
@@ -130,15 +163,15 @@ static int load_private_key(const char *who, SSL_CTX *ctx, const char *path)
 	if (r == 0 && SSL_CTX_check_private_key(ctx) != 1)
 		r = -EINVAL;
 	if (r < 0)
-		log_error("%s: key %s: %s", who, path,
-			  queue_reason("does not match the certificate",
-				       reason, sizeof(reason)));
+		snprintf(why, size, "key %s: %s", path,
+			 queue_reason("does not match the certificate",
+				      reason, sizeof(reason)));
 	return r;
 }
 
-int net_tls_context_new(const char *who, bool server, const char *ca_file,
+int net_tls_context_new(bool server, const char *ca_file,
 			const char *cert_file, const char *key_file,
-			SSL_CTX **ret)
+			SSL_CTX **ret, char *why, size_t size)
 {
 	char reason[256];
 	SSL_CTX *ctx;
@@ -146,16 +179,16 @@ int net_tls_context_new(const char *who, bool server, const char *ca_file,
 
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx) {
-		log_error("%s: %s", who, queue_reason("out of memory", reason,
-							sizeof(reason)));
+		snprintf(why, size, "%s", queue_reason("out of memory", reason,
+							 sizeof(reason)));
 		return -ENOMEM;
 	}
 	/* TLS 1.3 only, 128-bit security at least (level 3). */
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-		log_error("%s: cannot restrict to TLS 1.3", who);
+		snprintf(why, size, "cannot restrict to TLS 1.3");
 		r = -EINVAL;
-		goto fail;
+		goto err_free_ctx;
 	}
 	SSL_CTX_set_security_level(ctx, 3);
 	/* Frames have a fixed size, so a missing close_notify cannot cut one
@@ -179,23 +212,162 @@ int net_tls_context_new(const char *who, bool server, const char *ca_file,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	if (SSL_CTX_load_verify_file(ctx, ca_file) != 1) {
-		log_error("%s: CA %s: %s (make certs creates it)", who, ca_file,
-			  queue_reason("cannot load", reason, sizeof(reason)));
+		snprintf(why, size, "CA %s: %s (make certs creates it)", ca_file,
+			 queue_reason("cannot load", reason, sizeof(reason)));
 		r = -ENOENT;
-		goto fail;
+		goto err_free_ctx;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		log_error("%s: certificate %s: %s", who, cert_file,
-			  queue_reason("cannot load", reason, sizeof(reason)));
+		snprintf(why, size, "certificate %s: %s", cert_file,
+			 queue_reason("cannot load", reason, sizeof(reason)));
 		r = -ENOENT;
-		goto fail;
+		goto err_free_ctx;
 	}
-	r = load_private_key(who, ctx, key_file);
+	r = load_private_key(ctx, key_file, why, size);
 	if (r < 0)
-		goto fail;
+		goto err_free_ctx;
 	*ret = ctx;
 	return 0;
-fail:
+
+err_free_ctx:
 	SSL_CTX_free(ctx);
 	return r;
+}
+
+int net_tls_conn_init(void *user, struct net_conn *c)
+{
+	struct net_tls_peer *peer = user;
+	SSL *ssl = SSL_new(peer->ctx);
+
+	if (!ssl)
+		return -ENOMEM;
+	if (SSL_set_fd(ssl, c->fd) != 1 ||
+	    SSL_set1_host(ssl, peer->name) != 1) {
+		SSL_free(ssl);
+		return -ENOMEM;
+	}
+	SSL_set_accept_state(ssl);
+	c->priv = ssl;
+	return 0;
+}
+
+/* After -1 from OpenSSL: -EAGAIN with c->want set, or another error. */
+static int conn_wait(struct net_conn *c, int ret)
+{
+	switch (SSL_get_error(c->priv, ret)) {
+	case SSL_ERROR_WANT_READ:
+		c->want = EPOLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = EPOLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+int net_tls_conn_handshake(void *user, struct net_conn *c)
+{
+	int ret, r;
+
+	(void)user;
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->priv);
+	if (ret == 1)
+		return 0;
+	r = conn_wait(c, ret);
+	if (r == -EAGAIN)
+		return r;
+	net_tls_reason(c->priv, r < 0 ? strerror(-r) :
+		       "connection closed during the handshake", c->why,
+		       sizeof(c->why));
+	ERR_clear_error();
+	return r < 0 ? r : -ECONNRESET;
+}
+
+ssize_t net_tls_conn_read(void *user, struct net_conn *c, void *buf,
+			     size_t len)
+{
+	size_t n;
+	int ret, r;
+
+	(void)user;
+	ERR_clear_error();
+	ret = SSL_read_ex(c->priv, buf, len, &n);
+	if (ret == 1)
+		return (ssize_t)n;
+	r = conn_wait(c, ret);
+	if (r == -EPROTO)
+		net_tls_reason(NULL, "protocol error", c->why, sizeof(c->why));
+	ERR_clear_error();
+	return r;
+}
+
+bool net_tls_conn_has_pending(void *user, struct net_conn *c)
+{
+	(void)user;
+	return SSL_pending(c->priv) > 0;
+}
+
+void net_tls_conn_free(void *user, struct net_conn *c)
+{
+	(void)user;
+	if (!c->priv)
+		return;
+	/* Best effort close_notify; never wait for the peer's. */
+	if (c->established)
+		(void)SSL_shutdown(c->priv);
+	ERR_clear_error();
+	SSL_free(c->priv);
+	c->priv = NULL;
+}
+
+int net_tls_peer_ended(SSL *ssl, int fd, char *why, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char reason[200];
+	uint8_t junk[64];
+	size_t n;
+	int ret, err;
+
+	if (poll(&pfd, 1, 0) < 0)
+		return -errno;
+	if (!pfd.revents)
+		return 0;
+	ERR_clear_error();
+	ret = SSL_read_ex(ssl, junk, sizeof(junk), &n);
+	if (ret == 1) {
+		snprintf(why, size, "sent data to the button; reconnecting");
+		return -EPIPE;
+	}
+	err = SSL_get_error(ssl, ret);
+	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return 0;	/* a record that was not data (key update) */
+	if (err == SSL_ERROR_SSL)
+		snprintf(why, size, "ended the connection: %s",
+			 net_tls_reason(NULL, "protocol error", reason,
+					sizeof(reason)));
+	ERR_clear_error();
+	return -EPIPE;
+}
+
+int net_tls_write(SSL *ssl, const uint8_t *buf, size_t len)
+{
+	size_t n;
+	int ret, err;
+
+	ERR_clear_error();
+	ret = SSL_write_ex(ssl, buf, len, &n);
+	if (ret == 1)
+		return 0;
+	err = SSL_get_error(ssl, ret);
+	ERR_clear_error();
+	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	return -EPIPE;
 }

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What udp-broadcast and udp-multicast share with udp: one datagram per
+ * frame, the same receiver set-up, and the same send, receive, poll_fd and
+ * close. They differ only in where the datagrams go (their open()).
+ */
+#ifndef IPC_UDP_H
+#define IPC_UDP_H
+
+#include "transport.h"
+
+#include <stdbool.h>
+
+/*
+ * A UDP socket of @family, non-blocking and close-on-exec, SO_REUSEADDR
+ * when @shared (several receivers of one host bind the same broadcast or
+ * group address). The fd, or a negative errno with @why (the step that
+ * failed) set.
+ */
+int udp_socket(int family, bool shared, char *why, size_t size);
+
+/*
+ * Receiver: the receive buffer of option "rcvbuf" and SO_RXQ_OVFL, the
+ * kernel's count of datagrams it dropped for a full queue. 0 or a
+ * negative errno with @why set.
+ */
+int udp_setup_receiver(const struct transport *t, int fd, char *why,
+		       size_t size);
+
+/*
+ * The end of every UDP open(): when @r is 0, give @fd to t->priv; else
+ * close it and return @r (t->detail says why).
+ */
+int udp_open_finish(struct transport *t, int fd, int r);
+
+int udp_send(struct transport *t, const uint8_t *frame, size_t len);
+ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
+		    int timeout_ms);
+int udp_poll_fd(struct transport *t);
+void udp_close(struct transport *t);
+
+#endif /* IPC_UDP_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * At-least-once delivery for the bus transports (dbus, mqtt).
+ *
+ * Receiving side: a frame is acknowledged to whoever keeps it for us (the
+ * D-Bus caller's reply, the MQTT broker's PUBACK) only once the program
+ * asks for the next frame, that is once it has applied this one. A
+ * receiver killed in between has acknowledged nothing, so the sender or
+ * the broker delivers the frame again to the next receiver.
+ *
+ * struct redelivery holds the frames that arrived and are not returned yet
+ * (a queue that grows as needed: the senders' windows bound it, not us),
+ * the one returned and not yet confirmed, and a short memory of recent
+ * valid frames to recognise a repeated delivery. Each frame carries a
+ * @cookie, the mechanism's handle for acknowledging it (an sd-bus message
+ * to reply to), released through the @release callback.
+ */
+#ifndef IPC_REDELIVERY_H
+#define IPC_REDELIVERY_H
+
+#include "message.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Valid frames remembered to recognise a repeated delivery. */
+#define REDELIVERY_RECENT	128
+
+struct redelivery_frame {
+	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
+	size_t len;		/* as received, at most sizeof(bytes) */
+	int led_state;		/* of a valid frame; -1: not valid */
+	void *cookie;
+};
+
+struct redelivery {
+	struct redelivery_frame *queue;	/* a ring, oldest at head */
+	size_t head, count, size;
+	struct redelivery_frame delivered;
+	bool has_delivered;		/* returned, not confirmed yet */
+	uint8_t recent[REDELIVERY_RECENT][IPC_MESSAGE_SIZE];
+	unsigned int recent_next, recent_count;
+	void (*release)(void *cookie);	/* NULL: cookies need none */
+};
+
+void redelivery_init(struct redelivery *q, void (*release)(void *cookie));
+
+/*
+ * Queue @len bytes (longer than any frame: the first sizeof(bytes), enough
+ * for the caller to see it is too long) with @cookie. 0 or -ENOMEM.
+ */
+int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
+		    void *cookie);
+
+/*
+ * Whether @bytes is a valid frame identical to one pushed recently (a
+ * repeated QoS 1 delivery); remembers it otherwise.
+ */
+bool redelivery_seen(struct redelivery *q, const void *bytes, size_t len);
+
+/*
+ * Copy the oldest frame into @buf and keep it as the delivered one until
+ * redelivery_confirm(). Its length (at most @size), or -EAGAIN when none.
+ */
+ssize_t redelivery_pop(struct redelivery *q, uint8_t *buf, size_t size);
+
+/*
+ * The delivered frame was applied: move it into *@ret for the mechanism to
+ * acknowledge (it then owns the cookie). False when there is none.
+ */
+bool redelivery_confirm(struct redelivery *q, struct redelivery_frame *ret);
+
+/* Frames waiting, or one delivered and not confirmed: receive() has work. */
+static inline bool redelivery_busy(const struct redelivery *q)
+{
+	return q->count || q->has_delivered;
+}
+
+/* Release every cookie (unconfirmed frames are never acknowledged). */
+void redelivery_free(struct redelivery *q);
+
+/*
+ * Sending side (dbus; libmosquitto keeps its own): a window of frames, each
+ * kept until the receiver answers for it. A frame waits, goes out (in
+ * flight), and is done when confirmed or refused as invalid; one that the
+ * receiver could not take (it left) waits again, and the window holds
+ * back new calls until every answer of that batch came, so that frames
+ * reach the next receiver in order. Answers come in order, so the done
+ * frames always form a prefix and leave the window from its head.
+ */
+#define REDELIVERY_WINDOW	64
+
+enum redelivery_slot_state {
+	REDELIVERY_WAITING,
+	REDELIVERY_IN_FLIGHT,
+	REDELIVERY_DONE,
+};
+
+struct redelivery_slot {
+	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
+	size_t len;
+	enum redelivery_slot_state state;
+	struct redelivery_window *window;
+};
+
+struct redelivery_window {
+	struct redelivery_slot slot[REDELIVERY_WINDOW];	/* a ring */
+	unsigned int head, count, in_flight;
+	bool resending;		/* an answer said "again": hold back */
+};
+
+void redelivery_window_init(struct redelivery_window *w);
+
+/* The @i-th oldest frame kept, 0 <= @i < w->count. */
+struct redelivery_slot *redelivery_window_at(struct redelivery_window *w,
+					     unsigned int i);
+
+/* Keep a copy of @frame (at most IPC_MESSAGE_MAX_WIRE bytes); NULL if full. */
+struct redelivery_slot *redelivery_window_add(struct redelivery_window *w,
+					      const uint8_t *frame, size_t len);
+
+/* Forget @s, the last one added, which never left: the caller keeps it. */
+void redelivery_window_drop_last(struct redelivery_window *w);
+
+/* @s went out. */
+void redelivery_window_sent(struct redelivery_slot *s);
+
+/*
+ * The answer for @s came: @again when the frame must go out again (the
+ * receiver left), else it is done. True when nothing is in flight any
+ * more (so a new batch, possibly to a new receiver, may start).
+ */
+bool redelivery_window_answered(struct redelivery_slot *s, bool again);
+
+#endif /* IPC_REDELIVERY_H */
