@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * mmap: a frame ring (lib/frame_ring.h) in a regular file of the runtime
- * directory, mapped MAP_SHARED by both processes; the receiver sleeps on a
- * futex, a word in the mapping, and the sender wakes it. While frames keep
- * coming, neither side makes a system call: that is what a futex is for.
+ * mmap: a frame ring (lib/frame_ring.h) in a file of the runtime directory
+ * that both processes map MAP_SHARED. The receiver sleeps on a futex, a
+ * word in the mapping; while frames keep coming, neither side makes a
+ * system call. The futex is shared (no FUTEX_PRIVATE_FLAG): the kernel
+ * keys it by file and offset, which is how two processes meet on it.
  *
- * The receiver makes <runtime dir>/mmap.<instance> (0600) as an unnamed
- * file (O_TMPFILE), fills in the ring and only then links it under its
- * name, so nobody maps a half-made ring and a crash leaves no debris. On
- * close it marks the ring closed and removes the name. A receiver killed
- * with SIGKILL leaves the file, and the frames queued in it: the next
- * receiver adopts it. A sender on a closed or replaced ring gets -EPIPE,
- * keeps its frame and reopens. One sender at a time (a claim,
- * lib/shared_object.h).
- *
- * The futex is shared (no FUTEX_PRIVATE_FLAG): the kernel keys it by file
- * and offset, which is what lets two processes meet on it.
+ * The receiver makes <runtime dir>/mmap.<instance> (0600) unnamed
+ * (O_TMPFILE) and links it only once the ring is complete, so nobody maps
+ * a half-made ring. It adopts a file a killed receiver left, frames and
+ * all, and on close marks the ring closed and removes the name: a sender
+ * then gets -EPIPE, keeps its frame and reopens.
  */
 #include "transport.h"
 
@@ -33,17 +28,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* What this transport keeps in the ring's sync area. */
+/*
+ * In the ring's sync area, zero-filled when new. seq is the futex word,
+ * bumped after every frame and by the stop wake-up: the receiver sleeps
+ * only while it holds the value it read before it found the ring empty,
+ * so no wake-up is ever missed.
+ */
 struct mmap_sync {
-	/*
-	 * The futex word, bumped after every published frame and by the
-	 * stop wake-up. The receiver sleeps only while it still holds the
-	 * value it read before it last found the ring empty, so a wake-up
-	 * that comes before it is asleep is never missed.
-	 */
 	_Atomic uint32_t seq;
-	/* Set by the receiver before it sleeps: only then is a wake needed. */
-	_Atomic uint32_t waiting;
+	_Atomic uint32_t waiting;	/* the receiver is going to sleep */
 };
 
 _Static_assert(sizeof(struct mmap_sync) <= FRAME_RING_SYNC_SIZE,
@@ -96,13 +89,11 @@ static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
 static int mmap_create(struct mmap_state *st, const char *dir)
 {
 	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
-	struct mmap_sync *sync;
 	int r;
 
-	r = shared_object_tmpfile(dir);
-	if (r < 0)
-		return r;
-	st->shm.fd = r;
+	st->shm.fd = shared_object_tmpfile(dir);
+	if (st->shm.fd < 0)
+		return st->shm.fd;
 	r = shared_object_claim(st->shm.fd, SHARED_OBJECT_RECEIVER);
 	if (r < 0)
 		goto err_close;
@@ -115,9 +106,6 @@ static int mmap_create(struct mmap_state *st, const char *dir)
 		goto err_errno;
 	}
 	st->shm.size = size;
-	sync = frame_ring_sync_of(st->shm.mem);
-	atomic_init(&sync->seq, 0);
-	atomic_init(&sync->waiting, 0);
 	frame_ring_create(&st->shm.ring, st->shm.mem, size, FRAME_RING_SLOTS,
 			  FRAME_RING_MMAP, geteuid());
 	/* Complete: now it may have a name. */
@@ -177,11 +165,8 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
 		if (n >= 0)
 			return n;
-		/*
-		 * Empty. Read the value to sleep on, say we are going to
-		 * sleep, then look once more: a sender that published before
-		 * it could see "waiting" is caught by this second look.
-		 */
+		/* Empty. Say we go to sleep, then look once more: this
+		 * catches a sender that published before it saw "waiting". */
 		seq = atomic_load(&st->sync->seq);
 		atomic_store(&st->sync->waiting, 1);
 		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);

@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * shm-sysv: a frame ring (lib/frame_ring.h) in a System V shared memory
- * segment, and a System V semaphore set beside it whose first semaphore
- * counts the frames, so the receiver sleeps in semtimedop().
- *
- * Both objects live under the key transport_sysv_open_receiver() hands
- * out (never a fixed number), mode 0600. The set:
- *   FRAMES    frames published (a wake-up count; the ring is the truth)
- *   SENDER    1 while no sender holds it
- *   RECEIVER  1 while no receiver holds it
- * The claims are taken with SEM_UNDO on purpose: the kernel gives them
- * back when their holder dies, so the next receiver knows the objects it
- * finds have no live owner, adopts them and gets the frames queued there.
- *
- * Start-up without races: the receiver makes and fills the segment first,
- * then creates the set, sets its values once (SETALL) and takes its claim,
- * whose semop() sets sem_otime; a sender uses only a set whose sem_otime
- * is set (lib/sem_set.h). On close the receiver marks the ring closed and
- * removes the set first, so a sender's next semop() fails (-EPIPE) and it
- * reopens once the next receiver is there.
+ * segment, and beside it a System V semaphore set: FRAMES counts the
+ * frames published (a wake-up; the ring is the truth) and the receiver
+ * sleeps in semtimedop() on it; SENDER and RECEIVER are 1 while nobody
+ * holds that role. Claims are taken with SEM_UNDO: the kernel gives them
+ * back when their holder dies, so a receiver that finds a killed one's
+ * objects adopts them, frames and all. Both are 0600, under the key
+ * transport_sysv_open_receiver() hands out. The segment is filled in
+ * before the set exists, and a sender uses only an initialised set
+ * (lib/sem_set.h). On close the receiver removes the set first: a
+ * sender's next semop() fails, and it reopens (-EPIPE).
  */
 #include "transport.h"
 
@@ -46,30 +38,6 @@ struct shm_sysv_state {
 	struct frame_ring ring;
 };
 
-/*
- * Attach segment st->shmid and its ring. -EPERM: not ours alone; -EIDRM:
- * removed; -ENODATA, -EPROTO: not a ring to use (frame_ring_attach()).
- */
-static int shm_sysv_attach(struct shm_sysv_state *st, bool producer)
-{
-	struct shmid_ds ds;
-
-	if (shmctl(st->shmid, IPC_STAT, &ds) < 0)
-		return -errno;
-	if (!private_object_sysv(&ds.shm_perm))
-		return -EPERM;
-	if (ds.shm_perm.mode & SHM_DEST)
-		return -EIDRM;	/* removed, waiting for its last detach */
-	st->mem = shmat(st->shmid, NULL, 0);
-	if (st->mem == (void *)-1) {
-		st->mem = NULL;
-		return -errno;
-	}
-	st->size = ds.shm_segsz;
-	return frame_ring_attach(&st->ring, st->mem, st->size,
-				 FRAME_RING_SHM_SYSV, geteuid(), producer);
-}
-
 static void shm_sysv_detach(struct shm_sysv_state *st)
 {
 	if (st->mem)
@@ -77,32 +45,47 @@ static void shm_sysv_detach(struct shm_sysv_state *st)
 	st->mem = NULL;
 }
 
-/* --- sender ------------------------------------------------------------ */
-
-static int shm_sysv_open_sender(struct shm_sysv_state *st)
+/*
+ * The objects under st->key, if ours and ready: claim the @role semaphore
+ * and attach to the ring. 0; -EBUSY: a live process has the role;
+ * -ESTALE: missing, foreign, half made or stale; or another -errno.
+ */
+static int shm_sysv_find(struct shm_sysv_state *st, unsigned short role)
 {
+	bool producer = role == SEM_SENDER;
+	struct shmid_ds ds;
 	int r;
 
 	st->semid = semget(st->key, 0, 0);
 	if (st->semid < 0)
-		return -errno;
-	/* Not ours, or not initialised yet: the receiver will see to it. */
+		return errno == ENOENT ? -ESTALE : -errno;
 	r = sem_set_check(st->semid, SEM_COUNT);
-	if (r == -ESTALE)
-		return -ENOENT;
+	/* The receiver claims first: then what it finds is a dead one's. */
+	if (!r && !producer)
+		r = sem_set_claim(st->semid, role);
 	if (r < 0)
-		return r;
+		return r == -ENOENT ? -ESTALE : r;
 	st->shmid = shmget(st->key, 0, 0);
-	if (st->shmid < 0)
+	if (st->shmid < 0 || shmctl(st->shmid, IPC_STAT, &ds) < 0)
+		return errno == ENOENT || sem_set_removed(-errno) ?
+			-ESTALE : -errno;
+	/* Not ours alone, or removed and waiting for its last detach. */
+	if (!private_object_sysv(&ds.shm_perm) || ds.shm_perm.mode & SHM_DEST)
+		return -ESTALE;
+	st->mem = shmat(st->shmid, NULL, 0);
+	if (st->mem == (void *)-1) {
+		st->mem = NULL;
 		return -errno;
-	r = shm_sysv_attach(st, true);
-	if (r == -EPERM || r == -EIDRM || r == -ENODATA || r == -EPROTO ||
-	    r == -EINVAL)
-		return -ENOENT;
-	if (r < 0)
-		return r;
-	return sem_set_claim(st->semid, SEM_SENDER);
+	}
+	st->size = ds.shm_segsz;
+	r = frame_ring_attach(&st->ring, st->mem, st->size,
+			      FRAME_RING_SHM_SYSV, geteuid(), producer);
+	if (!r && producer)
+		r = sem_set_claim(st->semid, role);
+	return r;
 }
+
+/* --- sender ------------------------------------------------------------ */
 
 static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 			 size_t len)
@@ -113,76 +96,37 @@ static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 	int r;
 
 	r = frame_ring_push(&st->ring, frame, len, &index);
-	if (r == -EAGAIN) {
-		/* Full: still read by someone, or removed under us? */
-		if (semctl(st->semid, SEM_FRAMES, GETVAL) < 0 ||
-		    shmctl(st->shmid, IPC_STAT, &ds) < 0 ||
-		    (ds.shm_perm.mode & SHM_DEST))
-			return -EPIPE;
-		return -EAGAIN;
-	}
+	if (r == -EAGAIN && (semctl(st->semid, SEM_FRAMES, GETVAL) < 0 ||
+			     shmctl(st->shmid, IPC_STAT, &ds) < 0 ||
+			     ds.shm_perm.mode & SHM_DEST))
+		return -EPIPE;	/* full, and removed: nobody will read it */
 	if (r < 0)
 		return r;
 	r = sem_set_change(st->semid, SEM_FRAMES, 1, 0);
 	if (r < 0 && !sem_set_removed(r))
 		return r;
-	if (frame_ring_confirm(&st->ring, index) < 0)
-		return -EPIPE;	/* the receiver left it unread */
-	if (r < 0 && !frame_ring_closed(&st->ring))
-		return -EPIPE;	/* removed by someone else: unread */
-	return 0;		/* delivered, perhaps just before it left */
+	/* Unread: the receiver closed the ring first, or someone removed
+	 * the set without closing it. */
+	if (frame_ring_confirm(&st->ring, index) < 0 ||
+	    (r < 0 && !frame_ring_closed(&st->ring)))
+		return -EPIPE;
+	return 0;
 }
 
 /* --- receiver ---------------------------------------------------------- */
 
-/* Remove whatever sits under our key, set first so senders see EIDRM. */
+/* Remove whatever is under our key, the set first: senders see EIDRM. */
 static int shm_sysv_remove_all(struct shm_sysv_state *st)
 {
 	int semid = semget(st->key, 0, 0), shmid = shmget(st->key, 0, 0);
-	struct shmid_ds ds;
-	void *mem;
 
 	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 &&
 	    !sem_set_removed(-errno))
 		return -errno;
-	if (shmid < 0)
-		return 0;
-	/* A sender still on a stale ring is told to reopen. */
-	mem = shmat(shmid, NULL, 0);
-	if (mem != (void *)-1) {
-		if (!shmctl(shmid, IPC_STAT, &ds))
-			frame_ring_abandon(mem, ds.shm_segsz);
-		shmdt(mem);
-	}
-	if (shmctl(shmid, IPC_RMID, NULL) < 0 && !sem_set_removed(-errno))
+	if (shmid >= 0 && shmctl(shmid, IPC_RMID, NULL) < 0 &&
+	    !sem_set_removed(-errno))
 		return -errno;
 	return 0;
-}
-
-/*
- * Adopt the objects under our key: 0 adopted (their queued frames will be
- * delivered), 1 nothing usable was there (and is removed now), -EBUSY a
- * live receiver holds them, or another negative errno.
- */
-static int shm_sysv_adopt(struct shm_sysv_state *st)
-{
-	int r;
-
-	st->semid = semget(st->key, 0, 0);
-	if (st->semid < 0 && errno != ENOENT)
-		return -errno;
-	if (st->semid >= 0 && sem_set_check(st->semid, SEM_COUNT) == 0) {
-		r = sem_set_claim(st->semid, SEM_RECEIVER);
-		if (r < 0)
-			return r;
-		st->shmid = shmget(st->key, 0, 0);
-		if (st->shmid >= 0 && !shm_sysv_attach(st, false))
-			return 0;
-		shm_sysv_detach(st);
-	}
-	/* Stale, half made or foreign: clear the key. */
-	r = shm_sysv_remove_all(st);
-	return r < 0 ? r : 1;
 }
 
 static int shm_sysv_create(struct shm_sysv_state *st)
@@ -190,7 +134,6 @@ static int shm_sysv_create(struct shm_sysv_state *st)
 	unsigned short values[SEM_COUNT] = {
 		[SEM_FRAMES] = 0, [SEM_SENDER] = 1, [SEM_RECEIVER] = 1,
 	};
-	union semun arg = { .array = values };
 	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
 	int r;
 
@@ -207,16 +150,13 @@ static int shm_sysv_create(struct shm_sysv_state *st)
 	st->size = size;
 	frame_ring_create(&st->ring, st->mem, size, FRAME_RING_SLOTS,
 			  FRAME_RING_SHM_SYSV, geteuid());
-
-	/* 2. The set: created, given its values once, then claimed. */
+	/* 2. The set, given its values once, then claimed: now it is ready. */
 	st->semid = semget(st->key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600);
 	if (st->semid < 0) {
 		r = -errno;
 		goto err_remove_segment;
 	}
-	r = semctl(st->semid, 0, SETALL, arg) < 0 ? -errno : 0;
-	if (!r)
-		r = sem_set_claim(st->semid, SEM_RECEIVER); /* sets sem_otime */
+	r = sem_set_init(st->semid, values, SEM_RECEIVER);
 	if (r < 0)
 		goto err_remove_set;
 	return 0;
@@ -235,15 +175,17 @@ static int shm_sysv_open_receiver(struct transport *t, int key)
 	struct shm_sysv_state *st = t->priv;
 	int r;
 
-	shm_sysv_detach(st);
+	shm_sysv_detach(st);	/* from the key tried before, if any */
 	st->key = key;
-	/* Create, or adopt what a killed receiver left; replace the rest. */
+	/* Adopt what a killed receiver left, replace the rest, or create. */
 	for (int attempt = 0; attempt < 3; attempt++) {
-		st->shmid = st->semid = -1;
-		r = shm_sysv_adopt(st);
-		if (r <= 0)
+		r = shm_sysv_find(st, SEM_RECEIVER);
+		if (r != -ESTALE)
 			return r;
-		r = shm_sysv_create(st);
+		shm_sysv_detach(st);
+		r = shm_sysv_remove_all(st);
+		if (!r)
+			r = shm_sysv_create(st);
 		if (r != -EEXIST)
 			return r;
 	}
@@ -310,7 +252,9 @@ static int shm_sysv_open(struct transport *t)
 	} else {
 		r = transport_sysv_key(t, &st->key);
 		if (!r)
-			r = shm_sysv_open_sender(st);
+			r = shm_sysv_find(st, SEM_SENDER);
+		if (r == -ESTALE)
+			r = -ENOENT;	/* the receiver replaces them */
 	}
 	if (r < 0) {
 		shm_sysv_detach(st);

@@ -90,13 +90,12 @@ int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 	uint32_t magic, slot_count, slot_size;
 
 	if (size < offsetof(struct frame_ring_header, slots))
-		return -ENODATA;	/* not sized yet */
+		return -ESTALE;	/* not sized yet */
+	/* The magic is stored last: without it, the creator is not done. */
 	magic = atomic_load_explicit(&hdr->magic, memory_order_acquire);
-	if (!magic)
-		return -ENODATA;	/* the creator is still writing it */
 	if (magic != FRAME_RING_MAGIC || hdr->version != FRAME_RING_VERSION ||
 	    hdr->kind != kind || hdr->creator_uid != (uint32_t)creator)
-		return -EPROTO;
+		return -ESTALE;
 
 	/* Copy the geometry once; later changes to it are ignored. */
 	slot_count = hdr->slot_count;
@@ -105,9 +104,9 @@ int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 	    slot_count > SLOTS_MAX || slot_size != SLOT_SIZE ||
 	    hdr->total_size != frame_ring_bytes(slot_count) ||
 	    hdr->total_size > size)
-		return -EPROTO;
+		return -ESTALE;
 	if (atomic_load(&hdr->closed))
-		return -EPROTO;	/* its receiver left, or was replaced */
+		return -ESTALE;	/* its receiver left, or was replaced */
 
 	ret->hdr = hdr;
 	ret->slot_count = slot_count;

@@ -99,10 +99,11 @@ void frame_ring_create(struct frame_ring *ret, void *mem, size_t size,
 
 /*
  * Validate the ring in @mem (@size bytes mapped) and attach @ret to it as
- * producer or consumer. 0 on success; -ENODATA when no ring is published
- * there yet (the creator may still be writing it); -EPROTO when it is not
- * a ring to use (other magic, version, kind, creator, an impossible
- * geometry, or closed: its receiver left): a stale or foreign object.
+ * producer or consumer. 0 on success; -ESTALE when there is no ring to
+ * use: none published yet (its creator may still be writing it), another
+ * magic, version, kind or creator, an impossible geometry, or closed (its
+ * receiver left). A receiver replaces such an object; a sender waits for
+ * it to.
  */
 int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 		      enum frame_ring_kind kind, uid_t creator, bool producer);

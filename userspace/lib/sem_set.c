@@ -42,6 +42,15 @@ int sem_set_check(int id, unsigned short nsems)
 	return 0;
 }
 
+int sem_set_init(int id, unsigned short *values, unsigned short num)
+{
+	union semun arg = { .array = values };
+
+	if (semctl(id, 0, SETALL, arg) < 0)
+		return -errno;
+	return sem_set_claim(id, num);
+}
+
 bool sem_set_removed(int err)
 {
 	return err == -EIDRM || err == -EINVAL;

@@ -36,6 +36,13 @@ int sem_set_claim(int id, unsigned short num);
  */
 int sem_set_check(int id, unsigned short nsems);
 
+/*
+ * Initialise the new set @id: its values once (SETALL), then take the
+ * claim @num. That first semop() sets sem_otime, so only now does the set
+ * look ready to sem_set_check(). 0 or -errno.
+ */
+int sem_set_init(int id, unsigned short *values, unsigned short num);
+
 /* The error says the set (or segment) is gone: removed, or a dead id. */
 bool sem_set_removed(int err);
 

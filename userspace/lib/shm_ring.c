@@ -40,8 +40,6 @@ int shm_ring_open(struct shm_ring *r, enum frame_ring_kind kind,
 	if (!err)
 		err = frame_ring_attach(&r->ring, r->mem, r->size, kind,
 					geteuid(), producer);
-	if (err == -ENODATA || err == -EPROTO)
-		err = -ESTALE;
 	if (err == -ESTALE && !producer && r->mem)
 		frame_ring_abandon(r->mem, r->size);
 	if (!err && producer)
