@@ -130,6 +130,7 @@ hl_start_led() {
 		echo "# $name not ready: $(tr '\n' ' ' <"$HL_DIR/$name.err")"
 		return 1
 	fi
+	hl_note_keys	# its System V key, if it recorded one
 }
 
 # hl_led_lines NAME N: block until the LED printed N lines in all.
@@ -179,53 +180,82 @@ hl_expect_stats() {
 	[ -z "$bad" ] || echo "$bad| $(grep ': stats ' "$file" | tail -n 1)"
 }
 
-# System V keys made by ftok() on our runtime directory end in these bits.
-hl_sysv_key_suffix() {
-	local dev ino
-	read -r dev ino < <(stat -c '%d %i' "$RUNTIME")
-	printf '%02x%04x' $((dev & 0xff)) $((ino & 0xffff))
+# System V keys are handed out and recorded by the receivers
+# (<runtime dir>/<mechanism>.<instance>.key, lib/key_record.h), not derived
+# from names: the keys of our objects are the ones recorded. A record goes
+# with its objects on a clean exit, so the keys seen are also remembered
+# (hl_note_keys, called once a LED is ready; hl_remember_keys for keys
+# learnt elsewhere): an object whose record went without it is still
+# found. Never the ftok() bits of our directory: another run's directory
+# may share them, and its objects are not ours to report or remove.
+hl_note_keys() {
+	local f
+	[ -d "$RUNTIME" ] || return 0
+	for f in "$RUNTIME"/*.key; do
+		[ -e "$f" ] && hl_remember_keys "$(cat "$f" 2>/dev/null)"
+	done
+	return 0
+}
+
+# hl_remember_keys KEY...: keys (0x... or decimal, comma or space separated).
+hl_remember_keys() {
+	local k
+	for k in $(echo "$*" | tr ',' ' '); do
+		printf '0x%08x\n' "$((k & 0xffffffff))" >>"$HL_DIR/sysv-keys" 2>/dev/null
+	done
+	return 0
+}
+
+# Our System V keys, one a line (0x%08x, as ipcs prints them).
+hl_sysv_keys() {
+	hl_note_keys
+	[ -s "$HL_DIR/sysv-keys" ] && sort -u "$HL_DIR/sysv-keys"
+	return 0
+}
+
+# ipcs lines of System V objects under our keys, "TYPE key ipcs-fields".
+hl_sysv_objects() {
+	local keys
+	keys=$(hl_sysv_keys | tr '\n' ',')
+	[ -n "$keys" ] || return 0
+	ipcs -m -q -s 2>/dev/null | awk -v keys=",$keys" '
+		/Shared Memory/ { t = "M" } /Message Queues/ { t = "Q" } /Semaphore/ { t = "S" }
+		$1 ~ /^0x/ && index(keys, "," tolower($1) ",") { print t, $0 }'
 }
 
 # What our runs left: runtime directory entries, POSIX shm, semaphores and
-# queues of our instance, System V objects with our keys. Empty if none.
+# queues of our instance, System V objects under our keys. Empty if none.
 hl_leftovers() {
-	local uid suffix
+	local uid
 	uid=$(id -u)
+	# Keys first: the records themselves are runtime-directory entries.
+	hl_note_keys
 	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 -printf 'runtime-dir: %p\n'
 	ls /dev/shm /dev/mqueue 2>/dev/null |
 		grep -F "ipc-button.$uid.$INSTANCE." | sed 's/^/posix: /'
-	[ -d "$RUNTIME" ] || return 0
-	suffix=$(hl_sysv_key_suffix)
-	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" \
-		'$1 ~ /^0x/ && substr($1, length($1) - 5) == s { print "sysv: " $0 }'
+	hl_sysv_objects | cut -d' ' -f2- | sed 's/^/sysv: /'
 }
 
 # After a mechanism's tests: remove what it left (already reported), so
 # the next mechanism's checks see only its own objects.
 hl_purge() {
-	local uid suffix key
+	local uid t key
 	uid=$(id -u)
+	hl_note_keys
+	hl_sysv_objects | while read -r t key _; do ipcrm "-$t" "$key" 2>/dev/null; done
 	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 -delete
 	find /dev/shm /dev/mqueue -maxdepth 1 -name "*ipc-button.$uid.$INSTANCE.*" -delete 2>/dev/null
-	[ -d "$RUNTIME" ] || return 0
-	suffix=$(hl_sysv_key_suffix)
-	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" '
-		/Shared Memory/ { t = "M" } /Message Queues/ { t = "Q" } /Semaphore/ { t = "S" }
-		$1 ~ /^0x/ && substr($1, length($1) - 5) == s { print t, $1 }' |
-	while read -r t key; do ipcrm "-$t" "$key" 2>/dev/null; done
 	return 0
 }
 
 # Modes of our objects: "path mode" lines for anything not 0600.
 hl_bad_modes() {
-	local uid suffix
+	local uid
 	uid=$(id -u)
 	[ -d "$RUNTIME" ] && find "$RUNTIME" -mindepth 1 ! -perm 0600 -printf '%p %m\n'
 	find /dev/shm /dev/mqueue -maxdepth 1 -name "*ipc-button.$uid.$INSTANCE.*" \
 		! -perm 0600 -printf '%p %m\n' 2>/dev/null
-	suffix=$(hl_sysv_key_suffix)
-	ipcs -m -q -s 2>/dev/null | awk -v s="$suffix" \
-		'$1 ~ /^0x/ && substr($1, length($1) - 5) == s && $4 != "600" { print "sysv " $1 " " $4 }'
+	hl_sysv_objects | awk '$5 != "600" { print "sysv " $2 " " $5 }'
 }
 
 # Files the processes hold open in /tmp, or socket files there: none allowed.

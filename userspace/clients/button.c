@@ -46,7 +46,10 @@
  * state) once per REPORT_IDLE_MS in which it sent no event, and
  * REPORT_CLOSING_COUNT times, REPORT_CLOSING_GAP_MS apart, when it ends.
  * The LED learns the tail at most 2 * REPORT_IDLE_MS after the last event
- * while the button runs.
+ * while the button runs. sem-posix (TRANSPORT_IDLE_REPORTS) gets the idle
+ * reports too, though it loses nothing: a receiver that starts while no
+ * event comes waits for the sender to number the events it holds, which
+ * the sender does when it is next called (ipc/sem_posix.c).
  */
 #define REPORT_IDLE_MS		1000
 #define REPORT_CLOSING_COUNT	3
@@ -106,7 +109,8 @@ CLI_COMMON_HELP
 "  reports=N unsent=N last-seqno=N state=0|1\n"
 "(reports: state reports sent over a mechanism that can lose frames, once\n"
 "a second while idle and three times at the end, so the LED learns about\n"
-"a lost tail of the stream)\n"
+"a lost tail of the stream; over sem-posix once a second while idle, so a\n"
+"restarted LED is told the numbering of the events waiting for it)\n"
 "Exit status: 0 when done or stopped, 1 on an error or when the device\n"
 "went away, 2 on a usage error.\n", BACKLOG_DEFAULT);
 }
@@ -564,7 +568,8 @@ int main(int argc, char **argv)
 		log_errno(errno, "timerfd");
 		goto out;
 	}
-	if (!(b.cli.ops->flags & TRANSPORT_LOSSLESS) && start_reports(&b) < 0)
+	if ((!(b.cli.ops->flags & TRANSPORT_LOSSLESS) ||
+	     b.cli.ops->flags & TRANSPORT_IDLE_REPORTS) && start_reports(&b) < 0)
 		goto out;
 	if (open_source(&b) < 0)
 		goto out;
@@ -578,7 +583,8 @@ int main(int argc, char **argv)
 	r = run(&b);
 	if (r == 0 && stop_requested() && b.transport)
 		(void)flush(&b);	/* one last try, without waiting */
-	if (b.report_fd >= 0)
+	/* A lossless mechanism loses no tail: no closing reports. */
+	if (b.report_fd >= 0 && !(b.cli.ops->flags & TRANSPORT_LOSSLESS))
 		send_closing_reports(&b);
 	status = r < 0 || b.device_gone ? 1 : 0;
 

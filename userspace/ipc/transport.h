@@ -58,6 +58,11 @@ enum transport_role {
 					   * multicast): receivers of one
 					   * instance may be many, none takes
 					   * anything from another */
+#define TRANSPORT_IDLE_REPORTS	(1U << 7) /* lossless, but the sender needs
+					   * the button's idle state reports
+					   * (IPC_EVENT_STATE, never posted as
+					   * an event) to answer a receiver
+					   * that came while no event did */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
