@@ -57,6 +57,20 @@ static uint32_t sem_sysv_posted(const unsigned short values[SEM_COUNT])
 	return values[SEM_POSTED_HI] * SEM_DIGIT + values[SEM_POSTED_LO];
 }
 
+/* Sender: our copies of POSTED and PHASE from the set; EVENTS too. */
+static int sem_sysv_load(struct sem_sysv_state *st, unsigned short *events)
+{
+	unsigned short values[SEM_COUNT];
+	int r = sem_set_values(st->id, values);
+
+	if (r < 0)
+		return r;
+	st->posted = sem_sysv_posted(values);
+	st->phase = values[SEM_PHASE];
+	*events = values[SEM_EVENTS];
+	return 0;
+}
+
 /* --- sender ------------------------------------------------------------ */
 
 /* Append to @ops the ops that move POSTED from @from to @to, digit-wise. */
@@ -126,8 +140,8 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 			 size_t len)
 {
 	struct sem_sysv_state *st = t->priv;
-	unsigned short values[SEM_COUNT];
 	struct ipc_message m;
+	unsigned short events;
 	int r;
 
 	/* A count cannot carry a malformed frame for the receiver to reject. */
@@ -140,16 +154,12 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 	 * out of date (another sender was here). Look, and try once more.
 	 */
 	if (r == -ERANGE || r == -EAGAIN) {
-		r = sem_set_values(st->id, values);
-		if (!r && values[SEM_EVENTS] == SEM_DIGIT - 1)
+		r = sem_sysv_load(st, &events);
+		if (!r && events == SEM_DIGIT - 1)
 			return -EAGAIN;		/* 32767 events waiting */
-		if (!r) {
-			st->posted = sem_sysv_posted(values);
-			st->phase = values[SEM_PHASE];
-			r = sem_sysv_post(st);
-			if (r == -ERANGE || r == -EAGAIN)
-				r = -EIO;
-		}
+		r = r < 0 ? r : sem_sysv_post(st);
+		if (r == -ERANGE || r == -EAGAIN)
+			r = -EIO;
 	}
 	return sem_set_removed(r) ? -EPIPE : r;	/* removed or replaced */
 }
@@ -157,7 +167,7 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 static int sem_sysv_open_sender(struct transport *t,
 				struct sem_sysv_state *st)
 {
-	unsigned short values[SEM_COUNT];
+	unsigned short events;
 	int r;
 
 	r = transport_sysv_key(t, &st->key);
@@ -166,15 +176,9 @@ static int sem_sysv_open_sender(struct transport *t,
 		r = st->id < 0 ? -errno : sem_set_check(st->id, SEM_COUNT);
 	}
 	if (!r)
-		r = sem_set_values(st->id, values);
+		r = sem_sysv_load(st, &events);
 	/* Missing, not ours or not initialised yet: no receiver (yet). */
-	if (r == -EACCES || r == -ESTALE || sem_set_removed(r))
-		return -ENOENT;
-	if (r < 0)
-		return r;
-	st->posted = sem_sysv_posted(values);
-	st->phase = values[SEM_PHASE];
-	return 0;
+	return r == -EACCES || r == -ESTALE || sem_set_removed(r) ? -ENOENT : r;
 }
 
 /* --- receiver ---------------------------------------------------------- */
