@@ -108,7 +108,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 	struct sem_posix_state *st = t->priv;
 	bool waiting;
 	struct ipc_message m;
-	uint32_t want, phase;
+	uint32_t phase;
 
 	/* A count cannot carry a malformed frame for the receiver to reject. */
 	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
@@ -129,10 +129,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 			sem_posix_answer(st);
 		return 0;
 	}
-	/* k mod 4: 1 press on, 2 release on, 3 press off, 0 release off. */
-	want = m.type == IPC_EVENT_PRESS ? (m.led_state ? 1 : 3) :
-					   (m.led_state ? 2 : 0);
-	phase = (want - m.seqno) & 3;
+	phase = counted_event_phase(&m);
 	if (waiting) {
 		/* A new sender answers for this frame. */
 		if (!st->have_last) {

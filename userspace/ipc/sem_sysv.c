@@ -100,10 +100,7 @@ static unsigned int sem_sysv_move_posted(struct sembuf *ops, unsigned int n,
 static void sem_sysv_realign(struct sem_sysv_state *st,
 			     const struct ipc_message *m)
 {
-	/* k mod 4: 1 press on, 2 release on, 3 press off, 0 release off. */
-	uint32_t want = m->type == IPC_EVENT_PRESS ? (m->led_state ? 1 : 3) :
-						     (m->led_state ? 2 : 0);
-	unsigned short phase = (want - m->seqno) & 3;
+	unsigned short phase = counted_event_phase(m);
 	uint32_t to = (m->seqno - 1) & SEM_COUNT_MASK;
 	struct sembuf ops[5] = {
 		{ SEM_EVENTS, 0, IPC_NOWAIT },	/* nothing waiting */
