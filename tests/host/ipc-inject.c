@@ -22,6 +22,8 @@
 #include "message.h"
 #include "stop.h"
 #include "transport.h"
+#include "../../userspace/lib/deadline.h"
+#include "../../userspace/lib/fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -44,7 +46,7 @@ static int build(const char *kind, uint32_t seqno, uint8_t state, uint8_t *buf)
 {
 	struct ipc_message m = {
 		.type = IPC_EVENT_PRESS, .led_state = state, .seqno = seqno,
-		.event_ns = transport_now_ns(), .send_ns = transport_now_ns(),
+		.event_ns = monotonic_ns(), .send_ns = monotonic_ns(),
 	};
 	uint32_t crc;
 
@@ -98,9 +100,9 @@ static int reopen(struct transport **t)
 	const struct transport_ops *ops = (*t)->ops;
 	const struct transport_config *config = (*t)->config;
 
-	transport_close(*t);
+	transport_close(*t, NULL);
 	*t = NULL;
-	return transport_open(ops, TRANSPORT_SENDER, config, t);
+	return transport_open(ops, TRANSPORT_SENDER, config, t, NULL);
 }
 
 static int send_one(struct transport **tp, const char *spec)
@@ -133,7 +135,7 @@ static int send_one(struct transport **tp, const char *spec)
 			break;
 		/* Full: wait until it drains (or give up after 5 s). */
 		if (transport_poll_fd(*tp) < 0 ||
-		    transport_wait_fd(transport_poll_fd(*tp), POLLOUT, 5000, NULL) < 0)
+		    fd_wait(transport_poll_fd(*tp), POLLOUT, 5000, NULL) < 0)
 			break;
 	}
 	if (r == 0)
@@ -174,7 +176,7 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (stop_init() < 0)
 		goto out;
-	r = transport_open(cli.ops, TRANSPORT_SENDER, &cli.config, &t);
+	r = transport_open(cli.ops, TRANSPORT_SENDER, &cli.config, &t, NULL);
 	if (r < 0) {
 		log_errno(r, "%s: cannot open the sender", cli.ops->name);
 		goto out;
@@ -196,7 +198,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	fflush(stdout);
-	transport_close(t);
+	transport_close(t, NULL);
 	cli_common_free(&cli);
 	return status;
 }

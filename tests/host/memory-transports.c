@@ -27,6 +27,7 @@
 #include "../../userspace/lib/frame_ring.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
+#include "../../userspace/lib/deadline.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,7 +68,7 @@ struct subject {
 static int open_as(struct subject *s, enum transport_role role,
 		   struct transport **ret)
 {
-	return transport_open(s->ops, role, &s->config, ret);
+	return transport_open(s->ops, role, &s->config, ret, NULL);
 }
 
 static void frame_for(uint32_t seqno, uint8_t frame[IPC_MESSAGE_SIZE])
@@ -76,10 +77,10 @@ static void frame_for(uint32_t seqno, uint8_t frame[IPC_MESSAGE_SIZE])
 		.type = seqno % 2 ? IPC_EVENT_PRESS : IPC_EVENT_RELEASE,
 		.led_state = (seqno + 1) / 2 % 2,
 		.seqno = seqno,
-		.event_ns = transport_now_ns(),
+		.event_ns = monotonic_ns(),
 	};
 
-	msg.send_ns = transport_now_ns();
+	msg.send_ns = monotonic_ns();
 	ipc_message_encode(&msg, frame);
 }
 
@@ -449,7 +450,7 @@ static int child_send_many(struct subject *s, int count)
 			return 11;
 		alarm(30);
 	}
-	transport_close(t);
+	transport_close(t, NULL);
 	return 0;
 }
 
@@ -497,7 +498,7 @@ static int child_receiver_stopped(struct subject *s, int ready_fd)
 		return 11;
 	r = receive_seqno(t, -1);
 	stop_set_wake(NULL, NULL);
-	transport_close(t);
+	transport_close(t, NULL);
 	return r == -EINTR ? 0 : 12;
 }
 
@@ -524,7 +525,7 @@ static void test_mechanism(struct subject *s)
 	tap_ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
-		transport_close(tx);
+		transport_close(tx, NULL);
 	tx = NULL;
 
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
@@ -537,7 +538,7 @@ static void test_mechanism(struct subject *s)
 	tap_ok(r == -EBUSY, "%s: a second receiver is refused with -EBUSY (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
-		transport_close(rx2);
+		transport_close(rx2, NULL);
 
 	/* 10,000 frames from another process, as fast as they go. */
 	pid = spawn(child_send_many, s, MANY);
@@ -562,7 +563,7 @@ static void test_mechanism(struct subject *s)
 		tap_ok(!r, "%s: a second sender may append too (%s)", s->via,
 		   strerror(-r));
 	if (!r)
-		transport_close(tx2);
+		transport_close(tx2, NULL);
 
 	/* Full: -EAGAIN, and nothing overwritten. */
 	for (n = 0; n < 100000; n++)
@@ -596,29 +597,29 @@ static void test_mechanism(struct subject *s)
 
 	/* A timeout is a timeout. */
 	{
-		uint64_t start = transport_now_ns();
+		uint64_t start = monotonic_ns();
 
 		r = receive_seqno(rx, 50);
-		tap_ok(r == -ETIMEDOUT && transport_now_ns() - start >= 50000000u,
+		tap_ok(r == -ETIMEDOUT && monotonic_ns() - start >= 50000000u,
 		   "%s: receive(50 ms) on nothing waits and says -ETIMEDOUT (got %s)",
 		   s->via, strerror(-r));
 	}
 
 	/* The receiver leaves: the sender must hear it, and lose nothing. */
-	transport_close(rx);
+	transport_close(rx, NULL);
 	rx = NULL;
 	tap_ok(!object_exists(s), "%s: a closed receiver leaves no object behind",
 	   s->via);
 	r = send_seqno(tx, 1);
 	tap_ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver closed (got %s)",
 	   s->via, strerror(-r));
-	transport_close(tx);
+	transport_close(tx, NULL);
 	tx = NULL;
 	r = open_as(s, TRANSPORT_SENDER, &tx);
 	tap_ok(r == -ENOENT, "%s: reopening before the new receiver gets -ENOENT (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
-		transport_close(tx);
+		transport_close(tx, NULL);
 	tx = NULL;
 	r = open_as(s, TRANSPORT_RECEIVER, &rx);
 	if (!r)
@@ -632,9 +633,9 @@ static void test_mechanism(struct subject *s)
 		goto out;
 
 	/* A receiver killed with SIGKILL: queued frames survive. */
-	transport_close(rx);
+	transport_close(rx, NULL);
 	rx = NULL;
-	transport_close(tx);
+	transport_close(tx, NULL);
 	tx = NULL;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		goto out;
@@ -679,7 +680,7 @@ static void test_mechanism(struct subject *s)
 			   s->via, got, (unsigned long long)rx->rejected);
 			r = send_seqno(tx, 200);
 			if (r == -EPIPE) {
-				transport_close(tx);
+				transport_close(tx, NULL);
 				tx = NULL;
 				r = open_as(s, TRANSPORT_SENDER, &tx);
 				if (!r)
@@ -740,9 +741,9 @@ static void test_mechanism(struct subject *s)
 		tap_ok(good, "%s: a torn record is cut off by the next sender (%s)",
 		   s->via, r ? strerror(-r) : good ? "ok" : why);
 	}
-	transport_close(tx);
+	transport_close(tx, NULL);
 	tx = NULL;
-	transport_close(rx);
+	transport_close(rx, NULL);
 	rx = NULL;
 	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
 	   "%s: after close nothing is left (runtime dir entries: %d)", s->via,
@@ -754,7 +755,7 @@ static void test_mechanism(struct subject *s)
 	tap_ok(r == -ENOENT, "%s: a sender does not use a stale object (got %s)",
 	   s->via, strerror(-r));
 	if (!r)
-		transport_close(tx);
+		transport_close(tx, NULL);
 	tx = NULL;
 	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
 	if (!r)
@@ -764,16 +765,16 @@ static void test_mechanism(struct subject *s)
 	good = !r && receive_run(s, rx, 7, 1, 5000, why, sizeof(why));
 	tap_ok(good, "%s: a stale object left by a crash is replaced and works (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
-	transport_close(tx);
+	transport_close(tx, NULL);
 	tx = NULL;
-	transport_close(rx);
+	transport_close(rx, NULL);
 	rx = NULL;
 	good = plant_stale_object(s, 0644);
 	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
 	good = !r && object_mode_0600(s, why, sizeof(why));
 	tap_ok(good, "%s: an object with loose permissions is replaced by a 0600 one (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
-	transport_close(rx);
+	transport_close(rx, NULL);
 	rx = NULL;
 
 	/* A stop signal ends a receive blocked without a timeout. */
@@ -791,8 +792,8 @@ static void test_mechanism(struct subject *s)
 	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
 	   "%s: after SIGTERM nothing is left", s->via);
 out:
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 static bool make_runtime_dir(struct subject *s)

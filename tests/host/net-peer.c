@@ -32,6 +32,8 @@
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/net_addr.h"
 #include "../../userspace/lib/stop.h"
+#include "../../userspace/lib/deadline.h"
+#include "../../userspace/lib/fd_wait.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -102,7 +104,7 @@ static int receive_main(const struct transport_ops *ops)
 	struct transport *t;
 	int r;
 
-	r = transport_open(ops, TRANSPORT_RECEIVER, &config, &t);
+	r = transport_open(ops, TRANSPORT_RECEIVER, &config, &t, NULL);
 	if (r < 0) {
 		fprintf(stderr, "net-peer: open %s receiver: %s\n", ops->name,
 			strerror(-r));
@@ -120,7 +122,7 @@ static int receive_main(const struct transport_ops *ops)
 		if (n < 0) {
 			fprintf(stderr, "net-peer: receive: %s\n",
 				strerror((int)-n));
-			transport_close(t);
+			transport_close(t, NULL);
 			return 1;
 		}
 		received++;
@@ -145,7 +147,7 @@ static int receive_main(const struct transport_ops *ops)
 	       valid, invalid, (unsigned long long)t->rejected, lost, gaps,
 	       reordered, last, state);
 	fflush(stdout);
-	transport_close(t);
+	transport_close(t, NULL);
 	return 0;
 }
 
@@ -165,7 +167,7 @@ static int open_sender(const struct transport_ops *ops, struct transport **t,
 	int backoff = 10, r;
 
 	for (;;) {
-		r = transport_open(ops, TRANSPORT_SENDER, &config, t);
+		r = transport_open(ops, TRANSPORT_SENDER, &config, t, NULL);
 		if (r != -ECONNREFUSED && r != -ENOENT && r != -ENXIO)
 			return r;
 		(*reconnects)++;
@@ -201,15 +203,15 @@ static int send_main(const struct transport_ops *ops)
 			led = !led;
 		msg.led_state = led;
 		msg.seqno = (uint32_t)seq;
-		msg.event_ns = transport_now_ns();
-		msg.send_ns = transport_now_ns();
+		msg.event_ns = monotonic_ns();
+		msg.send_ns = monotonic_ns();
 		ipc_message_encode(&msg, frame);
 		r = transport_send(t, frame, sizeof(frame));
 		if (r == -EAGAIN) {
 			int fd = transport_poll_fd(t);
 
 			eagain++;
-			r = fd >= 0 ? transport_wait_fd(fd, POLLOUT, -1, NULL)
+			r = fd >= 0 ? fd_wait(fd, POLLOUT, -1, NULL)
 				    : pause_ms(1);
 			if (r < 0)
 				break;
@@ -217,7 +219,7 @@ static int send_main(const struct transport_ops *ops)
 			continue;
 		}
 		if (r == -EPIPE) {
-			transport_close(t);
+			transport_close(t, NULL);
 			r = open_sender(ops, &t, &reconnects);
 			if (r < 0) {
 				fprintf(stderr, "net-peer: reopen: %s\n",
@@ -230,7 +232,7 @@ static int send_main(const struct transport_ops *ops)
 		}
 		if (r < 0) {
 			fprintf(stderr, "net-peer: send: %s\n", strerror(-r));
-			transport_close(t);
+			transport_close(t, NULL);
 			return 1;
 		}
 		sent++;
@@ -239,7 +241,7 @@ static int send_main(const struct transport_ops *ops)
 	printf("sent=%lu skipped=%lu eagain=%lu reconnects=%lu last-seqno=%lu\n",
 	       sent, skipped, eagain, reconnects, seq - 1);
 	fflush(stdout);
-	transport_close(t);
+	transport_close(t, NULL);
 	return stop_requested() ? 1 : 0;
 }
 

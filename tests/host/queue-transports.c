@@ -34,6 +34,7 @@
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
+#include "../../userspace/lib/deadline.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,7 +77,7 @@ struct subject {
 static int open_as(struct subject *s, enum transport_role role,
 		   struct transport **ret)
 {
-	return transport_open(s->ops, role, &s->config, ret);
+	return transport_open(s->ops, role, &s->config, ret, NULL);
 }
 
 static bool is(const struct subject *s, const char *via)
@@ -279,7 +280,7 @@ static int sender_child(struct subject *s, void *arg)
 		return 11;
 	if (job->die)
 		raise(SIGKILL);
-	transport_close(t);
+	transport_close(t, NULL);
 	return 0;
 }
 
@@ -421,7 +422,7 @@ static void test_sender_first(struct subject *s)
 	tap_ok(r == -ENOENT, "%s: a sender before the receiver gets -ENOENT (got %s)",
 	   s->via, r ? strerror(-r) : "success");
 	if (r == 0)
-		transport_close(t);
+		transport_close(t, NULL);
 }
 
 /* Descriptors open now, as a bitmap of the first 1024. */
@@ -482,9 +483,9 @@ static void test_object(struct subject *s)
 	if (r == 0) {
 		tap_ok(all_cloexec(before), "%s: every descriptor of both ends is close-on-exec",
 		   s->via);
-		transport_close(tx);
+		transport_close(tx, NULL);
 	}
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 static void test_many(struct subject *s)
@@ -522,7 +523,7 @@ static void test_many(struct subject *s)
 	tap_ok(!why[0] && last.seqno == many && last.led_state == 0,
 	   "%s: the last event is %u and leaves the LED off", s->via, many);
 	tap_ok(drain(rx) == 0, "%s: nothing more arrives", s->via);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 static void test_timeout(struct subject *s)
@@ -536,14 +537,14 @@ static void test_timeout(struct subject *s)
 		tap_ok(false, "%s: receive times out (receiver did not open)", s->via);
 		return;
 	}
-	start = transport_now_ns();
+	start = monotonic_ns();
 	n = transport_receive(rx, buf, sizeof(buf), 100);
-	ms = (transport_now_ns() - start) / 1000000;
+	ms = (monotonic_ns() - start) / 1000000;
 	tap_ok(n == -ETIMEDOUT && ms >= 100 && ms < 2000,
 	   "%s: a receive with nothing to take times out after 100 ms (%s after %llu ms)",
 	   s->via, n < 0 ? strerror(-n) : "a frame",
 	   (unsigned long long)ms);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 /* How many events the mechanism takes before it is full, by its limits. */
@@ -586,7 +587,7 @@ static void test_full(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	want = expected_capacity(s);
@@ -608,8 +609,8 @@ static void test_full(struct subject *s)
 	tap_ok(r == 0, "%s: once drained, send works again (%s)", s->via,
 	   strerror(-r));
 	drain(rx);
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 /* The signal queue is bounded by the receiver's RLIMIT_SIGPENDING. */
@@ -637,7 +638,7 @@ static int rlimit_receiver(struct subject *s, void *arg)
 		return 33;
 	if (transport_receive(rx, buf, sizeof(buf), WAIT_MS) < 0)
 		return 34;
-	transport_close(rx);
+	transport_close(rx, NULL);
 	return 0;
 }
 
@@ -676,7 +677,7 @@ static void test_signal_rlimit(struct subject *s)
 	tap_ok(reap(child, WAIT_MS) == 0 && taken == fit,
 	   "signal: the receiver got every one it was sent (%u of %u, then one more)",
 	   taken, fit);
-	transport_close(tx);
+	transport_close(tx, NULL);
 	for (int i = 0; i < 2; i++) {
 		close(job.ready[i]);
 		close(job.go[i]);
@@ -696,7 +697,7 @@ static void test_sizes(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -717,8 +718,8 @@ static void test_sizes(struct subject *s)
 	r = transport_send(tx, frame, IPC_MESSAGE_MAX_WIRE + 1);
 	tap_ok(r == -EMSGSIZE, "%s: a 257-byte frame is refused with -EMSGSIZE (%s)",
 	   s->via, strerror(-r));
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 /* Without a payload, a malformed frame cannot cross: it is refused. */
@@ -731,7 +732,7 @@ static void test_malformed_refused(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	frame_for(1, frame);
@@ -740,8 +741,8 @@ static void test_malformed_refused(struct subject *s)
 	tap_ok(r == -EINVAL && drain(rx) == 0,
 	   "%s: a frame that does not decode is refused (-EINVAL), nothing crosses (%s)",
 	   s->via, strerror(-r));
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 static void test_mq_sysv_one_message(struct subject *s)
@@ -754,7 +755,7 @@ static void test_mq_sysv_one_message(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	frame_for(1, frame);
@@ -767,8 +768,8 @@ static void test_mq_sysv_one_message(struct subject *s)
 	   IPC_MESSAGE_SIZE, (unsigned long)ds.msg_qnum,
 	   (unsigned long)ds.msg_cbytes);
 	drain(rx);
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 static long read_long(const char *path)
@@ -805,7 +806,7 @@ static void test_mq_posix_limits(struct subject *s)
 	   attr.mq_maxmsg <= msg_max && attr.mq_maxmsg <= 64,
 	   "mq-posix: queue of %ld messages of %ld bytes, within fs.mqueue.msg_max %ld for any user",
 	   (long)attr.mq_maxmsg, (long)attr.mq_msgsize, msg_max);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 /* A second receiver while one runs would steal its events. */
@@ -820,10 +821,10 @@ static void test_second_receiver(struct subject *s)
 	tap_ok(r == -EBUSY, "%s: a second receiver is refused while one runs (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
-		transport_close(rx2);
+		transport_close(rx2, NULL);
 	tap_ok(object_mode(s) == 0600, "%s: and the first one's object is intact",
 	   s->via);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 static void test_signal_refuses_kill(struct subject *s)
@@ -840,7 +841,7 @@ static void test_signal_refuses_kill(struct subject *s)
 	   "signal: a plain kill() is refused and counted (%s, %llu refused)",
 	   n < 0 ? strerror(-n) : describe(buf, n),
 	   (unsigned long long)rx->rejected);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 /* Stop signals end a blocked receive, and never leave an event behind. */
@@ -880,7 +881,7 @@ static int stop_receiver(struct subject *s, void *arg)
 	 * it closes, as the LED does.
 	 */
 	if (s->payload)
-		transport_close(rx);
+		transport_close(rx, NULL);
 	return n == -EINTR ? 0 : 42;
 }
 
@@ -920,7 +921,7 @@ static void test_stop(struct subject *s)
 		n = transport_receive(rx, buf, sizeof(buf), 0);
 		if (n != -ETIMEDOUT)
 			phantoms++;
-		transport_close(rx);
+		transport_close(rx, NULL);
 	}
 	tap_ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, also one sent before it (6 rounds; statuses%s)",
 	   s->via, statuses[0] ? statuses : " 0");
@@ -965,7 +966,7 @@ static void test_sender_death(struct subject *s)
 	   s->via, renumbered == 1 ? "follows it" : "counts on (201..300)",
 	   why[0] ? ": " : "", why);
 	tap_ok(drain(rx) == 0, "%s: and nothing else", s->via);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 /* Send one frame with the given fields, receive it, return what came. */
@@ -1024,7 +1025,7 @@ static void test_sem_sysv_catch_up(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -1042,8 +1043,8 @@ static void test_sem_sysv_catch_up(struct subject *s)
 		}
 	}
 	tap_ok(good, "sem-sysv: the count catches up after drops (flagged, counted) and follows out-of-phase buttons with k always the seqno: press/release and LED always right");
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 }
 
 static void test_receiver_closes(struct subject *s)
@@ -1056,12 +1057,12 @@ static void test_receiver_closes(struct subject *s)
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
 	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx);
+		transport_close(rx, NULL);
 		return;
 	}
 	send_seq(tx, 1, 3);
 	receive_seq(s, rx, 1, 3, why, sizeof(why));
-	transport_close(rx);
+	transport_close(rx, NULL);
 	frame_for(4, frame);
 	r = transport_send(tx, frame, sizeof(frame));
 	tap_ok(r == -EPIPE, "%s: after the receiver closed, send says -EPIPE (%s)",
@@ -1072,8 +1073,8 @@ static void test_receiver_closes(struct subject *s)
 	tap_ok(r == -ENOENT, "%s: reopening says -ENOENT until a receiver returns (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
-		transport_close(tx2);
-	transport_close(tx);
+		transport_close(tx2, NULL);
+	transport_close(tx, NULL);
 	/* A new receiver: the sender reopens and its backlog gets through. */
 	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
 		return;
@@ -1082,11 +1083,11 @@ static void test_receiver_closes(struct subject *s)
 		r = send_seq(tx, 4, 3);
 		if (!r)
 			r = receive_seq(s, rx, 4, 3, why, sizeof(why));
-		transport_close(tx);
+		transport_close(tx, NULL);
 	}
 	tap_ok(r == 0, "%s: a new receiver gets what the reopened sender sends%s%s",
 	   s->via, why[0] ? ": " : "", why);
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 /* A receiver SIGKILLed: what happens to the events in between. */
@@ -1180,13 +1181,13 @@ static void test_receiver_killed(struct subject *s, uint32_t take)
 		r = transport_send(tx, frame, sizeof(frame));
 		tap_ok(r == -EPIPE, "%s: the sender gets -EPIPE once the receiver died (%s)",
 		   s->via, strerror(-r));
-		transport_close(tx);
+		transport_close(tx, NULL);
 		tx = NULL;
 		r = open_as(s, TRANSPORT_SENDER, &tx);
 		tap_ok(r == -ENOENT, "%s: the dead receiver's pid file is not used (%s)",
 		   s->via, r ? strerror(-r) : "opened");
 		if (r == 0) {
-			transport_close(tx);
+			transport_close(tx, NULL);
 			tx = NULL;
 		}
 		r = open_as(s, TRANSPORT_RECEIVER, &rx);
@@ -1204,8 +1205,8 @@ static void test_receiver_killed(struct subject *s, uint32_t take)
 		tap_ok(drain(rx) == 0, "%s: nothing else arrives", s->via);
 	}
 out:
-	transport_close(tx);
-	transport_close(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
 	for (int i = 0; i < 2; i++) {
 		close(job.ready[i]);
 		close(job.took[i]);
@@ -1266,7 +1267,7 @@ static void test_foreign(struct subject *s)
 	tap_ok(r == -ENOENT, "%s: a sender does not use a stale or foreign object (%s)",
 	   s->via, r ? strerror(-r) : "opened");
 	if (r == 0)
-		transport_close(tx);
+		transport_close(tx, NULL);
 	if (bystander > 0) {
 		bool alive = process_alive(bystander);
 
@@ -1286,7 +1287,7 @@ static void test_foreign(struct subject *s)
 	n = transport_receive(rx, buf, sizeof(buf), 0);
 	tap_ok(n == -ETIMEDOUT, "%s: and nothing of the old one arrives (%s)",
 	   s->via, n < 0 ? strerror(-n) : describe(buf, n));
-	transport_close(rx);
+	transport_close(rx, NULL);
 }
 
 static void test_clean(struct subject *s)

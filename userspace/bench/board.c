@@ -356,7 +356,7 @@ static int board_led(void)
 	r = led_gpio_open("GPIO18", NULL, 0, false, "ipc-bench-led", &led);
 	if (r < 0)
 		return 1;
-	r = transport_open(ops, TRANSPORT_RECEIVER, &cfg, &t);
+	r = transport_open(ops, TRANSPORT_RECEIVER, &cfg, &t, NULL);
 	if (r < 0) {
 		fprintf(stderr, "ipc-bench: %s: receiver: %s\n", opt_via, strerror(-r));
 		return 1;
@@ -384,7 +384,7 @@ static int board_led(void)
 		if (r < 0 || write(opt_result_fd, &rec, sizeof(rec)) != sizeof(rec))
 			break;
 	}
-	transport_close(t);
+	transport_close(t, NULL);
 	led_gpio_close(led);
 	return 0;
 }

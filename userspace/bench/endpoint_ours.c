@@ -8,6 +8,7 @@
 
 #include "message.h"
 #include "stop.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static int ours_send(struct endpoint *ep, uint32_t seqno)
 	if (msg.type == IPC_EVENT_PRESS)
 		o->led_on = !o->led_on;
 	msg.led_state = o->led_on;
-	msg.event_ns = msg.send_ns = transport_now_ns();
+	msg.event_ns = msg.send_ns = monotonic_ns();
 	ipc_message_encode(&msg, frame);
 	return transport_send(o->transport, frame, sizeof(frame));
 }
@@ -84,7 +85,7 @@ static void ours_close(struct endpoint *ep)
 	struct ours *o = ep->priv;
 
 	stop_set_wake(NULL, NULL);
-	transport_close(o->transport);
+	transport_close(o->transport, NULL);
 	free(o);
 	ep->priv = NULL;
 }
@@ -104,7 +105,7 @@ int endpoint_open_ours(const struct endpoint_config *cfg, struct endpoint *ep)
 	o->config.instance = cfg->instance;
 	o->config.inherited_fd = cfg->inherited_fd;
 	o->config.options = cfg->options;
-	r = transport_open(ops, cfg->role, &o->config, &o->transport);
+	r = transport_open(ops, cfg->role, &o->config, &o->transport, NULL);
 	if (r < 0) {
 		free(o);
 		return r;

@@ -14,12 +14,14 @@
  * event's dropped count, a gap the LED sees and can explain.
  */
 #include "backlog.h"
+#include "backoff.h"
 #include "cli.h"
 #include "event_source.h"
 #include "log.h"
 #include "message.h"
 #include "stop.h"
 #include "transport.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <systemd/sd-daemon.h>
@@ -131,7 +133,7 @@ struct button {
 
 	struct transport *transport;
 	int timer_fd;
-	unsigned int backoff_ms;
+	struct backoff backoff;
 	bool retry_pending;	/* waiting for the back-off timer */
 	bool wait_writable;	/* waiting for POLLOUT on the transport's fd */
 
@@ -231,35 +233,28 @@ static int open_source(struct button *b)
 static void schedule_retry(struct button *b, unsigned int first_ms)
 {
 	struct itimerspec its = { 0 };
+	unsigned int pause_ms;
 
-	if (!b->backoff_ms)
-		b->backoff_ms = first_ms;
-	its.it_value.tv_sec = b->backoff_ms / 1000;
-	its.it_value.tv_nsec = (long)(b->backoff_ms % 1000) * 1000000;
+	/* The first failure after a success sets where the pauses start. */
+	if (!backoff_started(&b->backoff))
+		backoff_init(&b->backoff, first_ms, BACKLOG_RETRY_MAX_MS);
+	pause_ms = backoff_fail(&b->backoff, monotonic_ns());
+	its.it_value = ms_to_timespec((int)pause_ms);
 	if (timerfd_settime(b->timer_fd, 0, &its, NULL) < 0) {
 		/* Cannot happen with a valid timer; do not spin if it does. */
 		log_errno(errno, "timerfd");
 		stop_request();
 		return;
 	}
-	log_verbose("%s: retrying in %u ms", b->cli.ops->name, b->backoff_ms);
+	log_verbose("%s: retrying in %u ms", b->cli.ops->name, pause_ms);
 	b->retry_pending = true;
-	b->backoff_ms *= 2;
-	if (b->backoff_ms > BACKLOG_RETRY_MAX_MS)
-		b->backoff_ms = BACKLOG_RETRY_MAX_MS;
 }
 
 static void disconnect(struct button *b)
 {
-	transport_close(b->transport);
+	transport_close(b->transport, NULL);
 	b->transport = NULL;
 	b->wait_writable = false;
-}
-
-/* Is the receiver just not there (yet)? Then we wait and retry. */
-static bool receiver_absent(int r)
-{
-	return r == -ENOENT || r == -ENXIO || r == -ECONNREFUSED;
 }
 
 /*
@@ -268,6 +263,7 @@ static bool receiver_absent(int r)
  */
 static int flush(struct button *b)
 {
+	char detail[TRANSPORT_DETAIL_MAX];
 	uint8_t frame[IPC_MESSAGE_SIZE];
 	struct ipc_message *msg;
 	int r;
@@ -275,36 +271,38 @@ static int flush(struct button *b)
 	while ((msg = backlog_head(&b->backlog))) {
 		if (!b->transport) {
 			r = transport_open(b->cli.ops, TRANSPORT_SENDER,
-					   &b->cli.config, &b->transport);
-			if (receiver_absent(r)) {
-				log_verbose("%s: no receiver yet (%s)", b->cli.ops->name,
-					    strerror(-r));
+					   &b->cli.config, &b->transport, detail);
+			if (r == TRANSPORT_ABSENT) {
+				log_verbose("%s: no receiver yet%s%s", b->cli.ops->name,
+					    *detail ? ": " : "", detail);
 				schedule_retry(b, BACKLOG_RETRY_ABSENT_MS);
 				return 0;
 			}
 			if (r < 0) {
-				log_errno(r, "%s: cannot open the sender", b->cli.ops->name);
+				cli_log_transport_error(b->cli.ops, r, detail,
+							"cannot open the sender");
 				return r;
 			}
+			cli_log_transport_notice(b->transport);
 			log_verbose("%s: connected", b->cli.ops->name);
 		}
-		msg->send_ns = transport_now_ns();
+		msg->send_ns = monotonic_ns();
 		ipc_message_encode(msg, frame);
 		r = transport_send(b->transport, frame, sizeof(frame));
 		if (r == 0) {
 			b->sent++;
-			b->backoff_ms = 0;
+			backoff_reset(&b->backoff);
 			backlog_pop(&b->backlog);
 			continue;
 		}
-		if (r == -EAGAIN) {
+		if (r == TRANSPORT_FULL) {
 			if (transport_poll_fd(b->transport) >= 0)
 				b->wait_writable = true;
 			else
 				schedule_retry(b, BACKLOG_RETRY_FULL_MS);
 			return 0;
 		}
-		if (r == -EPIPE) {
+		if (r == TRANSPORT_STALE) {
 			if (b->cli.ops->flags & TRANSPORT_INHERITED) {
 				log_error("%s: the receiver is gone, and an inherited descriptor cannot be reopened",
 					  b->cli.ops->name);
@@ -316,7 +314,7 @@ static int flush(struct button *b)
 			schedule_retry(b, BACKLOG_RETRY_ABSENT_MS);
 			return 0;
 		}
-		log_errno(r, "%s: send", b->cli.ops->name);
+		cli_log_transport_error(b->cli.ops, r, b->transport->detail, "send");
 		return r;
 	}
 	return 0;
@@ -338,7 +336,7 @@ static void send_report(struct button *b)
 
 	if (!b->transport || !b->events || !backlog_empty(&b->backlog))
 		return;
-	msg.event_ns = msg.send_ns = transport_now_ns();
+	msg.event_ns = msg.send_ns = monotonic_ns();
 	ipc_message_encode(&msg, frame);
 	if (transport_send(b->transport, frame, sizeof(frame)) == 0)
 		b->reports++;

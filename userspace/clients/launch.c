@@ -11,6 +11,7 @@
 #include "log.h"
 #include "stop.h"
 #include "transport.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <systemd/sd-daemon.h>
@@ -374,7 +375,7 @@ static int wait_ready(struct launch *la, int ready_fd)
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		r = transport_wait_fd(ready_fd, POLLIN, -1, NULL);
+		r = fd_wait(ready_fd, POLLIN, -1, NULL);
 		if (r == -EINTR) {
 			stop_child(&la->led);
 			continue;	/* its death closes the pipe */

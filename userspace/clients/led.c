@@ -11,6 +11,7 @@
 #include "message.h"
 #include "stop.h"
 #include "transport.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -301,7 +302,7 @@ static int handle_frame(struct led *l, const uint8_t *buf, size_t len)
 			       (unsigned long long)l->lost);
 		return 0;
 	}
-	now = transport_now_ns();
+	now = monotonic_ns();
 	latency = now > m.event_ns ? now - m.event_ns : 0;
 	l->latency_sum_ns += latency;
 	l->latency_n++;
@@ -358,8 +359,9 @@ static int drain(struct led *l)
 		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), 0);
 		int r;
 
+		cli_log_transport_notice(l->transport);
 		if (n < 0)
-			return n == -EINTR || n == -ETIMEDOUT || n == -EPIPE ? 0 : (int)n;
+			return n == -EINTR || n == -ETIMEDOUT || n == TRANSPORT_STALE ? 0 : (int)n;
 		r = handle_frame(l, buf, (size_t)n);
 		if (r < 0)
 			return r;
@@ -376,18 +378,20 @@ static int run(struct led *l)
 		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), timeout);
 		int r;
 
+		cli_log_transport_notice(l->transport);
 		if (n == -EINTR)
 			return drain(l);
 		if (n == -ETIMEDOUT) {
 			log_verbose("nothing for %d ms: ending", timeout);
 			return 0;
 		}
-		if (n == -EPIPE) {
+		if (n == TRANSPORT_STALE) {
 			log_verbose("%s: the sender ended", l->cli.ops->name);
 			return 0;
 		}
 		if (n < 0) {
-			log_errno((int)n, "%s: receive", l->cli.ops->name);
+			cli_log_transport_error(l->cli.ops, (int)n,
+						l->transport->detail, "receive");
 			return (int)n;
 		}
 		r = handle_frame(l, buf, (size_t)n);
@@ -442,6 +446,7 @@ static void print_stats(const struct led *l)
 int main(int argc, char **argv)
 {
 	struct led l = { .ready_fd = -1 };
+	char detail[TRANSPORT_DETAIL_MAX];
 	int r, status = 1;
 
 	log_init(argv[0]);
@@ -476,13 +481,13 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	r = transport_open(l.cli.ops, TRANSPORT_RECEIVER, &l.cli.config,
-			   &l.transport);
+			   &l.transport, detail);
 	if (r < 0) {
-		/* A second receiver: the transport said who has the instance. */
-		if (r != -EBUSY)
-			log_errno(r, "%s: cannot open the receiver", l.cli.ops->name);
+		cli_log_transport_error(l.cli.ops, r, detail,
+					"cannot open the receiver");
 		goto out;
 	}
+	cli_log_transport_notice(l.transport);
 	if (l.transport->ops->wake)
 		stop_set_wake(wake_transport, l.transport);
 	log_verbose("receiving via %s in %s, LED %s", l.cli.ops->name,
@@ -497,7 +502,9 @@ out:
 	stop_set_wake(NULL, NULL);
 	if (l.ready_fd >= 0)
 		close(l.ready_fd);
-	transport_close(l.transport);
+	transport_close(l.transport, detail);
+	if (*detail)
+		log_warning("%s: %s", l.cli.ops->name, detail);
 	led_gpio_close(l.gpio);
 	cli_common_free(&l.cli);
 	fflush(stdout);

@@ -45,6 +45,8 @@
 
 #include "../lib/message.h"
 #include "../lib/ready_set.h"
+#include "../lib/deadline.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -350,13 +352,13 @@ static int sender_wait(struct dbus_sender *s, int timeout_ms)
 	if (events < 0)
 		return events;
 	if (sd_bus_get_timeout(s->bus, &usec) >= 0 && usec != UINT64_MAX) {
-		uint64_t now = transport_now_ns() / 1000;
+		uint64_t now = monotonic_ns() / 1000;
 		int ms = usec <= now ? 0 : (int)((usec - now + 999) / 1000);
 
 		if (timeout_ms < 0 || ms < timeout_ms)
 			timeout_ms = ms;
 	}
-	return transport_wait_fd(fd, (short)events, timeout_ms, NULL);
+	return fd_wait(fd, (short)events, timeout_ms, NULL);
 }
 
 static int sender_open(struct transport *t)
@@ -450,7 +452,7 @@ static int sender_send(struct transport *t, const uint8_t *frame, size_t len)
 {
 	struct dbus_priv *p = t->priv;
 	struct dbus_sender *s = p->sender;
-	uint64_t deadline = transport_now_ns() + DBUS_SEND_WAIT_MS * 1000000ULL;
+	uint64_t deadline = monotonic_ns() + DBUS_SEND_WAIT_MS * 1000000ULL;
 	struct dbus_frame *f;
 	int r;
 
@@ -465,7 +467,7 @@ static int sender_send(struct transport *t, const uint8_t *frame, size_t len)
 	 * will call again.
 	 */
 	while (s->count == DBUS_WINDOW) {
-		uint64_t now = transport_now_ns();
+		uint64_t now = monotonic_ns();
 
 		if (!s->owner || now >= deadline)
 			return -EAGAIN;
@@ -501,10 +503,10 @@ static void sender_linger(struct transport *t)
 	struct dbus_sender *s = p->sender;
 	const char *opt = transport_option(t, "linger-ms");
 	long linger = strtol(opt, NULL, 10);
-	uint64_t deadline = transport_now_ns() + (uint64_t)(linger > 0 ? linger : 0) * 1000000ULL;
+	uint64_t deadline = monotonic_ns() + (uint64_t)(linger > 0 ? linger : 0) * 1000000ULL;
 
 	while (s->count && sender_pump(t) == 0 && s->count) {
-		uint64_t now = transport_now_ns();
+		uint64_t now = monotonic_ns();
 		struct pollfd pfd = { .fd = sd_bus_get_fd(s->bus) };
 
 		if (now >= deadline)
@@ -739,7 +741,7 @@ static ssize_t receiver_receive(struct transport *t, uint8_t *buf,
 	struct dbus_priv *p = t->priv;
 	struct dbus_receiver *r = p->receiver;
 	uint64_t deadline = timeout_ms < 0 ? 0 :
-		transport_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+		monotonic_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	int wait_ms, ret;
 
 	ret = receiver_confirm(t);
@@ -770,12 +772,12 @@ static ssize_t receiver_receive(struct transport *t, uint8_t *buf,
 			return ret;
 		wait_ms = -1;
 		if (timeout_ms >= 0) {
-			uint64_t now = transport_now_ns();
+			uint64_t now = monotonic_ns();
 
 			wait_ms = now >= deadline ? 0 :
 				  (int)((deadline - now + 999999) / 1000000);
 		}
-		ret = transport_wait_fd(sd_bus_get_fd(r->bus),
+		ret = fd_wait(sd_bus_get_fd(r->bus),
 					(short)sd_bus_get_events(r->bus),
 					wait_ms, NULL);
 		if (ret < 0)

@@ -16,11 +16,12 @@
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
  * before the sender writes again reads them; once the sender gets EPIPE
  * and reopens, those unread frames are gone (at most one pipe's worth:
- * the receiver grows it to TRANSPORT_PIPE_PACKETS frames, 16 if the kernel
+ * the receiver grows it to PACKET_PIPE_FRAMES frames, 16 if the kernel
  * refuses).
  * Events made while no receiver exists wait in the sender's backlog.
  */
 #include "transport.h"
+#include "../lib/packet_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@
 
 struct fifo {
 	int fd;
-	bool idle;		/* the last receive waited (transport_read_packet) */
+	bool idle;		/* the last receive waited (packet_read) */
 	dev_t dev;		/* what we created, so close removes only it */
 	ino_t ino;
 	char path[PATH_MAX];
@@ -97,7 +98,7 @@ static int fifo_open_receiver(struct fifo *f)
 		r = -errno;
 		goto err_close;
 	}
-	transport_grow_pipe(f->fd);
+	packet_pipe_grow(f->fd);
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	return 0;
@@ -186,7 +187,7 @@ static ssize_t fifo_receive(struct transport *t, uint8_t *buf, size_t size,
 	struct fifo *f = t->priv;
 
 	/* Never 0 (end of file): we hold a writing end ourselves (O_RDWR). */
-	return transport_read_packet(f->fd, buf, size, timeout_ms, &f->idle);
+	return packet_read(f->fd, buf, size, timeout_ms, &f->idle);
 }
 
 static int fifo_poll_fd(struct transport *t)

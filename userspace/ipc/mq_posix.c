@@ -44,6 +44,7 @@
 #include "../lib/deadline.h"
 #include "../lib/message.h"
 #include "../lib/private_object.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -311,7 +312,7 @@ static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		r = transport_wait_fd(q->mq, POLLIN, deadline_left_ms(&d), NULL);
+		r = fd_wait(q->mq, POLLIN, deadline_left_ms(&d), NULL);
 		if (r < 0)
 			return r;
 	}

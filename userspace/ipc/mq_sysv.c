@@ -34,7 +34,7 @@
  * kernel answers E2BIG and leaves the message queued (no MSG_NOERROR). The
  * thread rings an eventfd and waits until the receiver, dequeuing with
  * IPC_NOWAIT, finds the queue empty and re-arms it. The receiver therefore
- * waits on the eventfd with ppoll (transport_wait_fd): timeouts and stop
+ * waits on the eventfd with ppoll (fd_wait): timeouts and stop
  * signals work as for any descriptor, and the eventfd is the poll_fd. The
  * thread never holds a message, so a killed receiver loses none of them.
  * After a burst the eventfd may stay readable once with nothing queued:
@@ -45,6 +45,7 @@
 #include "../lib/deadline.h"
 #include "../lib/message.h"
 #include "../lib/private_object.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -352,7 +353,7 @@ static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 			return -r;
 		}
 		mq_sysv_rearm(q);
-		r = transport_wait_fd(q->doorbell, POLLIN, deadline_left_ms(&d),
+		r = fd_wait(q->doorbell, POLLIN, deadline_left_ms(&d),
 				      NULL);
 		if (r < 0)
 			return r;

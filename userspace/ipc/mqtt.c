@@ -51,6 +51,7 @@
 #include "../lib/message.h"
 #include "../lib/net_addr.h"
 #include "../lib/ready_set.h"
+#include "../lib/deadline.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -581,7 +582,7 @@ static int sender_open(struct transport *t)
 
 	pthread_mutex_lock(&s->lock);
 	if (!sender_wait_until(s, sender_answered,
-			       transport_now_ns() + MQTT_OPEN_TIMEOUT_MS * 1000000ULL)) {
+			       monotonic_ns() + MQTT_OPEN_TIMEOUT_MS * 1000000ULL)) {
 		fprintf(stderr, "mqtt: the %s did not answer within %d s\n",
 			p->label, MQTT_OPEN_TIMEOUT_MS / 1000);
 		r = -ETIMEDOUT;
@@ -647,7 +648,7 @@ static void sender_close(struct transport *t)
 	if (s->thread) {
 		pthread_mutex_lock(&s->lock);
 		sender_wait_until(s, sender_all_acked,
-				  transport_now_ns() + (uint64_t)p->linger_ms * 1000000ULL);
+				  monotonic_ns() + (uint64_t)p->linger_ms * 1000000ULL);
 		unacked = s->published - s->acked;
 		pthread_mutex_unlock(&s->lock);
 		if (unacked)
@@ -668,7 +669,7 @@ static void sender_close(struct transport *t)
 
 static uint64_t receiver_now(void)
 {
-	return transport_now_ns();
+	return monotonic_ns();
 }
 
 static void receiver_schedule_reconnect(struct mqtt_receiver *r)

@@ -6,7 +6,7 @@
  * of a frame (40 bytes, below PIPE_BUF, so atomic) is one packet and every
  * read returns at most one packet, so frame boundaries survive even a
  * malformed frame of another size. Both ends are non-blocking: the sender
- * gets -EAGAIN when the pipe is full (TRANSPORT_PIPE_PACKETS frames, as
+ * gets -EAGAIN when the pipe is full (PACKET_PIPE_FRAMES frames, as
  * make_pair sizes it; 16 in a default pipe) and waits for POLLOUT.
  * Object: none with a name; the kernel frees the pipe when both ends are
  * closed. The sender's exit is end of file for the receiver (-EPIPE: no
@@ -14,6 +14,7 @@
  * and an inherited pipe cannot be reopened, so the relay ends there.
  */
 #include "transport.h"
+#include "../lib/packet_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +26,14 @@
 
 struct pipe_end {
 	int fd;
-	bool idle;	/* the last receive waited (transport_read_packet) */
+	bool idle;	/* the last receive waited (packet_read) */
 };
 
 static int pipe_make_pair(int ret_fds[2])
 {
 	if (pipe2(ret_fds, O_CLOEXEC | O_DIRECT) < 0)
 		return -errno;
-	transport_grow_pipe(ret_fds[1]);
+	packet_pipe_grow(ret_fds[1]);
 	return 0;
 }
 
@@ -92,7 +93,7 @@ static ssize_t pipe_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct pipe_end *end = t->priv;
-	ssize_t n = transport_read_packet(end->fd, buf, size, timeout_ms,
+	ssize_t n = packet_read(end->fd, buf, size, timeout_ms,
 					  &end->idle);
 
 	return n == 0 ? -EPIPE : n;	/* 0: every writer is gone, for good */

@@ -255,7 +255,7 @@ static ssize_t sem_posix_receive(struct transport *t, uint8_t *buf,
 		} else {
 			st->k++;
 			counted_event_frame_at(st->k, st->k + st->phase, 0,
-					       transport_now_ns(), buf);
+					       monotonic_ns(), buf);
 			return IPC_MESSAGE_SIZE;
 		}
 	}

@@ -208,7 +208,7 @@ static int sem_sysv_number(struct sem_sysv_state *st, uint8_t *buf)
 	st->have_last = true;
 	st->last_k = k;
 	counted_event_frame_at(k, k + (values[SEM_PHASE] & 3), dropped,
-			       transport_now_ns(), buf);
+			       monotonic_ns(), buf);
 	return IPC_MESSAGE_SIZE;
 }
 

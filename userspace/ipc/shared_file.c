@@ -47,6 +47,7 @@
 #include "../lib/private_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -494,7 +495,7 @@ static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 
 		if (!deadline.forever && !deadline_left_ns(&deadline))
 			return -ETIMEDOUT;
-		r = transport_wait_fd(f->inotify_fd, POLLIN,
+		r = fd_wait(f->inotify_fd, POLLIN,
 				      deadline_left_ms(&deadline), NULL);
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;

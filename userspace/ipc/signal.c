@@ -65,6 +65,7 @@
 #include "../lib/message.h"
 #include "../lib/private_object.h"
 #include "../lib/stop.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,7 +145,7 @@ static void signal_value_frame(struct signal_priv *p, uint32_t v,
 		m.dropped = gap ? gap - 1 : 0;
 	}
 	m.seqno = seqno;
-	m.event_ns = m.send_ns = transport_now_ns();
+	m.event_ns = m.send_ns = monotonic_ns();
 	p->last_seqno = seqno;
 	p->have_last = true;
 	ipc_message_encode(&m, frame);
@@ -411,7 +412,7 @@ static bool signal_expected(const struct signal_priv *p,
 }
 
 /*
- * transport_wait_fd(), but SIGRTMIN stays blocked: its wait mask lets the
+ * fd_wait(), but SIGRTMIN stays blocked: its wait mask lets the
  * stop signals in and restores the rest of the mask stop_init() found,
  * in which SIGRTMIN was not blocked yet. Let in during ppoll, a queued
  * event would meet its disposition (ignored, or by default the end of

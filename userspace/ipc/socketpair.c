@@ -14,6 +14,7 @@
  * Unidirectional by shutdown(): each end can only do its job.
  */
 #include "transport.h"
+#include "../lib/packet_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 
 struct socketpair_end {
 	int fd;
-	bool idle;	/* the last receive waited (transport_read_packet) */
+	bool idle;	/* the last receive waited (packet_read) */
 };
 
 static int socketpair_make_pair(int ret_fds[2])
@@ -93,7 +94,7 @@ static ssize_t socketpair_receive(struct transport *t, uint8_t *buf,
 				  size_t size, int timeout_ms)
 {
 	struct socketpair_end *end = t->priv;
-	ssize_t n = transport_read_packet(end->fd, buf, size, timeout_ms,
+	ssize_t n = packet_read(end->fd, buf, size, timeout_ms,
 					  &end->idle);
 
 	if (n == 0)

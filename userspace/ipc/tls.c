@@ -34,6 +34,8 @@
 #include "../lib/net_server.h"
 #include "../lib/net_socket.h"
 #include "../lib/net_tls.h"
+#include "../lib/deadline.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -183,7 +185,7 @@ static const struct net_server_ops tls_server_ops = {
 /* Run SSL_connect to completion within @timeout_ms, waiting on the fd. */
 static int tls_client_handshake(struct tls *tls, int timeout_ms)
 {
-	uint64_t end = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t end = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
 	char reason[200];
 
 	for (;;) {
@@ -236,13 +238,13 @@ static int tls_client_handshake(struct tls *tls, int timeout_ms)
 						 sizeof(reason)));
 			return -ECONNREFUSED;
 		}
-		now = transport_now_ns();
+		now = monotonic_ns();
 		if (now >= end) {
 			log_error("tls: %s: no handshake within %d ms",
 				  tls->name, timeout_ms);
 			return -ECONNREFUSED;
 		}
-		r = transport_wait_fd(tls->fd, events,
+		r = fd_wait(tls->fd, events,
 				      (int)((end - now + 999999) / 1000000),
 				      NULL);
 		if (r < 0 && r != -ETIMEDOUT)

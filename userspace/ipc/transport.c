@@ -1,25 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * The registry of mechanisms and the helpers every transport shares.
+ * The registry of mechanisms and the dispatcher of the contract in
+ * transport.h: option checks, the receiver's owner lock, the names of an
+ * instance's objects. Everything else a mechanism needs is in lib/.
  */
 #include "transport.h"
 
 #include "../lib/key_record.h"
 #include "../lib/owner_lock.h"
-#include "../lib/stop.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Bounds of the "ipc_transports" section, provided by the linker. */
@@ -88,8 +82,22 @@ static const struct transport_option *find_option(const struct transport_ops *op
 	return NULL;
 }
 
+static void set_detail(char *detail, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_detail(char *detail, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!detail)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, TRANSPORT_DETAIL_MAX, fmt, ap);
+	va_end(ap);
+}
+
 static int check_options(const struct transport_ops *ops,
-			 const struct transport_config *config)
+			 const struct transport_config *config, char *detail)
 {
 	if (!config->options)
 		return 0;
@@ -97,21 +105,34 @@ static int check_options(const struct transport_ops *ops,
 		const char *eq = strchr(*opt, '=');
 
 		if (!eq) {
-			fprintf(stderr, "%s: option '%s' is not key=value\n",
-				ops->name, *opt);
+			set_detail(detail, "option '%s' is not key=value", *opt);
 			return -EINVAL;
 		}
 		if (!find_option(ops, *opt, eq - *opt)) {
-			fprintf(stderr, "%s: unknown option '%.*s' (see --list-options)\n",
-				ops->name, (int)(eq - *opt), *opt);
+			set_detail(detail, "unknown option '%.*s' (see --list-options)",
+				   (int)(eq - *opt), *opt);
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-static int sysv_record_path(const struct transport *t, char *buf,
-			    size_t size);
+static const char *instance_of(const struct transport *t)
+{
+	return t->config->instance ? t->config->instance : "0";
+}
+
+/* "<runtime_dir>/<mechanism>.<instance><suffix>" */
+static int instance_path(const struct transport *t, const char *suffix,
+			 char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s.%s%s", t->config->runtime_dir,
+			 t->ops->name, instance_of(t), suffix);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
 
 static int take_owner_lock(struct transport *t)
 {
@@ -119,26 +140,20 @@ static int take_owner_lock(struct transport *t)
 	pid_t holder;
 	int r;
 
-	r = transport_owner_path(t, path, sizeof(path));
+	r = instance_path(t, ".lock", path, sizeof(path));
 	if (r < 0)
 		return r;
 	r = owner_lock_take(path, &holder);
-	if (r == -EBUSY) {
-		if (holder > 0)
-			fprintf(stderr, "%s: instance '%s' already has a receiver (pid %ld, %s); refusing a second one\n",
-				t->ops->name, t->config->instance ? t->config->instance : "0",
-				(long)holder, path);
-		else
-			fprintf(stderr, "%s: instance '%s' already has a receiver (%s); refusing a second one\n",
-				t->ops->name, t->config->instance ? t->config->instance : "0",
-				path);
+	if (r == -EBUSY && holder > 0)
+		set_detail(t->detail, "instance '%s' already has a receiver (pid %ld, %s); refusing a second one",
+			   instance_of(t), (long)holder, path);
+	else if (r == -EBUSY)
+		set_detail(t->detail, "instance '%s' already has a receiver (%s); refusing a second one",
+			   instance_of(t), path);
+	else if (r < 0)
+		set_detail(t->detail, "lock %s", path);
+	if (r < 0)
 		return r;
-	}
-	if (r < 0) {
-		fprintf(stderr, "%s: lock %s: %s\n", t->ops->name, path,
-			strerror(-r));
-		return r;
-	}
 	t->owner_fd = r;
 	return 0;
 }
@@ -149,21 +164,33 @@ static void release_owner_lock(struct transport *t)
 
 	if (t->owner_fd < 0)
 		return;
-	if (transport_owner_path(t, path, sizeof(path)) == 0)
+	if (instance_path(t, ".lock", path, sizeof(path)) == 0)
 		owner_lock_release(t->owner_fd, path);
 	else
 		close(t->owner_fd);
 	t->owner_fd = -1;
 }
 
+/*
+ * What the system answers when nobody is there yet: open(2) of a FIFO
+ * without a reader, connect(2) to a socket nobody listens on.
+ */
+static bool nobody_there(int r)
+{
+	return r == -ENXIO || r == -ECONNREFUSED;
+}
+
 int transport_open(const struct transport_ops *ops, enum transport_role role,
 		   const struct transport_config *config,
-		   struct transport **ret)
+		   struct transport **ret, char *ret_detail)
 {
 	struct transport *t;
 	int r;
 
-	r = check_options(ops, config);
+	*ret = NULL;
+	if (ret_detail)
+		ret_detail[0] = '\0';
+	r = check_options(ops, config, ret_detail);
 	if (r < 0)
 		return r;
 	t = calloc(1, sizeof(*t));
@@ -176,31 +203,41 @@ int transport_open(const struct transport_ops *ops, enum transport_role role,
 	if (role == TRANSPORT_RECEIVER &&
 	    !(ops->flags & (TRANSPORT_INHERITED | TRANSPORT_FAN_OUT))) {
 		r = take_owner_lock(t);
-		if (r < 0) {
-			free(t);
-			return r;
-		}
+		if (r < 0)
+			goto err_free;
 	}
 	r = ops->open(t);
-	if (r < 0) {
-		release_owner_lock(t);
-		free(t);
-		return r;
-	}
+	if (r < 0)
+		goto err_release_lock;
 	*ret = t;
 	return 0;
+
+err_release_lock:
+	release_owner_lock(t);
+	if (role == TRANSPORT_SENDER && nobody_there(r))
+		r = TRANSPORT_ABSENT;
+err_free:
+	if (ret_detail)
+		memcpy(ret_detail, t->detail, TRANSPORT_DETAIL_MAX);
+	free(t);
+	return r;
 }
 
-void transport_close(struct transport *t)
+void transport_close(struct transport *t, char *ret_detail)
 {
+	if (ret_detail)
+		ret_detail[0] = '\0';
 	if (!t)
 		return;
+	t->detail[0] = '\0';
 	t->ops->close(t);
+	if (ret_detail)
+		memcpy(ret_detail, t->detail, TRANSPORT_DETAIL_MAX);
 	if (t->sysv_recorded) {
 		char path[PATH_MAX];
 
 		/* After the objects: a record without them is harmless. */
-		if (sysv_record_path(t, path, sizeof(path)) == 0)
+		if (instance_path(t, ".key", path, sizeof(path)) == 0)
 			key_record_remove(path, t->sysv_key);
 	}
 	release_owner_lock(t);
@@ -237,43 +274,15 @@ const char *transport_option(const struct transport *t, const char *key)
 	return value;
 }
 
-int transport_path(const struct transport *t, const char *leaf, char *buf,
-		   size_t size)
-{
-	int n = snprintf(buf, size, "%s/%s", t->config->runtime_dir, leaf);
-
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 int transport_object_path(const struct transport *t, char *buf, size_t size)
 {
-	const char *instance = t->config->instance ? t->config->instance : "0";
-	int n = snprintf(buf, size, "%s/%s.%s", t->config->runtime_dir,
-			 t->ops->name, instance);
-
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int transport_owner_path(const struct transport *t, char *buf, size_t size)
-{
-	const char *instance = t->config->instance ? t->config->instance : "0";
-	int n = snprintf(buf, size, "%s/%s.%s.lock", t->config->runtime_dir,
-			 t->ops->name, instance);
-
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	return instance_path(t, "", buf, size);
 }
 
 int transport_global_name(const struct transport *t, char *buf, size_t size)
 {
-	const char *instance = t->config->instance ? t->config->instance : "0";
 	int n = snprintf(buf, size, "/ipc-button.%u.%s.%s", (unsigned int)getuid(),
-			 instance, t->ops->name);
+			 instance_of(t), t->ops->name);
 
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
@@ -283,147 +292,44 @@ int transport_global_name(const struct transport *t, char *buf, size_t size)
 	return 0;
 }
 
-static int sysv_record_path(const struct transport *t, char *buf, size_t size)
-{
-	const char *instance = t->config->instance ? t->config->instance : "0";
-	int n = snprintf(buf, size, "%s/%s.%s.key", t->config->runtime_dir,
-			 t->ops->name, instance);
-
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 int transport_sysv_key(const struct transport *t, int *ret_key)
 {
 	char path[PATH_MAX];
 	int r;
 
-	r = sysv_record_path(t, path, sizeof(path));
+	r = instance_path(t, ".key", path, sizeof(path));
 	if (r < 0)
 		return r;
 	r = key_record_read(path, ret_key);
 	/* Missing or half-written: the receiver is not there yet. */
-	return r == -EINVAL ? -ENOENT : r;
+	return r == -EINVAL || r == -ENOENT ? TRANSPORT_ABSENT : r;
 }
 
-/* No queue, set or segment of anyone's exists under @key. */
-static bool sysv_key_unused(key_t key)
+struct sysv_open_call {
+	struct transport *t;
+	int (*open_at)(struct transport *t, int key);
+};
+
+static int call_open_at(void *ctx, int key)
 {
-	return msgget(key, 0) < 0 && errno == ENOENT &&
-	       semget(key, 0, 0) < 0 && errno == ENOENT &&
-	       shmget(key, 0, 0) < 0 && errno == ENOENT;
+	struct sysv_open_call *call = ctx;
+
+	return call->open_at(call->t, key);
 }
 
 int transport_sysv_open_receiver(struct transport *t,
 				 int (*open_at)(struct transport *t, int key))
 {
-	const char *dir = t->config->runtime_dir;
+	struct sysv_open_call call = { .t = t, .open_at = open_at };
 	char path[PATH_MAX];
-	const char *leaf;
-	int lock, key, r;
-
-	r = sysv_record_path(t, path, sizeof(path));
-	if (r < 0)
-		return r;
-	leaf = strrchr(path, '/') + 1;
-	lock = key_record_lock_dir(dir);
-	if (lock < 0)
-		return lock;
-	/* Ours from a previous run (a killed receiver): adopt it there. */
-	if (key_record_read(path, &key) == 0 &&
-	    !key_record_taken(dir, leaf, key) && open_at(t, key) == 0)
-		goto recorded;
-	r = -ENOSPC;
-	for (int proj = 1; proj <= 255; proj++) {
-		key = ftok(dir, proj);
-		if (key == -1) {
-			r = -errno;
-			break;
-		}
-		if (key_record_taken(dir, leaf, key) || !sysv_key_unused(key))
-			continue;
-		r = open_at(t, key);
-		if (r == -EEXIST)
-			continue;
-		if (r == 0)
-			r = key_record_write(dir, path, key);
-		break;
-	}
-	if (r < 0) {
-		close(lock);
-		return r;
-	}
-recorded:
-	t->sysv_key = key;
-	t->sysv_recorded = true;
-	close(lock);
-	return 0;
-}
-
-int transport_wait_fd(int fd, short events, int timeout_ms,
-		      short *ret_revents)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	struct timespec ts, *tsp = NULL;
 	int r;
 
-	if (timeout_ms >= 0) {
-		ts.tv_sec = timeout_ms / 1000;
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	if (stop_requested())
-		return -EINTR;
-	r = ppoll(&pfd, 1, tsp, stop_wait_mask());
+	r = instance_path(t, ".key", path, sizeof(path));
 	if (r < 0)
-		return -errno;
+		return r;
+	r = key_record_claim(t->config->runtime_dir, path, call_open_at, &call,
+			     &t->sysv_key);
 	if (r == 0)
-		return -ETIMEDOUT;
-	if (ret_revents)
-		*ret_revents = pfd.revents;
-	return 0;
-}
-
-ssize_t transport_read_packet(int fd, uint8_t *buf, size_t size,
-			      int timeout_ms, bool *idle)
-{
-	bool waited = false;
-	ssize_t n;
-	int r;
-
-	for (;;) {
-		if (*idle || waited) {
-			r = transport_wait_fd(fd, POLLIN, timeout_ms, NULL);
-			if (r < 0) {
-				*idle = true;
-				return r;
-			}
-			waited = true;
-		}
-		n = read(fd, buf, size);
-		if (n >= 0) {
-			*idle = waited;
-			return n;
-		}
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		waited = true;	/* wait (again) before the next read */
-	}
-}
-
-void transport_grow_pipe(int fd)
-{
-	long page = sysconf(_SC_PAGESIZE);
-
-	if (page > 0)
-		(void)fcntl(fd, F_SETPIPE_SZ, (int)(TRANSPORT_PIPE_PACKETS * page));
-}
-
-uint64_t transport_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		t->sysv_recorded = true;
+	return r;
 }

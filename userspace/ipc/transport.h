@@ -1,36 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The transport interface: one implementation per IPC mechanism, one .c file
- * each in this directory, selected at run time by name (--via NAME).
+ * The transport contract: one file per IPC mechanism in this directory,
+ * chosen at run time by name (--via NAME). docs/architecture.md explains
+ * the layers and rules; this header is the whole interface.
  *
- * A transport moves opaque frames (encoded struct ipc_message, see
- * lib/message.h) from one sender (the button process) to one receiver (the
- * LED process). It does not interpret frames: the receiver's caller decodes
- * and validates every frame it gets, so validation is the same everywhere.
- * A mechanism that cannot carry bytes (semaphores, plain counts) builds the
- * frame on the receiving side from what did cross, and says so in its header
- * comment.
+ * Roles. A transport moves opaque frames (lib/message.h) from one SENDER
+ * (the button) to one RECEIVER (the LED). It never interprets them: the
+ * receiver's caller validates every frame. A mechanism that cannot carry
+ * bytes rebuilds the frame on the receiving side and says so
+ * (TRANSPORT_NO_PAYLOAD).
  *
- * One receiver per instance: transport_open() gives the RECEIVER of a named
- * mechanism (every one but the TRANSPORT_INHERITED ones, whose pair the
- * launcher hands out once, and the TRANSPORT_FAN_OUT ones, where a second
- * receiver is a second audience, not a thief) the lock "<runtime_dir>/<mechanism>.<instance>
- * .lock" (lib/owner_lock.h) before the mechanism opens anything, and holds
- * it until transport_close(). A second receiver of the same instance is
- * refused there with -EBUSY and one line naming the first, which goes on
- * undisturbed: no mechanism needs its own way of telling.
+ * Ownership. The RECEIVER creates every named object (adopting one a
+ * killed receiver left, replacing a stale or foreign one) and removes it
+ * on close, only if it is still its own. The SENDER only opens it. Before
+ * a receiver's open() runs, transport_open() takes the instance's owner
+ * lock, so a second receiver is refused (TRANSPORT_BUSY) and the first
+ * goes on undisturbed. Not for TRANSPORT_INHERITED (the launcher hands out
+ * one pair) nor TRANSPORT_FAN_OUT (every receiver has its own copy).
  *
- * Object ownership, the same for every named object: the RECEIVER creates it
- * (replacing a stale or foreign one, adopting a compatible one left by a
- * killed receiver so queued events survive), and removes it on close. The
- * SENDER only opens it, and reports when it disappears so the caller can
- * keep events in its backlog and reopen later.
+ * Names. An instance's objects are named from the runtime directory, the
+ * mechanism and the instance, by transport_object_path(),
+ * transport_global_name() and transport_sysv_key(); nothing else.
  *
- * Return values are 0 or a negative errno; see each operation.
+ * Returns. 0 (or a length), a status below, or another negative errno,
+ * which is fatal. Nothing here prints: when there is more to say than the
+ * errno (who holds the lock, which peer was refused), t->detail says it,
+ * and the program prints it once (lib/log.h).
  */
 #ifndef IPC_TRANSPORT_H
 #define IPC_TRANSPORT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,23 +41,37 @@ enum transport_role {
 	TRANSPORT_RECEIVER,
 };
 
+/*
+ * The answers a caller acts on, one meaning each. They are negative errno
+ * values so that strerror() still reads them, but a mechanism returns each
+ * only with the meaning given here (ENXIO, ECONNREFUSED and the like are
+ * translated into TRANSPORT_ABSENT where the system says "nobody there").
+ */
+enum transport_status {
+	/* open(), sender: no receiver yet. Keep the events; open again later. */
+	TRANSPORT_ABSENT = -ENOENT,
+	/* send(): the receiver went away or its object was replaced. Keep the
+	 * frame, close, open again later. receive(): no sender can ever come
+	 * back (end of an inherited pipe or socketpair). */
+	TRANSPORT_STALE = -EPIPE,
+	/* open(): another live process holds this role of the instance;
+	 * t->detail (or transport_open's @ret_detail) names it. */
+	TRANSPORT_BUSY = -EBUSY,
+	/* send(): full right now. Keep the frame; retry when poll_fd() is
+	 * writable, or after a back-off (lib/backoff.h) when there is none. */
+	TRANSPORT_FULL = -EAGAIN,
+};
+
 /* Properties of a mechanism, for listings, docs and tests. */
 #define TRANSPORT_LOSSLESS	(1U << 0) /* nothing lost while both run */
-#define TRANSPORT_PUSH		(1U << 1) /* data pushed to a waiting receiver;
-					   * otherwise pull: the receiver reads
-					   * shared state after a wake-up */
+#define TRANSPORT_PUSH		(1U << 1) /* data pushed to a waiting receiver,
+					   * else it reads shared state */
 #define TRANSPORT_INHERITED	(1U << 2) /* needs an fd from the launcher */
 #define TRANSPORT_NETWORK	(1U << 3) /* may cross hosts */
 #define TRANSPORT_NO_PAYLOAD	(1U << 4) /* frames rebuilt by the receiver */
-#define TRANSPORT_DURABLE	(1U << 5) /* frames queued in the mechanism
-					   * survive the receiver's death: a
-					   * restarted receiver adopts the
-					   * object and gets them (tests check) */
-#define TRANSPORT_FAN_OUT	(1U << 6) /* every receiver gets its own copy
-					   * of every frame (broadcast,
-					   * multicast): receivers of one
-					   * instance may be many, none takes
-					   * anything from another */
+#define TRANSPORT_DURABLE	(1U << 5) /* queued frames survive the
+					   * receiver's death (tests check) */
+#define TRANSPORT_FAN_OUT	(1U << 6) /* every receiver gets a copy */
 #define TRANSPORT_IDLE_REPORTS	(1U << 7) /* lossless, but the sender needs
 					   * the button's idle state reports
 					   * (IPC_EVENT_STATE, never posted as
@@ -68,24 +82,16 @@ struct transport_option {
 	const char *name;		/* key of --opt key=value */
 	const char *default_value;	/* NULL: no default */
 	const char *help;		/* one line */
-	/*
-	 * Optional: NULL when @value is acceptable, else why not (one
-	 * phrase). The programs check every --opt with it while parsing
-	 * their arguments, so a bad value is a usage error (exit 2, one
-	 * line), not a failure found when the transport opens.
-	 */
+	/* Optional: NULL when @value is fine, else why not (one phrase);
+	 * the programs check every --opt with it while parsing. */
 	const char *(*check)(const char *value);
 };
 
 struct transport_config {
-	/* Existing per-user directory (0700) for named objects. */
-	const char *runtime_dir;
-	/* Distinguishes concurrent runs in global namespaces (POSIX, SysV). */
-	const char *instance;
-	/* The launcher's pipe or socketpair end, -1 when there is none. */
-	int inherited_fd;
-	/* NULL-terminated "key=value" strings, keys from ops->options. */
-	const char *const *options;
+	const char *runtime_dir;	/* per-user directory, 0700 */
+	const char *instance;		/* tells concurrent runs apart; NULL: "0" */
+	int inherited_fd;		/* the launcher's end, or -1 */
+	const char *const *options;	/* NULL-terminated "key=value" */
 };
 
 struct transport;
@@ -94,182 +100,97 @@ struct transport_ops {
 	const char *name;	/* the --via value: "fifo", "mq-posix", ... */
 	const char *summary;	/* one line for --list */
 	unsigned int flags;	/* TRANSPORT_* */
-	/* Options this mechanism accepts, terminated by a NULL name; may be NULL. */
-	const struct transport_option *options;
+	const struct transport_option *options;	/* NULL-name terminated, or NULL */
 
-	/*
-	 * Set up t->priv for t->role. A sender returns -ENOENT, -ENXIO or
-	 * -ECONNREFUSED when the receiver is not there yet: the caller
-	 * retries later. Anything else negative is fatal.
-	 */
+	/* Set up t->priv for t->role: 0, TRANSPORT_ABSENT (sender),
+	 * TRANSPORT_BUSY, or a fatal errno. */
 	int (*open)(struct transport *t);
-
-	/*
-	 * Send one frame without blocking for long. 0: sent. -EAGAIN: the
-	 * mechanism is full right now, the caller keeps the frame and retries
-	 * (after poll_fd() is writable when there is one, else after a
-	 * back-off). -EPIPE: the receiver is gone or its object was
-	 * replaced; the caller keeps the frame, closes and reopens later.
-	 * Other negative values are fatal.
-	 */
+	/* One frame, without blocking for long: 0, TRANSPORT_FULL,
+	 * TRANSPORT_STALE, or a fatal errno. */
 	int (*send)(struct transport *t, const uint8_t *frame, size_t len);
-
-	/*
-	 * Wait up to @timeout_ms (-1: forever) for one frame and copy it to
-	 * @buf. Returns its length (which may differ from IPC_MESSAGE_SIZE:
-	 * the caller validates), -ETIMEDOUT, -EINTR when a stop signal
-	 * arrived (see stop.h), -EPIPE when no sender can ever come back
-	 * (pipe or socketpair end of file), or another fatal negative errno.
-	 * Frames the transport itself refuses (a peer with the wrong
-	 * credentials) are counted in t->rejected and not returned.
-	 */
+	/* Wait up to @timeout_ms (-1: forever) for one frame: its length (the
+	 * caller validates it), -ETIMEDOUT, -EINTR (stop signal, lib/stop.h),
+	 * TRANSPORT_STALE, or a fatal errno. Frames the transport itself
+	 * refuses are counted in t->rejected, not returned. */
 	ssize_t (*receive)(struct transport *t, uint8_t *buf, size_t size,
 			   int timeout_ms);
-
-	/*
-	 * Optional. A file descriptor the caller may poll: readable when
-	 * receive() has something for a receiver, writable when a sender's
-	 * -EAGAIN has cleared. NULL or -1 when the mechanism has none.
-	 */
+	/* Optional: an fd to poll, readable when receive() has something,
+	 * writable when a sender's TRANSPORT_FULL cleared; -1 if none. */
 	int (*poll_fd)(struct transport *t);
-
-	/*
-	 * Optional, async-signal-safe: make a receive() blocked in a call
-	 * that cannot be interrupted race-free (semop, sem_wait, futex)
-	 * return -EINTR. Called from the stop signal handler.
-	 */
+	/* Optional, async-signal-safe: make a receive() blocked where no
+	 * signal can interrupt it race-free (semop, futex) return -EINTR. */
 	void (*wake)(struct transport *t);
-
-	/* Release everything; the receiver also removes what it created. */
+	/* Release everything; the receiver removes what is still its own
+	 * (and says in t->detail what went with it). */
 	void (*close)(struct transport *t);
-
-	/*
-	 * TRANSPORT_INHERITED only: create the connected pair the launcher
-	 * hands out, close-on-exec: @ret_fds[0] for the receiver,
-	 * @ret_fds[1] for the sender. 0 or a negative errno.
-	 */
+	/* TRANSPORT_INHERITED only: the pair the launcher hands out,
+	 * close-on-exec: [0] for the receiver, [1] for the sender. */
 	int (*make_pair)(int ret_fds[2]);
 };
+
+#define TRANSPORT_DETAIL_MAX	256
 
 struct transport {
 	const struct transport_ops *ops;
 	enum transport_role role;
 	const struct transport_config *config;
-	void *priv;			/* the mechanism's own state */
+	void *priv;			/* struct <mechanism>_state */
+	uint64_t rejected;		/* frames refused by the transport */
+	char detail[TRANSPORT_DETAIL_MAX]; /* more than the errno says, or "" */
+	/* The dispatcher's own: */
 	int owner_fd;			/* receiver: the instance lock, or -1 */
 	bool sysv_recorded;		/* receiver: sysv_key is recorded */
 	int sysv_key;
-	uint64_t rejected;		/* frames refused by the transport itself */
 };
 
-/*
- * Registration without a central list: each mechanism file ends with
- * TRANSPORT_REGISTER(its_ops); the registry finds them in a linker section.
- */
+/* Each mechanism file ends with TRANSPORT_REGISTER(its_ops): the registry
+ * finds them in a linker section, with no central list to edit. */
 #define TRANSPORT_REGISTER(ops_)					\
 	static const struct transport_ops *const transport_entry_##ops_ \
 	__attribute__((used, section("ipc_transports"), aligned(sizeof(void *)))) = &(ops_)
 
 /* Lookup by name; NULL if unknown. */
 const struct transport_ops *transport_find(const char *name);
-/* All registered mechanisms in the canonical order; returns the count. */
+/* All mechanisms in the canonical order; returns the count. */
 size_t transport_list(const struct transport_ops **ret, size_t max);
 
 /*
- * Open @ops as @role. Checks every option key against ops->options first
- * (-EINVAL with a message on stderr for an unknown one); a receiver then
- * takes the instance lock (-EBUSY with a message on stderr when another
- * receiver of the instance runs). On success *ret
- * is a new transport; free it with transport_close().
+ * Check every option key, take the owner lock (a receiver), then ops->open.
+ * 0 and a new *@ret (free it with transport_close()), or as ops->open;
+ * -EINVAL for an option this mechanism does not have. On failure,
+ * @ret_detail (TRANSPORT_DETAIL_MAX bytes, may be NULL) gets t->detail.
  */
 int transport_open(const struct transport_ops *ops, enum transport_role role,
 		   const struct transport_config *config,
-		   struct transport **ret);
-void transport_close(struct transport *t);
+		   struct transport **ret, char *ret_detail);
+/* Close and free @t (NULL is fine). What the close had to say (frames
+ * discarded with the object) goes to @ret_detail if not NULL, else "". */
+void transport_close(struct transport *t, char *ret_detail);
 int transport_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms);
 int transport_poll_fd(struct transport *t);
 
-/* The value of option @key: the configured one, else its default, else NULL. */
+/* The value of option @key: the configured one, else its default, or NULL. */
 const char *transport_option(const struct transport *t, const char *key);
 
-/* "<runtime_dir>/<leaf>" into @buf; -ENAMETOOLONG if it does not fit. */
-int transport_path(const struct transport *t, const char *leaf, char *buf,
-		   size_t size);
-
-/*
- * The path of this mechanism's named object in the runtime directory:
- * "<runtime_dir>/<mechanism>.<instance>", e.g. /run/ipc-button/fifo.0.
- */
+/* "<runtime_dir>/<mechanism>.<instance>": a file-system object. */
 int transport_object_path(const struct transport *t, char *buf, size_t size);
 
-/* The receiver's instance lock: "<runtime_dir>/<mechanism>.<instance>.lock". */
-int transport_owner_path(const struct transport *t, char *buf, size_t size);
-
-/*
- * A name for global namespaces (POSIX shm, semaphores, message queues):
- * "/ipc-button.<uid>.<instance>.<mechanism>". Per user and per instance,
- * so neither other users nor concurrent runs collide with it.
- */
+/* "/ipc-button.<uid>.<instance>.<mechanism>": a POSIX shm, semaphore or
+ * message queue name, per user and per instance. */
 int transport_global_name(const struct transport *t, char *buf, size_t size);
 
 /*
- * System V keys are handed out, not derived from names (lib/key_record.h):
- * the receiver of an instance records its key in "<runtime_dir>/
- * <mechanism>.<instance>.key", and no two records name one key.
- *
- * Sender: the key the receiver recorded; -ENOENT while there is none.
+ * System V keys are handed out, not derived (lib/key_record.h), and
+ * recorded in "<runtime_dir>/<mechanism>.<instance>.key".
+ * Sender: the recorded key, or TRANSPORT_ABSENT while there is none.
+ * Receiver: call @open_at(t, key) with this instance's recorded key, else
+ * with a free one, and record it; @open_at returns 0, -EEXIST (try the
+ * next key) or an error. transport_close() removes the record.
  */
 int transport_sysv_key(const struct transport *t, int *ret_key);
-
-/*
- * Receiver: call @open_at(t, key) with the key this instance recorded
- * before (its objects, left by a killed receiver, are adopted there), else
- * with the first key ftok(runtime_dir, 1..255) that no other record names
- * and under which no System V object exists, and record it. All under the
- * directory's lock. @open_at returns 0, -EEXIST (the key was taken
- * meanwhile: the next one is tried) or an error. transport_close() removes
- * the record. -ENOSPC when every key of the directory is taken.
- */
 int transport_sysv_open_receiver(struct transport *t,
 				 int (*open_at)(struct transport *t, int key));
-
-/*
- * Wait until @fd is ready for @events (POLLIN, POLLOUT) or @timeout_ms
- * (-1 forever) passes, letting the stop signals in atomically (ppoll).
- * Returns 0 when ready (revents in *ret_revents if not NULL), -ETIMEDOUT,
- * -EINTR on a stop signal, or another negative errno.
- */
-int transport_wait_fd(int fd, short events, int timeout_ms,
-		      short *ret_revents);
-
-/*
- * Give the pipe (or FIFO) behind @fd room for TRANSPORT_PIPE_PACKETS
- * frames. In packet mode every frame takes a whole pipe buffer, so the
- * default 64 KiB holds only 16 of them, and a burst above that makes the
- * button wait for POLLOUT after every 16 events. Best effort: the default
- * still works, only with less room (the kernel may refuse past
- * /proc/sys/fs/pipe-max-size or the user's pipe-user-pages-soft).
- */
-#define TRANSPORT_PIPE_PACKETS	256
-void transport_grow_pipe(int fd);
-
-/*
- * Read one packet from the non-blocking @fd (a pipe or FIFO in packet
- * mode, a SOCK_SEQPACKET socket) into @buf,
- * waiting for POLLIN up to @timeout_ms (transport_wait_fd). Returns what
- * read() returned (0 is end of file) or a negative errno.
- * *@idle remembers whether the previous call had to wait: if it did, the
- * next packet is most likely not there yet either, so this one waits
- * before it reads and spares the read that would fail with EAGAIN, one
- * system call per isolated event (the button's usual case). A receiver
- * that keeps finding packets reads first.
- */
-ssize_t transport_read_packet(int fd, uint8_t *buf, size_t size,
-			      int timeout_ms, bool *idle);
-
-/* CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp we carry. */
-uint64_t transport_now_ns(void);
 
 #endif /* IPC_TRANSPORT_H */

@@ -19,6 +19,7 @@
  * receiver; events made while none runs wait in the sender's backlog.
  */
 #include "transport.h"
+#include "../lib/fd_wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -326,7 +327,7 @@ static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
-		r = transport_wait_fd(u->epoll, POLLIN, timeout_ms, NULL);
+		r = fd_wait(u->epoll, POLLIN, timeout_ms, NULL);
 		if (r < 0)
 			return r;
 	}

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "deadline.h"
 
-#include <limits.h>
-
-#define NSEC_PER_SEC	1000000000ull
-#define NSEC_PER_MSEC	1000000ull
-
-static uint64_t monotonic_ns(void)
+uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
@@ -24,11 +19,16 @@ static struct timespec ns_to_timespec(uint64_t ns)
 	return ts;
 }
 
+struct timespec ms_to_timespec(int ms)
+{
+	return ns_to_timespec(ms_to_ns((unsigned int)ms));
+}
+
 void deadline_start(struct deadline *d, int timeout_ms)
 {
 	d->forever = timeout_ms < 0;
 	d->end_ns = d->forever ? UINT64_MAX :
-		    monotonic_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+		    monotonic_ns() + ms_to_ns((unsigned int)timeout_ms);
 }
 
 uint64_t deadline_left_ns(const struct deadline *d)
@@ -40,12 +40,9 @@ uint64_t deadline_left_ns(const struct deadline *d)
 
 int deadline_left_ms(const struct deadline *d)
 {
-	uint64_t ms;
-
 	if (d->forever)
 		return -1;
-	ms = (deadline_left_ns(d) + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	return ns_to_ms_up(deadline_left_ns(d));
 }
 
 struct timespec deadline_left_timespec(const struct deadline *d)

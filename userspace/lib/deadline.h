@@ -9,9 +9,32 @@
 #ifndef IPC_DEADLINE_H
 #define IPC_DEADLINE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#define NSEC_PER_SEC	1000000000ull
+#define NSEC_PER_MSEC	1000000ull
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp we carry. */
+uint64_t monotonic_ns(void);
+
+static inline uint64_t ms_to_ns(unsigned int ms)
+{
+	return (uint64_t)ms * NSEC_PER_MSEC;
+}
+
+/* Whole milliseconds in @ns, rounded up so a wait never ends early. */
+static inline int ns_to_ms_up(uint64_t ns)
+{
+	uint64_t ms = (ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* @ms milliseconds (>= 0) as a relative timespec (ppoll, semtimedop). */
+struct timespec ms_to_timespec(int ms);
 
 struct deadline {
 	bool forever;		/* timeout_ms was negative */

@@ -3,7 +3,7 @@
 
 #include "ipc_button.h"
 #include "message.h"
-#include "transport.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,7 +154,7 @@ static size_t make_event(struct event_source *src, struct button_event *ev,
 	ev->type = type;
 	ev->seqno = src->next_seqno++;
 	ev->dropped = 0;
-	ev->event_ns = transport_now_ns();
+	ev->event_ns = monotonic_ns();
 	return 1;
 }
 

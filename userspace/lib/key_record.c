@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #define KEY_RECORD_SUFFIX	".key"
@@ -118,4 +122,52 @@ void key_record_remove(const char *path, int key)
 
 	if (key_record_read(path, &recorded) == 0 && recorded == key)
 		(void)unlink(path);
+}
+
+/* No queue, set or segment of anyone's exists under @key. */
+static bool key_unused(key_t key)
+{
+	return msgget(key, 0) < 0 && errno == ENOENT &&
+	       semget(key, 0, 0) < 0 && errno == ENOENT &&
+	       shmget(key, 0, 0) < 0 && errno == ENOENT;
+}
+
+int key_record_claim(const char *dir, const char *path,
+		     int (*open_at)(void *ctx, int key), void *ctx,
+		     int *ret_key)
+{
+	const char *slash = strrchr(path, '/');
+	const char *leaf = slash ? slash + 1 : path;
+	int lock, key, r;
+
+	lock = key_record_lock_dir(dir);
+	if (lock < 0)
+		return lock;
+	/* Ours from a previous run (a killed receiver): adopt it there. */
+	if (key_record_read(path, &key) == 0 &&
+	    !key_record_taken(dir, leaf, key) && open_at(ctx, key) == 0) {
+		r = 0;
+		goto out_unlock;
+	}
+	r = -ENOSPC;
+	for (int proj = 1; proj <= 255; proj++) {
+		key = ftok(dir, proj);
+		if (key == -1) {
+			r = -errno;
+			break;
+		}
+		if (key_record_taken(dir, leaf, key) || !key_unused(key))
+			continue;
+		r = open_at(ctx, key);
+		if (r == -EEXIST)
+			continue;
+		if (r == 0)
+			r = key_record_write(dir, path, key);
+		break;
+	}
+out_unlock:
+	close(lock);
+	if (r == 0)
+		*ret_key = key;
+	return r;
 }

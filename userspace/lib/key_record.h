@@ -45,6 +45,19 @@ bool key_record_taken(const char *dir, const char *except, int key);
 /* Record @key in @path (in @dir), replacing what was there, mode 0600. */
 int key_record_write(const char *dir, const char *path, int key);
 
+/*
+ * The receiver's whole hand-out, under the directory's lock: call
+ * @open_at(@ctx, key) with the key recorded in @path before (its objects,
+ * left by a killed receiver, are adopted there), else with the first key
+ * ftok(@dir, 1..255) that no other record names and under which no System
+ * V object exists, and record it. @open_at returns 0, -EEXIST (the key was
+ * taken meanwhile: the next is tried) or an error. 0 and the key in
+ * *@ret_key, -ENOSPC when every key of the directory is taken, or -errno.
+ */
+int key_record_claim(const char *dir, const char *path,
+		     int (*open_at)(void *ctx, int key), void *ctx,
+		     int *ret_key);
+
 /* Remove @path if it still records @key. */
 void key_record_remove(const char *path, int key);
 

@@ -93,6 +93,15 @@ void log_errno(int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(SD_WARNING, fmt, ap, 0);
+	va_end(ap);
+}
+
 void log_verbose(const char *fmt, ...)
 {
 	va_list ap;

@@ -3,8 +3,8 @@
  * What the programs print about themselves: one line each, the program's
  * name first, the object concerned next, the system's reason last, e.g.
  * "ipc-led: fifo /run/ipc-button/fifo.0: No such file or directory".
- * Library code (transports excepted, which name their object) returns
- * errors instead of printing them.
+ * Library and transport code never print: they return errors (and a
+ * transport its detail), and the program prints them here, once.
  */
 #ifndef IPC_LOG_H
 #define IPC_LOG_H
@@ -24,6 +24,8 @@ bool log_is_verbose(void);
 void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* Appends ": strerror(|err|)"; @err may be an errno or a negative errno. */
 void log_errno(int err, const char *fmt, ...) LOG_PRINTF(2, 3);
+/* Something the user should know that is not a failure. */
+void log_warning(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_verbose(const char *fmt, ...) LOG_PRINTF(1, 2);
 
 #endif /* IPC_LOG_H */

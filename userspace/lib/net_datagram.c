@@ -4,6 +4,8 @@
 #include "log.h"
 #include "net_options.h"
 #include "../ipc/transport.h"
+#include "deadline.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -127,7 +129,7 @@ ssize_t net_dgram_receive(struct transport *t, uint8_t *buf, size_t size,
 	uint64_t end = 0;
 
 	if (timeout_ms >= 0)
-		end = transport_now_ns() + (uint64_t)timeout_ms * 1000000u;
+		end = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
 		union {
 			struct cmsghdr align;
@@ -165,13 +167,13 @@ ssize_t net_dgram_receive(struct transport *t, uint8_t *buf, size_t size,
 			return -errno;
 		}
 		if (end) {
-			uint64_t now = transport_now_ns();
+			uint64_t now = monotonic_ns();
 
 			if (now >= end)
 				return -ETIMEDOUT;
 			wait_ms = (int)((end - now + 999999) / 1000000);
 		}
-		r = transport_wait_fd(d->fd, POLLIN, wait_ms, NULL);
+		r = fd_wait(d->fd, POLLIN, wait_ms, NULL);
 		if (r < 0)
 			return r;
 	}

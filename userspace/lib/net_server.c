@@ -4,8 +4,10 @@
 #include "log.h"
 #include "../ipc/transport.h"
 #include "message.h"
-#include "net_backoff.h"
+#include "backoff.h"
 #include "net_socket.h"
+#include "deadline.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -22,7 +24,7 @@ struct net_server {
 	int listen_fd;
 	int epoll_fd;
 	int timeout_ms;
-	struct net_backoff accept_backoff;	/* out of fds: pause accept */
+	struct backoff accept_backoff;	/* out of fds: pause accept */
 	bool listener_paused;
 	uint64_t *rejected;			/* the transport's counter */
 	uint64_t accepted;			/* connections so far */
@@ -41,7 +43,7 @@ struct net_server {
 
 static void refuse(struct net_server *s, const char *peer, const char *why)
 {
-	uint64_t now = transport_now_ns();
+	uint64_t now = monotonic_ns();
 
 	s->refusals++;
 	if (s->rejected)
@@ -136,7 +138,7 @@ static struct net_conn *take_slot(struct net_server *s)
 
 static uint64_t deadline(const struct net_server *s)
 {
-	return transport_now_ns() + (uint64_t)s->timeout_ms * 1000000u;
+	return monotonic_ns() + (uint64_t)s->timeout_ms * 1000000u;
 }
 
 static void conn_add(struct net_server *s, int fd,
@@ -150,7 +152,7 @@ static void conn_add(struct net_server *s, int fd,
 
 	memcpy(&addr.ss, peer, len <= sizeof(addr.ss) ? len : sizeof(addr.ss));
 	net_addr_format(&addr, name, sizeof(name));
-	expire_candidates(s, transport_now_ns());
+	expire_candidates(s, monotonic_ns());
 	c = take_slot(s);
 	if (!c) {
 		close(fd);
@@ -195,7 +197,7 @@ static int accept_all(struct net_server *s)
 		fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			net_backoff_reset(&s->accept_backoff);
+			backoff_reset(&s->accept_backoff);
 			conn_add(s, fd, &peer, len);
 			continue;
 		}
@@ -209,12 +211,12 @@ static int accept_all(struct net_server *s)
 		case ENOMEM:
 			/* The listener stays readable while a connection
 			 * waits, so retrying now would spin: pause instead. */
-			net_backoff_fail(&s->accept_backoff,
-					 transport_now_ns());
+			backoff_fail(&s->accept_backoff,
+					 monotonic_ns());
 			log_error("%s: accept: %s (pausing for %d ms)",
 				s->who, strerror(err),
-				net_backoff_remaining_ms(&s->accept_backoff,
-							 transport_now_ns()));
+				backoff_remaining_ms(&s->accept_backoff,
+							 monotonic_ns()));
 			return listener_watch(s, false);
 		case EINTR:
 		case ECONNABORTED:
@@ -347,7 +349,7 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected)
 {
-	uint64_t end = 0, now = transport_now_ns();
+	uint64_t end = 0, now = monotonic_ns();
 	struct epoll_event ev[16];
 	ssize_t got;
 	int r, n;
@@ -358,9 +360,9 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 	if (timeout_ms >= 0)
 		end = now + (uint64_t)timeout_ms * 1000000u + 1;
 	for (;;) {
-		now = transport_now_ns();
+		now = monotonic_ns();
 		if (s->listener_paused &&
-		    !net_backoff_active(&s->accept_backoff, now)) {
+		    !backoff_active(&s->accept_backoff, now)) {
 			r = listener_watch(s, true);
 			if (r < 0)
 				return r;
@@ -378,10 +380,10 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			if (got)
 				return got;
 		}
-		r = transport_wait_fd(s->epoll_fd, POLLIN,
+		r = fd_wait(s->epoll_fd, POLLIN,
 				      next_wait_ms(s, now, end), NULL);
 		if (r == -ETIMEDOUT) {
-			if (end && transport_now_ns() >= end)
+			if (end && monotonic_ns() >= end)
 				return -ETIMEDOUT;
 			continue;
 		}
@@ -412,7 +414,7 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 		}
 		if (got)
 			return got;
-		if (end && transport_now_ns() >= end)
+		if (end && monotonic_ns() >= end)
 			return -ETIMEDOUT;
 	}
 }
@@ -435,7 +437,7 @@ int net_server_open(const char *who, const struct net_addr *addr,
 	s->epoll_fd = -1;
 	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
-	net_backoff_init(&s->accept_backoff, 50, 1000);
+	backoff_init(&s->accept_backoff, 50, 1000);
 	r = net_listen(who, addr, &s->listen_fd);
 	if (r < 0) {
 		free(s);

@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "../ipc/transport.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -111,7 +112,7 @@ int net_connect(const char *who, const struct net_addr *addr, int timeout_ms,
 		r = -errno;
 		goto fail;
 	}
-	r = transport_wait_fd(fd, POLLOUT, timeout_ms, NULL);
+	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
 	if (r == -ETIMEDOUT)
 		r = -ECONNREFUSED;	/* nobody answered: try again later */
 	if (r < 0)

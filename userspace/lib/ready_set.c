@@ -5,7 +5,7 @@
  */
 #include "ready_set.h"
 
-#include "../ipc/transport.h"
+#include "fd_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -157,5 +157,5 @@ int ready_set_deadline(struct ready_set *set, uint64_t when_ns)
 
 int ready_set_wait(struct ready_set *set, int timeout_ms)
 {
-	return transport_wait_fd(set->epoll_fd, POLLIN, timeout_ms, NULL);
+	return fd_wait(set->epoll_fd, POLLIN, timeout_ms, NULL);
 }

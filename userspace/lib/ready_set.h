@@ -45,7 +45,7 @@ int ready_set_deadline(struct ready_set *set, uint64_t when_ns);
 
 /*
  * Wait until the set is readable or @timeout_ms (-1: forever) passes, with
- * the stop signals let in: 0, -ETIMEDOUT or -EINTR (see transport_wait_fd).
+ * the stop signals let in: 0, -ETIMEDOUT or -EINTR (see fd_wait).
  */
 int ready_set_wait(struct ready_set *set, int timeout_ms);
 

@@ -2,7 +2,7 @@
 /*
  * Orderly stop on SIGINT, SIGTERM and SIGHUP, without races and without
  * polling: the stop signals stay blocked, and are let in only where the
- * process waits (ppoll in transport_wait_fd, or stop_unblock()/stop_block()
+ * process waits (ppoll in fd_wait, or stop_unblock()/stop_block()
  * around a blocking call that has no fd). The handler records the signal
  * and calls the registered wake callback, which makes such a blocking call
  * return (sem_post, futex wake), so no stop is ever missed.

@@ -102,6 +102,20 @@ int cli_common_finish(struct cli_common *c);
 int cli_parse_uint(const char *arg, unsigned long long max,
 		   unsigned long long *ret);
 
+/*
+ * Print, once, why @what (e.g. "cannot open the receiver") failed with
+ * @err on mechanism @ops: the transport's @detail when it gave one (alone
+ * for TRANSPORT_BUSY, whose detail names the holder), then the errno.
+ */
+void cli_log_transport_error(const struct transport_ops *ops, int err,
+			     const char *detail, const char *what);
+
+/*
+ * Print what @t had to say after a call that did not fail (a stale object
+ * replaced, a peer refused), if anything, and forget it.
+ */
+void cli_log_transport_notice(struct transport *t);
+
 void cli_print_list(FILE *out, bool with_flags);
 int cli_print_options(FILE *out, const char *name);
 

@@ -241,3 +241,22 @@ int cli_print_options(FILE *out, const char *name)
 	}
 	return 0;
 }
+
+void cli_log_transport_error(const struct transport_ops *ops, int err,
+			     const char *detail, const char *what)
+{
+	if (!detail || !*detail)
+		log_errno(err, "%s: %s", ops->name, what);
+	else if (err == TRANSPORT_BUSY)
+		log_error("%s: %s", ops->name, detail);
+	else
+		log_errno(err, "%s: %s: %s", ops->name, what, detail);
+}
+
+void cli_log_transport_notice(struct transport *t)
+{
+	if (!t || !t->detail[0])
+		return;
+	log_warning("%s: %s", t->ops->name, t->detail);
+	t->detail[0] = '\0';
+}

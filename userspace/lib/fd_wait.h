@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wait for a file descriptor together with the stop signals: the one place
+ * a process sleeps on an fd. The stop signals stay blocked everywhere else
+ * (stop.h) and are let in atomically by ppoll() here, so a stop that comes
+ * just before the wait is not lost: it ends the wait at once.
+ */
+#ifndef IPC_FD_WAIT_H
+#define IPC_FD_WAIT_H
+
+/*
+ * Wait until @fd is ready for @events (POLLIN, POLLOUT) or @timeout_ms
+ * (-1: forever) passes. Returns 0 when ready (revents in *ret_revents if
+ * not NULL), -ETIMEDOUT, -EINTR on a stop signal, or another negative errno.
+ */
+int fd_wait(int fd, short events, int timeout_ms, short *ret_revents);
+
+#endif /* IPC_FD_WAIT_H */
