@@ -10,11 +10,12 @@
  * (O_TMPFILE) and links it only once the ring is complete, so nobody maps
  * a half-made ring. It adopts a file a killed receiver left, frames and
  * all, and on close marks the ring closed and removes the name: a sender
- * then gets -EPIPE, keeps its frame and reopens.
+ * then gets TRANSPORT_STALE, keeps its frame and reopens.
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
 #include "../lib/stop.h"
 
@@ -23,6 +24,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -43,6 +45,7 @@ _Static_assert(sizeof(struct mmap_sync) <= FRAME_RING_SYNC_SIZE,
 	       "the futex words live in the ring's sync area");
 
 struct mmap_state {
+	const char *dir;	/* the runtime directory */
 	char path[PATH_MAX];
 	struct shm_ring shm;	/* the file, mapped, and its ring */
 	struct mmap_sync *sync;
@@ -62,9 +65,9 @@ static int mmap_open_sender(struct mmap_state *st)
 
 	st->shm.fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (st->shm.fd < 0)
-		return errno == ELOOP ? -ENOENT : -errno;
+		return errno == ELOOP ? TRANSPORT_ABSENT : -errno;
 	r = shm_ring_open(&st->shm, FRAME_RING_MMAP, SHARED_OBJECT_SENDER);
-	return r == -ESTALE ? -ENOENT : r;	/* the receiver replaces it */
+	return r == -ESTALE ? TRANSPORT_ABSENT : r; /* the receiver replaces it */
 }
 
 static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -86,24 +89,27 @@ static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
 /* --- receiver ---------------------------------------------------------- */
 
 /* A new file, named only once complete; -EEXIST if one came meanwhile. */
-static int mmap_create(struct mmap_state *st, const char *dir)
+static int mmap_create(void *ctx)
 {
 	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
+	struct mmap_state *st = ctx;
 	int r;
 
-	st->shm.fd = shared_object_tmpfile(dir);
-	if (st->shm.fd < 0)
-		return st->shm.fd;
+	r = shared_object_tmpfile(st->dir);
+	if (r < 0)
+		return r;
+	st->shm.fd = r;
 	r = shared_object_claim(st->shm.fd, SHARED_OBJECT_RECEIVER);
+	if (!r && ftruncate(st->shm.fd, size) < 0)
+		r = -errno;
 	if (r < 0)
 		goto err_close;
-	if (ftruncate(st->shm.fd, size) < 0)
-		goto err_errno;
 	st->shm.mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			   st->shm.fd, 0);
 	if (st->shm.mem == MAP_FAILED) {
+		r = -errno;
 		st->shm.mem = NULL;
-		goto err_errno;
+		goto err_close;
 	}
 	st->shm.size = size;
 	frame_ring_create(&st->shm.ring, st->shm.mem, size, FRAME_RING_SLOTS,
@@ -114,40 +120,46 @@ static int mmap_create(struct mmap_state *st, const char *dir)
 		goto err_close;
 	return 0;
 
-err_errno:
-	r = -errno;
 err_close:
 	shm_ring_unmap(&st->shm);	/* unnamed: gone with its last fd */
 	return r;
 }
 
-static int mmap_open_receiver(struct mmap_state *st, const char *dir)
+/* What is under our name: a killed receiver's ring to adopt, or stale. */
+static int mmap_adopt(void *ctx)
 {
+	struct mmap_state *st = ctx;
 	int r;
 
-	/* Adopt what a killed receiver left, replace the rest, or create. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		st->shm.fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (st->shm.fd >= 0) {
-			r = shm_ring_open(&st->shm, FRAME_RING_MMAP,
-					  SHARED_OBJECT_RECEIVER);
-			if (r != -ESTALE)
-				return r;
-			shared_object_unlink(st->shm.fd, st->path);
-			shm_ring_unmap(&st->shm);
-		} else if (errno == ELOOP) {
-			/* A symlink where our file belongs: not ours. */
-			if (unlink(st->path) < 0 && errno != ENOENT)
-				return -errno;
-		} else if (errno != ENOENT) {
-			return -errno;
-		}
-		r = mmap_create(st, dir);
-		if (r != -EEXIST)
-			return r;
-	}
-	return -EBUSY;
+	st->shm.fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (st->shm.fd < 0 && errno == ELOOP)
+		return NAMED_OBJECT_STALE;	/* a symlink: not ours */
+	if (st->shm.fd < 0)
+		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
+	r = shm_ring_open(&st->shm, FRAME_RING_MMAP, SHARED_OBJECT_RECEIVER);
+	if (r == -ESTALE)
+		return NAMED_OBJECT_STALE;
+	return r < 0 ? r : NAMED_OBJECT_OURS;
 }
+
+static int mmap_remove(void *ctx)
+{
+	struct mmap_state *st = ctx;
+	int r = 0;
+
+	if (st->shm.fd >= 0)
+		shared_object_unlink(st->shm.fd, st->path);
+	else if (unlink(st->path) < 0)	/* the symlink */
+		r = -errno;
+	shm_ring_unmap(&st->shm);
+	return r;
+}
+
+static const struct named_object_ops mmap_object = {
+	.create = mmap_create,
+	.adopt = mmap_adopt,
+	.remove = mmap_remove,
+};
 
 static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
@@ -211,10 +223,11 @@ static int mmap_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->shm.fd = -1;
+	st->dir = t->config->runtime_dir;
 	r = transport_object_path(t, st->path, sizeof(st->path));
 	if (!r)
 		r = t->role == TRANSPORT_RECEIVER ?
-			mmap_open_receiver(st, t->config->runtime_dir) :
+			named_object_get(&mmap_object, st) :
 			mmap_open_sender(st);
 	if (r < 0) {
 		shm_ring_unmap(&st->shm);
@@ -229,10 +242,15 @@ static int mmap_open(struct transport *t)
 static void mmap_close(struct transport *t)
 {
 	struct mmap_state *st = t->priv;
+	uint32_t unread;
 
 	/* Closed first: a sender stops and learns if its last frame was read. */
 	if (t->role == TRANSPORT_RECEIVER) {
-		frame_ring_close(&st->shm.ring);
+		unread = frame_ring_close(&st->shm.ring);
+		if (unread)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%u unread frames discarded with %.160s", unread,
+				 st->path);
 		shared_object_unlink(st->shm.fd, st->path);
 	}
 	shm_ring_unmap(&st->shm);

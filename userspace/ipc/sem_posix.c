@@ -19,25 +19,27 @@
  * only one to post, so the v events waiting are exactly known: the sender
  * answers BASE = last seqno posted - v, and k never goes back. To renumber
  * while the receiver runs, the sender posts ASK and then its event, and
- * says -EAGAIN until the receiver, at its next take, gives that event back
- * and asks.
+ * says TRANSPORT_FULL until the receiver, at its next take, gives that event
+ * back and asks.
  *
  * EVENTS, "/ipc-button.<uid>.<instance>.sem-posix" (0600), is adopted with
  * its count from a killed receiver; the handshake names add .req, .ask,
  * .ans, .d0, .d1, .d2, REQ made last. The sender opens REQ first and
  * before every post checks that the name still leads to it
- * (lib/sem_named.h): -EPIPE when not, and it reopens.
+ * (lib/sem_named.h): TRANSPORT_STALE when not, and it reopens.
  */
 #include "transport.h"
 
 #include "../lib/counted_event.h"
 #include "../lib/deadline.h"
 #include "../lib/message.h"
+#include "../lib/named_object.h"
 #include "../lib/sem_named.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -81,7 +83,7 @@ static int sem_posix_open_sender(struct sem_posix_state *st)
 	if (r == 0 && !sem_named_current(&st->s[SP_REQ]))
 		r = -ESTALE;
 	/* Missing, not ours or changing: no receiver of ours (yet). */
-	return r == -EPERM || r == -EACCES || r == -ESTALE ? -ENOENT : r;
+	return r == -EPERM || r == -EACCES || r == -ESTALE ? TRANSPORT_ABSENT : r;
 }
 
 /*
@@ -120,7 +122,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 			sem_named_close(&st->s[i]);
 		st->asked = false;
 		if (sem_posix_open_sender(st) < 0)
-			return -EPIPE;
+			return TRANSPORT_STALE;
 	}
 	waiting = sem_named_value(&st->s[SP_REQ]) > 0;
 	if (m.type == IPC_EVENT_STATE) {
@@ -139,7 +141,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 		}
 		sem_posix_answer(st);
 	} else if (st->asked) {
-		return -EAGAIN;		/* until the receiver comes to our ASK */
+		return TRANSPORT_FULL;	/* until the receiver comes to our ASK */
 	}
 	if (!st->have_last || m.seqno != st->last + 1 || phase != st->last_phase) {
 		/* Renumber: ASK, then this event, which the receiver gives back. */
@@ -148,7 +150,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 		st->asked = true;
 	}
 	if (sem_post(st->s[SP_EVENTS].sem) < 0)
-		return errno == EOVERFLOW ? -EAGAIN : -errno;
+		return errno == EOVERFLOW ? TRANSPORT_FULL : -errno;
 	st->have_last = true;
 	st->last = m.seqno;
 	st->last_phase = phase;
@@ -157,32 +159,49 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 
 /* --- receiver ---------------------------------------------------------- */
 
+/* EVENTS: created, or adopted with its count from a killed receiver. */
+static int sem_posix_create(void *ctx)
+{
+	return sem_named_create(ctx, 0);
+}
+
+static int sem_posix_adopt(void *ctx)
+{
+	int r = sem_named_open(ctx);
+
+	if (r == -EPERM || r == -EACCES)
+		return NAMED_OBJECT_STALE;	/* not ours */
+	if (r == -ENOENT || r == -ESTALE)
+		return NAMED_OBJECT_GONE;	/* changed meanwhile */
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+static int sem_posix_remove(void *ctx)
+{
+	struct sem_named *ev = ctx;
+
+	return sem_unlink(ev->name) < 0 ? -errno : 0;
+}
+
+static const struct named_object_ops sem_posix_events = {
+	.create = sem_posix_create,
+	.adopt = sem_posix_adopt,
+	.remove = sem_posix_remove,
+};
+
 static int sem_posix_open_receiver(struct sem_posix_state *st)
 {
-	struct sem_named *ev = &st->s[SP_EVENTS];
-	int r = -EEXIST;
+	int r = named_object_get(&sem_posix_events, &st->s[SP_EVENTS]);
 
-	/* EVENTS: adopt a private one a killed receiver left, else make it. */
-	for (int attempt = 0; attempt < 5 && r == -EEXIST; attempt++) {
-		r = sem_named_create(ev, 0);
-		if (r != -EEXIST)
-			break;
-		r = sem_named_open(ev);		/* 0: a killed one's, adopted */
-		if (r == -EPERM || r == -EACCES)	/* not ours: replace it */
-			r = sem_unlink(ev->name) < 0 && errno != ENOENT ?
-				-errno : -EEXIST;
-		else if (r == -ENOENT || r == -ESTALE)
-			r = -EEXIST;		/* changed meanwhile */
-	}
 	/* The handshake is always new: nothing of a killed receiver's. */
-	for (int i = SP_EVENTS + 1; r == 0 && i < SP_COUNT; i++) {
+	for (int i = SP_EVENTS + 1; r >= 0 && i < SP_COUNT; i++) {
 		if (sem_unlink(st->s[i].name) < 0 && errno != ENOENT)
 			r = -errno;
 		else
 			r = sem_named_create(&st->s[i], i == SP_REQ ? 1 : 0);
 	}
 	st->asking = true;	/* REQ is made with 1 */
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /* Take back the tokens wake() posted: a stop must not count as events. */
@@ -279,8 +298,17 @@ static void sem_posix_wake(struct transport *t)
 static void sem_posix_close(struct transport *t)
 {
 	struct sem_posix_state *st = t->priv;
+	int pending;
 
-	/* The receiver unlinks only what is still its own; events go too. */
+	if (t->role == TRANSPORT_RECEIVER && st->s[SP_EVENTS].sem != SEM_FAILED) {
+		sem_posix_absorb_wakes(st);
+		pending = sem_named_value(&st->s[SP_EVENTS]);
+		if (pending > 0)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%d untaken events discarded with %.160s",
+				 pending, st->s[SP_EVENTS].path);
+	}
+	/* The receiver unlinks only what is still its own. */
 	for (int i = 0; i < SP_COUNT; i++) {
 		if (t->role == TRANSPORT_RECEIVER)
 			sem_named_remove(&st->s[i]);

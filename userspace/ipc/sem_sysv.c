@@ -22,11 +22,13 @@
 #include "../lib/counted_event.h"
 #include "../lib/deadline.h"
 #include "../lib/message.h"
+#include "../lib/named_object.h"
 #include "../lib/sem_set.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -153,12 +155,12 @@ static int sem_sysv_send(struct transport *t, const uint8_t *frame,
 	if (r == -ERANGE || r == -EAGAIN) {
 		r = sem_sysv_load(st, &events);
 		if (!r && events == SEM_DIGIT - 1)
-			return -EAGAIN;		/* 32767 events waiting */
+			return TRANSPORT_FULL;	/* 32767 events waiting */
 		r = r < 0 ? r : sem_sysv_post(st);
 		if (r == -ERANGE || r == -EAGAIN)
 			r = -EIO;
 	}
-	return sem_set_removed(r) ? -EPIPE : r;	/* removed or replaced */
+	return sem_set_removed(r) ? TRANSPORT_STALE : r; /* removed, replaced */
 }
 
 static int sem_sysv_open_sender(struct transport *t,
@@ -175,7 +177,8 @@ static int sem_sysv_open_sender(struct transport *t,
 	if (!r)
 		r = sem_sysv_load(st, &events);
 	/* Missing, not ours or not initialised yet: no receiver (yet). */
-	return r == -EACCES || r == -ESTALE || sem_set_removed(r) ? -ENOENT : r;
+	return r == -EACCES || r == -ESTALE || sem_set_removed(r) ?
+		TRANSPORT_ABSENT : r;
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -265,37 +268,60 @@ static void sem_sysv_wake(struct transport *t)
 	(void)sem_set_change(st->id, SEM_EVENTS, 1, IPC_NOWAIT);
 }
 
-/*
- * transport_sysv_open_receiver() calls this with each key it tries: adopt
- * the set a killed receiver left, with its counts; replace a foreign,
- * stale or half-made one; or create it.
- */
-static int sem_sysv_open_receiver(struct transport *t, int key)
+static int sem_sysv_create(void *ctx)
 {
 	unsigned short values[SEM_COUNT] = { [SEM_RECEIVER] = 1 };
+	struct sem_sysv_state *st = ctx;
+
+	st->id = semget(st->key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600);
+	if (st->id < 0)
+		return -errno;
+	return sem_set_init(st->id, values, SEM_RECEIVER);
+}
+
+/* The set under our key: a killed receiver's to adopt, counts and all. */
+static int sem_sysv_adopt(void *ctx)
+{
+	struct sem_sysv_state *st = ctx;
+	int id = semget(st->key, 0, 0);
+	int r = id < 0 ? -errno : sem_set_check(id, SEM_COUNT);
+
+	if (!r)
+		r = sem_set_claim(id, SEM_RECEIVER);
+	if (!r)
+		st->id = id;
+	if (r == -ENOENT || sem_set_removed(r))
+		return NAMED_OBJECT_GONE;
+	if (r == -ESTALE)
+		return NAMED_OBJECT_STALE;
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+static int sem_sysv_remove(void *ctx)
+{
+	struct sem_sysv_state *st = ctx;
+	int id = semget(st->key, 0, 0);
+
+	if (id >= 0 && semctl(id, 0, IPC_RMID) < 0 && !sem_set_removed(-errno))
+		return -errno;
+	return 0;
+}
+
+static const struct named_object_ops sem_sysv_object = {
+	.create = sem_sysv_create,
+	.adopt = sem_sysv_adopt,
+	.remove = sem_sysv_remove,
+};
+
+/* transport_sysv_open_receiver() calls this with each key it tries. */
+static int sem_sysv_open_receiver(struct transport *t, int key)
+{
 	struct sem_sysv_state *st = t->priv;
-	int id, r = -EEXIST;
+	int r;
 
 	st->key = key;
-	for (int attempt = 0; attempt < 5 && r == -EEXIST; attempt++) {
-		st->id = semget(key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600);
-		if (st->id >= 0)
-			return sem_set_init(st->id, values, SEM_RECEIVER);
-		if (errno != EEXIST)
-			return -errno;
-		id = semget(key, 0, 0);
-		r = id < 0 ? -errno : sem_set_check(id, SEM_COUNT);
-		if (!r)
-			r = sem_set_claim(id, SEM_RECEIVER);
-		if (!r)
-			st->id = id;
-		if (r == -ESTALE)	/* replace it, if we may */
-			r = semctl(id, 0, IPC_RMID) < 0 &&
-			    !sem_set_removed(-errno) ? -errno : -EEXIST;
-		else if (r == -ENOENT || sem_set_removed(r))
-			r = -EEXIST;	/* removed meanwhile: create */
-	}
-	return r;
+	r = named_object_get(&sem_sysv_object, st);
+	return r < 0 ? r : 0;
 }
 
 /* --- both -------------------------------------------------------------- */
@@ -303,10 +329,18 @@ static int sem_sysv_open_receiver(struct transport *t, int key)
 static void sem_sysv_close(struct transport *t)
 {
 	struct sem_sysv_state *st = t->priv;
+	int pending;
 
 	/* Removed with any events still in it: a sender's next post fails. */
-	if (t->role == TRANSPORT_RECEIVER && st->id >= 0)
+	if (t->role == TRANSPORT_RECEIVER && st->id >= 0) {
+		pending = semctl(st->id, SEM_EVENTS, GETVAL) -
+			  (st->wake_posts - st->wake_absorbed);
+		if (pending > 0)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%d untaken events discarded with semaphore set key 0x%08x",
+				 pending, (unsigned int)st->key);
 		semctl(st->id, 0, IPC_RMID);
+	}
 	free(st);
 	t->priv = NULL;
 }

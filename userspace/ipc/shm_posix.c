@@ -8,9 +8,9 @@
  * fills in the whole ring before the ring's magic publishes it, and on
  * close marks it closed and removes the name. A receiver killed with
  * SIGKILL leaves the object, and the frames queued in it: the next
- * receiver adopts it. A sender on a closed or replaced ring gets -EPIPE,
- * keeps its frame and reopens. One sender at a time (a claim,
- * lib/shared_object.h).
+ * receiver adopts it. A sender on a closed or replaced ring gets
+ * TRANSPORT_STALE, keeps its frame and reopens. One sender at a time (a
+ * claim, lib/shared_object.h).
  *
  * The ring is the truth, the semaphore only a wake-up: the receiver looks
  * at the ring before it sleeps, so a token lost (a sender killed between
@@ -20,6 +20,7 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
 #include "../lib/stop.h"
 
@@ -27,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -51,7 +53,7 @@ static int shm_posix_open_sender(struct shm_posix_state *st)
 	if (st->shm.fd < 0)
 		return -errno;
 	r = shm_ring_open(&st->shm, FRAME_RING_SHM_POSIX, SHARED_OBJECT_SENDER);
-	return r == -ESTALE ? -ENOENT : r;	/* the receiver replaces it */
+	return r == -ESTALE ? TRANSPORT_ABSENT : r; /* the receiver replaces it */
 }
 
 static int shm_posix_send(struct transport *t, const uint8_t *frame,
@@ -89,8 +91,9 @@ static int shm_posix_unlink(struct shm_posix_state *st)
 }
 
 /* A new object, complete before anyone can use it; -EEXIST if one came. */
-static int shm_posix_create(struct shm_posix_state *st)
+static int shm_posix_create(void *ctx)
 {
+	struct shm_posix_state *st = ctx;
 	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
 	void *mem;
 	int r;
@@ -101,58 +104,65 @@ static int shm_posix_create(struct shm_posix_state *st)
 		return -errno;
 	/* Claim first: another receiver now sees a live owner, not junk. */
 	r = shared_object_claim(st->shm.fd, SHARED_OBJECT_RECEIVER);
+	/* fchmod: the umask must not decide the mode. */
+	if (!r && (fchmod(st->shm.fd, 0600) < 0 ||
+		   ftruncate(st->shm.fd, size) < 0))
+		r = -errno;
 	if (r < 0)
 		goto err_unlink;
-	/* fchmod: the umask must not decide the mode. */
-	if (fchmod(st->shm.fd, 0600) < 0 || ftruncate(st->shm.fd, size) < 0)
-		goto err_errno;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   st->shm.fd, 0);
-	if (mem == MAP_FAILED)
-		goto err_errno;
+	if (mem == MAP_FAILED) {
+		r = -errno;
+		goto err_unlink;
+	}
 	st->shm.mem = mem;
 	st->shm.size = size;
 	st->frames = frame_ring_sync_of(mem);
-	if (sem_init(st->frames, 1, 0) < 0)
-		goto err_errno;
+	if (sem_init(st->frames, 1, 0) < 0) {
+		r = -errno;
+		goto err_unlink;
+	}
 	/* Publishes the ring, semaphore included. */
 	frame_ring_create(&st->shm.ring, mem, size, FRAME_RING_SLOTS,
 			  FRAME_RING_SHM_POSIX, geteuid());
 	return 0;
 
-err_errno:
-	r = -errno;
 err_unlink:
 	(void)shm_unlink(st->name);
+	shm_ring_unmap(&st->shm);	/* and close */
+	return r;
+}
+
+/* What is under our name: a killed receiver's ring to adopt, or stale. */
+static int shm_posix_adopt(void *ctx)
+{
+	struct shm_posix_state *st = ctx;
+	int r;
+
+	st->shm.fd = shm_open(st->name, O_RDWR, 0);
+	if (st->shm.fd < 0)
+		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
+	r = shm_ring_open(&st->shm, FRAME_RING_SHM_POSIX, SHARED_OBJECT_RECEIVER);
+	if (r == -ESTALE)
+		return NAMED_OBJECT_STALE;
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+static int shm_posix_remove(void *ctx)
+{
+	struct shm_posix_state *st = ctx;
+	int r = shm_posix_unlink(st);
+
 	shm_ring_unmap(&st->shm);
 	return r;
 }
 
-static int shm_posix_open_receiver(struct shm_posix_state *st)
-{
-	int r;
-
-	/* Adopt what a killed receiver left, replace the rest, or create. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		st->shm.fd = shm_open(st->name, O_RDWR, 0);
-		if (st->shm.fd >= 0) {
-			r = shm_ring_open(&st->shm, FRAME_RING_SHM_POSIX,
-					  SHARED_OBJECT_RECEIVER);
-			if (r != -ESTALE)
-				return r;
-			r = shm_posix_unlink(st);
-			shm_ring_unmap(&st->shm);
-			if (r < 0)
-				return r;
-		} else if (errno != ENOENT) {
-			return -errno;
-		}
-		r = shm_posix_create(st);
-		if (r != -EEXIST)
-			return r;
-	}
-	return -EBUSY;
-}
+static const struct named_object_ops shm_posix_object = {
+	.create = shm_posix_create,
+	.adopt = shm_posix_adopt,
+	.remove = shm_posix_remove,
+};
 
 static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
 				 size_t size, int timeout_ms)
@@ -207,7 +217,8 @@ static int shm_posix_open(struct transport *t)
 	r = transport_global_name(t, st->name, sizeof(st->name));
 	if (!r)
 		r = t->role == TRANSPORT_RECEIVER ?
-			shm_posix_open_receiver(st) : shm_posix_open_sender(st);
+			named_object_get(&shm_posix_object, st) :
+			shm_posix_open_sender(st);
 	if (r < 0) {
 		shm_ring_unmap(&st->shm);
 		free(st);
@@ -221,6 +232,7 @@ static int shm_posix_open(struct transport *t)
 static void shm_posix_close(struct transport *t)
 {
 	struct shm_posix_state *st = t->priv;
+	uint32_t unread;
 
 	/*
 	 * The receiver closes the ring first, so a sender stops and learns
@@ -228,7 +240,11 @@ static void shm_posix_close(struct transport *t)
 	 * sem_destroy(): a sender may post until it sees "closed".
 	 */
 	if (t->role == TRANSPORT_RECEIVER) {
-		frame_ring_close(&st->shm.ring);
+		unread = frame_ring_close(&st->shm.ring);
+		if (unread)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%u unread frames discarded with %.160s", unread,
+				 st->name);
 		(void)shm_posix_unlink(st);
 	}
 	shm_ring_unmap(&st->shm);

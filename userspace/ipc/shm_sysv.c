@@ -10,17 +10,19 @@
  * transport_sysv_open_receiver() hands out. The segment is filled in
  * before the set exists, and a sender uses only an initialised set
  * (lib/sem_set.h). On close the receiver removes the set first: a
- * sender's next semop() fails, and it reopens (-EPIPE).
+ * sender's next semop() fails, and it reopens (TRANSPORT_STALE).
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
+#include "../lib/named_object.h"
 #include "../lib/private_object.h"
 #include "../lib/sem_set.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -99,7 +101,7 @@ static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 	if (r == -EAGAIN && (semctl(st->semid, SEM_FRAMES, GETVAL) < 0 ||
 			     shmctl(st->shmid, IPC_STAT, &ds) < 0 ||
 			     ds.shm_perm.mode & SHM_DEST))
-		return -EPIPE;	/* full, and removed: nobody will read it */
+		return TRANSPORT_STALE;	/* full, removed: nobody reads it */
 	if (r < 0)
 		return r;
 	r = sem_set_change(st->semid, SEM_FRAMES, 1, 0);
@@ -109,15 +111,16 @@ static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 	 * the set without closing it. */
 	if (frame_ring_confirm(&st->ring, index) < 0 ||
 	    (r < 0 && !frame_ring_closed(&st->ring)))
-		return -EPIPE;
+		return TRANSPORT_STALE;
 	return 0;
 }
 
 /* --- receiver ---------------------------------------------------------- */
 
 /* Remove whatever is under our key, the set first: senders see EIDRM. */
-static int shm_sysv_remove_all(struct shm_sysv_state *st)
+static int shm_sysv_remove(void *ctx)
 {
+	struct shm_sysv_state *st = ctx;
 	int semid = semget(st->key, 0, 0), shmid = shmget(st->key, 0, 0);
 
 	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 &&
@@ -129,11 +132,12 @@ static int shm_sysv_remove_all(struct shm_sysv_state *st)
 	return 0;
 }
 
-static int shm_sysv_create(struct shm_sysv_state *st)
+static int shm_sysv_create(void *ctx)
 {
 	unsigned short values[SEM_COUNT] = {
 		[SEM_FRAMES] = 0, [SEM_SENDER] = 1, [SEM_RECEIVER] = 1,
 	};
+	struct shm_sysv_state *st = ctx;
 	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
 	int r;
 
@@ -169,6 +173,25 @@ err_remove_segment:
 	return r;
 }
 
+/* What is under our key: a killed receiver's objects to adopt, or stale. */
+static int shm_sysv_adopt(void *ctx)
+{
+	struct shm_sysv_state *st = ctx;
+	int r = shm_sysv_find(st, SEM_RECEIVER);
+
+	if (r == -ESTALE) {
+		shm_sysv_detach(st);
+		return NAMED_OBJECT_STALE;
+	}
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+static const struct named_object_ops shm_sysv_objects = {
+	.create = shm_sysv_create,
+	.adopt = shm_sysv_adopt,
+	.remove = shm_sysv_remove,
+};
+
 /* transport_sysv_open_receiver() calls this with each key it tries. */
 static int shm_sysv_open_receiver(struct transport *t, int key)
 {
@@ -177,19 +200,8 @@ static int shm_sysv_open_receiver(struct transport *t, int key)
 
 	shm_sysv_detach(st);	/* from the key tried before, if any */
 	st->key = key;
-	/* Adopt what a killed receiver left, replace the rest, or create. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		r = shm_sysv_find(st, SEM_RECEIVER);
-		if (r != -ESTALE)
-			return r;
-		shm_sysv_detach(st);
-		r = shm_sysv_remove_all(st);
-		if (!r)
-			r = shm_sysv_create(st);
-		if (r != -EEXIST)
-			return r;
-	}
-	return -EBUSY;
+	r = named_object_get(&shm_sysv_objects, st);
+	return r < 0 ? r : 0;
 }
 
 static ssize_t shm_sysv_receive(struct transport *t, uint8_t *buf,
@@ -254,7 +266,7 @@ static int shm_sysv_open(struct transport *t)
 		if (!r)
 			r = shm_sysv_find(st, SEM_SENDER);
 		if (r == -ESTALE)
-			r = -ENOENT;	/* the receiver replaces them */
+			r = TRANSPORT_ABSENT;	/* the receiver replaces them */
 	}
 	if (r < 0) {
 		shm_sysv_detach(st);
@@ -267,9 +279,14 @@ static int shm_sysv_open(struct transport *t)
 static void shm_sysv_close(struct transport *t)
 {
 	struct shm_sysv_state *st = t->priv;
+	uint32_t unread;
 
 	if (t->role == TRANSPORT_RECEIVER) {
-		frame_ring_close(&st->ring);
+		unread = frame_ring_close(&st->ring);
+		if (unread)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%u unread frames discarded with key 0x%08x",
+				 unread, (unsigned int)st->key);
 		/* Set first: a sender's next semop() says EIDRM at once. */
 		semctl(st->semid, 0, IPC_RMID);
 		shmctl(st->shmid, IPC_RMID, NULL);

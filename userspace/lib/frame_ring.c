@@ -213,9 +213,14 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
 	return (ssize_t)copy;
 }
 
-void frame_ring_close(struct frame_ring *ring)
+uint32_t frame_ring_close(struct frame_ring *ring)
 {
+	uint32_t unread;
+
 	atomic_store(&ring->hdr->closed, 1);
+	/* Closed first: the producer stops, the count is then final. */
+	unread = atomic_load(&ring->hdr->head) - ring->index;
+	return unread > ring->slot_count ? 0 : unread;
 }
 
 bool frame_ring_closed(const struct frame_ring *ring)

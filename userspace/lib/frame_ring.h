@@ -142,8 +142,11 @@ int frame_ring_confirm(struct frame_ring *ring, uint32_t index);
 ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
 		       uint64_t *rejected);
 
-/* Consumer, on close: tell the producer to stop (it gets -EPIPE). */
-void frame_ring_close(struct frame_ring *ring);
+/*
+ * Consumer, on close: tell the producer to stop (it gets -EPIPE). Returns
+ * how many frames were published and not popped: they go with the ring.
+ */
+uint32_t frame_ring_close(struct frame_ring *ring);
 
 /* True once the consumer closed the ring. */
 bool frame_ring_closed(const struct frame_ring *ring);
