@@ -24,7 +24,6 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -225,32 +224,28 @@ static int mmap_open(struct transport *t)
 	st->shm.fd = -1;
 	st->dir = t->config->runtime_dir;
 	r = transport_object_path(t, st->path, sizeof(st->path));
-	if (!r)
-		r = t->role == TRANSPORT_RECEIVER ?
-			named_object_get(&mmap_object, st) :
-			mmap_open_sender(st);
-	if (r < 0) {
-		shm_ring_unmap(&st->shm);
-		free(st);
-		return r;
+	if (!r && t->role == TRANSPORT_RECEIVER)
+		r = named_object_get(&mmap_object, st);
+	else if (!r)
+		r = mmap_open_sender(st);
+	if (r >= 0) {
+		st->sync = frame_ring_sync(&st->shm.ring);
+		t->priv = st;
+		return 0;
 	}
-	st->sync = frame_ring_sync(&st->shm.ring);
-	t->priv = st;
-	return 0;
+	shm_ring_unmap(&st->shm);
+	free(st);
+	return r;
 }
 
 static void mmap_close(struct transport *t)
 {
 	struct mmap_state *st = t->priv;
-	uint32_t unread;
 
 	/* Closed first: a sender stops and learns if its last frame was read. */
 	if (t->role == TRANSPORT_RECEIVER) {
-		unread = frame_ring_close(&st->shm.ring);
-		if (unread)
-			snprintf(t->detail, sizeof(t->detail),
-				 "%u unread frames discarded with %.160s", unread,
-				 st->path);
+		frame_ring_close(&st->shm.ring, st->path, t->detail,
+				 sizeof(t->detail));
 		shared_object_unlink(st->shm.fd, st->path);
 	}
 	shm_ring_unmap(&st->shm);

@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -232,7 +231,6 @@ static int shm_posix_open(struct transport *t)
 static void shm_posix_close(struct transport *t)
 {
 	struct shm_posix_state *st = t->priv;
-	uint32_t unread;
 
 	/*
 	 * The receiver closes the ring first, so a sender stops and learns
@@ -240,11 +238,8 @@ static void shm_posix_close(struct transport *t)
 	 * sem_destroy(): a sender may post until it sees "closed".
 	 */
 	if (t->role == TRANSPORT_RECEIVER) {
-		unread = frame_ring_close(&st->shm.ring);
-		if (unread)
-			snprintf(t->detail, sizeof(t->detail),
-				 "%u unread frames discarded with %.160s", unread,
-				 st->name);
+		frame_ring_close(&st->shm.ring, st->name, t->detail,
+				 sizeof(t->detail));
 		(void)shm_posix_unlink(st);
 	}
 	shm_ring_unmap(&st->shm);

@@ -279,14 +279,11 @@ static int shm_sysv_open(struct transport *t)
 static void shm_sysv_close(struct transport *t)
 {
 	struct shm_sysv_state *st = t->priv;
-	uint32_t unread;
+	char key[16];
 
 	if (t->role == TRANSPORT_RECEIVER) {
-		unread = frame_ring_close(&st->ring);
-		if (unread)
-			snprintf(t->detail, sizeof(t->detail),
-				 "%u unread frames discarded with key 0x%08x",
-				 unread, (unsigned int)st->key);
+		snprintf(key, sizeof(key), "key 0x%08x", (unsigned int)st->key);
+		frame_ring_close(&st->ring, key, t->detail, sizeof(t->detail));
 		/* Set first: a sender's next semop() says EIDRM at once. */
 		semctl(st->semid, 0, IPC_RMID);
 		shmctl(st->shmid, IPC_RMID, NULL);

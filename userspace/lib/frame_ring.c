@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Each slot: a u32 length, then the frame, rounded to 8 bytes. */
@@ -213,14 +214,17 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
 	return (ssize_t)copy;
 }
 
-uint32_t frame_ring_close(struct frame_ring *ring)
+void frame_ring_close(struct frame_ring *ring, const char *object,
+		      char *detail, size_t size)
 {
 	uint32_t unread;
 
 	atomic_store(&ring->hdr->closed, 1);
 	/* Closed first: the producer stops, the count is then final. */
 	unread = atomic_load(&ring->hdr->head) - ring->index;
-	return unread > ring->slot_count ? 0 : unread;
+	if (unread && unread <= ring->slot_count)
+		snprintf(detail, size, "%u unread frames discarded with %s",
+			 unread, object);
 }
 
 bool frame_ring_closed(const struct frame_ring *ring)

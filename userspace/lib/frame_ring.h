@@ -143,10 +143,12 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
 		       uint64_t *rejected);
 
 /*
- * Consumer, on close: tell the producer to stop (it gets -EPIPE). Returns
- * how many frames were published and not popped: they go with the ring.
+ * Consumer, on close: tell the producer to stop (it gets -EPIPE). Frames
+ * published and not popped go with the ring: if there are any, say how
+ * many in @detail (@size bytes), naming @object.
  */
-uint32_t frame_ring_close(struct frame_ring *ring);
+void frame_ring_close(struct frame_ring *ring, const char *object,
+		      char *detail, size_t size);
 
 /* True once the consumer closed the ring. */
 bool frame_ring_closed(const struct frame_ring *ring);
