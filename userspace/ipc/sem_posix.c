@@ -3,30 +3,17 @@
  * sem-posix: POSIX named semaphores. No payload crosses, only counts: the
  * sender calls sem_post() on EVENTS once per event, the receiver sleeps in
  * sem_wait() (sem_clockwait() for a timeout) and rebuilds the frame from
- * the event's number k and a phase (lib/counted_event.h).
+ * the event's number k, the button's seqno, and a phase
+ * (lib/counted_event.h).
  *
- * Numbering: k is the button's seqno. A POSIX semaphore changes one value
- * at a time and has no SEM_UNDO, so the count cannot live in it atomically
- * with the take (as in sem-sysv): it lives in the receiver, and is handed
- * over whenever it may be wrong (a new receiver, a new sender, a seqno
- * jump, a phase change), in a handshake on semaphores every receiver makes
- * new, so nothing of a killed one's handshake survives it:
- *   REQ    the receiver waits to be numbered (made with 1)
- *   ASK    the sender asks for a handshake
- *   ANS    the sender's answer is written
- *   D0..2  the answer: BASE (32 bits) and PHASE (2), in 12 + 11 + 11 bits
- * While the receiver waits for ANS it takes nothing and the sender is the
- * only one to post, so the v events waiting are exactly known: the sender
- * answers BASE = last seqno posted - v, and k never goes back. To renumber
- * while the receiver runs, the sender posts ASK and then its event, and
- * says TRANSPORT_FULL until the receiver, at its next take, gives that event
- * back and asks.
- *
- * EVENTS, "/ipc-button.<uid>.<instance>.sem-posix" (0600), is adopted with
- * its count from a killed receiver; the handshake names add .req, .ask,
- * .ans, .d0, .d1, .d2, REQ made last. The sender opens REQ first and
- * before every post checks that the name still leads to it
- * (lib/sem_named.h): TRANSPORT_STALE when not, and it reopens.
+ * A POSIX semaphore has no SEM_UNDO and changes one value at a time, so k
+ * cannot live in it atomically with the take: it lives in the receiver,
+ * and is handed over whenever it may be wrong (a new receiver or sender, a
+ * seqno jump, a phase change) in a handshake on semaphores every receiver
+ * makes new: REQ (made with 1), ASK, ANS and the answer's digits D0..D2.
+ * docs/mechanisms/sem-posix.md tells it step by step. EVENTS,
+ * "/ipc-button.<uid>.<instance>.sem-posix" (0600), outlives a killed
+ * receiver with its count; the handshake's names add .req, .ask, ...
  */
 #include "transport.h"
 

@@ -90,14 +90,11 @@ static unsigned int sem_sysv_move_posted(struct sembuf *ops, unsigned int n,
 }
 
 /*
- * Keep k in step with the button: when this frame's seqno or its
- * press/release and LED state do not follow from POSTED and PHASE (a new
- * button, a new set, events dropped before the sender), move both so that
- * they do, in one semop() that also asks "EVENTS is 0 and BUSY is 0": no
- * event waiting or being numbered changes its k. While events are pending
- * it fails (EAGAIN) and we catch up on a later post. Number and state move
- * apart so that a restart never makes the LED count events lost that
- * were not; k jumping forward is a real drop.
+ * Keep k in step with the button (a new button, a new set, events dropped
+ * before the sender): move POSTED and PHASE so that this frame's seqno and
+ * press/release follow from them, in one semop() that also asks "EVENTS
+ * and BUSY are 0", so no event waiting or being numbered changes its k.
+ * While events wait it fails (EAGAIN), and a later post catches up.
  */
 static void sem_sysv_realign(struct sem_sysv_state *st,
 			     const struct ipc_message *m)
