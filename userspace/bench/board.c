@@ -349,13 +349,17 @@ static int board_led(void)
 	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
 	struct transport *t;
 	struct led_gpio *led;
+	char why[300];
 	int r;
 
 	if (!ops || stop_init() < 0)
 		return 1;
-	r = led_gpio_open("GPIO18", NULL, 0, false, "ipc-bench-led", &led);
-	if (r < 0)
+	r = led_gpio_open("GPIO18", NULL, 0, false, "ipc-bench-led", &led,
+			  why, sizeof(why));
+	if (r < 0) {
+		fprintf(stderr, "ipc-bench: %s: %s\n", why, strerror(-r));
 		return 1;
+	}
 	r = transport_open(ops, TRANSPORT_RECEIVER, &cfg, &t, NULL);
 	if (r < 0) {
 		fprintf(stderr, "ipc-bench: %s: receiver: %s\n", opt_via, strerror(-r));

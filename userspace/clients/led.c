@@ -476,7 +476,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, l.quiet ? _IOFBF : _IOLBF, 0);
 	if (l.line || l.chip) {
 		r = led_gpio_open(l.line, l.chip, (unsigned int)l.offset,
-				  l.active_low, "ipc-led", &l.gpio);
+				  l.active_low, "ipc-led", &l.gpio, detail,
+				  sizeof(detail));
+		if (r == -ENOENT && !l.chip)
+			log_error("%s", detail);
+		else if (r < 0)
+			log_errno(r, "%s", detail);
 		if (r < 0)
 			goto out;
 	}

@@ -2,212 +2,219 @@
 /*
  * fifo: a named pipe, <runtime-dir>/fifo.<instance>, mode 0600.
  *
- * Push, lossless, ordered. The RECEIVER creates it (mkfifo), replacing
- * anything else of that name, adopting a FIFO left by a killed receiver,
- * and refusing to share it with a live one (it holds an flock on it). It
- * keeps it open O_RDWR, so a sender that dies or exits is no end of file:
- * the next sender just opens it again. It removes it on close.
- * The SENDER opens it O_WRONLY|O_NONBLOCK: ENOENT (no FIFO) or ENXIO (a
- * FIFO but no receiver, e.g. left by a killed one) mean "not there yet".
- * It writes each 40-byte frame in one write, atomic below PIPE_BUF, in
- * packet mode (O_DIRECT, set with fcntl) so that a read returns one frame
- * even when a malformed frame of another size went before it.
+ * Push, lossless, ordered. Frames are packets (lib/packet_io.h): 40 bytes,
+ * below PIPE_BUF, so each write() is atomic and each read() returns one.
+ *
+ * Receiver: mkfifo() the name (adopting a FIFO of ours a killed receiver
+ * left, replacing anything else), open() it O_RDWR, so that a sender that
+ * exits is no end of file and the next one simply opens it again, and
+ * flock() it, so no other receiver reads from it. Removes it on close if
+ * the name is still its FIFO.
+ * Sender: open() O_WRONLY|O_NONBLOCK: ENOENT (no FIFO) or ENXIO (a FIFO
+ * with nobody reading, left by a killed receiver) mean "no receiver yet".
+ * A full pipe is TRANSPORT_FULL and POLLOUT says when to go on.
+ *
  * Receiver restart: frames written before the receiver died stay in the
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
  * before the sender writes again reads them; once the sender gets EPIPE
- * and reopens, those unread frames are gone (at most one pipe's worth:
- * the receiver grows it to PACKET_PIPE_FRAMES frames, 16 if the kernel
- * refuses).
- * Events made while no receiver exists wait in the sender's backlog.
+ * and reopens, those unread frames are gone (at most one pipe's worth,
+ * PACKET_PIPE_FRAMES frames). Events made while no receiver exists wait in
+ * the sender's backlog.
  */
 #include "transport.h"
+
+#include "../lib/named_object.h"
 #include "../lib/packet_io.h"
+#include "../lib/shared_object.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct fifo {
+struct fifo_state {
 	int fd;
 	bool idle;		/* the last receive waited (packet_read) */
-	dev_t dev;		/* what we created, so close removes only it */
-	ino_t ino;
 	char path[PATH_MAX];
 };
 
-/* Make sure @path is a FIFO of ours, mode 0600, replacing whatever is not. */
-static int fifo_create(const char *path)
+static bool fifo_of_ours(const struct stat *sb)
 {
-	struct stat st;
-
-	if (mkfifo(path, 0600) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	if (S_ISFIFO(st.st_mode) && st.st_uid == geteuid())
-		return 0;	/* left by a killed receiver: adopt it */
-	fprintf(stderr, "fifo %s: replacing a stale object that is not our FIFO\n",
-		path);
-	if (unlink(path) < 0 || mkfifo(path, 0600) < 0)
-		return -errno;
-	return 0;
+	return S_ISFIFO(sb->st_mode) && sb->st_uid == geteuid();
 }
 
-static int fifo_open_receiver(struct fifo *f)
+/* ---- receiver ---------------------------------------------------------- */
+
+static int fifo_create(void *ctx)
 {
-	struct stat st;
+	struct fifo_state *st = ctx;
+
+	return mkfifo(st->path, 0600) == 0 ? 0 : -errno;
+}
+
+static int fifo_adopt(void *ctx)
+{
+	struct fifo_state *st = ctx;
+	struct stat sb;
+
+	if (lstat(st->path, &sb) < 0)
+		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
+	return fifo_of_ours(&sb) ? NAMED_OBJECT_OURS : NAMED_OBJECT_STALE;
+}
+
+static int fifo_remove(void *ctx)
+{
+	struct fifo_state *st = ctx;
+
+	return unlink(st->path) == 0 ? 0 : -errno;
+}
+
+static const struct named_object_ops fifo_object = {
+	.create = fifo_create,
+	.adopt = fifo_adopt,
+	.remove = fifo_remove,
+};
+
+static int fifo_open_receiver(struct transport *t, struct fifo_state *st)
+{
+	struct stat sb;
 	int r;
 
-	r = fifo_create(f->path);
+	r = named_object_get(&fifo_object, st);
 	if (r < 0)
-		goto err;
-	f->fd = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (f->fd < 0) {
-		r = -errno;
-		goto err;
-	}
-	if (fstat(f->fd, &st) < 0) {
-		r = -errno;
-		goto err_close;
-	}
+		return r;
+	if (r == NAMED_OBJECT_REPLACED)
+		snprintf(t->detail, sizeof(t->detail),
+			 "%s: replaced a stale object that was not our FIFO", st->path);
+
+	st->fd = open(st->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (st->fd < 0)
+		return -errno;
 	/* Checked on the open file: the name could have changed meanwhile. */
-	if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		r = -EEXIST;
-		goto err_close;
-	}
-	if (flock(f->fd, LOCK_EX | LOCK_NB) < 0) {
+	if (fstat(st->fd, &sb) < 0) {
 		r = -errno;
-		if (r == -EWOULDBLOCK) {
-			fprintf(stderr, "fifo %s: another receiver is using it\n",
-				f->path);
-			r = -EBUSY;
-			goto err_close_quiet;
-		}
-		goto err_close;
+		goto err_close_fd;
+	}
+	if (!fifo_of_ours(&sb)) {
+		r = -EEXIST;
+		goto err_close_fd;
+	}
+	if (flock(st->fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? TRANSPORT_BUSY : -errno;
+		if (r == TRANSPORT_BUSY)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%s: another receiver is using it", st->path);
+		goto err_close_fd;
 	}
 	/* Exactly 0600, whatever the umask or an adopted FIFO said. */
-	if (fchmod(f->fd, 0600) < 0) {
+	if (fchmod(st->fd, 0600) < 0) {
 		r = -errno;
-		goto err_close;
+		goto err_close_fd;
 	}
-	packet_pipe_grow(f->fd);
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	packet_pipe_grow(st->fd);
 	return 0;
 
-err_close:
-	fprintf(stderr, "fifo %s: %s\n", f->path, strerror(-r));
-err_close_quiet:
-	close(f->fd);
+err_close_fd:
+	close(st->fd);
 	return r;
-err:
-	fprintf(stderr, "fifo %s: %s\n", f->path, strerror(-r));
-	return r;
-}
-
-static int fifo_open_sender(struct fifo *f)
-{
-	struct stat st;
-	int flags, r;
-
-	f->fd = open(f->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (f->fd < 0) {
-		r = -errno;
-		/* Not there yet (ENOENT) or nobody reading (ENXIO): retry later. */
-		if (r != -ENOENT && r != -ENXIO)
-			fprintf(stderr, "fifo %s: %s\n", f->path, strerror(-r));
-		return r;
-	}
-	if (fstat(f->fd, &st) < 0) {
-		r = -errno;
-		goto err_close;
-	}
-	if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		fprintf(stderr, "fifo %s: not a FIFO of ours\n", f->path);
-		close(f->fd);
-		return -EPERM;
-	}
-	flags = fcntl(f->fd, F_GETFL);
-	if (flags < 0 || fcntl(f->fd, F_SETFL, flags | O_DIRECT) < 0) {
-		r = -errno;
-		goto err_close;
-	}
-	return 0;
-
-err_close:
-	fprintf(stderr, "fifo %s: %s\n", f->path, strerror(-r));
-	close(f->fd);
-	return r;
-}
-
-static int fifo_open(struct transport *t)
-{
-	struct fifo *f = calloc(1, sizeof(*f));
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = transport_object_path(t, f->path, sizeof(f->path));
-	if (r == 0)
-		r = t->role == TRANSPORT_RECEIVER ? fifo_open_receiver(f) :
-						    fifo_open_sender(f);
-	if (r < 0) {
-		free(f);
-		return r;
-	}
-	t->priv = f;
-	return 0;
-}
-
-static int fifo_send(struct transport *t, const uint8_t *frame, size_t len)
-{
-	struct fifo *f = t->priv;
-	ssize_t n;
-
-	/* Atomic and one packet only below PIPE_BUF; empty makes no packet. */
-	if (!len || len > PIPE_BUF)
-		return -EMSGSIZE;
-	n = write(f->fd, frame, len);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : errno == EPIPE ? -EPIPE : -errno;
-	return (size_t)n == len ? 0 : -EIO;
 }
 
 static ssize_t fifo_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
-	struct fifo *f = t->priv;
+	struct fifo_state *st = t->priv;
 
 	/* Never 0 (end of file): we hold a writing end ourselves (O_RDWR). */
-	return packet_read(f->fd, buf, size, timeout_ms, &f->idle);
+	return packet_read(st->fd, buf, size, timeout_ms, &st->idle);
+}
+
+/* ---- sender ------------------------------------------------------------ */
+
+static int fifo_open_sender(struct transport *t, struct fifo_state *st)
+{
+	struct stat sb;
+	int flags, r;
+
+	st->fd = open(st->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (st->fd < 0)
+		return errno == ENOENT || errno == ENXIO ? TRANSPORT_ABSENT : -errno;
+	if (fstat(st->fd, &sb) < 0) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	if (!fifo_of_ours(&sb)) {
+		snprintf(t->detail, sizeof(t->detail), "%s: not a FIFO of ours",
+			 st->path);
+		r = -EPERM;
+		goto err_close_fd;
+	}
+	/* Packet mode: one write, one packet, one read. */
+	flags = fcntl(st->fd, F_GETFL);
+	if (flags < 0 || fcntl(st->fd, F_SETFL, flags | O_DIRECT) < 0) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	return 0;
+
+err_close_fd:
+	close(st->fd);
+	return r;
+}
+
+static int fifo_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	struct fifo_state *st = t->priv;
+
+	/* -EAGAIN is TRANSPORT_FULL, -EPIPE TRANSPORT_STALE (transport.h). */
+	return packet_write(st->fd, frame, len);
+}
+
+/* ---- both -------------------------------------------------------------- */
+
+static int fifo_open(struct transport *t)
+{
+	struct fifo_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	r = transport_object_path(t, st->path, sizeof(st->path));
+	if (r < 0)
+		goto err_free_state;
+	r = t->role == TRANSPORT_RECEIVER ? fifo_open_receiver(t, st) :
+					    fifo_open_sender(t, st);
+	if (r < 0)
+		goto err_free_state;
+	t->priv = st;
+	return 0;
+
+err_free_state:
+	if (!t->detail[0])
+		snprintf(t->detail, sizeof(t->detail), "%s", st->path);
+	free(st);
+	return r;
 }
 
 static int fifo_poll_fd(struct transport *t)
 {
-	return ((struct fifo *)t->priv)->fd;
+	return ((struct fifo_state *)t->priv)->fd;
 }
 
 static void fifo_close(struct transport *t)
 {
-	struct fifo *f = t->priv;
-	struct stat st;
+	struct fifo_state *st = t->priv;
 
-	if (!f)
+	if (!st)
 		return;
 	/* Remove the name only if it is still ours, not a successor's. */
-	if (t->role == TRANSPORT_RECEIVER && lstat(f->path, &st) == 0 &&
-	    st.st_dev == f->dev && st.st_ino == f->ino && unlink(f->path) < 0)
-		fprintf(stderr, "fifo %s: %s\n", f->path, strerror(errno));
-	close(f->fd);
-	free(f);
+	if (t->role == TRANSPORT_RECEIVER)
+		shared_object_unlink(st->fd, st->path);
+	close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

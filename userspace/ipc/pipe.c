@@ -2,18 +2,19 @@
 /*
  * pipe: an anonymous pipe the launcher creates and hands out (--fd N).
  *
- * Push, lossless, ordered. Packet mode (O_DIRECT, Linux 3.4): every write
- * of a frame (40 bytes, below PIPE_BUF, so atomic) is one packet and every
- * read returns at most one packet, so frame boundaries survive even a
- * malformed frame of another size. Both ends are non-blocking: the sender
- * gets -EAGAIN when the pipe is full (PACKET_PIPE_FRAMES frames, as
- * make_pair sizes it; 16 in a default pipe) and waits for POLLOUT.
- * Object: none with a name; the kernel frees the pipe when both ends are
- * closed. The sender's exit is end of file for the receiver (-EPIPE: no
+ * Push, lossless, ordered. Packet mode (O_DIRECT, lib/packet_io.h): every
+ * write of a frame (40 bytes, below PIPE_BUF, so atomic) is one packet and
+ * every read returns at most one, so frame boundaries survive even a
+ * malformed frame of another size. Both ends are non-blocking: a full pipe
+ * (PACKET_PIPE_FRAMES frames) is TRANSPORT_FULL, and POLLOUT says when to
+ * go on.
+ * Object: none with a name; the kernel frees the pipe with its last end.
+ * The sender's exit is end of file for the receiver (TRANSPORT_STALE: no
  * sender can ever come back); the receiver's exit is EPIPE for the sender,
  * and an inherited pipe cannot be reopened, so the relay ends there.
  */
 #include "transport.h"
+
 #include "../lib/packet_io.h"
 
 #include <errno.h>
@@ -24,11 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct pipe_end {
+struct pipe_state {
 	int fd;
 	bool idle;	/* the last receive waited (packet_read) */
 };
 
+/* The launcher's part: the pair, before it starts the two programs. */
 static int pipe_make_pair(int ret_fds[2])
 {
 	if (pipe2(ret_fds, O_CLOEXEC | O_DIRECT) < 0)
@@ -37,81 +39,82 @@ static int pipe_make_pair(int ret_fds[2])
 	return 0;
 }
 
+/* Both roles: check the inherited end is the right end of a pipe. */
 static int pipe_open(struct transport *t)
 {
+	bool sender = t->role == TRANSPORT_SENDER;
 	int fd = t->config->inherited_fd;
-	struct pipe_end *end;
-	struct stat st;
+	struct pipe_state *st;
+	struct stat sb;
 	int flags;
 
 	if (fd < 0) {
-		fprintf(stderr, "pipe: no inherited descriptor; start with ipc-launch --via pipe\n");
+		snprintf(t->detail, sizeof(t->detail),
+			 "no inherited descriptor; start with ipc-launch --via pipe");
 		return -EBADF;
 	}
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &sb) < 0)
 		return -errno;
-	if (!S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "pipe: descriptor %d is not a pipe\n", fd);
+	if (!S_ISFIFO(sb.st_mode)) {
+		snprintf(t->detail, sizeof(t->detail),
+			 "descriptor %d is not a pipe", fd);
 		return -EINVAL;
 	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return -errno;
-	if ((flags & O_ACCMODE) != (t->role == TRANSPORT_SENDER ? O_WRONLY : O_RDONLY)) {
-		fprintf(stderr, "pipe: descriptor %d is the wrong end for a %s\n",
-			fd, t->role == TRANSPORT_SENDER ? "sender" : "receiver");
+	if ((flags & O_ACCMODE) != (sender ? O_WRONLY : O_RDONLY)) {
+		snprintf(t->detail, sizeof(t->detail),
+			 "descriptor %d is the wrong end for a %s", fd,
+			 sender ? "sender" : "receiver");
 		return -EINVAL;
 	}
 	/* Packet mode matters on the writing end; set it whoever made the pipe. */
-	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK |
-		  (t->role == TRANSPORT_SENDER ? O_DIRECT : 0)) < 0)
+	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK | (sender ? O_DIRECT : 0)) < 0)
 		return -errno;
-	end = malloc(sizeof(*end));
-	if (!end)
+	st = calloc(1, sizeof(*st));
+	if (!st)
 		return -ENOMEM;
-	end->fd = fd;
-	end->idle = false;
-	t->priv = end;
+	st->fd = fd;
+	t->priv = st;
 	return 0;
 }
 
+/* ---- sender ------------------------------------------------------------ */
+
 static int pipe_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct pipe_end *end = t->priv;
-	ssize_t n;
+	struct pipe_state *st = t->priv;
 
-	/* An empty write makes no packet: the receiver would never see it. */
-	if (!len || len > PIPE_BUF)
-		return -EMSGSIZE;
-	n = write(end->fd, frame, len);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : errno == EPIPE ? -EPIPE : -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	/* -EAGAIN is TRANSPORT_FULL, -EPIPE TRANSPORT_STALE (transport.h). */
+	return packet_write(st->fd, frame, len);
 }
+
+/* ---- receiver ---------------------------------------------------------- */
 
 static ssize_t pipe_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
-	struct pipe_end *end = t->priv;
-	ssize_t n = packet_read(end->fd, buf, size, timeout_ms,
-					  &end->idle);
+	struct pipe_state *st = t->priv;
+	ssize_t n = packet_read(st->fd, buf, size, timeout_ms, &st->idle);
 
-	return n == 0 ? -EPIPE : n;	/* 0: every writer is gone, for good */
+	return n == 0 ? TRANSPORT_STALE : n;	/* 0: every writer is gone */
 }
+
+/* ---- both -------------------------------------------------------------- */
 
 static int pipe_poll_fd(struct transport *t)
 {
-	return ((struct pipe_end *)t->priv)->fd;
+	return ((struct pipe_state *)t->priv)->fd;
 }
 
 static void pipe_close(struct transport *t)
 {
-	struct pipe_end *end = t->priv;
+	struct pipe_state *st = t->priv;
 
-	if (!end)
-		return;
-	close(end->fd);
-	free(end);
+	/* Only called after a successful open: st is there. */
+	close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

@@ -3,69 +3,35 @@
  * signal: real-time signals carrying a value (sigqueue semantics), sent
  * through a pidfd and received through a signalfd.
  *
- * Push, without a frame's payload: each event is one SIGRTMIN whose
- *   si_code is SI_QUEUE and whose value (sival_int, 32 bits on every ABI)
- *   packs what the LED needs:
- *     bit  0      0 press, 1 release
- *     bit  1      desired LED state
- *     bit  2      events were dropped before this one
- *     bit  3      always 1: a value of ours, so a stray signal is refused
- *     bits 4..31  seqno modulo 2^28
- *   The receiver rebuilds the frame from it: the full seqno from the 28
- *   bits and the previous event's seqno, by serial-number arithmetic (less
- *   than 2^27 ahead is forward, more is back: a new sender counting from 1
- *   again), exact while seqnos stay below 2^28 across restarts; the
- *   dropped count as the seqno gap when the flag is set (0 for the first
- *   event after a receiver start: nothing to compare with). Lost: the driver's timestamp and the sender's send time
- *   (event_ns and send_ns are the receive time). The sender refuses a
- *   frame that does not decode (-EINVAL): it has no bytes to pass on.
- *   Signals the receiver did not expect (another code, such as a plain
- *   kill(), or a value without our mark) are counted in t->rejected.
- * Lossless while both run: real-time signals queue, one entry per signal,
- *   in order; plain signals such as SIGUSR1 do not (a second one pending
- *   merges into the first: docs/signal-merging.md shows it, measured).
- *   The queue is bounded by the receiver's RLIMIT_SIGPENDING, charged to
- *   its user; beyond it the kernel refuses the signal with EAGAIN, which
- *   send() returns, and the button keeps the event and retries later.
- * Ordering: signals of one number are delivered in the order sent.
+ * Push, without a frame's payload: each event is one SIGRTMIN, si_code
+ * SI_QUEUE, whose 32-bit value packs what the LED needs; the receiver
+ * rebuilds the frame (lib/signal_value.h). Anything else that arrives (a
+ * plain kill(), a value without our mark) is counted in t->rejected.
+ * Lossless while both run: real-time signals queue, in order (plain ones
+ * merge: docs/signal-merging.md), up to the receiver's RLIMIT_SIGPENDING;
+ * beyond it EAGAIN is TRANSPORT_FULL and the button retries later.
  * Object: the receiver's process, found through the pid file
- *   <runtime dir>/signal.<instance> (mode 0600, the PID in decimal). The receiver
- *   writes it into an unnamed file (O_TMPFILE), takes an OFD write lock on
- *   it and only then links it in, so nobody ever reads a half-written pid
- *   file and the lock is there from its first moment; it unlinks the file
- *   on close. The lock proves that the PID is the receiver's and that it
- *   still runs: a pid file left by a killed receiver has none, and the
- *   next receiver replaces it (a locked one means a receiver runs:
- *   -EBUSY). The sender opens the file (-ENOENT until there is a locked
- *   one), reads the PID, opens a pidfd on it and checks the lock again, so
- *   the pidfd surely refers to the receiver: a reused PID is never
- *   signalled. Before each signal it checks that the lock is still held
- *   (the receiver has not closed) and that the pidfd is not readable (the
- *   receiver has not died, even as a zombie that would swallow the signal
- *   silently); then pidfd_send_signal() delivers to that very process or
- *   fails with ESRCH. Each of these is -EPIPE, and the button reopens.
- * While the receiver restarts: pending signals belong to the receiver's
- *   process and die with it, so events the sender sent and the receiver
- *   had not read yet are lost (stderr says how many when it stops
- *   normally). From the moment the sender sees the receiver gone, it gets
- *   -EPIPE, keeps its events in its backlog and delivers them once a new
- *   receiver has published its pid file.
- * Receiver's signal state: it blocks SIGRTMIN in the calling thread (the
- *   receiver must be opened before other threads start, or they must block
- *   it too) so the signal waits for the signalfd instead of killing the
- *   process, and discards any stale one first. It waits with its own ppoll
- *   mask, which keeps SIGRTMIN blocked while it lets the stop signals in.
- *   On close it discards what is left and leaves SIGRTMIN ignored: a
- *   signal from a sender that has not yet noticed the close must not
- *   terminate the process.
+ * <runtime dir>/signal.<instance>, an owner lock (lib/owner_lock.h): its
+ * lock is held for the receiver's whole life, so a locked file names a
+ * live receiver. The sender opens a pidfd on the PID and checks the lock
+ * again, so the pidfd surely is the receiver, never a process that reused
+ * its PID; before each signal it checks the lock (not closed) and the
+ * pidfd (not dead, not even a zombie): TRANSPORT_STALE otherwise.
+ * Receiver restart: pending signals die with its process (the close says
+ * how many when it stops normally); later events wait in the backlog.
+ * Receiver's signal state: SIGRTMIN is blocked in the calling thread (open
+ * it before other threads start) so it waits for the signalfd instead of
+ * killing the process; on close what is left is discarded and SIGRTMIN
+ * stays ignored, so a late signal cannot kill the process either.
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/message.h"
-#include "../lib/private_object.h"
-#include "../lib/stop.h"
 #include "../lib/fd_wait.h"
+#include "../lib/message.h"
+#include "../lib/owner_lock.h"
+#include "../lib/private_object.h"
+#include "../lib/signal_value.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,369 +46,74 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-#define SIGVAL_RELEASE		(1u << 0)
-#define SIGVAL_LED		(1u << 1)
-#define SIGVAL_DROPPED		(1u << 2)
-#define SIGVAL_MARK		(1u << 3)
-#define SIGVAL_SEQ_SHIFT	4
-#define SIGVAL_SEQ_MASK		(UINT32_MAX >> SIGVAL_SEQ_SHIFT)
-
-struct signal_priv {
+struct signal_state {
 	int signo;
 	char path[PATH_MAX];
-	int pidfile;		/* receiver: published and locked; sender: read */
+	int pidfile;		/* receiver: its owner lock; sender: read */
 	/* Receiver. */
 	int sfd;
 	bool mask_changed, was_blocked;
-	bool have_last;
-	uint32_t last_seqno;
+	struct signal_value_unpacker unpacker;
 	/* Sender. */
 	int pidfd;
 	pid_t self;
 	uid_t uid;
 };
 
-static uint32_t signal_value_pack(const struct ipc_message *m)
-{
-	uint32_t v = SIGVAL_MARK | (m->seqno & SIGVAL_SEQ_MASK) << SIGVAL_SEQ_SHIFT;
-
-	if (m->type == IPC_EVENT_RELEASE)
-		v |= SIGVAL_RELEASE;
-	if (m->led_state)
-		v |= SIGVAL_LED;
-	if (m->flags & IPC_MESSAGE_F_DROPPED)
-		v |= SIGVAL_DROPPED;
-	return v;
-}
-
-static void signal_value_frame(struct signal_priv *p, uint32_t v,
-			       uint8_t frame[IPC_MESSAGE_SIZE])
-{
-	uint32_t raw = v >> SIGVAL_SEQ_SHIFT, seqno = raw, gap = 0;
-	struct ipc_message m = {
-		.type = v & SIGVAL_RELEASE ? IPC_EVENT_RELEASE : IPC_EVENT_PRESS,
-		.led_state = !!(v & SIGVAL_LED),
-	};
-
-	/*
-	 * The seqno's lost high bits, by serial-number arithmetic (RFC 1982):
-	 * less than half the range ahead of the last one, it moved forward
-	 * (gap); further, it went back: a new sender numbering from 1 again.
-	 */
-	if (p->have_last) {
-		uint32_t ahead = (raw - p->last_seqno) & SIGVAL_SEQ_MASK;
-
-		if (ahead <= SIGVAL_SEQ_MASK / 2) {
-			seqno = p->last_seqno + ahead;
-			gap = ahead;
-		} else {
-			seqno = p->last_seqno - (SIGVAL_SEQ_MASK + 1 - ahead);
-		}
-	}
-	if (v & SIGVAL_DROPPED) {
-		m.flags = IPC_MESSAGE_F_DROPPED;
-		m.dropped = gap ? gap - 1 : 0;
-	}
-	m.seqno = seqno;
-	m.event_ns = m.send_ns = monotonic_ns();
-	p->last_seqno = seqno;
-	p->have_last = true;
-	ipc_message_encode(&m, frame);
-}
-
-/* 1 while the receiver holds its lock on the pid file, 0 when nobody does. */
-static int signal_lock_held(int fd)
-{
-	struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
-
-	if (fcntl(fd, F_OFD_GETLK, &lock) < 0)
-		return -errno;
-	return lock.l_type != F_UNLCK;
-}
-
-static pid_t signal_read_pid(int fd)
-{
-	char text[32];
-	ssize_t n;
-	long pid;
-	char *end;
-
-	n = pread(fd, text, sizeof(text) - 1, 0);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	errno = 0;
-	pid = strtol(text, &end, 10);
-	if (errno || end == text || *end != '\n' || pid <= 0 || pid > INT_MAX)
-		return -1;
-	return (pid_t)pid;
-}
-
 /* Discard every pending @signo; keep it ignored, or restore its action. */
 static void signal_discard_pending(int signo, bool keep_ignored)
 {
-	struct sigaction ignore, old;
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
 
-	memset(&ignore, 0, sizeof(ignore));
-	ignore.sa_handler = SIG_IGN;
 	sigemptyset(&ignore.sa_mask);
 	/* Setting SIG_IGN discards pending instances, blocked or not. */
 	if (sigaction(signo, &ignore, &old) == 0 && !keep_ignored)
 		(void)sigaction(signo, &old, NULL);
 }
 
-/*
- * A pid file is in the way: 0 when it was stale (removed) or gone, -EBUSY
- * when a live receiver holds it, or another error.
- */
-static int signal_remove_stale(struct transport *t, const char *path)
-{
-	struct stat st, named;
-	int fd, held;
+/* ---- receiver ---------------------------------------------------------- */
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno != ELOOP)
-			return -errno;
-		/* A symlink has no business here: remove it. */
-		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	}
-	held = signal_lock_held(fd);
-	if (held > 0) {
-		fprintf(stderr, "%s: another receiver (pid %d) holds %s\n",
-			t->ops->name, (int)signal_read_pid(fd), path);
-		close(fd);
-		return -EBUSY;
-	}
-	/* Left by a killed receiver (or not a pid file at all): replace. */
-	if (fstat(fd, &st) == 0 && lstat(path, &named) == 0 &&
-	    st.st_ino == named.st_ino && st.st_dev == named.st_dev &&
-	    unlink(path) < 0 && errno != ENOENT) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	close(fd);
-	return 0;
-}
-
-/* Write the pid file unnamed, lock it, then link it in: all or nothing. */
-static int signal_publish(struct transport *t, struct signal_priv *p)
-{
-	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	char proc[64], text[32];
-	const char *step;
-	int fd, n, r;
-	ssize_t w;
-
-	fd = open(t->config->runtime_dir, O_TMPFILE | O_RDWR | O_CLOEXEC,
-		  PRIVATE_OBJECT_MODE);
-	if (fd < 0) {
-		r = -errno;
-		fprintf(stderr, "%s: unnamed pid file in %s: %s\n",
-			t->ops->name, t->config->runtime_dir, strerror(-r));
-		return r;
-	}
-	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	step = "chmod";
-	if (fchmod(fd, PRIVATE_OBJECT_MODE) < 0)
-		goto fail;
-	step = "lock";
-	if (fcntl(fd, F_OFD_SETLK, &lock) < 0)
-		goto fail;
-	step = "write";
-	w = write(fd, text, n);
-	if (w != n) {
-		if (w >= 0)
-			errno = EIO;
-		goto fail;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	step = "link";
-	for (int attempt = 0; attempt < 5; attempt++) {
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, p->path,
-			   AT_SYMLINK_FOLLOW) == 0) {
-			p->pidfile = fd;
-			return 0;
-		}
-		if (errno != EEXIST)
-			goto fail;
-		r = signal_remove_stale(t, p->path);
-		if (r < 0) {
-			close(fd);
-			return r;
-		}
-	}
-	errno = EEXIST;
-fail:
-	r = -errno;
-	fprintf(stderr, "%s: pid file %s: %s: %s\n", t->ops->name, p->path,
-		step, strerror(-r));
-	close(fd);
-	return r;
-}
-
-static int signal_open_receiver(struct transport *t, struct signal_priv *p)
+static int signal_open_receiver(struct transport *t, struct signal_state *st)
 {
 	sigset_t set, old;
+	pid_t holder;
 	int r;
 
 	sigemptyset(&set);
-	sigaddset(&set, p->signo);
+	sigaddset(&set, st->signo);
 	/* Blocked first: from now on the signal waits for us, never kills. */
 	r = -pthread_sigmask(SIG_BLOCK, &set, &old);
 	if (r < 0)
 		return r;
-	p->mask_changed = true;
-	p->was_blocked = sigismember(&old, p->signo);
+	st->mask_changed = true;
+	st->was_blocked = sigismember(&old, st->signo);
 	/* Nobody knows our PID yet: whatever is pending is stale. */
-	signal_discard_pending(p->signo, false);
-	p->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (p->sfd < 0) {
-		r = -errno;
-		fprintf(stderr, "%s: signalfd: %s\n", t->ops->name, strerror(-r));
-		return r;
-	}
-	return signal_publish(t, p);
-}
-
-static int signal_open_sender(struct signal_priv *p)
-{
-	struct stat st;
-	pid_t pid;
-	int r;
-
-	p->self = getpid();
-	p->uid = getuid();
-	p->pidfile = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-				   O_NONBLOCK);
-	if (p->pidfile < 0)
-		return errno == ENOENT || errno == ELOOP ? -ENOENT : -errno;
-	if (fstat(p->pidfile, &st) < 0)
+	signal_discard_pending(st->signo, false);
+	st->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (st->sfd < 0)
 		return -errno;
-	if (!private_object_file(&st))
-		return -ENOENT;	/* not a pid file of ours */
-	r = signal_lock_held(p->pidfile);
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;	/* left by a dead receiver */
-	pid = signal_read_pid(p->pidfile);
-	if (pid < 0)
-		return -ENOENT;
-	p->pidfd = pidfd_open(pid, 0);
-	if (p->pidfd < 0)
-		return errno == ESRCH ? -ENOENT : -errno;
-	/*
-	 * Still locked after the pidfd was made: the receiver lived all
-	 * along, so the pidfd is the receiver, not a process that took over
-	 * its PID after it died.
-	 */
-	r = signal_lock_held(p->pidfile);
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;
-	return 0;
-}
-
-static void signal_close(struct transport *t);
-
-static int signal_open(struct transport *t)
-{
-	struct signal_priv *p;
-	int r;
-
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->signo = SIGRTMIN;
-	p->pidfile = -1;
-	p->sfd = -1;
-	p->pidfd = -1;
-	t->priv = p;
-	r = transport_object_path(t, p->path, sizeof(p->path));
+	/* Publish our PID, locked for as long as we receive. */
+	r = owner_lock_take(st->path, &holder);
+	if (r == -EBUSY)
+		snprintf(t->detail, sizeof(t->detail),
+			 "another receiver (pid %d) holds %s", (int)holder, st->path);
 	if (r < 0)
-		goto fail;
-	r = t->role == TRANSPORT_SENDER ? signal_open_sender(p) :
-					  signal_open_receiver(t, p);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	signal_close(t);
-	return r;
-}
-
-static int signal_send(struct transport *t, const uint8_t *frame, size_t len)
-{
-	struct signal_priv *p = t->priv;
-	struct pollfd died = { .fd = p->pidfd, .events = POLLIN };
-	struct ipc_message m;
-	siginfo_t info;
-	int r;
-
-	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
-		return -EINVAL;
-	r = signal_lock_held(p->pidfile);
-	if (r <= 0)
-		return r < 0 ? r : -EPIPE;	/* the receiver closed */
-	if (poll(&died, 1, 0) != 0)
-		return -EPIPE;			/* the receiver died */
-
-	memset(&info, 0, sizeof(info));
-	info.si_signo = p->signo;
-	info.si_code = SI_QUEUE;
-	info.si_pid = p->self;
-	info.si_uid = p->uid;
-	info.si_value.sival_int = (int)signal_value_pack(&m);
-	if (pidfd_send_signal(p->pidfd, p->signo, &info, 0) < 0) {
-		if (errno == ESRCH)
-			return -EPIPE;
-		return -errno;	/* -EAGAIN: RLIMIT_SIGPENDING reached */
-	}
+		return r;
+	st->pidfile = r;
 	return 0;
 }
 
-static bool signal_expected(const struct signal_priv *p,
+static bool signal_expected(const struct signal_state *st,
 			    const struct signalfd_siginfo *si)
 {
-	return (int)si->ssi_signo == p->signo && si->ssi_code == SI_QUEUE &&
-	       (si->ssi_int & SIGVAL_MARK);
-}
-
-/*
- * fd_wait(), but SIGRTMIN stays blocked: its wait mask lets the
- * stop signals in and restores the rest of the mask stop_init() found,
- * in which SIGRTMIN was not blocked yet. Let in during ppoll, a queued
- * event would meet its disposition (ignored, or by default the end of
- * the process) instead of waiting in the signalfd.
- */
-static int signal_wait(struct signal_priv *p, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = p->sfd, .events = POLLIN };
-	struct timespec ts, *tsp = NULL;
-	sigset_t mask = *stop_wait_mask();
-	int r;
-
-	sigaddset(&mask, p->signo);
-	if (timeout_ms >= 0) {
-		ts.tv_sec = timeout_ms / 1000;
-		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
-	}
-	if (stop_requested())
-		return -EINTR;
-	r = ppoll(&pfd, 1, tsp, &mask);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
+	return (int)si->ssi_signo == st->signo && si->ssi_code == SI_QUEUE &&
+	       (si->ssi_int & SIGNAL_VALUE_MARK);
 }
 
 static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
 			      int timeout_ms)
 {
-	struct signal_priv *p = t->priv;
+	struct signal_state *st = t->priv;
 	struct signalfd_siginfo si;
 	struct deadline d;
 	ssize_t n;
@@ -452,18 +123,20 @@ static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
 		return -EMSGSIZE;
 	deadline_start(&d, timeout_ms);
 	for (;;) {
-		n = read(p->sfd, &si, sizeof(si));
+		n = read(st->sfd, &si, sizeof(si));
+		if (n == sizeof(si) && signal_expected(st, &si)) {
+			signal_value_unpack(&st->unpacker, (uint32_t)si.ssi_int,
+					    monotonic_ns(), buf);
+			return IPC_MESSAGE_SIZE;
+		}
 		if (n == sizeof(si)) {
-			if (signal_expected(p, &si)) {
-				signal_value_frame(p, (uint32_t)si.ssi_int, buf);
-				return IPC_MESSAGE_SIZE;
-			}
-			/* Logged at 1, 2, 4, 8...: visible, never a flood. */
+			/* Told at 1, 2, 4, 8...: visible, never a flood. */
 			t->rejected++;
 			if (!(t->rejected & (t->rejected - 1)))
-				fprintf(stderr, "%s: refused a signal with code %d from pid %u (%llu refused)\n",
-					t->ops->name, si.ssi_code, si.ssi_pid,
-					(unsigned long long)t->rejected);
+				snprintf(t->detail, sizeof(t->detail),
+					 "refused a signal with code %d from pid %u (%llu refused)",
+					 si.ssi_code, si.ssi_pid,
+					 (unsigned long long)t->rejected);
 			continue;
 		}
 		if (n >= 0)
@@ -472,68 +145,142 @@ static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		r = signal_wait(p, deadline_left_ms(&d));
+		r = fd_wait_keep_blocked(st->sfd, POLLIN, deadline_left_ms(&d),
+					 st->signo);
 		if (r < 0)
 			return r;
 	}
 }
 
-static int signal_poll_fd(struct transport *t)
-{
-	struct signal_priv *p = t->priv;
-
-	/* A sender has nothing to poll: -EAGAIN means back off and retry. */
-	return t->role == TRANSPORT_RECEIVER ? p->sfd : -1;
-}
-
-static void signal_close_receiver(struct transport *t, struct signal_priv *p)
+static void signal_close_receiver(struct transport *t, struct signal_state *st)
 {
 	struct signalfd_siginfo si;
-	struct stat st, named;
 	unsigned long unread = 0;
 	sigset_t set;
 
-	if (p->pidfile >= 0) {
-		/* Unlink only our own file; closing drops the lock. */
-		if (fstat(p->pidfile, &st) == 0 && lstat(p->path, &named) == 0 &&
-		    st.st_ino == named.st_ino && st.st_dev == named.st_dev)
-			(void)unlink(p->path);
-		close(p->pidfile);
-	}
-	if (p->sfd >= 0) {
-		while (read(p->sfd, &si, sizeof(si)) == sizeof(si))
-			if (signal_expected(p, &si))
-				unread++;
+	/* Removes the pid file if it is still ours; closing drops the lock. */
+	owner_lock_release(st->pidfile, st->path);
+	if (st->sfd >= 0) {
+		while (read(st->sfd, &si, sizeof(si)) == sizeof(si))
+			unread += signal_expected(st, &si);
 		if (unread)
-			fprintf(stderr, "%s: %lu unread events discarded\n",
-				t->ops->name, unread);
-		close(p->sfd);
+			snprintf(t->detail, sizeof(t->detail),
+				 "%lu unread events discarded", unread);
+		close(st->sfd);
 	}
-	if (p->mask_changed) {
-		signal_discard_pending(p->signo, true);
-		if (!p->was_blocked) {
+	if (st->mask_changed) {
+		signal_discard_pending(st->signo, true);
+		if (!st->was_blocked) {
 			sigemptyset(&set);
-			sigaddset(&set, p->signo);
+			sigaddset(&set, st->signo);
 			pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		}
 	}
 }
 
+/* ---- sender ------------------------------------------------------------ */
+
+static int signal_open_sender(struct signal_state *st)
+{
+	struct stat sb;
+	pid_t pid;
+
+	st->self = getpid();
+	st->uid = getuid();
+	st->pidfile = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (st->pidfile < 0)
+		return errno == ENOENT || errno == ELOOP ? TRANSPORT_ABSENT : -errno;
+	/* Not a pid file of ours, or left by a dead receiver: none yet. */
+	if (fstat(st->pidfile, &sb) < 0)
+		return -errno;
+	if (!private_object_file(&sb) || owner_lock_held(st->pidfile) != 1)
+		return TRANSPORT_ABSENT;
+	pid = owner_lock_holder(st->pidfile);
+	if (pid <= 0)
+		return TRANSPORT_ABSENT;
+	st->pidfd = pidfd_open(pid, 0);
+	if (st->pidfd < 0)
+		return errno == ESRCH ? TRANSPORT_ABSENT : -errno;
+	/* Still locked after the pidfd was made: the receiver lived all
+	 * along, so the pidfd is the receiver, not a successor to its PID. */
+	return owner_lock_held(st->pidfile) == 1 ? 0 : TRANSPORT_ABSENT;
+}
+
+static int signal_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	struct signal_state *st = t->priv;
+	struct pollfd died = { .fd = st->pidfd, .events = POLLIN };
+	struct ipc_message m;
+	siginfo_t info;
+
+	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
+		return -EINVAL;
+	if (owner_lock_held(st->pidfile) != 1)
+		return TRANSPORT_STALE;		/* the receiver closed */
+	if (poll(&died, 1, 0) != 0)
+		return TRANSPORT_STALE;		/* the receiver died */
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = st->signo;
+	info.si_code = SI_QUEUE;
+	info.si_pid = st->self;
+	info.si_uid = st->uid;
+	info.si_value.sival_int = (int)signal_value_pack(&m);
+	if (pidfd_send_signal(st->pidfd, st->signo, &info, 0) < 0)
+		return errno == ESRCH ? TRANSPORT_STALE :
+		       errno == EAGAIN ? TRANSPORT_FULL : -errno;
+	return 0;
+}
+
+/* ---- both -------------------------------------------------------------- */
+
+static void signal_close(struct transport *t);
+
+static int signal_open(struct transport *t)
+{
+	struct signal_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	st->signo = SIGRTMIN;
+	st->pidfile = st->sfd = st->pidfd = -1;
+	t->priv = st;
+	r = transport_object_path(t, st->path, sizeof(st->path));
+	if (r == 0)
+		r = t->role == TRANSPORT_SENDER ? signal_open_sender(st) :
+						  signal_open_receiver(t, st);
+	if (r < 0) {
+		if (!t->detail[0])
+			snprintf(t->detail, sizeof(t->detail), "%s", st->path);
+		signal_close(t);
+	}
+	return r;
+}
+
+static int signal_poll_fd(struct transport *t)
+{
+	struct signal_state *st = t->priv;
+
+	/* A sender has nothing to poll: TRANSPORT_FULL means back off. */
+	return t->role == TRANSPORT_RECEIVER ? st->sfd : -1;
+}
+
 static void signal_close(struct transport *t)
 {
-	struct signal_priv *p = t->priv;
+	struct signal_state *st = t->priv;
 
-	if (!p)
+	if (!st)
 		return;
 	if (t->role == TRANSPORT_RECEIVER) {
-		signal_close_receiver(t, p);
+		signal_close_receiver(t, st);
 	} else {
-		if (p->pidfd >= 0)
-			close(p->pidfd);
-		if (p->pidfile >= 0)
-			close(p->pidfile);
+		if (st->pidfd >= 0)
+			close(st->pidfd);
+		if (st->pidfile >= 0)
+			close(st->pidfile);
 	}
-	free(p);
+	free(st);
 	t->priv = NULL;
 }
 

@@ -5,15 +5,16 @@
  *
  * Push, lossless, ordered, and message-preserving: one send is one record,
  * so a frame of any size arrives as one (a longer one is cut to the
- * receive buffer and rejected as too long). Both ends non-blocking; the
- * sender gets -EAGAIN when the receiver's queue is full and waits for
- * POLLOUT. Object: none with a name; the kernel frees it with the last
- * descriptor. The sender's exit is end of file for the receiver (-EPIPE:
- * no sender can come back); the receiver's exit is EPIPE for the sender,
- * and an inherited descriptor cannot be reopened, so the relay ends there.
- * Unidirectional by shutdown(): each end can only do its job.
+ * receive buffer and rejected as too long). Both ends non-blocking: a full
+ * receive queue is TRANSPORT_FULL, and POLLOUT says when to go on.
+ * Object: none with a name; the kernel frees it with the last descriptor.
+ * The sender's exit is end of file for the receiver (TRANSPORT_STALE: no
+ * sender can come back); the receiver's exit is EPIPE for the sender, and
+ * an inherited descriptor cannot be reopened, so the relay ends there.
+ * One direction only, by shutdown(): each end can only do its job.
  */
 #include "transport.h"
+
 #include "../lib/packet_io.h"
 
 #include <errno.h>
@@ -24,11 +25,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct socketpair_end {
+struct socketpair_state {
 	int fd;
 	bool idle;	/* the last receive waited (packet_read) */
 };
 
+/* The launcher's part: the pair, before it starts the two programs. */
 static int socketpair_make_pair(int ret_fds[2])
 {
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ret_fds) < 0)
@@ -36,51 +38,59 @@ static int socketpair_make_pair(int ret_fds[2])
 	return 0;
 }
 
+/* Both roles: check the inherited end, then close the other direction. */
 static int socketpair_open(struct transport *t)
 {
 	int fd = t->config->inherited_fd;
-	struct socketpair_end *end;
+	struct socketpair_state *st;
+	socklen_t len;
 	int type, flags;
-	socklen_t len = sizeof(type);
 
 	if (fd < 0) {
-		fprintf(stderr, "socketpair: no inherited descriptor; start with ipc-launch --via socketpair\n");
+		snprintf(t->detail, sizeof(t->detail),
+			 "no inherited descriptor; start with ipc-launch --via socketpair");
 		return -EBADF;
 	}
+	len = sizeof(type);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
 	    type != SOCK_SEQPACKET) {
-		fprintf(stderr, "socketpair: descriptor %d is not a SOCK_SEQPACKET socket\n", fd);
+		snprintf(t->detail, sizeof(t->detail),
+			 "descriptor %d is not a SOCK_SEQPACKET socket", fd);
 		return -EINVAL;
 	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	/* One direction only: the receiver never writes, the sender never reads. */
+	/* The receiver never writes, the sender never reads. */
 	if (shutdown(fd, t->role == TRANSPORT_SENDER ? SHUT_RD : SHUT_WR) < 0)
 		return -errno;
-	end = malloc(sizeof(*end));
-	if (!end)
+	st = calloc(1, sizeof(*st));
+	if (!st)
 		return -ENOMEM;
-	end->fd = fd;
-	end->idle = false;
-	t->priv = end;
+	st->fd = fd;
+	t->priv = st;
 	return 0;
 }
 
-static int socketpair_send(struct transport *t, const uint8_t *frame, size_t len)
+/* ---- sender ------------------------------------------------------------ */
+
+static int socketpair_send(struct transport *t, const uint8_t *frame,
+			   size_t len)
 {
-	struct socketpair_end *end = t->priv;
-	ssize_t n = send(end->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct socketpair_state *st = t->priv;
+	ssize_t n = send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n < 0) {
 		if (errno == EAGAIN)
-			return -EAGAIN;
+			return TRANSPORT_FULL;
 		if (errno == EPIPE || errno == ECONNRESET)
-			return -EPIPE;
+			return TRANSPORT_STALE;
 		return -errno;
 	}
 	return (size_t)n == len ? 0 : -EIO;
 }
+
+/* ---- receiver ---------------------------------------------------------- */
 
 /* A zero-length read is end of file only if the peer is really gone. */
 static bool peer_gone(int fd)
@@ -93,28 +103,28 @@ static bool peer_gone(int fd)
 static ssize_t socketpair_receive(struct transport *t, uint8_t *buf,
 				  size_t size, int timeout_ms)
 {
-	struct socketpair_end *end = t->priv;
-	ssize_t n = packet_read(end->fd, buf, size, timeout_ms,
-					  &end->idle);
+	struct socketpair_state *st = t->priv;
+	ssize_t n = packet_read(st->fd, buf, size, timeout_ms, &st->idle);
 
 	if (n == 0)
-		return peer_gone(end->fd) ? -EPIPE : 0;
+		return peer_gone(st->fd) ? TRANSPORT_STALE : 0;
 	return n;
 }
 
+/* ---- both -------------------------------------------------------------- */
+
 static int socketpair_poll_fd(struct transport *t)
 {
-	return ((struct socketpair_end *)t->priv)->fd;
+	return ((struct socketpair_state *)t->priv)->fd;
 }
 
 static void socketpair_close(struct transport *t)
 {
-	struct socketpair_end *end = t->priv;
+	struct socketpair_state *st = t->priv;
 
-	if (!end)
-		return;
-	close(end->fd);
-	free(end);
+	/* Only called after a successful open: st is there. */
+	close(st->fd);
+	free(st);
 	t->priv = NULL;
 }
 

@@ -31,6 +31,7 @@
 #define IPC_TRANSPORT_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,7 +129,8 @@ struct transport_ops {
 	int (*make_pair)(int ret_fds[2]);
 };
 
-#define TRANSPORT_DETAIL_MAX	256
+/* Room for a path and a sentence about it. */
+#define TRANSPORT_DETAIL_MAX	(PATH_MAX + 256)
 
 struct transport {
 	const struct transport_ops *ops;

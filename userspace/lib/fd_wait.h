@@ -15,4 +15,13 @@
  */
 int fd_wait(int fd, short events, int timeout_ms, short *ret_revents);
 
+/*
+ * fd_wait(), but signal @keep_blocked (a signal the caller reads from a
+ * signalfd) stays blocked while the stop signals are let in: let in, a
+ * queued one would meet its disposition instead of waiting in the
+ * signalfd.
+ */
+int fd_wait_keep_blocked(int fd, short events, int timeout_ms,
+			 int keep_blocked);
+
 #endif /* IPC_FD_WAIT_H */

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "led_gpio.h"
 
-#include "log.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <gpiod.h>
@@ -107,7 +105,7 @@ out_close_chip:
 
 int led_gpio_open(const char *line_name, const char *chip_path,
 		  unsigned int offset, bool active_low, const char *consumer,
-		  struct led_gpio **ret)
+		  struct led_gpio **ret, char *why, size_t why_size)
 {
 	char found_path[300];
 	struct led_gpio *led;
@@ -115,15 +113,13 @@ int led_gpio_open(const char *line_name, const char *chip_path,
 
 	if (!chip_path) {
 		r = find_line(line_name, found_path, sizeof(found_path), &offset);
-		if (r == -ENOENT) {
-			log_error("gpio line %s: no chip in /dev has a line of that name (see gpioinfo)",
-				  line_name);
+		if (r == -ENOENT)
+			snprintf(why, why_size, "gpio line %s: no chip in /dev has a line of that name (see gpioinfo)",
+				 line_name);
+		else if (r < 0)
+			snprintf(why, why_size, "gpio line %s: scanning /dev", line_name);
+		if (r < 0)
 			return r;
-		}
-		if (r < 0) {
-			log_errno(r, "gpio line %s: scanning /dev", line_name);
-			return r;
-		}
 		chip_path = found_path;
 	}
 	led = calloc(1, sizeof(*led));
@@ -133,7 +129,7 @@ int led_gpio_open(const char *line_name, const char *chip_path,
 	led->request = request_output(chip_path, offset, active_low, consumer);
 	if (!led->request) {
 		r = -errno;
-		log_errno(r, "gpio %s line %u", chip_path, offset);
+		snprintf(why, why_size, "gpio %s line %u", chip_path, offset);
 		free(led);
 		return r;
 	}

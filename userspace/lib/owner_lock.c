@@ -13,7 +13,7 @@
 /* Attempts when the file keeps being removed under us by leaving owners. */
 #define OWNER_LOCK_ATTEMPTS	16
 
-static pid_t read_holder(int fd)
+pid_t owner_lock_holder(int fd)
 {
 	char text[24];
 	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
@@ -53,7 +53,7 @@ int owner_lock_take(const char *path, pid_t *ret_holder)
 		if (fcntl(fd, F_OFD_SETLK, &lock) < 0) {
 			r = errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
 			if (r == -EBUSY)
-				*ret_holder = read_holder(fd);
+				*ret_holder = owner_lock_holder(fd);
 			close(fd);
 			return r;
 		}
@@ -79,4 +79,13 @@ void owner_lock_release(int fd, const char *path)
 		return;
 	shared_object_unlink(fd, path);
 	close(fd);
+}
+
+int owner_lock_held(int fd)
+{
+	struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_GETLK, &lock) < 0)
+		return -errno;
+	return lock.l_type != F_UNLCK;
 }

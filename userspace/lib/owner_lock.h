@@ -31,4 +31,13 @@ int owner_lock_take(const char *path, pid_t *ret_holder);
 /* Remove @path if it still names @fd's file, then close @fd (the lock). */
 void owner_lock_release(int fd, const char *path);
 
+/*
+ * For others who opened the file (read-only is enough): 1 while a live
+ * owner holds the lock, 0 when nobody does, or a negative errno.
+ */
+int owner_lock_held(int fd);
+
+/* The PID the owner wrote into the file, 0 if none (yet). */
+pid_t owner_lock_holder(int fd);
+
 #endif /* IPC_OWNER_LOCK_H */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -14,6 +15,18 @@ void packet_pipe_grow(int fd)
 
 	if (page > 0)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)(PACKET_PIPE_FRAMES * page));
+}
+
+int packet_write(int fd, const uint8_t *frame, size_t len)
+{
+	ssize_t n;
+
+	if (!len || len > PIPE_BUF)
+		return -EMSGSIZE;
+	n = write(fd, frame, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,

@@ -28,6 +28,14 @@
 void packet_pipe_grow(int fd);
 
 /*
+ * Write @frame as one packet to the non-blocking @fd: 0, -EMSGSIZE (empty,
+ * which makes no packet, or above PIPE_BUF, which is neither atomic nor
+ * one packet), -EAGAIN when full, -EPIPE when no reader is left, or
+ * another negative errno.
+ */
+int packet_write(int fd, const uint8_t *frame, size_t len);
+
+/*
  * Read one packet from the non-blocking @fd into @buf, waiting for POLLIN
  * up to @timeout_ms with the stop signals let in (fd_wait.h). Returns what
  * read() returned (0 is end of file) or a negative errno (-ETIMEDOUT,

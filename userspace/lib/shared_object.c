@@ -74,3 +74,19 @@ void shared_object_unlink(int fd, const char *path)
 	if (shared_object_is_named(fd, path))
 		(void)unlink(path);
 }
+
+int shared_object_lock_data(int fd, short type)
+{
+	struct flock lock = {
+		.l_type = type,
+		.l_whence = SEEK_SET,
+		.l_start = SHARED_OBJECT_DATA_START,
+		.l_len = 0,
+	};
+
+	/* EINTR only for a signal: then wait again. */
+	while (fcntl(fd, F_OFD_SETLKW, &lock) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}

@@ -52,6 +52,13 @@ bool shared_object_unlinked(int fd);
 /* True when @path names the very file open as @fd. */
 bool shared_object_is_named(int fd, const char *path);
 
+/*
+ * A data lock (F_RDLCK, F_WRLCK, or F_UNLCK to let go) over everything
+ * from SHARED_OBJECT_DATA_START to the end, however far the file grows.
+ * Waits in the kernel (F_OFD_SETLKW), never spins: 0 or a negative errno.
+ */
+int shared_object_lock_data(int fd, short type);
+
 /* Remove @path only if it still names @fd's file, never a successor's. */
 void shared_object_unlink(int fd, const char *path);
 

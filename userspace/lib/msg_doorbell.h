@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A System V message queue made pollable. A queue has no file descriptor
+ * and msgrcv() has no timeout, so a thread blocks in msgrcv() with a
+ * zero-byte buffer: when a message arrives, the kernel answers E2BIG and
+ * leaves it queued (no MSG_NOERROR). The thread then rings an eventfd and
+ * waits until the reader, dequeuing with IPC_NOWAIT, finds the queue empty
+ * and re-arms it. The reader waits on the eventfd like on any descriptor
+ * (timeouts, stop signals: fd_wait.h), and the eventfd is its poll fd. The
+ * thread never holds a message, so a killed reader loses none of them.
+ * After a burst the eventfd may stay readable once with nothing queued.
+ */
+#ifndef IPC_MSG_DOORBELL_H
+#define IPC_MSG_DOORBELL_H
+
+#include <stdbool.h>
+
+struct msg_doorbell;
+
+/* Start watching queue @msqid: 0 and *@ret, or a negative errno. Call it
+ * from the thread that handles signals: the watcher blocks them all. */
+int msg_doorbell_start(int msqid, struct msg_doorbell **ret);
+
+/* The eventfd: readable while the queue (probably) holds a message. */
+int msg_doorbell_fd(const struct msg_doorbell *d);
+
+/* The reader found the queue empty: clear the bell, watch again. */
+void msg_doorbell_rearm(struct msg_doorbell *d);
+
+/* 0 while watching, else the errno that ended the watch (EIDRM...). */
+int msg_doorbell_error(const struct msg_doorbell *d);
+
+/* True (once per message) when the watcher took an empty message: a
+ * zero-length one is taken by its zero-byte msgrcv(), never ours. */
+bool msg_doorbell_took_empty(struct msg_doorbell *d);
+
+/* Stop and free. @queue_removed: the caller removed the queue (IPC_RMID),
+ * which ended the watcher's msgrcv(); else a one-byte message ends it. */
+void msg_doorbell_stop(struct msg_doorbell *d, bool queue_removed);
+
+#endif /* IPC_MSG_DOORBELL_H */
