@@ -318,6 +318,10 @@ static int sem_sysv_open_receiver(struct transport *t, int key)
 
 	st->key = key;
 	r = named_object_get(&sem_sysv_object, st);
+	if (r == -EPERM || r == -EACCES)
+		snprintf(t->detail, sizeof(t->detail),
+			 "semaphore set key 0x%08x is not ours and may not be removed (ipcs -s; ipcrm -S 0x%08x)",
+			 (unsigned int)key, (unsigned int)key);
 	return r < 0 ? r : 0;
 }
 

@@ -201,6 +201,10 @@ static int shm_sysv_open_receiver(struct transport *t, int key)
 	shm_sysv_detach(st);	/* from the key tried before, if any */
 	st->key = key;
 	r = named_object_get(&shm_sysv_objects, st);
+	if (r == -EPERM || r == -EACCES)
+		snprintf(t->detail, sizeof(t->detail),
+			 "key 0x%08x holds objects we may not use or remove (ipcs -a; ipcrm)",
+			 (unsigned int)key);
 	return r < 0 ? r : 0;
 }
 
