@@ -119,7 +119,8 @@ static void sem_sysv_realign(struct sem_sysv_state *st,
 	}
 }
 
-/* EVENTS and POSTED up by one, in one semop(). */
+/* EVENTS and POSTED up by one, in one semop(); no SEM_UNDO, which would
+ * erase a dead sender's events. */
 static int sem_sysv_post(struct sem_sysv_state *st)
 {
 	uint32_t next = (st->posted + 1) & SEM_COUNT_MASK;
@@ -216,7 +217,8 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 				size_t size, int timeout_ms)
 {
 	struct sem_sysv_state *st = t->priv;
-	/* BUSY with SEM_UNDO: a receiver killed while numbering frees it. */
+	/* EVENTS without SEM_UNDO, which would replay a dead receiver's
+	 * takes; BUSY with it: a receiver killed while numbering frees it. */
 	struct sembuf take[2] = {
 		{ SEM_EVENTS, -1, 0 }, { SEM_BUSY, 1, SEM_UNDO },
 	};
