@@ -57,19 +57,9 @@
 #define REPORT_CLOSING_COUNT	3
 #define REPORT_CLOSING_GAP_MS	200
 
-enum {
-	OPT_DEVICE = CLI_OPT_FIRST_PROGRAM,
-	OPT_STDIN,
-	OPT_SYNTHETIC,
-	OPT_BACKLOG,
-};
-
 static const struct option long_options[] = {
 	CLI_COMMON_OPTIONS,
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "stdin", no_argument, NULL, OPT_STDIN },
-	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
-	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	CLI_BUTTON_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -154,15 +144,15 @@ static int parse_args(struct button *b, int argc, char **argv)
 		if (opt == -1)
 			break;
 		switch (opt) {
-		case OPT_DEVICE:
+		case CLI_OPT_DEVICE:
 			b->device = optarg;
 			sources++;
 			break;
-		case OPT_STDIN:
+		case CLI_OPT_STDIN:
 			b->use_stdin = true;
 			sources++;
 			break;
-		case OPT_SYNTHETIC:
+		case CLI_OPT_SYNTHETIC:
 			if (cli_parse_uint(optarg, UINT32_MAX, &b->synthetic_count) < 0) {
 				log_error("--synthetic '%s': expected a number of events", optarg);
 				return -EINVAL;
@@ -170,7 +160,7 @@ static int parse_args(struct button *b, int argc, char **argv)
 			b->use_synthetic = true;
 			sources++;
 			break;
-		case OPT_BACKLOG:
+		case CLI_OPT_BACKLOG:
 			if (cli_parse_uint(optarg, BACKLOG_MAX, &b->backlog_size) < 0 ||
 			    !b->backlog_size) {
 				log_error("--backlog '%s': expected 1 to %u", optarg, BACKLOG_MAX);
@@ -180,20 +170,15 @@ static int parse_args(struct button *b, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case '?':
-			return -EINVAL;
 		default:
 			r = cli_common_parse(&b->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument '%s' (try --help)", argv[optind]);
-		return -EINVAL;
-	}
+	r = cli_common_operands(argc, argv);
+	if (r < 0)
+		return r;
 	if (sources > 1) {
 		log_error("choose one event source: --device, --stdin or --synthetic");
 		return -EINVAL;

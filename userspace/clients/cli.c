@@ -98,6 +98,16 @@ int cli_common_parse(struct cli_common *c, int opt, const char *arg)
 		c->version = true;
 		return 1;
 	}
+	/* '?': getopt_long already said what is wrong with it. */
+	return -EINVAL;
+}
+
+int cli_common_operands(int argc, char **argv)
+{
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -27,8 +27,38 @@ enum {
 	CLI_OPT_LIST,
 	CLI_OPT_LIST_OPTIONS,
 	CLI_OPT_VERSION,
-	CLI_OPT_FIRST_PROGRAM,	/* programs number their own options from here */
+	/*
+	 * The button's and the LED's options, numbered once, so that
+	 * ipc-launch takes them with the same table rows and passes them on.
+	 */
+	CLI_OPT_DEVICE,
+	CLI_OPT_STDIN,
+	CLI_OPT_SYNTHETIC,
+	CLI_OPT_BACKLOG,
+	CLI_OPT_LINE,
+	CLI_OPT_CHIP,
+	CLI_OPT_OFFSET,
+	CLI_OPT_ACTIVE_LOW,
+	CLI_OPT_CONSOLE,
+	CLI_OPT_QUIET,
+	CLI_OPT_COUNT,
+	CLI_OPT_FIRST_PROGRAM,	/* a program numbers its own options from here */
 };
+
+#define CLI_BUTTON_OPTIONS						\
+	{ "device", required_argument, NULL, CLI_OPT_DEVICE },		\
+	{ "stdin", no_argument, NULL, CLI_OPT_STDIN },			\
+	{ "synthetic", required_argument, NULL, CLI_OPT_SYNTHETIC },	\
+	{ "backlog", required_argument, NULL, CLI_OPT_BACKLOG }
+
+#define CLI_LED_OPTIONS							\
+	{ "line", required_argument, NULL, CLI_OPT_LINE },		\
+	{ "chip", required_argument, NULL, CLI_OPT_CHIP },		\
+	{ "offset", required_argument, NULL, CLI_OPT_OFFSET },		\
+	{ "active-low", no_argument, NULL, CLI_OPT_ACTIVE_LOW },	\
+	{ "console", no_argument, NULL, CLI_OPT_CONSOLE },		\
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET },			\
+	{ "count", required_argument, NULL, CLI_OPT_COUNT }
 
 #define CLI_COMMON_OPTIONS						\
 	{ "via", required_argument, NULL, CLI_OPT_VIA },		\
@@ -84,11 +114,14 @@ void cli_common_init(struct cli_common *c);
 void cli_common_free(struct cli_common *c);
 
 /*
- * Handle @opt (a getopt_long return value) if it is a shared option.
- * Returns 1 when handled, 0 when it is not a shared option, or a negative
- * errno after printing why.
+ * Handle @opt, a getopt_long return value the program does not handle
+ * itself: a shared option (1), or anything else, such as '?' (-EINVAL,
+ * or another negative errno, after printing why).
  */
 int cli_common_parse(struct cli_common *c, int opt, const char *arg);
+
+/* After getopt_long: no operands are expected. 0, or -EINVAL after saying so. */
+int cli_common_operands(int argc, char **argv);
 
 /*
  * After parsing: print the version or the listing asked for (--version;

@@ -27,34 +27,14 @@
 #include <unistd.h>
 
 enum {
-	OPT_DEVICE = CLI_OPT_FIRST_PROGRAM,
-	OPT_STDIN,
-	OPT_SYNTHETIC,
-	OPT_BACKLOG,
-	OPT_LINE,
-	OPT_CHIP,
-	OPT_OFFSET,
-	OPT_ACTIVE_LOW,
-	OPT_CONSOLE,
-	OPT_QUIET,
-	OPT_COUNT,
-	OPT_BUTTON_ARG,
+	OPT_BUTTON_ARG = CLI_OPT_FIRST_PROGRAM,
 	OPT_LED_ARG,
 };
 
 static const struct option long_options[] = {
 	CLI_COMMON_OPTIONS,
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "stdin", no_argument, NULL, OPT_STDIN },
-	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
-	{ "backlog", required_argument, NULL, OPT_BACKLOG },
-	{ "line", required_argument, NULL, OPT_LINE },
-	{ "chip", required_argument, NULL, OPT_CHIP },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "active-low", no_argument, NULL, OPT_ACTIVE_LOW },
-	{ "console", no_argument, NULL, OPT_CONSOLE },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "count", required_argument, NULL, OPT_COUNT },
+	CLI_BUTTON_OPTIONS,
+	CLI_LED_OPTIONS,
 	{ "button-arg", required_argument, NULL, OPT_BUTTON_ARG },
 	{ "led-arg", required_argument, NULL, OPT_LED_ARG },
 	{ "help", no_argument, NULL, 'h' },
@@ -155,19 +135,19 @@ static int parse_args(struct launch *la, int argc, char **argv)
 			break;
 		to = NULL;
 		switch (opt) {
-		case OPT_DEVICE:
-		case OPT_STDIN:
-		case OPT_SYNTHETIC:
-		case OPT_BACKLOG:
+		case CLI_OPT_DEVICE:
+		case CLI_OPT_STDIN:
+		case CLI_OPT_SYNTHETIC:
+		case CLI_OPT_BACKLOG:
 			to = &la->button_extra;
 			break;
-		case OPT_LINE:
-		case OPT_CHIP:
-		case OPT_OFFSET:
-		case OPT_ACTIVE_LOW:
-		case OPT_CONSOLE:
-		case OPT_QUIET:
-		case OPT_COUNT:
+		case CLI_OPT_LINE:
+		case CLI_OPT_CHIP:
+		case CLI_OPT_OFFSET:
+		case CLI_OPT_ACTIVE_LOW:
+		case CLI_OPT_CONSOLE:
+		case CLI_OPT_QUIET:
+		case CLI_OPT_COUNT:
 			to = &la->led_extra;
 			break;
 		case OPT_BUTTON_ARG:
@@ -181,14 +161,10 @@ static int parse_args(struct launch *la, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case '?':
-			return -EINVAL;
 		default:
 			r = cli_common_parse(&la->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -EINVAL;
 			continue;
 		}
 		/* A program option: pass it on as written, with its value. */
@@ -204,11 +180,7 @@ static int parse_args(struct launch *la, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument '%s' (try --help)", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
+	return cli_common_operands(argc, argv);
 }
 
 /* The directory of this program: the other two live next to it. */

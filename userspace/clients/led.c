@@ -25,27 +25,14 @@
 #define DRAIN_MAX	4096
 
 enum {
-	OPT_LINE = CLI_OPT_FIRST_PROGRAM,
-	OPT_CHIP,
-	OPT_OFFSET,
-	OPT_ACTIVE_LOW,
-	OPT_CONSOLE,
-	OPT_QUIET,
-	OPT_COUNT,
-	OPT_UNTIL_SEQNO,
+	OPT_UNTIL_SEQNO = CLI_OPT_FIRST_PROGRAM,
 	OPT_IDLE_TIMEOUT,
 	OPT_READY_FD,
 };
 
 static const struct option long_options[] = {
 	CLI_COMMON_OPTIONS,
-	{ "line", required_argument, NULL, OPT_LINE },
-	{ "chip", required_argument, NULL, OPT_CHIP },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "active-low", no_argument, NULL, OPT_ACTIVE_LOW },
-	{ "console", no_argument, NULL, OPT_CONSOLE },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "count", required_argument, NULL, OPT_COUNT },
+	CLI_LED_OPTIONS,
 	{ "until-seqno", required_argument, NULL, OPT_UNTIL_SEQNO },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
@@ -144,29 +131,29 @@ static int parse_args(struct led *l, int argc, char **argv)
 		if (opt == -1)
 			break;
 		switch (opt) {
-		case OPT_LINE:
+		case CLI_OPT_LINE:
 			l->line = optarg;
 			break;
-		case OPT_CHIP:
+		case CLI_OPT_CHIP:
 			l->chip = optarg;
 			break;
-		case OPT_OFFSET:
+		case CLI_OPT_OFFSET:
 			if (cli_parse_uint(optarg, 65535, &l->offset) < 0) {
 				log_error("--offset '%s': expected a line offset", optarg);
 				return -EINVAL;
 			}
 			l->have_offset = true;
 			break;
-		case OPT_ACTIVE_LOW:
+		case CLI_OPT_ACTIVE_LOW:
 			l->active_low = true;
 			break;
-		case OPT_CONSOLE:
+		case CLI_OPT_CONSOLE:
 			l->console = true;
 			break;
-		case OPT_QUIET:
+		case CLI_OPT_QUIET:
 			l->quiet = true;
 			break;
-		case OPT_COUNT:
+		case CLI_OPT_COUNT:
 			if (cli_parse_uint(optarg, UINT64_MAX, &l->count) < 0 || !l->count) {
 				log_error("--count '%s': expected a positive number", optarg);
 				return -EINVAL;
@@ -196,20 +183,15 @@ static int parse_args(struct led *l, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case '?':
-			return -EINVAL;
 		default:
 			r = cli_common_parse(&l->cli, opt, optarg);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument '%s' (try --help)", argv[optind]);
-		return -EINVAL;
-	}
+	r = cli_common_operands(argc, argv);
+	if (r < 0)
+		return r;
 	if (l->line && l->chip) {
 		log_error("choose --line NAME or --chip PATH --offset N, not both");
 		return -EINVAL;

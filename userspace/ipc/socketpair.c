@@ -64,10 +64,10 @@ static int socketpair_open(struct transport *t)
 	/* The receiver never writes, the sender never reads. */
 	if (shutdown(fd, t->role == TRANSPORT_SENDER ? SHUT_RD : SHUT_WR) < 0)
 		return -errno;
-	st = calloc(1, sizeof(*st));
+	st = malloc(sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->fd = fd;
+	*st = (struct socketpair_state){ .fd = fd, .idle = false };
 	t->priv = st;
 	return 0;
 }
