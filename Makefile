@@ -16,7 +16,7 @@ PREFIX ?= /usr/local
 # Where make install puts the guides the man pages point to.
 DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
-.PHONY: all deps kernel userspace userspace-arm64 driver dtbs kselftest \
+.PHONY: all deps kernel userspace examples userspace-arm64 driver dtbs kselftest \
 	board-root initramfs check soak demo board-shell bench install uninstall \
 	docs certs clean help system-root system-shell
 
@@ -36,6 +36,11 @@ kernel: deps
 ## userspace       the button, LED and launcher programs for this machine
 userspace: deps
 	$(MAKE) -C userspace OUT=$(BUILD)/host
+
+## examples        the lessons: one short program per mechanism, run by
+##                 build/examples/ipc-lesson NAME (userspace/examples)
+examples: deps
+	$(MAKE) -C userspace/examples OUT=$(BUILD)/examples
 
 userspace-arm64: deps
 	$(MAKE) -C userspace OUT=$(BUILD)/arm64 CROSS_COMPILE=$(CROSS)
@@ -70,7 +75,7 @@ initramfs: board-root
 	board/build-initramfs $(INITRAMFS) $(BOARD_ROOT)
 
 ## check           run every test suite; ends with "N passed, N failed"
-check: deps userspace initramfs
+check: deps userspace examples initramfs
 	scripts/check
 
 ## soak            every mechanism, 1,000,000 events, LED and button SIGKILLed

@@ -147,6 +147,8 @@ struct ipc_button_edges {
  * @presses: press records emitted
  * @releases: release records emitted
  * @lost_edges: edges reported as lost, in total
+ * @folded_edges: edges folded into a change as its bounces (or, an even
+ *		  number within one interval, a glitch), in total
  * @clients: every open file, a &struct ipc_button_client
  * @dead: the driver unbound; written under @lock and every client's
  *	  wait.lock ordering (see ipc_button_unregister()), read under either
@@ -181,6 +183,7 @@ struct ipc_button {
 	u64 presses;
 	u64 releases;
 	u64 lost_edges;
+	u64 folded_edges;
 	struct list_head clients;
 	bool dead;
 };
@@ -406,6 +409,9 @@ static unsigned int ipc_button_report_bursts(struct ipc_button *button,
 					flags, lost);
 		else if (flags)
 			ipc_button_carry_lost(button, flags, lost);
+		/* Accounted for, one by one: a change and its bounces. */
+		if (!flags)
+			button->folded_edges += (i - first) - ((i - first) & 1);
 		first = i;
 	}
 	return count;
@@ -794,6 +800,7 @@ static long ipc_button_get_info(struct ipc_button_client *client,
 	info.presses = button->presses;
 	info.releases = button->releases;
 	info.lost_edges = button->lost_edges;
+	info.folded_edges = button->folded_edges;
 
 	spin_lock(&client->wait.lock);
 	info.clockid = client->clockid;
@@ -1010,12 +1017,27 @@ static ssize_t lost_edges_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(lost_edges);
 
+static ssize_t folded_edges_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct ipc_button *button = ipc_button_from_dev(dev);
+	u64 folded;
+
+	mutex_lock(&button->lock);
+	folded = button->folded_edges;
+	mutex_unlock(&button->lock);
+
+	return sysfs_emit(buf, "%llu\n", folded);
+}
+static DEVICE_ATTR_RO(folded_edges);
+
 static struct attribute *ipc_button_attrs[] = {
 	&dev_attr_press_count.attr,
 	&dev_attr_state.attr,
 	&dev_attr_debounce_ms.attr,
 	&dev_attr_label.attr,
 	&dev_attr_lost_edges.attr,
+	&dev_attr_folded_edges.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(ipc_button);

@@ -128,7 +128,11 @@ struct ipc_button_event {
  * resizing, a clock switch, a failed copy)
  * @lost_edges: edges the device could not report one by one since it
  * appeared (the sum of the records' @lost_edges)
- * @padding: reserved, zero
+ * @folded_edges: edges the debounce folded since the device appeared:
+ * the bounces of each reported change (a burst of n edges closer together
+ * than the interval is one change and n - 1 bounces when n is odd, and a
+ * glitch of n folded edges when n is even). Every edge is either a change
+ * (a record), folded, or lost (counted in @lost_edges).
  */
 struct ipc_button_info {
 	char label[IPC_BUTTON_LABEL_SIZE];
@@ -144,7 +148,7 @@ struct ipc_button_info {
 	__aligned_u64 releases;
 	__aligned_u64 dropped;
 	__aligned_u64 lost_edges;
-	__u32 padding[2];
+	__aligned_u64 folded_edges;
 };
 
 /**

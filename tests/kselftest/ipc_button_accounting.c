@@ -5,9 +5,12 @@
  * module ipcb_nested_gpio, which can also merge, delay and hide edges and
  * fail reads), plus the per-file ABI: clocks, partial reads, queue sizes,
  * several readers of one file, signals, sysfs input and a 32-bit caller's
- * layout. The module is loaded from $IPCB_NESTED_MODULE
- * (/lib/modules/ipcb_nested_gpio.ko); its button is active high and
- * labelled "nested".
+ * layout, memory charged to the opener's cgroup, and the line reported for
+ * a controller with its own of_xlate. The module is loaded from
+ * $IPCB_NESTED_MODULE (/lib/modules/ipcb_nested_gpio.ko); its button is
+ * active high and labelled "nested". The of_xlate controller is
+ * $IPCB_XLATE_MODULE (/lib/modules/ipcb_xlate_gpio.ko), whose button the
+ * board's overlay tests/board/overlays/xlate-button.dts describes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +23,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,12 +54,14 @@ static int nested_level(int level)
 	return nested_param("level", level ? "1" : "0");
 }
 
-static int load_nested_module(void)
+/* Load @module (or $@env) unless @loaded exists; 0, or -errno. */
+static int load_module(const char *env, const char *module,
+		       const char *loaded)
 {
-	const char *module = getenv("IPCB_NESTED_MODULE") ?: NESTED_MODULE;
 	int fd, ret = 0;
 
-	if (access(NESTED_PARAMS, F_OK) == 0)
+	module = getenv(env) ?: module;
+	if (access(loaded, F_OK) == 0)
 		return 0;
 	fd = open(module, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -61,6 +70,27 @@ static int load_nested_module(void)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int load_nested_module(void)
+{
+	return load_module("IPCB_NESTED_MODULE", NESTED_MODULE, NESTED_PARAMS);
+}
+
+/*
+ * Open the button labelled @label, which a freshly loaded module's device
+ * brings up asynchronously: try for up to 5 s. The fd, or -errno.
+ */
+static int open_label_when_up(const char *label)
+{
+	int fd = -ENODEV;
+
+	for (int i = 0; i < 100 && fd == -ENODEV; i++) {
+		fd = button_open_label(label, O_RDONLY | O_NONBLOCK, NULL, 0);
+		if (fd == -ENODEV)
+			usleep(50000);
+	}
+	return fd;
 }
 
 /* Wait up to @ms for a record; 0, or -ETIMEDOUT. */
@@ -89,16 +119,10 @@ FIXTURE_SETUP(nested)
 	struct ipc_button_event ev;
 	int fd;
 
+	self->fd = -1;
 	if (load_nested_module())
 		SKIP(return, "no test module ipcb_nested_gpio (set IPCB_NESTED_MODULE)");
-	/* Its button probes asynchronously on a freshly loaded module. */
-	for (int i = 0; i < 100; i++) {
-		fd = button_open_label(NESTED_LABEL, O_RDONLY | O_NONBLOCK,
-				       NULL, 0);
-		if (fd != -ENODEV)
-			break;
-		usleep(50000);
-	}
+	fd = open_label_when_up(NESTED_LABEL);
 	if (fd == -ENODEV)
 		SKIP(return, "the nested button did not appear (ipc_button not loaded?)");
 	ASSERT_LE(0, fd);
@@ -108,6 +132,8 @@ FIXTURE_SETUP(nested)
 		 self->dir);
 	ASSERT_EQ(0, nested_param("lag_ms", "0"));
 	ASSERT_EQ(0, nested_param("fail_reads", "0"));
+	ASSERT_EQ(0, nested_param("hold_read", "0"));
+	ASSERT_EQ(0, nested_param("fault_toggles", "0"));
 	ASSERT_EQ(0, sysfs_write(self->debounce, "0"));
 	ASSERT_EQ(0, nested_level(0));
 	ASSERT_EQ(0, button_info(fd, &info));
@@ -129,12 +155,13 @@ TEST_F(nested, nested_irq_edges_are_timed_and_debounced)
 {
 	struct ipc_button_info info;
 	struct ipc_button_event ev;
-	unsigned long long before, after;
+	unsigned long long before, after, folded;
 
 	/* Wide, so the bounces below surely fall inside it. */
 	ASSERT_EQ(0, sysfs_write(self->debounce, "300"));
 	ASSERT_EQ(0, button_info(self->fd, &info));
 	EXPECT_EQ(300, info.debounce_ms);
+	folded = info.folded_edges;
 
 	before = monotonic_ns();
 	ASSERT_EQ(0, nested_level(1));
@@ -151,8 +178,11 @@ TEST_F(nested, nested_irq_edges_are_timed_and_debounced)
 	/* Timed at the first edge, in the thread, not when it settled. */
 	EXPECT_LE(before, ev.timestamp_ns);
 	EXPECT_GE(after, ev.timestamp_ns);
-	/* The two bounces folded: nothing else comes. */
+	/* The two bounces folded: nothing else comes, and they are counted. */
 	EXPECT_TRUE(quiet_for(self->fd, 200));
+	ASSERT_EQ(0, button_info(self->fd, &info));
+	EXPECT_EQ(folded + 2, info.folded_edges);
+	EXPECT_EQ(0, ev.lost_edges);
 }
 
 /* Item 1: one interrupt for two edges: the release says one was lost. */
@@ -370,6 +400,94 @@ TEST_F(nested, debounce_changes_do_not_cross_settles)
 	EXPECT_FALSE(info.flags & IPC_BUTTON_INFO_F_PRESSED);
 }
 
+struct debounce_writer {
+	const char *path;
+	pid_t tid;
+	atomic_bool done;
+	int ret;
+};
+
+static void *write_debounce_0(void *arg)
+{
+	struct debounce_writer *w = arg;
+
+	w->tid = syscall(SYS_gettid);
+	w->ret = sysfs_write(w->path, "0");
+	w->done = true;
+	return NULL;
+}
+
+/* The state letter of thread @tid of this process ('D': blocked). */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] ? p[2] : '?';
+}
+
+/*
+ * Item 4, in a fixed order: a settle of a press has read the line (the
+ * test controller holds its answer, as a slow I2C read would), the
+ * interval is written meanwhile and the release comes before the read
+ * returns. The driver must end released, as the line is, with the press
+ * and the release reported in order: the store waits for the settle, and
+ * a settle's level and edges are taken under the lock that orders
+ * settles. (Before that fix, the release's settle ran in between and saw
+ * no change; the held press then landed last: "pressed" on a released
+ * line.)
+ */
+TEST_F(nested, debounce_change_waits_for_a_settle_in_flight)
+{
+	struct debounce_writer w = { .path = self->debounce };
+	struct ipc_button_event press, release;
+	struct ipc_button_info info;
+	pthread_t thread;
+	char held[8], state[32];
+	int i;
+
+	ASSERT_EQ(0, sysfs_write(self->debounce, "5"));
+	/* The press arrives from the controller's own work, not from here. */
+	ASSERT_EQ(0, nested_param("lag_ms", "1"));
+	ASSERT_EQ(0, nested_param("hold_read", "1"));
+	ASSERT_EQ(0, nested_level(1));
+	/* A settle is reading the line now, and its answer (1) is held. */
+	ASSERT_EQ(0, sysfs_read(NESTED_PARAMS "/held", held, sizeof(held)));
+	ASSERT_STREQ("1", held);
+
+	/* The interval changes while that settle is in flight. */
+	ASSERT_EQ(0, pthread_create(&thread, NULL, write_debounce_0, &w));
+	/* Bounded: until the store blocks (it must wait) or returns. */
+	for (i = 0; i < 200 && !w.done; i++) {
+		if (w.tid && thread_state(w.tid) == 'D')
+			break;
+		usleep(10000);
+	}
+	TH_LOG("the debounce store %s while the settle was held",
+	       w.done ? "had returned" : "was waiting");
+
+	/* The release, delivered at once; then the held read returns. */
+	ASSERT_EQ(0, nested_param("lag_ms", "0"));
+	ASSERT_EQ(0, nested_level(0));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(0, w.ret);
+
+	ASSERT_EQ(0, next_event(self->fd, &press, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(IPC_BUTTON_EVENT_PRESS, press.type);
+	ASSERT_EQ(0, next_event(self->fd, &release, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(IPC_BUTTON_EVENT_RELEASE, release.type);
+	EXPECT_EQ(press.seqno + 1, release.seqno);
+	EXPECT_LE(press.timestamp_ns, release.timestamp_ns);
+	ASSERT_EQ(0, button_info(self->fd, &info));
+	EXPECT_FALSE(info.flags & IPC_BUTTON_INFO_F_PRESSED);
+	snprintf(self->debounce, sizeof(self->debounce), "%s/state", self->dir);
+	ASSERT_EQ(0, sysfs_read(self->debounce, state, sizeof(state)));
+	EXPECT_STREQ("released", state);
+}
+
 /* Active-high wiring: level 1 is a press; the line is the chip's. */
 TEST_F(nested, active_high_line_presses_on_high)
 {
@@ -576,17 +694,30 @@ TEST_F(nested, big_reads_flag_every_gap_with_its_size)
 {
 	struct ipc_button_queue_config config = { .length = 16 };
 	struct ipc_button_event evs[32];
+	struct ipc_button_info info;
 	struct flooder f = { 0 };
 	pthread_t thread;
 	unsigned int i, flagged = 0, reads = 0;
+	__u64 dropped = 0;
 	__u32 prev = 0;
 	ssize_t n;
+	int wait;
 
 	ASSERT_EQ(0, ioctl(self->fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, flood, &f));
 	while (reads < 30) {
-		/* Let the queue overflow between reads. */
-		usleep(100000);
+		/*
+		 * Let the queue overflow between reads, however slow the
+		 * emulated flood is: wait (bounded) for a new drop.
+		 */
+		for (wait = 0; wait < 1000; wait++) {
+			ASSERT_EQ(0, button_info(self->fd, &info));
+			if (info.dropped > dropped)
+				break;
+			usleep(10000);
+		}
+		ASSERT_LT(dropped, info.dropped);
+		dropped = info.dropped;
 		n = read(self->fd, evs, sizeof(evs));
 		if (n < 0) {
 			ASSERT_EQ(EAGAIN, errno);
@@ -608,6 +739,231 @@ TEST_F(nested, big_reads_flag_every_gap_with_its_size)
 	EXPECT_LT(0, flagged);
 	if (f.level)
 		ASSERT_EQ(0, nested_level(0));
+}
+
+/*
+ * A read of 16 records is copied in two batches of 8. Records arriving
+ * while the first batch is being copied (the test controller's page makes
+ * them when the copy first touches it) overflow the queue: the drop is
+ * flagged on the first record of the second batch, with its size, and
+ * the seqnos show the same gap.
+ */
+TEST_F(nested, drop_flag_lands_in_a_later_batch)
+{
+	struct ipc_button_queue_config config = { .length = 16 };
+	long page = sysconf(_SC_PAGESIZE);
+	struct ipc_button_event *evs;
+	int level = 0, page_fd, i;
+	void *map;
+
+	page_fd = open("/dev/ipcb-fault-page", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, page_fd);
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, page_fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	evs = map;
+
+	ASSERT_EQ(0, ioctl(self->fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config));
+	ASSERT_EQ(16, config.length);
+	ASSERT_EQ(0, make_records(16, &level));
+	/* 8 taken for the first batch, 8 left; 11 more drop the 3 oldest. */
+	ASSERT_EQ(0, nested_param("fault_toggles", "11"));
+	EXPECT_EQ(16 * (ssize_t)RECORD, read(self->fd, evs, 16 * RECORD));
+	ASSERT_EQ(0, nested_param("fault_toggles", "0"));
+
+	for (i = 0; i < 16; i++) {
+		if (i == 8)
+			continue;
+		EXPECT_EQ(0, evs[i].flags & IPC_BUTTON_EVENT_F_DROPPED);
+		if (i)
+			EXPECT_EQ(evs[i - 1].seqno + 1, evs[i].seqno);
+	}
+	EXPECT_EQ(IPC_BUTTON_EVENT_F_DROPPED,
+		  evs[8].flags & IPC_BUTTON_EVENT_F_DROPPED);
+	EXPECT_EQ(3, evs[8].dropped);
+	EXPECT_EQ(evs[7].seqno + 4, evs[8].seqno);
+
+	munmap(map, page);
+	close(page_fd);
+	/* 27 changes in all: the line is high. */
+	ASSERT_EQ(0, nested_level(0));
+}
+
+/*
+ * The same across reads: a reader that takes a backlog 4 records at a
+ * time, while the queue overflows between two of its reads, finds the
+ * flag on the first record of its next read, not on the first it read.
+ */
+TEST_F(nested, drop_flag_lands_in_a_later_read)
+{
+	struct ipc_button_queue_config config = { .length = 16 };
+	struct ipc_button_event evs[4];
+	int level = 0, i;
+	__u32 last;
+
+	ASSERT_EQ(0, ioctl(self->fd, IPC_BUTTON_SET_QUEUE_LENGTH, &config));
+	ASSERT_EQ(0, make_records(16, &level));
+	ASSERT_EQ(4 * (ssize_t)RECORD, read(self->fd, evs, sizeof(evs)));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, evs[i].flags & IPC_BUTTON_EVENT_F_DROPPED);
+	last = evs[3].seqno;
+	/* 12 left, 6 more: the 2 oldest of the backlog go. */
+	ASSERT_EQ(0, make_records(6, &level));
+	ASSERT_EQ(4 * (ssize_t)RECORD, read(self->fd, evs, sizeof(evs)));
+	EXPECT_EQ(IPC_BUTTON_EVENT_F_DROPPED,
+		  evs[0].flags & IPC_BUTTON_EVENT_F_DROPPED);
+	EXPECT_EQ(2, evs[0].dropped);
+	EXPECT_EQ(last + 3, evs[0].seqno);
+	for (i = 1; i < 4; i++) {
+		EXPECT_EQ(0, evs[i].flags & IPC_BUTTON_EVENT_F_DROPPED);
+		EXPECT_EQ(evs[i - 1].seqno + 1, evs[i].seqno);
+	}
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define CHARGED_FILES	256
+
+static unsigned long long cgroup_value(const char *dir, const char *file)
+{
+	char path[256], value[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (sysfs_read(path, value, sizeof(value)))
+		return 0;
+	return strtoull(value, NULL, 10);
+}
+
+/* One byte over a pipe, each way: the steps of the test below. */
+static int step_send(int fd, char c)
+{
+	return write(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static int step_wait(int fd, char want)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 && c == want ? 0 : -1;
+}
+
+/*
+ * In the memory cgroup: open CHARGED_FILES files with the largest queue,
+ * say so, wait, close them. Runs in a child.
+ */
+static int charged_opener(const char *cgroup, int to_parent, int from_parent)
+{
+	struct ipc_button_queue_config config = { .length = IPC_BUTTON_QUEUE_MAX };
+	static int fds[CHARGED_FILES];
+	char path[256], pid[32], device[256];
+	int i;
+
+	/* Gone with the test if it is stopped (its timeout). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return 1;
+	/* Found once: looking the label up 256 times is slow under TCG. */
+	fds[0] = button_open_label(NESTED_LABEL, O_RDONLY, device,
+				   sizeof(device));
+	if (fds[0] < 0)
+		return 1;
+	close(fds[0]);
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (sysfs_write(path, pid) || step_send(to_parent, 'j') ||
+	    step_wait(from_parent, 'g'))
+		return 1;
+	for (i = 0; i < CHARGED_FILES; i++) {
+		fds[i] = open(device, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 ||
+		    ioctl(fds[i], IPC_BUTTON_SET_QUEUE_LENGTH, &config))
+			return 2;
+	}
+	if (step_send(to_parent, 'o') || step_wait(from_parent, 'q'))
+		return 3;
+	return 0;
+}
+
+/*
+ * Item 6: queues are charged to the opener's memory cgroup
+ * (GFP_KERNEL_ACCOUNT): a process in a cgroup v2 child that opens 256
+ * files with 1,024-record queues (32 KiB each, 8 MiB in all) makes the
+ * cgroup's memory.current grow by about that much. Uncharged, it would
+ * grow by the files' own few hundred bytes each.
+ */
+TEST_F_TIMEOUT(nested, queues_are_charged_to_the_memory_cgroup, 600)
+{
+	unsigned long long before, after, want;
+	int to_parent[2], from_parent[2], status;
+	char cgroup[64], controllers[256];
+	pid_t child;
+
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK)) {
+		mkdir(CGROUP_ROOT, 0755);
+		ASSERT_EQ(0, mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL));
+	}
+	ASSERT_EQ(0, sysfs_read(CGROUP_ROOT "/cgroup.controllers", controllers,
+				sizeof(controllers)));
+	if (!strstr(controllers, "memory"))
+		SKIP(return, "no memory controller (CONFIG_MEMCG)");
+	ASSERT_EQ(0, sysfs_write(CGROUP_ROOT "/cgroup.subtree_control", "+memory"));
+	snprintf(cgroup, sizeof(cgroup), CGROUP_ROOT "/ipcb-charge-%d",
+		 (int)getpid());
+	ASSERT_EQ(0, mkdir(cgroup, 0755));
+
+	ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(from_parent, O_CLOEXEC));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(charged_opener(cgroup, to_parent[1], from_parent[0]));
+
+	ASSERT_EQ(0, step_wait(to_parent[0], 'j'));
+	before = cgroup_value(cgroup, "memory.current");
+	ASSERT_EQ(0, step_send(from_parent[1], 'g'));
+	ASSERT_EQ(0, step_wait(to_parent[0], 'o'));
+	after = cgroup_value(cgroup, "memory.current");
+	ASSERT_EQ(0, step_send(from_parent[1], 'q'));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(0, rmdir(cgroup));
+
+	want = (unsigned long long)CHARGED_FILES * IPC_BUTTON_QUEUE_MAX *
+	       RECORD;
+	TH_LOG("memory.current grew by %llu KiB for %llu KiB of queues",
+	       (after - before) / 1024, want / 1024);
+	/*
+	 * The charge is batched per CPU (up to 64 pages each may be taken
+	 * before or after the reading): 85 % at least, and no more than
+	 * the queues, the files themselves and those batches.
+	 */
+	EXPECT_LE(want / 100 * 85, after - before);
+	EXPECT_GE(want + 2 * 1024 * 1024, after - before);
+}
+
+/*
+ * Item 6: GET_INFO's line is the offset on the controller, as its own
+ * of_xlate translated the cells: the button of the board's xlate overlay
+ * says <1 2 0> (bank 1, pin 2), which is line 10, and only line 10 reads
+ * high, so a button on another line would not be pressed.
+ */
+TEST(line_is_the_offset_the_controller_translated)
+{
+	struct ipc_button_info info;
+	int fd;
+
+	if (access("/proc/device-tree/ipcb-xlate-button", F_OK))
+		SKIP(return, "no xlate-button overlay on this board");
+	ASSERT_EQ(0, load_module("IPCB_XLATE_MODULE",
+				 "/lib/modules/ipcb_xlate_gpio.ko",
+				 "/sys/bus/platform/drivers/ipcb-xlate-gpio"));
+	fd = open_label_when_up("xlate");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, button_info(fd, &info));
+	EXPECT_STREQ("xlate", info.label);
+	EXPECT_EQ(10, info.line);
+	EXPECT_EQ(IPC_BUTTON_INFO_F_PRESSED,
+		  info.flags & (IPC_BUTTON_INFO_F_PRESSED |
+				IPC_BUTTON_INFO_F_ACTIVE_LOW));
+	close(fd);
 }
 
 /* Growing keeps what is queued; the largest length is accepted. */

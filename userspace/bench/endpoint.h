@@ -2,7 +2,7 @@
 /*
  * One side of a benchmarked mechanism, behind the same three calls whether
  * it is our transport (userspace/ipc, with the wire message) or its bare
- * version (bare/, a raw 8-byte value): the measuring loops in roles.c are
+ * version (its lesson, userspace/examples: a raw 8-byte value): the measuring loops in roles.c are
  * then identical for both, and their cost cancels in `ours / bare`.
  */
 #ifndef BENCH_ENDPOINT_H
@@ -45,6 +45,8 @@ struct endpoint {
 
 int endpoint_open_ours(const struct endpoint_config *cfg, struct endpoint *ep);
 int endpoint_open_bare(const struct endpoint_config *cfg, struct endpoint *ep);
+/* The futex floor (floor.c), the bare variant of "futex". */
+int endpoint_open_floor(const struct endpoint_config *cfg, struct endpoint *ep);
 
 static inline int endpoint_open(const struct endpoint_config *cfg,
 				struct endpoint *ep)

@@ -1,43 +1,32 @@
 // SPDX-License-Identifier: MIT
 /*
- * The bare side of the comparison: one of the files in bare/, carrying the seqno as a
- * raw 8-byte value. The floor (futex) is one of them.
+ * The bare side of the comparison: the lesson of the mechanism
+ * (userspace/examples), carrying the seqno as a raw 8-byte value; or, for
+ * "futex", the floor (floor.c).
  */
 #include "endpoint.h"
 
-#include "bare/bare.h"
+#include "lesson.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct bare_ops *const __start_bench_bare[];
-extern const struct bare_ops *const __stop_bench_bare[];
-
-const struct bare_ops *bare_find(const char *name)
-{
-	for (const struct bare_ops *const *p = __start_bench_bare;
-	     p < __stop_bench_bare; p++)
-		if (!strcmp((*p)->name, name))
-			return *p;
-	return NULL;
-}
-
 static int bare_ep_send(struct endpoint *ep, uint32_t seqno)
 {
-	struct bare *b = ep->priv;
+	struct lesson *l = ep->priv;
 
-	return b->ops->send(b, seqno);
+	return l->ops->send(l, seqno);
 }
 
 static int bare_ep_receive(struct endpoint *ep, uint32_t *ret_seqno,
 			   int timeout_ms)
 {
-	struct bare *b = ep->priv;
+	struct lesson *l = ep->priv;
 	uint64_t value;
 	int r;
 
-	r = b->ops->receive(b, &value, timeout_ms);
+	r = l->ops->receive(l, &value, timeout_ms);
 	if (r < 0)
 		return r;
 	*ret_seqno = (uint32_t)value;
@@ -52,34 +41,39 @@ static int bare_ep_poll_fd(struct endpoint *ep)
 
 static void bare_ep_close(struct endpoint *ep)
 {
-	struct bare *b = ep->priv;
+	struct lesson *l = ep->priv;
 
-	b->ops->close(b);
-	free(b);
+	lesson_close(l);
+	free(l);
 	ep->priv = NULL;
 }
 
 int endpoint_open_bare(const struct endpoint_config *cfg, struct endpoint *ep)
 {
-	const struct bare_ops *ops = bare_find(cfg->mechanism);
-	struct bare *b;
+	const struct lesson_ops *ops;
+	struct lesson *l;
 	int r;
 
+	if (!strcmp(cfg->mechanism, "futex"))
+		return endpoint_open_floor(cfg, ep);
+	ops = lesson_find(cfg->mechanism);
 	if (!ops)
 		return -ENOENT;
-	b = calloc(1, sizeof(*b));
-	if (!b)
+	l = calloc(1, sizeof(*l));
+	if (!l)
 		return -ENOMEM;
-	b->ops = ops;
-	b->receiver = cfg->role == TRANSPORT_RECEIVER;
-	b->dir = cfg->bare_dir;
-	b->instance = cfg->instance;
-	b->inherited_fd = cfg->inherited_fd;
-	b->options = cfg->options;
-	b->control = cfg->control;
-	r = ops->open(b);
+	*l = (struct lesson){
+		.ops = ops,
+		.receiver = cfg->role == TRANSPORT_RECEIVER,
+		.dir = cfg->bare_dir,
+		.instance = cfg->instance,
+		.inherited_fd = cfg->inherited_fd,
+		.options = cfg->options,
+		.receiver_pid = &cfg->control->receiver_pid,
+	};
+	r = lesson_open(l);
 	if (r < 0) {
-		free(b);
+		free(l);
 		return r;
 	}
 	*ep = (struct endpoint){
@@ -89,7 +83,7 @@ int endpoint_open_bare(const struct endpoint_config *cfg, struct endpoint *ep)
 		.receive = bare_ep_receive,
 		.poll_fd = bare_ep_poll_fd,
 		.close = bare_ep_close,
-		.priv = b,
+		.priv = l,
 	};
 	return 0;
 }

@@ -8,7 +8,7 @@
  * tab-separated key=value fields that bench/report turns into tables and
  * plots. Latency histograms go to OUT/hist/.
  */
-#include "bare/bare.h"
+#include "lesson.h"
 #include "board.h"
 #include "role_main.h"
 #include "spawn.h"
@@ -181,7 +181,7 @@ static int collect_mechanisms(void)
 		*m = (struct mechanism){
 			.name = name,
 			.ours = true,
-			.bare = !arg.no_bare && bare_find(name),
+			.bare = !arg.no_bare && lesson_find(name),
 			.lossless = list[i]->flags & TRANSPORT_LOSSLESS,
 		};
 		for (size_t k = 0; k < arg.n_mech_opts; k++) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "spawn.h"
 
-#include "bare/bare.h"
+#include "lesson.h"
 #include "transport.h"
 
 #include <errno.h>
@@ -59,7 +59,7 @@ static int make_pair(const struct run_spec *spec, int fds[2])
 {
 	fds[0] = fds[1] = -1;
 	if (spec->bare) {
-		const struct bare_ops *ops = bare_find(spec->mechanism);
+		const struct lesson_ops *ops = lesson_find(spec->mechanism);
 
 		return ops && ops->make_pair ? ops->make_pair(fds) : 0;
 	} else {

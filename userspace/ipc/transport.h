@@ -73,11 +73,10 @@ enum transport_status {
 #define TRANSPORT_DURABLE	(1U << 5) /* queued frames survive the
 					   * receiver's death (tests check) */
 #define TRANSPORT_FAN_OUT	(1U << 6) /* every receiver gets a copy */
-#define TRANSPORT_IDLE_REPORTS	(1U << 7) /* lossless, but the sender needs
-					   * the button's idle state reports
-					   * (IPC_EVENT_STATE, never posted as
-					   * an event) to answer a receiver
-					   * that came while no event did */
+#define TRANSPORT_IDLE_REPORTS	(1U << 7) /* the sender needs the button's
+					   * idle state reports to answer a
+					   * receiver that came while no
+					   * event did (sem-posix) */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */

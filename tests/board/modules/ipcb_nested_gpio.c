@@ -24,16 +24,32 @@
  *                      a debounce, or the consumer's settle would nest)
  *   lag_ms=N           deliver interrupts N ms after the change (an
  *                      interrupt still on its way when the level is read)
+ *   hold_read=1        the next read of the line samples the level, then
+ *                      waits (up to 10 s) for a later write of `level` (or
+ *                      `merge`) and returns the level sampled: a slow read
+ *                      (I2C) with a change crossing it, in a fixed order;
+ *                      with lag_ms=0 that write delivers its interrupt
+ *                      before it releases the read
+ *   held               reading it waits (up to 10 s) for a held read to
+ *                      start, then gives 1 (0 if none started)
+ *
+ * /dev/ipcb-fault-page: mmap() it (MAP_PRIVATE) and the first touch of
+ * each page makes `fault_toggles` changes of the line, each with its
+ * interrupt, before the page (zeroes) is mapped: records that arrive while
+ * a consumer's copy to that page is under way, at a known point.
  */
 #include <linux/gpio/driver.h>
 #include <linux/gpio/machine.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #define NESTED_CHIP_LABEL	"ipcb-nested"
@@ -42,6 +58,13 @@
 static unsigned int lag_ms;
 module_param(lag_ms, uint, 0644);
 MODULE_PARM_DESC(lag_ms, "delay of every interrupt, ms");
+
+static unsigned int fault_toggles;
+module_param(fault_toggles, uint, 0644);
+MODULE_PARM_DESC(fault_toggles, "line changes made by a fault on /dev/ipcb-fault-page");
+
+/* How long a held read or a wait for one lasts at most. */
+#define NESTED_HOLD_TIMEOUT	(10 * HZ)
 
 static unsigned int debounce = 5;
 module_param(debounce, uint, 0444);
@@ -57,6 +80,9 @@ MODULE_PARM_DESC(debounce, "debounce-interval of the button, ms");
  * @irq_type: the trigger the consumer asked for
  * @fail_reads: reads still to fail
  * @edge_after_read: toggle and raise after the next read
+ * @hold_read: hold the next read until a level write
+ * @held: a read is held now
+ * @hold_wait: a held read and the waiters for one sleep here
  * @raise_work: calls handle_nested_irq(), in process context
  * @domain: the line's interrupt (its own domain: the board's kernel has
  *	    no GPIOLIB_IRQCHIP, as gpio-sim needs none)
@@ -69,6 +95,9 @@ struct nested_gpio {
 	unsigned int irq_type;
 	unsigned int fail_reads;
 	bool edge_after_read;
+	bool hold_read;
+	bool held;
+	wait_queue_head_t hold_wait;
 	struct delayed_work raise_work;
 	struct irq_domain *domain;
 };
@@ -126,14 +155,27 @@ static void nested_change(int level, unsigned int toggles, bool raise)
 	if (raise && toggles)
 		nested->raised++;
 	mutex_unlock(&nested->lock);
-	if (!raise || !toggles)
-		return;
-	/* Without a lag, in the writer's context: one write, one IRQ. */
-	if (READ_ONCE(lag_ms))
-		queue_delayed_work(system_highpri_wq, &nested->raise_work,
-				   msecs_to_jiffies(READ_ONCE(lag_ms)));
-	else
-		nested_raise_now(nested);
+	if (raise && toggles) {
+		/* Without a lag, in the writer's context: one write, one IRQ. */
+		if (READ_ONCE(lag_ms))
+			queue_delayed_work(system_highpri_wq, &nested->raise_work,
+					   msecs_to_jiffies(READ_ONCE(lag_ms)));
+		else
+			nested_raise_now(nested);
+	}
+	/* After the interrupt (unless lagged): a held read resumes last. */
+	if (raise) {
+		mutex_lock(&nested->lock);
+		WRITE_ONCE(nested->held, false);
+		mutex_unlock(&nested->lock);
+		wake_up_all(&nested->hold_wait);
+	}
+}
+
+/* Wait conditions: no sleeping lock there; @held is set under @lock. */
+static bool nested_released(struct nested_gpio *ng)
+{
+	return !READ_ONCE(ng->held);
 }
 
 static int nested_get(struct gpio_chip *gc, unsigned int offset)
@@ -152,6 +194,17 @@ static int nested_get(struct gpio_chip *gc, unsigned int offset)
 	if (ng->edge_after_read) {
 		ng->edge_after_read = false;
 		toggle = true;
+	}
+	if (ng->hold_read) {
+		ng->hold_read = false;
+		WRITE_ONCE(ng->held, true);
+		mutex_unlock(&ng->lock);
+		wake_up_all(&ng->hold_wait);
+		/* A slow bus: the level was sampled, the answer comes later. */
+		wait_event_timeout(ng->hold_wait, nested_released(ng),
+				   NESTED_HOLD_TIMEOUT);
+		mutex_lock(&ng->lock);
+		WRITE_ONCE(ng->held, false);
 	}
 	mutex_unlock(&ng->lock);
 
@@ -250,6 +303,10 @@ static int nested_param_set(const char *val, const struct kernel_param *kp)
 		mutex_lock(&nested->lock);
 		nested->fail_reads = n;
 		mutex_unlock(&nested->lock);
+	} else if (!strcmp(name, "hold_read")) {
+		mutex_lock(&nested->lock);
+		nested->hold_read = n;
+		mutex_unlock(&nested->lock);
 	} else {
 		mutex_lock(&nested->lock);
 		nested->edge_after_read = n;
@@ -258,12 +315,22 @@ static int nested_param_set(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static bool nested_holding(struct nested_gpio *ng)
+{
+	return READ_ONCE(ng->held);
+}
+
 static int nested_param_get(char *buf, const struct kernel_param *kp)
 {
 	int level;
 
 	if (!nested)
 		return -ENODEV;
+	if (!strcmp(kp->name, "held"))
+		return sysfs_emit(buf, "%d\n",
+				  wait_event_timeout(nested->hold_wait,
+						     nested_holding(nested),
+						     NESTED_HOLD_TIMEOUT) ? 1 : 0);
 	mutex_lock(&nested->lock);
 	level = nested->level;
 	mutex_unlock(&nested->lock);
@@ -285,6 +352,53 @@ module_param_cb(fail_reads, &nested_param_ops, NULL, 0644);
 MODULE_PARM_DESC(fail_reads, "the next N reads fail");
 module_param_cb(edge_after_read, &nested_param_ops, NULL, 0644);
 MODULE_PARM_DESC(edge_after_read, "toggle and raise right after a read");
+module_param_cb(hold_read, &nested_param_ops, NULL, 0644);
+MODULE_PARM_DESC(hold_read, "hold the next read until a level write");
+module_param_cb(held, &nested_param_ops, NULL, 0444);
+MODULE_PARM_DESC(held, "wait for a held read; 1 if one is held");
+
+/*
+ * A page that changes the line when first touched. The toggles run in
+ * the faulting task, with no lock of the consumer's held: a consumer's
+ * copy to user memory is done outside its locks.
+ */
+static vm_fault_t nested_fault(struct vm_fault *vmf)
+{
+	unsigned int i, n = READ_ONCE(fault_toggles);
+	struct page *page;
+
+	for (i = 0; i < n; i++)
+		nested_change(0, 1, true);
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!page)
+		return VM_FAULT_OOM;
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct nested_vm_ops = {
+	.fault = nested_fault,
+};
+
+static int nested_fault_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	/* Private only: a write copies the page, so ours is freed. */
+	if (vma->vm_flags & VM_SHARED)
+		return -EINVAL;
+	vma->vm_ops = &nested_vm_ops;
+	return 0;
+}
+
+static const struct file_operations nested_fault_fops = {
+	.owner = THIS_MODULE,
+	.mmap = nested_fault_mmap,
+};
+
+static struct miscdevice nested_fault_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ipcb-fault-page",
+	.fops = &nested_fault_fops,
+};
 
 static void nested_remove_domain(struct nested_gpio *ng)
 {
@@ -321,6 +435,7 @@ static int __init nested_init(void)
 		goto err_unregister_pdev;
 	}
 	mutex_init(&nested->lock);
+	init_waitqueue_head(&nested->hold_wait);
 	INIT_DELAYED_WORK(&nested->raise_work, nested_raise_work);
 
 	nested->gc.label = NESTED_CHIP_LABEL;
@@ -351,8 +466,13 @@ static int __init nested_init(void)
 		ret = PTR_ERR(button_pdev);
 		goto err_remove_lookup;
 	}
+	ret = misc_register(&nested_fault_dev);
+	if (ret)
+		goto err_unregister_button;
 	return 0;
 
+err_unregister_button:
+	platform_device_unregister(button_pdev);
 err_remove_lookup:
 	gpiod_remove_lookup_table(&nested_lookup);
 	gpiochip_remove(&nested->gc);
@@ -368,6 +488,7 @@ err_unregister_pdev:
 
 static void __exit nested_exit(void)
 {
+	misc_deregister(&nested_fault_dev);
 	/* The consumer first, while the line and its IRQ still exist. */
 	platform_device_unregister(button_pdev);
 	gpiod_remove_lookup_table(&nested_lookup);

@@ -8,19 +8,13 @@
  * One slot, so the sender waits (on a second futex word) until the value
  * was taken: a two-word hand-off, all a ping-pong needs.
  */
-#include "bare.h"
+#include "endpoint.h"
 
 #include <errno.h>
 
-static int floor_open(struct bare *b)
+static int floor_send(struct endpoint *ep, uint32_t value)
 {
-	(void)b;
-	return 0;
-}
-
-static int floor_send(struct bare *b, uint64_t value)
-{
-	struct bench_control *c = b->control;
+	struct bench_control *c = ep->priv;
 	uint32_t taken;
 
 	/* Until the receiver took the previous value (floor_ack == word). */
@@ -29,14 +23,14 @@ static int floor_send(struct bare *b, uint64_t value)
 		if (atomic_load(&c->floor_ack) == taken)
 			futex_wait_shared(&c->floor_ack, taken, -1);
 	}
-	atomic_store(&c->floor_word, (uint32_t)value);
+	atomic_store(&c->floor_word, value);
 	futex_wake_shared(&c->floor_word);
 	return 0;
 }
 
-static int floor_receive(struct bare *b, uint64_t *value, int timeout_ms)
+static int floor_receive(struct endpoint *ep, uint32_t *ret_value, int timeout_ms)
 {
-	struct bench_control *c = b->control;
+	struct bench_control *c = ep->priv;
 	uint32_t taken = atomic_load(&c->floor_ack), v;
 	int r;
 
@@ -49,20 +43,31 @@ static int floor_receive(struct bare *b, uint64_t *value, int timeout_ms)
 	/* A wake-up costs a system call: only when the sender sleeps. */
 	if (atomic_exchange(&c->floor_waiting, 0))
 		futex_wake_shared(&c->floor_ack);
-	*value = v;
+	*ret_value = v;
+	return 1;
+}
+
+static int floor_poll_fd(struct endpoint *ep)
+{
+	(void)ep;
+	return -1;
+}
+
+static void floor_close(struct endpoint *ep)
+{
+	ep->priv = NULL;
+}
+
+int endpoint_open_floor(const struct endpoint_config *cfg, struct endpoint *ep)
+{
+	*ep = (struct endpoint){
+		.name = "futex",
+		.lossless = true,
+		.send = floor_send,
+		.receive = floor_receive,
+		.poll_fd = floor_poll_fd,
+		.close = floor_close,
+		.priv = cfg->control,
+	};
 	return 0;
 }
-
-static void floor_close(struct bare *b)
-{
-	(void)b;
-}
-
-static const struct bare_ops bare_futex = {
-	.name = "futex",
-	.open = floor_open,
-	.send = floor_send,
-	.receive = floor_receive,
-	.close = floor_close,
-};
-BARE_REGISTER(bare_futex);

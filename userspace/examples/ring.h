@@ -5,43 +5,43 @@
  * checks against a hostile peer: that is what makes it bare. A full ring
  * makes the send return -EAGAIN, as in our transports.
  */
-#ifndef BENCH_BARE_RING_H
-#define BENCH_BARE_RING_H
+#ifndef BENCH_RING_H
+#define BENCH_RING_H
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BARE_RING_SLOTS	256	/* as userspace/lib/frame_ring.h */
+#define RING_SLOTS	256	/* as userspace/lib/frame_ring.h */
 
-struct bare_ring {
+struct ring {
 	_Atomic uint32_t head __attribute__((aligned(64)));	/* next to write */
 	_Atomic uint32_t tail __attribute__((aligned(64)));	/* next to read */
-	uint64_t slot[BARE_RING_SLOTS];
+	uint64_t slot[RING_SLOTS];
 };
 
-static inline int bare_ring_put(struct bare_ring *r, uint64_t value)
+static inline int ring_put(struct ring *r, uint64_t value)
 {
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 
 	if (head - atomic_load_explicit(&r->tail, memory_order_acquire) ==
-	    BARE_RING_SLOTS)
+	    RING_SLOTS)
 		return -EAGAIN;
-	r->slot[head % BARE_RING_SLOTS] = value;
+	r->slot[head % RING_SLOTS] = value;
 	atomic_store_explicit(&r->head, head + 1, memory_order_release);
 	return 0;
 }
 
-static inline bool bare_ring_get(struct bare_ring *r, uint64_t *value)
+static inline bool ring_get(struct ring *r, uint64_t *value)
 {
 	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 	if (tail == atomic_load_explicit(&r->head, memory_order_acquire))
 		return false;
-	*value = r->slot[tail % BARE_RING_SLOTS];
+	*value = r->slot[tail % RING_SLOTS];
 	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
 	return true;
 }
 
-#endif /* BENCH_BARE_RING_H */
+#endif /* BENCH_RING_H */
