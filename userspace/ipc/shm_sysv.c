@@ -1,447 +1,302 @@
 // SPDX-License-Identifier: MIT
 /*
- * shm-sysv: a System V shared memory segment holding a frame ring
- * (lib/frame_ring.h), and a System V semaphore set beside it whose first
- * semaphore counts the frames, so the receiver sleeps in semtimedop()
- * until one arrives.
- *
- * Pull: the sender copies the frame into the next slot and raises the
- *   count; the receiver wakes and copies it out of the segment.
- * Lossless while both run: a full ring (1024 frames) makes send() return
- *   -EAGAIN and the button keeps the frame; nothing is overwritten.
- * Ordering: FIFO; one sender at a time.
- * Objects: one segment and one set of three semaphores, both under the key
- *   transport_sysv_open_receiver() hands out in the runtime directory (never a fixed
- *   number), mode 0600 (SysV modes ignore the umask), created by the
- *   receiver, removed (IPC_RMID) by the receiver on close. The set:
- *     FRAMES    frames published (a wake-up count; the ring is the truth)
- *     SENDER    1 while no sender holds it
- *     RECEIVER  1 while no receiver holds it
- *   The two claims are taken with SEM_UNDO on purpose: the kernel gives
- *   them back when their holder dies, however it dies, which is how the
- *   next receiver knows the segment it finds has no live owner.
- * Start-up without races: the receiver creates and fills the segment
- *   first, then creates the set (IPC_EXCL), sets its values once (SETALL)
- *   and takes its claim. That first semop() sets sem_otime, and a sender
- *   uses the set only once sem_otime is non-zero: the classic test for "a
- *   SysV semaphore set is initialised", since semget() cannot create and
- *   initialise in one step.
- * Receiver restart:
- *   - SIGTERM/SIGINT: the receiver marks the ring closed and removes both
- *     objects. The sender's next send() gets -EPIPE (the closed flag, or
- *     EIDRM from the removed set), keeps its backlog, reopens once the
- *     new receiver has made new ones, and delivers the backlog. Frames
- *     still unread at that moment are discarded, and the receiver says
- *     how many on stderr (normally none).
- *   - SIGKILL: both objects stay. The sender keeps filling the ring, then
- *     keeps a backlog. The next receiver adopts them (same owner, mode,
- *     version and geometry, RECEIVER claim free) and gets every queued
- *     frame; only a frame the killed receiver had already taken out is
- *     lost. Objects it cannot use are removed and replaced; a sender on
- *     them gets EIDRM, so -EPIPE, and reopens.
+ * shm-sysv: a frame ring (lib/frame_ring.h) in a System V shared memory
+ * segment, and beside it a System V semaphore set: FRAMES counts the
+ * frames published (a wake-up; the ring is the truth) and the receiver
+ * sleeps in semtimedop() on it; SENDER and RECEIVER are 1 while nobody
+ * holds that role. Claims are taken with SEM_UNDO: the kernel gives them
+ * back when their holder dies, so a receiver that finds a killed one's
+ * objects adopts them, frames and all. Both are 0600, under the key
+ * transport_sysv_open_receiver() hands out. The segment is filled in
+ * before the set exists, and a sender uses only an initialised set
+ * (lib/sem_set.h). On close the receiver removes the set first: a
+ * sender's next semop() fails, and it reopens (TRANSPORT_STALE).
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/frame_ring.h"
+#include "../lib/named_object.h"
 #include "../lib/private_object.h"
-#include "../lib/semun.h"
+#include "../lib/sem_set.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { SEM_FRAMES, SEM_SENDER, SEM_RECEIVER, SEM_COUNT };
 
-struct shm_sysv {
+struct shm_sysv_state {
 	int key;
 	int shmid;
 	int semid;
 	void *mem;
 	size_t size;
 	struct frame_ring ring;
-	bool ready;		/* ring attached */
-	bool claimed;		/* our claim semaphore is taken */
 };
 
-static int sem_change(int semid, unsigned short num, short delta, short flags)
+static void shm_sysv_detach(struct shm_sysv_state *st)
 {
-	struct sembuf op = {
-		.sem_num = num, .sem_op = delta, .sem_flg = flags,
-	};
-
-	return semop(semid, &op, 1) < 0 ? -errno : 0;
-}
-
-static int take_claim(struct shm_sysv *s, unsigned short num)
-{
-	int r = sem_change(s->semid, num, -1, IPC_NOWAIT | SEM_UNDO);
-
-	if (r == -EAGAIN)
-		return -EBUSY;	/* its holder is alive */
-	if (!r)
-		s->claimed = true;
-	return r;
-}
-
-static void shm_sysv_detach(struct shm_sysv *s)
-{
-	if (s->mem)
-		shmdt(s->mem);
-	s->mem = NULL;
-	s->ready = false;
-}
-
-static int shm_sysv_attach(struct shm_sysv *s, bool producer)
-{
-	struct shmid_ds ds;
-	void *mem;
-	int r;
-
-	if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
-		return -errno;
-	if (!private_object_sysv(&ds.shm_perm))
-		return -EPERM;
-	if (ds.shm_perm.mode & SHM_DEST)
-		return -EIDRM;	/* removed, waiting for its last detach */
-	mem = shmat(s->shmid, NULL, 0);
-	if (mem == (void *)-1)
-		return -errno;
-	s->mem = mem;
-	s->size = ds.shm_segsz;
-	r = frame_ring_attach(&s->ring, mem, s->size, FRAME_RING_SHM_SYSV,
-			      geteuid(), producer);
-	if (!r && frame_ring_closed(&s->ring))
-		r = -EPROTO;
-	if (!r)
-		s->ready = true;
-	return r;
-}
-
-/* Remove whatever sits under our key, set first so senders see EIDRM. */
-static int shm_sysv_remove_all(struct transport *t, struct shm_sysv *s)
-{
-	int semid = semget(s->key, 0, 0), shmid = shmget(s->key, 0, 0);
-	int r;
-
-	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EIDRM &&
-	    errno != EINVAL)
-		goto fail;
-	if (shmid >= 0) {
-		void *mem = shmat(shmid, NULL, 0);
-
-		if (mem != (void *)-1) {
-			struct shmid_ds ds;
-
-			if (!shmctl(shmid, IPC_STAT, &ds))
-				frame_ring_abandon(mem, ds.shm_segsz);
-			shmdt(mem);
-		}
-		if (shmctl(shmid, IPC_RMID, NULL) < 0 && errno != EIDRM &&
-		    errno != EINVAL)
-			goto fail;
-	}
-	return 0;
-fail:
-	r = -errno;
-	fprintf(stderr, "%s: key 0x%08x is taken by objects we cannot remove (ipcs -a; ipcrm): %s\n",
-		t->ops->name, (unsigned int)s->key, strerror(-r));
-	return r;
+	if (st->mem)
+		shmdt(st->mem);
+	st->mem = NULL;
 }
 
 /*
- * Receiver: adopt the objects under our key. 0: adopted; 1: nothing
- * usable there (what was there is removed); -EBUSY: a live receiver.
+ * The objects under st->key, if ours and ready: claim the @role semaphore
+ * and attach to the ring. 0; -EBUSY: a live process has the role;
+ * -ESTALE: missing, foreign, half made or stale; or another -errno.
  */
-static int shm_sysv_adopt(struct transport *t, struct shm_sysv *s)
+static int shm_sysv_find(struct shm_sysv_state *st, unsigned short role)
 {
-	struct semid_ds ds;
-	union semun arg = { .buf = &ds };
+	bool producer = role == SEM_SENDER;
+	struct shmid_ds ds;
 	int r;
 
-	s->semid = semget(s->key, 0, 0);
-	if (s->semid < 0 && errno != ENOENT)
-		return -errno;
-	if (s->semid >= 0) {
-		if (semctl(s->semid, 0, IPC_STAT, arg) < 0)
-			return -errno;
-		if (private_object_sysv(&ds.sem_perm) &&
-		    ds.sem_nsems == SEM_COUNT && ds.sem_otime) {
-			r = take_claim(s, SEM_RECEIVER);
-			if (r < 0)
-				return r;
-			s->shmid = shmget(s->key, 0, 0);
-			if (s->shmid >= 0 && !shm_sysv_attach(s, false))
-				return 0;
-			shm_sysv_detach(s);
-		}
-	}
-	/* Stale, half made or foreign: clear the key. */
-	s->claimed = false;
-	r = shm_sysv_remove_all(t, s);
-	return r < 0 ? r : 1;
-}
-
-static int shm_sysv_create(struct shm_sysv *s)
-{
-	unsigned short values[SEM_COUNT] = {
-		[SEM_FRAMES] = 0, [SEM_SENDER] = 1, [SEM_RECEIVER] = 1,
-	};
-	union semun arg = { .array = values };
-	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
-	int r;
-
-	/* 1. The segment, filled in before anyone can find the set. */
-	s->shmid = shmget(s->key, size, IPC_CREAT | IPC_EXCL | 0600);
-	if (s->shmid < 0)
-		return -errno;
-	s->mem = shmat(s->shmid, NULL, 0);
-	if (s->mem == (void *)-1) {
-		r = -errno;
-		s->mem = NULL;
-		goto fail_shm;
-	}
-	s->size = size;
-	frame_ring_format(s->mem, size, FRAME_RING_SLOTS, FRAME_RING_SHM_SYSV,
-			  geteuid());
-	r = frame_ring_attach(&s->ring, s->mem, size, FRAME_RING_SHM_SYSV,
-			      geteuid(), false);
+	st->semid = semget(st->key, 0, 0);
+	if (st->semid < 0)
+		return errno == ENOENT ? -ESTALE : -errno;
+	r = sem_set_check(st->semid, SEM_COUNT);
+	/* The receiver claims first: then what it finds is a dead one's. */
+	if (!r && !producer)
+		r = sem_set_claim(st->semid, role);
 	if (r < 0)
-		goto fail_shm;
-	s->ready = true;
-
-	/* 2. The set: created, given its values once, then claimed. */
-	s->semid = semget(s->key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600);
-	if (s->semid < 0) {
-		r = -errno;
-		goto fail_shm;
+		return r == -ENOENT ? -ESTALE : r;
+	st->shmid = shmget(st->key, 0, 0);
+	if (st->shmid < 0 || shmctl(st->shmid, IPC_STAT, &ds) < 0)
+		return errno == ENOENT || sem_set_removed(-errno) ?
+			-ESTALE : -errno;
+	/* Not ours alone, or removed and waiting for its last detach. */
+	if (!private_object_sysv(&ds.shm_perm) || ds.shm_perm.mode & SHM_DEST)
+		return -ESTALE;
+	st->mem = shmat(st->shmid, NULL, 0);
+	if (st->mem == (void *)-1) {
+		st->mem = NULL;
+		return -errno;
 	}
-	if (semctl(s->semid, 0, SETALL, arg) < 0) {
-		r = -errno;
-		goto fail_sem;
-	}
-	r = take_claim(s, SEM_RECEIVER);	/* sets sem_otime: ready */
-	if (r < 0)
-		goto fail_sem;
-	return 0;
-
-fail_sem:
-	semctl(s->semid, 0, IPC_RMID);
-	s->semid = -1;
-fail_shm:
-	shm_sysv_detach(s);
-	shmctl(s->shmid, IPC_RMID, NULL);
-	s->shmid = -1;
+	st->size = ds.shm_segsz;
+	r = frame_ring_attach(&st->ring, st->mem, st->size,
+			      FRAME_RING_SHM_SYSV, geteuid(), producer);
+	if (!r && producer)
+		r = sem_set_claim(st->semid, role);
 	return r;
 }
 
-static int shm_sysv_open_receiver(struct transport *t, struct shm_sysv *s)
-{
-	int r;
-
-	for (int attempt = 0; attempt < 3; attempt++) {
-		r = shm_sysv_adopt(t, s);
-		if (r <= 0)
-			return r;
-		r = shm_sysv_create(s);
-		if (r != -EEXIST)
-			return r;
-	}
-	return -EBUSY;
-}
-
-static int shm_sysv_open_sender(struct shm_sysv *s)
-{
-	struct semid_ds ds;
-	union semun arg = { .buf = &ds };
-	int r;
-
-	s->semid = semget(s->key, 0, 0);
-	if (s->semid < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	if (semctl(s->semid, 0, IPC_STAT, arg) < 0)
-		return errno == EIDRM || errno == EINVAL ? -ENOENT : -errno;
-	/* Not ours, or not initialised yet: the receiver will see to it. */
-	if (!private_object_sysv(&ds.sem_perm) || ds.sem_nsems != SEM_COUNT ||
-	    !ds.sem_otime)
-		return -ENOENT;
-	s->shmid = shmget(s->key, 0, 0);
-	if (s->shmid < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	r = shm_sysv_attach(s, true);
-	if (r == -EPERM || r == -EIDRM || r == -ENODATA || r == -EPROTO ||
-	    r == -EINVAL)
-		return -ENOENT;
-	if (r < 0)
-		return r;
-	return take_claim(s, SEM_SENDER);
-}
-
-static void shm_sysv_close(struct transport *t);
-
-static int shm_sysv_open_at(struct transport *t, int key)
-{
-	struct shm_sysv *s = t->priv;
-
-	shm_sysv_detach(s);
-	s->key = key;
-	s->shmid = s->semid = -1;
-	s->claimed = false;
-	return shm_sysv_open_receiver(t, s);
-}
-
-static int shm_sysv_open(struct transport *t)
-{
-	struct shm_sysv *s = calloc(1, sizeof(*s));
-	int r;
-
-	if (!s)
-		return -ENOMEM;
-	s->shmid = s->semid = -1;
-	t->priv = s;
-	if (t->role == TRANSPORT_SENDER) {
-		r = transport_sysv_key(t, &s->key);
-		if (!r)
-			r = shm_sysv_open_sender(s);
-	} else {
-		r = transport_sysv_open_receiver(t, shm_sysv_open_at);
-	}
-	if (r < 0) {
-		shm_sysv_detach(s);
-		free(s);
-		t->priv = NULL;
-	}
-	return r;
-}
-
-/* The objects were removed (EIDRM) or their id is dead (EINVAL). */
-static bool removed(int err)
-{
-	return err == -EIDRM || err == -EINVAL;
-}
+/* --- sender ------------------------------------------------------------ */
 
 static int shm_sysv_send(struct transport *t, const uint8_t *frame,
 			 size_t len)
 {
-	struct shm_sysv *s = t->priv;
+	struct shm_sysv_state *st = t->priv;
 	struct shmid_ds ds;
 	uint32_t index;
 	int r;
 
-	r = frame_ring_push(&s->ring, frame, len, &index);
-	if (r == -EAGAIN) {
-		/* Full: still read by someone, or removed under us? */
-		if (semctl(s->semid, SEM_FRAMES, GETVAL) < 0 ||
-		    shmctl(s->shmid, IPC_STAT, &ds) < 0 ||
-		    (ds.shm_perm.mode & SHM_DEST))
-			return -EPIPE;
-		return -EAGAIN;
-	}
-	if (r == -EPROTO)
-		return -EPIPE;
+	r = frame_ring_push(&st->ring, frame, len, &index);
+	if (r == -EAGAIN && (semctl(st->semid, SEM_FRAMES, GETVAL) < 0 ||
+			     shmctl(st->shmid, IPC_STAT, &ds) < 0 ||
+			     ds.shm_perm.mode & SHM_DEST))
+		return TRANSPORT_STALE;	/* full, removed: nobody reads it */
 	if (r < 0)
 		return r;
-	r = sem_change(s->semid, SEM_FRAMES, 1, 0);
-	if (r < 0 && !removed(r))
+	r = sem_set_change(st->semid, SEM_FRAMES, 1, 0);
+	if (r < 0 && !sem_set_removed(r))
 		return r;
-	if (frame_ring_confirm(&s->ring, index) < 0)
-		return -EPIPE;		/* the receiver left it unread */
-	if (r < 0 && !frame_ring_closed(&s->ring))
-		return -EPIPE;	/* removed by someone else: unread */
-	/* Delivered (perhaps just before the receiver left). */
+	/* Unread: the receiver closed the ring first, or someone removed
+	 * the set without closing it. */
+	if (frame_ring_confirm(&st->ring, index) < 0 ||
+	    (r < 0 && !frame_ring_closed(&st->ring)))
+		return TRANSPORT_STALE;
 	return 0;
+}
+
+/* --- receiver ---------------------------------------------------------- */
+
+/* Remove whatever is under our key, the set first: senders see EIDRM. */
+static int shm_sysv_remove(void *ctx)
+{
+	struct shm_sysv_state *st = ctx;
+	int semid = semget(st->key, 0, 0), shmid = shmget(st->key, 0, 0);
+
+	if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 &&
+	    !sem_set_removed(-errno))
+		return -errno;
+	if (shmid >= 0 && shmctl(shmid, IPC_RMID, NULL) < 0 &&
+	    !sem_set_removed(-errno))
+		return -errno;
+	return 0;
+}
+
+static int shm_sysv_create(void *ctx)
+{
+	unsigned short values[SEM_COUNT] = {
+		[SEM_FRAMES] = 0, [SEM_SENDER] = 1, [SEM_RECEIVER] = 1,
+	};
+	struct shm_sysv_state *st = ctx;
+	size_t size = frame_ring_bytes(FRAME_RING_SLOTS);
+	int r;
+
+	/* 1. The segment, filled in before anyone can find the set. */
+	st->shmid = shmget(st->key, size, IPC_CREAT | IPC_EXCL | 0600);
+	if (st->shmid < 0)
+		return -errno;
+	st->mem = shmat(st->shmid, NULL, 0);
+	if (st->mem == (void *)-1) {
+		r = -errno;
+		st->mem = NULL;
+		goto err_remove_segment;
+	}
+	st->size = size;
+	frame_ring_create(&st->ring, st->mem, size, FRAME_RING_SLOTS,
+			  FRAME_RING_SHM_SYSV, geteuid());
+	/* 2. The set, given its values once, then claimed: now it is ready. */
+	st->semid = semget(st->key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600);
+	if (st->semid < 0) {
+		r = -errno;
+		goto err_remove_segment;
+	}
+	r = sem_set_init(st->semid, values, SEM_RECEIVER);
+	if (r < 0)
+		goto err_remove_set;
+	return 0;
+
+err_remove_set:
+	semctl(st->semid, 0, IPC_RMID);
+err_remove_segment:
+	shm_sysv_detach(st);
+	shmctl(st->shmid, IPC_RMID, NULL);
+	return r;
+}
+
+/* What is under our key: a killed receiver's objects to adopt, or stale. */
+static int shm_sysv_adopt(void *ctx)
+{
+	struct shm_sysv_state *st = ctx;
+	int r = shm_sysv_find(st, SEM_RECEIVER);
+
+	if (r == -ESTALE) {
+		shm_sysv_detach(st);
+		return NAMED_OBJECT_STALE;
+	}
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+static const struct named_object_ops shm_sysv_objects = {
+	.create = shm_sysv_create,
+	.adopt = shm_sysv_adopt,
+	.remove = shm_sysv_remove,
+};
+
+/* transport_sysv_open_receiver() calls this with each key it tries. */
+static int shm_sysv_open_receiver(struct transport *t, int key)
+{
+	struct shm_sysv_state *st = t->priv;
+	int r;
+
+	shm_sysv_detach(st);	/* from the key tried before, if any */
+	st->key = key;
+	r = named_object_get(&shm_sysv_objects, st);
+	if (r == -EPERM || r == -EACCES)
+		snprintf(t->detail, sizeof(t->detail),
+			 "key 0x%08x holds objects we may not use or remove (ipcs -a; ipcrm)",
+			 (unsigned int)key);
+	return r < 0 ? r : 0;
 }
 
 static ssize_t shm_sysv_receive(struct transport *t, uint8_t *buf,
 				size_t size, int timeout_ms)
 {
-	struct shm_sysv *s = t->priv;
+	struct shm_sysv_state *st = t->priv;
 	struct sembuf take = { .sem_num = SEM_FRAMES, .sem_op = -1 };
-	struct deadline deadline;
+	struct deadline d;
 	struct timespec left;
 	ssize_t n;
-	int r, err;
+	int r;
 
 	/* One deadline for the whole call, however often we wake. */
-	deadline_start(&deadline, timeout_ms);
+	deadline_start(&d, timeout_ms);
 	for (;;) {
-		n = frame_ring_pop(&s->ring, buf, size);
+		n = frame_ring_pop(&st->ring, buf, size, &t->rejected);
 		if (n >= 0) {
 			/* This frame's count, if it was raised yet. */
-			(void)sem_change(s->semid, SEM_FRAMES, -1, IPC_NOWAIT);
+			(void)sem_set_change(st->semid, SEM_FRAMES, -1,
+					     IPC_NOWAIT);
 			return n;
-		}
-		if (n == -EBADMSG) {
-			t->rejected++;
-			continue;
 		}
 		if (stop_requested())
 			return -EINTR;
-		if (!deadline.forever) {
-			if (!deadline_left_ns(&deadline))
-				return -ETIMEDOUT;
-			left = deadline_left_timespec(&deadline);
-		}
-
+		if (!d.forever && !deadline_left_ns(&d))
+			return -ETIMEDOUT;
+		left = deadline_left_timespec(&d);
 		/* Stop signals may land only while we sleep; wake() raises. */
 		stop_unblock();
-		r = semtimedop(s->semid, &take, 1,
-			       deadline.forever ? NULL : &left);
-		err = errno;
+		r = semtimedop(st->semid, &take, 1, d.forever ? NULL : &left);
+		r = r < 0 ? -errno : 0;
 		stop_block();
-		if (!r || err == EAGAIN || err == EINTR)
-			continue;	/* the loop looks again */
-		if (err == EIDRM || err == EINVAL)
-			fprintf(stderr, "%s: semaphore set removed under the receiver\n",
-				t->ops->name);
-		return -err;
+		if (r < 0 && r != -EAGAIN && r != -EINTR)
+			return r;	/* the set was removed, or an error */
 	}
 }
 
 static void shm_sysv_wake(struct transport *t)
 {
-	struct shm_sysv *s = t->priv;
+	struct shm_sysv_state *st = t->priv;
 
 	/* One more count: a receiver in semtimedop returns, sees the stop. */
-	if (s && s->semid >= 0)
-		(void)sem_change(s->semid, SEM_FRAMES, 1, IPC_NOWAIT);
+	if (st && st->semid >= 0)
+		(void)sem_set_change(st->semid, SEM_FRAMES, 1, IPC_NOWAIT);
+}
+
+/* --- both -------------------------------------------------------------- */
+
+static int shm_sysv_open(struct transport *t)
+{
+	struct shm_sysv_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	st->shmid = st->semid = -1;
+	t->priv = st;
+	if (t->role == TRANSPORT_RECEIVER) {
+		r = transport_sysv_open_receiver(t, shm_sysv_open_receiver);
+	} else {
+		r = transport_sysv_key(t, &st->key);
+		if (!r)
+			r = shm_sysv_find(st, SEM_SENDER);
+		if (r == -ESTALE)
+			r = TRANSPORT_ABSENT;	/* the receiver replaces them */
+	}
+	if (r < 0) {
+		shm_sysv_detach(st);
+		free(st);
+		t->priv = NULL;
+	}
+	return r;
 }
 
 static void shm_sysv_close(struct transport *t)
 {
-	struct shm_sysv *s = t->priv;
+	struct shm_sysv_state *st = t->priv;
+	char key[16];
 
-	if (!s)
-		return;
 	if (t->role == TRANSPORT_RECEIVER) {
-		if (s->ready) {
-			uint32_t unread;
-
-			frame_ring_close(&s->ring);
-			unread = frame_ring_pending(&s->ring);
-			if (unread)
-				fprintf(stderr, "%s: %u unread frames discarded with key 0x%08x\n",
-					t->ops->name, unread, (unsigned int)s->key);
-		}
-		/* Set first: a sender's next semop says EIDRM at once. */
-		if (s->semid >= 0)
-			semctl(s->semid, 0, IPC_RMID);
-		if (s->shmid >= 0)
-			shmctl(s->shmid, IPC_RMID, NULL);
-	} else if (s->claimed) {
+		snprintf(key, sizeof(key), "key 0x%08x", (unsigned int)st->key);
+		frame_ring_close(&st->ring, key, t->detail, sizeof(t->detail));
+		/* Set first: a sender's next semop() says EIDRM at once. */
+		semctl(st->semid, 0, IPC_RMID);
+		shmctl(st->shmid, IPC_RMID, NULL);
+	} else {
 		/* Give the claim back; also cancels its SEM_UNDO entry. */
-		(void)sem_change(s->semid, SEM_SENDER, 1, SEM_UNDO);
+		(void)sem_set_change(st->semid, SEM_SENDER, 1, SEM_UNDO);
 	}
-	shm_sysv_detach(s);
-	free(s);
-	t->priv = NULL;
+	shm_sysv_detach(st);
+	free(st);
 }
 
 static const struct transport_ops shm_sysv_ops = {

@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "counted_event.h"
 
-#include <errno.h>
-
-void counted_event_frame(uint32_t k, uint32_t dropped, uint64_t now_ns,
-			 uint8_t frame[IPC_MESSAGE_SIZE])
-{
-	counted_event_frame_at(k, k, dropped, now_ns, frame);
-}
-
 void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
 			    uint64_t now_ns, uint8_t frame[IPC_MESSAGE_SIZE])
 {
@@ -26,15 +18,11 @@ void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
 	ipc_message_encode(&msg, frame);
 }
 
-int counted_event_check(const uint8_t *frame, size_t len)
+uint32_t counted_event_phase(const struct ipc_message *m)
 {
-	struct ipc_message msg;
+	/* k mod 4: 1 press on, 2 release on, 3 press off, 0 release off. */
+	uint32_t want = m->type == IPC_EVENT_PRESS ? (m->led_state ? 1 : 3) :
+						     (m->led_state ? 2 : 0);
 
-	/*
-	 * A count cannot carry a malformed frame for the receiver to reject:
-	 * posting it would turn garbage into a valid rebuilt event. Refuse it.
-	 */
-	if (ipc_message_decode(frame, len, &msg) != IPC_MESSAGE_OK)
-		return -EINVAL;
-	return 0;
+	return (want - m->seqno) & 3;
 }

@@ -28,24 +28,19 @@
 #include <stdint.h>
 
 /*
- * Encode the frame of event @k, @dropped events after the previous one's,
- * received at @now_ns.
- */
-void counted_event_frame(uint32_t k, uint32_t dropped, uint64_t now_ns,
-			 uint8_t frame[IPC_MESSAGE_SIZE]);
-
-/*
- * The same, for a mechanism that keeps the seqno and the press/release
- * phase apart: the frame says @seqno, and is a press or release, LED on or
- * off, as the @k-th event of the stream would be (only k modulo 4 counts).
+ * Encode the frame of event @seqno, @dropped events after the previous
+ * one's, received at @now_ns: a press or release, LED on or off, as the
+ * @k-th event of the stream would be (only k modulo 4 counts; the sender
+ * keeps seqno and phase apart, see counted_event_phase()).
  */
 void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
 			    uint64_t now_ns, uint8_t frame[IPC_MESSAGE_SIZE]);
 
 /*
- * 0 when @frame (@len bytes) is a valid frame, else -EINVAL: for senders
- * that carry only the fact of an event and refuse what they cannot carry.
+ * The phase of @m: the p for which event @m->seqno is a press or release,
+ * LED on or off, as @m says, when numbered @m->seqno + p in the stream
+ * above (for counted_event_frame_at()). 0..3.
  */
-int counted_event_check(const uint8_t *frame, size_t len);
+uint32_t counted_event_phase(const struct ipc_message *m);
 
 #endif /* IPC_COUNTED_EVENT_H */

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Each slot: a u32 length, then the frame, rounded to 8 bytes. */
@@ -54,8 +55,9 @@ size_t frame_ring_bytes(uint32_t slot_count)
 	       (size_t)slot_count * SLOT_SIZE;
 }
 
-void frame_ring_format(void *mem, size_t size, uint32_t slot_count,
-		       enum frame_ring_kind kind, uid_t creator)
+void frame_ring_create(struct frame_ring *ret, void *mem, size_t size,
+		       uint32_t slot_count, enum frame_ring_kind kind,
+		       uid_t creator)
 {
 	struct frame_ring_header *hdr = mem;
 
@@ -75,6 +77,11 @@ void frame_ring_format(void *mem, size_t size, uint32_t slot_count,
 	/* Last: whoever sees the magic sees all of the above. */
 	atomic_store_explicit(&hdr->magic, FRAME_RING_MAGIC,
 			      memory_order_release);
+	ret->hdr = hdr;
+	ret->slot_count = slot_count;
+	ret->slot_size = SLOT_SIZE;
+	ret->index = 0;
+	ret->producer = false;
 }
 
 int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
@@ -84,13 +91,12 @@ int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 	uint32_t magic, slot_count, slot_size;
 
 	if (size < offsetof(struct frame_ring_header, slots))
-		return -ENODATA;	/* not sized yet */
+		return -ESTALE;	/* not sized yet */
+	/* The magic is stored last: without it, the creator is not done. */
 	magic = atomic_load_explicit(&hdr->magic, memory_order_acquire);
-	if (!magic)
-		return -ENODATA;	/* the creator is still writing it */
 	if (magic != FRAME_RING_MAGIC || hdr->version != FRAME_RING_VERSION ||
 	    hdr->kind != kind || hdr->creator_uid != (uint32_t)creator)
-		return -EPROTO;
+		return -ESTALE;
 
 	/* Copy the geometry once; later changes to it are ignored. */
 	slot_count = hdr->slot_count;
@@ -99,7 +105,9 @@ int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 	    slot_count > SLOTS_MAX || slot_size != SLOT_SIZE ||
 	    hdr->total_size != frame_ring_bytes(slot_count) ||
 	    hdr->total_size > size)
-		return -EPROTO;
+		return -ESTALE;
+	if (atomic_load(&hdr->closed))
+		return -ESTALE;	/* its receiver left, or was replaced */
 
 	ret->hdr = hdr;
 	ret->slot_count = slot_count;
@@ -145,7 +153,7 @@ int frame_ring_push(struct frame_ring *ring, const void *frame, size_t len,
 	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
 	used = ring->index - tail;
 	if (used > ring->slot_count)
-		return -EPROTO;
+		return -EPIPE;
 	if (used == ring->slot_count)
 		return -EAGAIN;
 
@@ -171,7 +179,8 @@ int frame_ring_confirm(struct frame_ring *ring, uint32_t index)
 	return (int32_t)(tail - index) > 0 ? 0 : -EPIPE;
 }
 
-ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size)
+ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
+		       uint64_t *rejected)
 {
 	struct frame_ring_header *hdr = ring->hdr;
 	uint32_t head, avail, len;
@@ -180,15 +189,17 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size)
 
 	head = atomic_load(&hdr->head);
 	avail = head - ring->index;
-	if (!avail)
-		return -EAGAIN;
 	if (avail > ring->slot_count) {
 		/* Not written by our producer: drop to its head, carry on. */
 		ring->index = head;
 		atomic_store_explicit(&hdr->tail, ring->index,
 				      memory_order_release);
-		return -EBADMSG;
+		(*rejected)++;
+		head = atomic_load(&hdr->head);
+		avail = head - ring->index;
 	}
+	if (!avail || avail > ring->slot_count)
+		return -EAGAIN;
 
 	slot = slot_at(ring, ring->index);
 	memcpy(&len, slot, sizeof(len));
@@ -203,16 +214,17 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size)
 	return (ssize_t)copy;
 }
 
-uint32_t frame_ring_pending(const struct frame_ring *ring)
+void frame_ring_close(struct frame_ring *ring, const char *object,
+		      char *detail, size_t size)
 {
-	uint32_t avail = atomic_load(&ring->hdr->head) - ring->index;
+	uint32_t unread;
 
-	return avail > ring->slot_count ? 0 : avail;
-}
-
-void frame_ring_close(struct frame_ring *ring)
-{
 	atomic_store(&ring->hdr->closed, 1);
+	/* Closed first: the producer stops, the count is then final. */
+	unread = atomic_load(&ring->hdr->head) - ring->index;
+	if (unread && unread <= ring->slot_count)
+		snprintf(detail, size, "%u unread frames discarded with %s",
+			 unread, object);
 }
 
 bool frame_ring_closed(const struct frame_ring *ring)

@@ -88,20 +88,22 @@ size_t frame_ring_bytes(uint32_t slot_count);
 
 /*
  * Lay out an empty ring in @mem (@size bytes, at least
- * frame_ring_bytes(@slot_count), zero-filled or not) and publish it.
- * Call it only on memory no one else can see as a ring yet; initialise
- * the sync area (frame_ring_sync()) *before*, since the publication
- * covers it.
+ * frame_ring_bytes(@slot_count), zero-filled or not), publish it, and
+ * attach @ret to it as its consumer. Call it only on memory no one else
+ * can see as a ring yet; initialise the sync area (frame_ring_sync_of())
+ * *before*, since the publication covers it.
  */
-void frame_ring_format(void *mem, size_t size, uint32_t slot_count,
-		       enum frame_ring_kind kind, uid_t creator);
+void frame_ring_create(struct frame_ring *ret, void *mem, size_t size,
+		       uint32_t slot_count, enum frame_ring_kind kind,
+		       uid_t creator);
 
 /*
  * Validate the ring in @mem (@size bytes mapped) and attach @ret to it as
- * producer or consumer. 0 on success; -ENODATA when no ring is published
- * there yet (the creator may still be writing it); -EPROTO when it is not
- * a ring this code speaks (other magic, version, kind, creator, or an
- * impossible geometry): a stale or foreign object.
+ * producer or consumer. 0 on success; -ESTALE when there is no ring to
+ * use: none published yet (its creator may still be writing it), another
+ * magic, version, kind or creator, an impossible geometry, or closed (its
+ * receiver left). A receiver replaces such an object; a sender waits for
+ * it to.
  */
 int frame_ring_attach(struct frame_ring *ret, void *mem, size_t size,
 		      enum frame_ring_kind kind, uid_t creator, bool producer);
@@ -114,9 +116,10 @@ void *frame_ring_sync_of(void *mem);
  * Producer. Copy @len bytes into the next slot and publish it. 0 on
  * success, with the frame's index in *ret_index (for
  * frame_ring_confirm()); -EAGAIN when the ring is full (nothing is ever
- * overwritten); -EPIPE when the consumer closed the ring; -EMSGSIZE when
- * @len exceeds FRAME_RING_FRAME_MAX; -EPROTO when the indices are
- * impossible (someone else wrote them).
+ * overwritten); -EMSGSIZE when @len exceeds FRAME_RING_FRAME_MAX; -EPIPE
+ * when the consumer closed the ring, or the indices are impossible
+ * (someone else wrote them; the consumer resynchronises): either way the
+ * caller keeps the frame and reopens.
  */
 int frame_ring_push(struct frame_ring *ring, const void *frame, size_t len,
 		    uint32_t *ret_index);
@@ -132,18 +135,20 @@ int frame_ring_confirm(struct frame_ring *ring, uint32_t index);
 /*
  * Consumer. Copy the oldest frame into @buf (at most @size bytes; longer
  * frames are cut, and the caller's decoder rejects them) and free its
- * slot. Returns the number of bytes copied; -EAGAIN when empty; -EBADMSG
- * when the indices were impossible: the consumer then skipped to the
- * producer's head (what lay between is lost, count it) and the next call
- * works again.
+ * slot. Returns the number of bytes copied, or -EAGAIN when empty. When
+ * the indices are impossible it skips to the producer's head, adds one
+ * to *@rejected (what lay between is lost) and goes on from there.
  */
-ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size);
+ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
+		       uint64_t *rejected);
 
-/* Consumer: frames published and not yet popped (0 if impossible). */
-uint32_t frame_ring_pending(const struct frame_ring *ring);
-
-/* Consumer, on close: tell the producer to stop (it gets -EPIPE). */
-void frame_ring_close(struct frame_ring *ring);
+/*
+ * Consumer, on close: tell the producer to stop (it gets -EPIPE). Frames
+ * published and not popped go with the ring: if there are any, say how
+ * many in @detail (@size bytes), naming @object.
+ */
+void frame_ring_close(struct frame_ring *ring, const char *object,
+		      char *detail, size_t size);
 
 /* True once the consumer closed the ring. */
 bool frame_ring_closed(const struct frame_ring *ring);
