@@ -154,6 +154,24 @@ hl_stop_led() {
 	hl_wait_led "$name"
 }
 
+# hl_freeze_led NAME: SIGSTOP the LED and return once it has stopped.
+# kill(2) only queues the stop: a LED asleep in msgrcv(), semop() or
+# mq_receive() can still be handed an event by the kernel (these calls
+# complete a sleeper's operation on its behalf) until it runs and stops.
+# An event taken so is not "unread", so tests of unread events must start
+# sending only once the LED is really stopped (state T in /proc).
+hl_freeze_led() {
+	local pid=${LED_PID[$1]} state i
+	kill -STOP "$pid" || return 1
+	for ((i = 0; i < WAIT_S * 100; i++)); do
+		state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+		case "$state" in T*|t*) return 0 ;; esac
+		sleep 0.01
+	done
+	echo "# $1: pid $pid did not stop within ${WAIT_S} s"
+	return 1
+}
+
 hl_wait_led() {
 	local name=$1 line
 	# Drain its output so it cannot block on a full pipe while exiting;
