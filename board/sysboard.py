@@ -300,7 +300,12 @@ class SystemBoard:
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
-            self.send("systemctl poweroff\n")
+            # Ctrl-C first: after a step ran out of time its command still
+            # holds the console, and the shell would read the poweroff only
+            # once that command ended. The terminal acts on Ctrl-C as it
+            # arrives (SIGINT to the command, what was typed before it
+            # dropped) and keeps the line after it for the shell.
+            self.send("\x03\nsystemctl poweroff\n")
         except (BoardError, OSError):
             pass
         try:
