@@ -9,7 +9,10 @@ for kernel trouble. Commands travel on a virtio console (hvc0), where
 systemd's getty generator starts a login: the driver logs in as root, turns
 echo off and runs each command between two markers unique to it, so its
 output and exit status come back apart from anything else. Every wait has
-a timeout and fails with the console's last lines.
+a timeout and fails with the console's last lines. The timeouts are
+generous: a board under TCG on a machine busy with other boards and builds
+runs many times slower than on a quiet one, and a timeout only has to tell
+a board that stopped from one that is slow.
 
 Used by board/system-run (make system-shell) and the system board suites.
 """
@@ -254,16 +257,16 @@ class SystemBoard:
         start = getattr(self, "boot_start", self.started)
         self.expect(rb"login: ", timeout, "login prompt")
         self.send("root\n")
-        self.expect(rb"root@[^\r\n]*# ", 120, "shell prompt after logging in")
+        self.expect(rb"root@[^\r\n]*# ", 600, "shell prompt after logging in")
         # No echo, no prompts, no pager, no colours: only command output.
         self.send("stty -echo; export PS1= PS2= TERM=dumb PAGER=cat SYSTEMD_PAGER= "
                   "SYSTEMD_COLORS=0; echo ':ready:'\n")
-        self.expect(rb":ready:\r?\n", 60, "the shell after setting it up")
+        self.expect(rb":ready:\r?\n", 300, "the shell after setting it up")
         took = time.monotonic() - start
         self.boots.append(took)
         return took
 
-    def run(self, command, timeout=120):
+    def run(self, command, timeout=600):
         """Run COMMAND (a bash script) as root; return (status, output)."""
         return self.finish(self.begin(command), timeout)
 
@@ -278,9 +281,9 @@ class SystemBoard:
                   % (tok, tok, tok, tok))
         return tok, command.splitlines()[0][:60] if command else ""
 
-    def finish(self, started, timeout=120):
+    def finish(self, started, timeout=600):
         tok, what = started
-        self.expect((":%s:B\r?\n" % tok).encode(), 60, "start of a command")
+        self.expect((":%s:B\r?\n" % tok).encode(), 300, "start of a command")
         m = self.expect((r"(.*?):%s:E:(\d+)\r?\n" % tok).encode(), timeout,
                         "end of '%s'" % what)
         out = m.group(1).decode("utf-8", "replace").replace("\r\n", "\n")
@@ -293,11 +296,16 @@ class SystemBoard:
         self.buf = b""
         return self.login(timeout)
 
-    def poweroff(self, timeout=180):
+    def poweroff(self, timeout=600):
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
-            self.send("systemctl poweroff\n")
+            # Ctrl-C first: after a step ran out of time its command still
+            # holds the console, and the shell would read the poweroff only
+            # once that command ended. The terminal acts on Ctrl-C as it
+            # arrives (SIGINT to the command, what was typed before it
+            # dropped) and keeps the line after it for the shell.
+            self.send("\x03\nsystemctl poweroff\n")
         except (BoardError, OSError):
             pass
         try:

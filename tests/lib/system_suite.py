@@ -173,11 +173,17 @@ def install_commands(kind):
         # `make install` without its build step: the programs, overlay and
         # man pages were built by the cross compiler on the build machine.
         steps.append("(cd src && BUILD=$PWD/build install/install-tree install)")
-    script = "cd /root/payload\n"
+    # Progress on the console every two minutes (the log's last line and
+    # the seconds so far), so a step that runs out of time shows where the
+    # install was and what is slow; and each step's time at its end.
+    script = ("cd /root/payload\n"
+              "(while sleep 120; do echo \"install: ${SECONDS} s: $(tail -n 1 /root/install.log)\"; "
+              "done) &\nticker=$!\ntrap 'kill $ticker 2>/dev/null' EXIT\n")
     for step in steps:
-        script += ("echo '# %s' >>/root/install.log\n"
+        script += ("start=$SECONDS; echo '# %s' >>/root/install.log\n"
                    "%s >>/root/install.log 2>&1 || { tail -n 30 /root/install.log; exit 1; }\n"
-                   % (step, step))
+                   "echo \"install: %s: $((SECONDS - start)) s\"\n"
+                   % (step, step, step))
     return script + "tail -n 4 /root/install.log\n"
 
 
