@@ -93,6 +93,48 @@ hl_mechanisms() {
 	fi
 }
 
+# hl_run_halves SUITE: run SUITE as two halves of hl_mechanisms at once
+# and re-emit their results, in order, as ours. Suites that are mostly
+# the programs waiting on each other halve their time so; each half is a
+# run of its own (directory, instance name, network namespace), exactly
+# as two `make check` runs at once are.
+hl_run_halves() {
+	local suite=$1 all half=() i=0 m line text pids=() out
+	mapfile -t all < <(hl_mechanisms)
+	for m in "${all[@]}"; do
+		half[i % 2]+="${half[i % 2]:+,}$m"
+		i=$((i + 1))
+	done
+	out=$(mktemp -d "${XDG_RUNTIME_DIR:-/run}/ipc-button-halves.XXXXXX") || return 1
+	for i in 0 1; do
+		[ -n "${half[i]:-}" ] || continue
+		IPC_BUTTON_TEST_VIA=${half[i]} "$suite" >"$out/$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[i]}" || echo $? >"$out/status.$i"
+	done
+	for i in 0 1; do
+		[ -f "$out/$i" ] || continue
+		# A half that ended in error without saying which test failed.
+		if [ -f "$out/status.$i" ] && ! grep -q '^not ok' "$out/$i"; then
+			tap_fail "the half ${half[i]} exited with status $(cat "$out/status.$i")"
+		fi
+		while IFS= read -r line; do
+			case "$line" in
+			"not ok "*) tap_fail "${line#*- }" ;;
+			"ok "*"# SKIP"*)
+				text=${line#*- }
+				tap_skip "${text%% # SKIP*}" "${text#* # SKIP }" ;;
+			"ok "*) tap_ok "${line#*- }" ;;
+			1..*) ;;
+			*) echo "$line" ;;
+			esac
+		done <"$out/$i"
+	done
+	rm -rf "$out"
+}
+
 hl_inherited() { case "$MECH_FLAGS" in *inherited*) return 0 ;; esac; return 1; }
 hl_durable() { case "$MECH_FLAGS" in *durable*) return 0 ;; esac; return 1; }
 hl_no_payload() { case "$MECH_FLAGS" in *no-payload*) return 0 ;; esac; return 1; }
