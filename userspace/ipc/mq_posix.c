@@ -94,7 +94,8 @@ static int mq_posix_create(void *ctx)
 {
 	struct mq_posix_state *st = ctx;
 
-	st->mq = mq_open(st->name, O_RDONLY | O_NONBLOCK | O_CREAT | O_EXCL,
+	st->mq = mq_open(st->name,
+			 O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_CREAT | O_EXCL,
 			 PRIVATE_OBJECT_MODE, &st->attr);
 	if (st->mq == (mqd_t)-1)
 		return -errno;
@@ -112,7 +113,7 @@ static int mq_posix_adopt(void *ctx)
 	struct mq_posix_state *st = ctx;
 	struct mq_attr found;
 
-	st->mq = mq_open(st->name, O_RDONLY | O_NONBLOCK);
+	st->mq = mq_open(st->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (st->mq == (mqd_t)-1)
 		return errno == ENOENT ? NAMED_OBJECT_GONE :
 		       errno == EACCES ? NAMED_OBJECT_STALE : -errno;
@@ -192,7 +193,7 @@ static void mq_posix_remove_ours(struct transport *t, struct mq_posix_state *st)
 	struct stat named;
 	mqd_t mq;
 
-	mq = mq_open(st->name, O_RDONLY | O_NONBLOCK);
+	mq = mq_open(st->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (mq != (mqd_t)-1) {
 		if (fstat(mq, &named) == 0 && named.st_ino == st->held.st_ino &&
 		    named.st_dev == st->held.st_dev)
@@ -212,7 +213,7 @@ static int mq_posix_open_sender(struct mq_posix_state *st)
 {
 	struct mq_attr attr;
 
-	st->mq = mq_open(st->name, O_WRONLY | O_NONBLOCK);
+	st->mq = mq_open(st->name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	/* Missing, someone else's, or not ours: our receiver is not there. */
 	if (st->mq == (mqd_t)-1)
 		return errno == ENOENT || errno == EACCES ? TRANSPORT_ABSENT : -errno;
