@@ -18,7 +18,7 @@ DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
 .PHONY: all deps kernel userspace examples userspace-arm64 driver dtbs kselftest \
 	board-root initramfs check soak demo board-shell bench install uninstall \
-	docs certs clean help system-root system-shell
+	docs certs clean help system-kernel system-root system-shell
 
 all: userspace driver dtbs
 
@@ -96,9 +96,14 @@ board-shell: userspace initramfs
 	board/demo --shell $(VIA)
 
 ## system-shell    a login on the system board: Debian arm64 under systemd
-##                 on the board kernel, the Pi overlay applied (root, no password)
-system-shell: deps kernel dtbs system-root
+##                 on its kernel, the Pi overlay applied (root, no password)
+system-shell: deps system-kernel dtbs system-root
 	board/system-run
+
+# The system board's kernel: the board kernel without its debugging
+# (KASAN, lockdep, kmemleak), built once and cached.
+system-kernel: deps
+	@board/build-kernel --system >/dev/null
 
 # The system board's Debian root image, built once and cached.
 system-root: deps

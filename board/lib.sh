@@ -10,6 +10,9 @@ CACHE_DIR=${IPC_BUTTON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ipc-button}
 
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KERNEL_FRAGMENTS=("$BOARD_DIR/kernel.config" "$TOP_DIR/tests/kselftest/config")
+# The system board's kernel: the same with the debugging turned off, merged
+# last (board/build-kernel --system).
+SYSTEM_KERNEL_FRAGMENT=$BOARD_DIR/kernel-system.config
 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
 
 die() {

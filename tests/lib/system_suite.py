@@ -53,7 +53,7 @@ class Tap:
 
 def why_not_run():
     """None when the system board suites should run here, else why not.
-    They boot Debian under systemd on the debugging kernel under TCG,
+    They boot Debian under systemd under TCG,
     minutes per boot on a busy machine, so `make check` runs them only
     when asked (IPC_BUTTON_SYSTEM_BOARD=1) until their time fits the
     check's budget."""
@@ -110,7 +110,7 @@ def build_payload(work, tap):
     (the tree with its programs cross-built, for `make install`'s second
     half, install/install-tree, run on the board)."""
     log = os.path.join(work, "host-build.log")
-    headers = subprocess.run([os.path.join(TOP, "board/build-kernel-headers")],
+    headers = subprocess.run([os.path.join(TOP, "board/build-kernel-headers"), "--system"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if headers.returncode != 0:
         return None, "board kernel headers package: " + headers.stderr.strip()[-300:]
