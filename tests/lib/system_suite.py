@@ -187,6 +187,14 @@ def install_commands(kind):
     return script + "tail -n 4 /root/install.log\n"
 
 
+def all_active(units):
+    """A board command that prints each unit's state and succeeds only when
+    every one is active: `systemctl is-active A B` alone succeeds as soon
+    as one of them is."""
+    return ("states=$(systemctl is-active %s); echo \"$states\"; "
+            "! echo \"$states\" | grep -qvx active" % units)
+
+
 def timed(fn, *args, **kw):
     start = time.monotonic()
     result = fn(*args, **kw)

@@ -5,15 +5,16 @@
 # at most a few seconds. Product code never waits like this.
 
 # wait_for SECONDS command args...: succeed as soon as the command does.
+# The limit is a deadline on the clock, not a number of tries: under TCG
+# one try of a command can take a large part of a second.
 wait_for() {
-	_wf_tries=$(($1 * 100))
+	_wf_end=$(($(date +%s) + $1 + 1))
 	shift
-	while [ "$_wf_tries" -gt 0 ]; do
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s)" -lt "$_wf_end" ] || return 1
 		usleep 10000 2>/dev/null || sleep 0.01
-		_wf_tries=$((_wf_tries - 1))
 	done
-	return 1
 }
 
 # line_requested LINE CONSUMER: the GPIO line is held by that consumer.

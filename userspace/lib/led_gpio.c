@@ -22,12 +22,17 @@ static int chip_filter(const struct dirent *entry)
 /*
  * Line names are not unique across chips; like libgpiod's tools we take
  * the first match, scanning chips in name order so the choice is stable.
+ * A chip we may not open is remembered in @ret_path: when no other chip
+ * has the line, -EACCES names it, since "no such line" would send the
+ * user looking for the wrong mistake (plain Debian keeps /dev/gpiochip*
+ * root-only; Raspberry Pi OS gives them to the group gpio).
  */
 static int find_line(const char *name, char *ret_path, size_t size,
 		     unsigned int *ret_offset)
 {
 	struct dirent **entries;
 	int n, r = -ENOENT;
+	bool refused = false;
 
 	n = scandir("/dev", &entries, chip_filter, versionsort);
 	if (n < 0)
@@ -41,8 +46,13 @@ static int find_line(const char *name, char *ret_path, size_t size,
 		if (r != -ENOENT || !gpiod_is_gpiochip_device(path))
 			continue;
 		chip = gpiod_chip_open(path);
-		if (!chip)
+		if (!chip) {
+			if ((errno == EACCES || errno == EPERM) && !refused) {
+				snprintf(ret_path, size, "%s", path);
+				refused = true;
+			}
 			continue;
+		}
 		offset = gpiod_chip_get_line_offset_from_name(chip, name);
 		gpiod_chip_close(chip);
 		if (offset >= 0) {
@@ -54,7 +64,7 @@ static int find_line(const char *name, char *ret_path, size_t size,
 	for (int i = 0; i < n; i++)
 		free(entries[i]);
 	free(entries);
-	return r;
+	return r == -ENOENT && refused ? -EACCES : r;
 }
 
 static struct gpiod_line_request *request_output(const char *chip_path,
@@ -116,6 +126,9 @@ int led_gpio_open(const char *line_name, const char *chip_path,
 		if (r == -ENOENT)
 			snprintf(why, why_size, "gpio line %s: no chip in /dev has a line of that name (see gpioinfo)",
 				 line_name);
+		else if (r == -EACCES)
+			snprintf(why, why_size, "gpio line %s: not in any chip this user may open, and %s refused it (the LED's user needs the group that owns it, e.g. gpio)",
+				 line_name, found_path);
 		else if (r < 0)
 			snprintf(why, why_size, "gpio line %s: scanning /dev", line_name);
 		if (r < 0)
