@@ -36,7 +36,7 @@ struct sem_posix_state {
 
 static int sem_posix_open_sender(struct sem_posix_state *st)
 {
-	/* The handshake's REQ first: made last, it says EVENTS is its too. */
+	/* REQ first: made last, it says EVENTS is this receiver's too. */
 	int r = sem_handshake_open(&st->hs);
 
 	if (r == 0)

@@ -53,7 +53,7 @@ int sem_handshake_create(struct sem_handshake *h)
 		if (sem_unlink(all[i]->name) < 0 && errno != ENOENT)
 			r = -errno;
 		else
-			r = sem_named_create(all[i], all[i] == &h->req);
+			r = sem_named_create(all[i], all[i] == &h->req ? 1 : 0);
 	}
 	h->asking = true;	/* REQ is made with 1 */
 	return r;
