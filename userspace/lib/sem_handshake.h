@@ -6,7 +6,8 @@
  * time, so the number k of an event cannot live in it atomically with the
  * take: the receiver keeps k itself, and the sender hands it over whenever
  * it may be wrong (a new receiver or sender, a seqno that jumps, a phase
- * that changes). The posts and takes of EVENTS are the caller's; this file
+ * that changes). The posts and takes of EVENTS are the caller's (but for
+ * the one event a receiver gives back when it finds an ASK); this file
  * holds the handshake's own semaphores and decides each step.
  * docs/mechanisms/sem-posix.md, "Lossless or lossy", tells it in order.
  *
@@ -15,7 +16,7 @@
  *   REQ     made with 1, and made last: "I wait for my numbering"; a
  *           sender that holds the REQ under its name knows the rest (and
  *           EVENTS) are this receiver's
- *   ASK     the sender wants the events after this one renumbered
+ *   ASK     the sender wants to renumber, from the event it posts next
  *   ANS     the answer is in the digits
  *   D0..D2  the answer: BASE (32 bits), the number of the event before the
  *           first one waiting, and PHASE (0..3, lib/counted_event.h)
