@@ -1,28 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * signal: real-time signals carrying a value (sigqueue semantics), sent
- * through a pidfd and received through a signalfd.
- *
- * Push, without a frame's payload: each event is one SIGRTMIN, si_code
- * SI_QUEUE, whose 32-bit value packs what the LED needs; the receiver
- * rebuilds the frame (lib/signal_value.h). Anything else that arrives (a
- * plain kill(), a value without our mark) is counted in t->rejected.
- * Lossless while both run: real-time signals queue, in order (plain ones
- * merge: docs/signal-merging.md), up to the receiver's RLIMIT_SIGPENDING;
- * beyond it EAGAIN is TRANSPORT_FULL and the button retries later.
- * Object: the receiver's process, found through the pid file
- * <runtime dir>/signal.<instance>, an owner lock (lib/owner_lock.h): its
- * lock is held for the receiver's whole life, so a locked file names a
- * live receiver. The sender opens a pidfd on the PID and checks the lock
- * again, so the pidfd surely is the receiver, never a process that reused
- * its PID; before each signal it checks the lock (not closed) and the
- * pidfd (not dead, not even a zombie): TRANSPORT_STALE otherwise.
- * Receiver restart: pending signals die with its process (the close says
- * how many when it stops normally); later events wait in the backlog.
- * Receiver's signal state: SIGRTMIN is blocked in the calling thread (open
- * it before other threads start) so it waits for the signalfd instead of
- * killing the process; on close what is left is discarded and SIGRTMIN
- * stays ignored, so a late signal cannot kill the process either.
+ * through a pidfd and received through a signalfd. Each event is one
+ * SIGRTMIN, si_code SI_QUEUE, whose 32-bit value packs what the LED needs
+ * (lib/signal_value.h); anything else that arrives is counted in
+ * t->rejected. Real-time signals queue, in order, up to the receiver's
+ * RLIMIT_SIGPENDING (beyond it, TRANSPORT_FULL). The receiver is found
+ * through its pid file, an owner lock (lib/owner_lock.h) it holds for its
+ * whole life. docs/mechanisms/signal.md tells why the sender checks that
+ * lock around pidfd_open(), and what SIGRTMIN is in the receiver before,
+ * while and after it receives (open it before other threads start).
  */
 #include "transport.h"
 
@@ -30,11 +17,10 @@
 #include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
-#include "../lib/private_object.h"
+#include "../lib/signal_hold.h"
 #include "../lib/signal_value.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,7 +29,6 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct signal_state {
@@ -52,7 +37,7 @@ struct signal_state {
 	int pidfile;		/* receiver: its owner lock; sender: read */
 	/* Receiver. */
 	int sfd;
-	bool mask_changed, was_blocked;
+	struct signal_hold hold;
 	struct signal_value_unpacker unpacker;
 	/* Sender. */
 	int pidfd;
@@ -60,35 +45,19 @@ struct signal_state {
 	uid_t uid;
 };
 
-/* Discard every pending @signo; keep it ignored, or restore its action. */
-static void signal_discard_pending(int signo, bool keep_ignored)
-{
-	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
-
-	sigemptyset(&ignore.sa_mask);
-	/* Setting SIG_IGN discards pending instances, blocked or not. */
-	if (sigaction(signo, &ignore, &old) == 0 && !keep_ignored)
-		(void)sigaction(signo, &old, NULL);
-}
-
 /* ---- receiver ---------------------------------------------------------- */
 
 static int signal_open_receiver(struct transport *t, struct signal_state *st)
 {
-	sigset_t set, old;
+	sigset_t set;
 	pid_t holder;
 	int r;
 
-	sigemptyset(&set);
-	sigaddset(&set, st->signo);
-	/* Blocked first: from now on the signal waits for us, never kills. */
-	r = -pthread_sigmask(SIG_BLOCK, &set, &old);
+	/* Blocked first: from now on the signal waits for us, never kills
+	 * (what is pending already is stale: nobody knows our PID yet). */
+	r = signal_hold_take(&st->hold, st->signo, &set);
 	if (r < 0)
 		return r;
-	st->mask_changed = true;
-	st->was_blocked = sigismember(&old, st->signo);
-	/* Nobody knows our PID yet: whatever is pending is stale. */
-	signal_discard_pending(st->signo, false);
 	st->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (st->sfd < 0)
 		return -errno;
@@ -156,7 +125,6 @@ static void signal_close_receiver(struct transport *t, struct signal_state *st)
 {
 	struct signalfd_siginfo si;
 	unsigned long unread = 0;
-	sigset_t set;
 
 	/* Removes the pid file if it is still ours; closing drops the lock. */
 	owner_lock_release(st->pidfile, st->path);
@@ -168,36 +136,22 @@ static void signal_close_receiver(struct transport *t, struct signal_state *st)
 				 "%lu unread events discarded", unread);
 		close(st->sfd);
 	}
-	if (st->mask_changed) {
-		signal_discard_pending(st->signo, true);
-		if (!st->was_blocked) {
-			sigemptyset(&set);
-			sigaddset(&set, st->signo);
-			pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-		}
-	}
+	/* What is left is discarded; a late one is ignored, never kills. */
+	signal_hold_release(&st->hold);
 }
 
 /* ---- sender ------------------------------------------------------------ */
 
 static int signal_open_sender(struct signal_state *st)
 {
-	struct stat sb;
 	pid_t pid;
 
 	st->self = getpid();
 	st->uid = getuid();
-	st->pidfile = open(st->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* The pid file of a live receiver of ours, or none yet (ABSENT). */
+	st->pidfile = owner_lock_open_held(st->path, &pid);
 	if (st->pidfile < 0)
-		return errno == ENOENT || errno == ELOOP ? TRANSPORT_ABSENT : -errno;
-	/* Not a pid file of ours, or left by a dead receiver: none yet. */
-	if (fstat(st->pidfile, &sb) < 0)
-		return -errno;
-	if (!private_object_file(&sb) || owner_lock_held(st->pidfile) != 1)
-		return TRANSPORT_ABSENT;
-	pid = owner_lock_holder(st->pidfile);
-	if (pid <= 0)
-		return TRANSPORT_ABSENT;
+		return st->pidfile;
 	st->pidfd = pidfd_open(pid, 0);
 	if (st->pidfd < 0)
 		return errno == ESRCH ? TRANSPORT_ABSENT : -errno;
@@ -234,7 +188,23 @@ static int signal_send(struct transport *t, const uint8_t *frame, size_t len)
 
 /* ---- both -------------------------------------------------------------- */
 
-static void signal_close(struct transport *t);
+static void signal_close(struct transport *t)
+{
+	struct signal_state *st = t->priv;
+
+	if (!st)
+		return;
+	if (t->role == TRANSPORT_RECEIVER) {
+		signal_close_receiver(t, st);
+	} else {
+		if (st->pidfd >= 0)
+			close(st->pidfd);
+		if (st->pidfile >= 0)
+			close(st->pidfile);
+	}
+	free(st);
+	t->priv = NULL;
+}
 
 static int signal_open(struct transport *t)
 {
@@ -264,24 +234,6 @@ static int signal_poll_fd(struct transport *t)
 
 	/* A sender has nothing to poll: TRANSPORT_FULL means back off. */
 	return t->role == TRANSPORT_RECEIVER ? st->sfd : -1;
-}
-
-static void signal_close(struct transport *t)
-{
-	struct signal_state *st = t->priv;
-
-	if (!st)
-		return;
-	if (t->role == TRANSPORT_RECEIVER) {
-		signal_close_receiver(t, st);
-	} else {
-		if (st->pidfd >= 0)
-			close(st->pidfd);
-		if (st->pidfile >= 0)
-			close(st->pidfile);
-	}
-	free(st);
-	t->priv = NULL;
 }
 
 static const struct transport_ops signal_ops = {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "owner_lock.h"
 
+#include "private_object.h"
 #include "shared_object.h"
 
 #include <errno.h>
@@ -88,4 +89,30 @@ int owner_lock_held(int fd)
 	if (fcntl(fd, F_OFD_GETLK, &lock) < 0)
 		return -errno;
 	return lock.l_type != F_UNLCK;
+}
+
+int owner_lock_open_held(const char *path, pid_t *ret_holder)
+{
+	struct stat sb;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? -ENOENT : -errno;
+	if (fstat(fd, &sb) < 0) {
+		r = -errno;
+		goto err_close_fd;
+	}
+	r = -ENOENT;
+	/* Not ours, or left by a dead owner: nobody there (yet). */
+	if (!private_object_file(&sb) || owner_lock_held(fd) != 1)
+		goto err_close_fd;
+	*ret_holder = owner_lock_holder(fd);
+	if (*ret_holder <= 0)
+		goto err_close_fd;
+	return fd;
+
+err_close_fd:
+	close(fd);
+	return r;
 }

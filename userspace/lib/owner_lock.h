@@ -40,4 +40,14 @@ int owner_lock_held(int fd);
 /* The PID the owner wrote into the file, 0 if none (yet). */
 pid_t owner_lock_holder(int fd);
 
+/*
+ * For a process that addresses the owner itself (to signal it): open
+ * @path read-only if it is a file of ours (lib/private_object.h) whose
+ * lock a live owner holds, with the PID it wrote in *@ret_holder. The
+ * descriptor (close-on-exec; owner_lock_held() on it says later whether
+ * that owner still lives), -ENOENT when there is no such owner (no file, a
+ * symlink, not ours, unlocked, no PID yet), or another negative errno.
+ */
+int owner_lock_open_held(const char *path, pid_t *ret_holder);
+
 #endif /* IPC_OWNER_LOCK_H */

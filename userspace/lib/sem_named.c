@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sem_named.h"
 
+#include "named_object.h"
 #include "private_object.h"
 
 #include <errno.h>
@@ -34,11 +35,14 @@ static int stat_private(const struct sem_named *o, struct stat *st)
 
 int sem_named_create(struct sem_named *o, unsigned int value)
 {
+	o->sem = sem_open(o->name, O_CREAT | O_EXCL, PRIVATE_OBJECT_MODE, value);
+	return o->sem == SEM_FAILED ? -errno : sem_named_created(o);
+}
+
+int sem_named_created(struct sem_named *o)
+{
 	struct stat st;
 
-	o->sem = sem_open(o->name, O_CREAT | O_EXCL, PRIVATE_OBJECT_MODE, value);
-	if (o->sem == SEM_FAILED)
-		return -errno;
 	if (lstat(o->path, &st) < 0)
 		return -errno;
 	o->ino = st.st_ino;
@@ -73,6 +77,24 @@ int sem_named_open(struct sem_named *o)
 	o->ino = after.st_ino;
 	o->dev = after.st_dev;
 	return 0;
+}
+
+int sem_named_adopt(void *ctx)
+{
+	int r = sem_named_open(ctx);
+
+	if (r == -EPERM || r == -EACCES)
+		return NAMED_OBJECT_STALE;	/* not ours */
+	if (r == -ENOENT || r == -ESTALE)
+		return NAMED_OBJECT_GONE;	/* changed meanwhile */
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+int sem_named_unlink(void *ctx)
+{
+	struct sem_named *o = ctx;
+
+	return sem_unlink(o->name) < 0 ? -errno : 0;
 }
 
 bool sem_named_current(const struct sem_named *o)

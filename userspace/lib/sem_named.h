@@ -32,11 +32,26 @@ int sem_named_init(struct sem_named *o, const char *base, const char *suffix);
 int sem_named_create(struct sem_named *o, unsigned int value);
 
 /*
+ * Just made by the caller's own sem_open(O_CREAT | O_EXCL, 0600): remember
+ * which file it is, and set the mode exactly (the umask may have taken
+ * bits away). 0 or -errno.
+ */
+int sem_named_created(struct sem_named *o);
+
+/*
  * Open the existing one if it is ours alone (lib/private_object.h): 0;
  * -EPERM or -EACCES when it is not; -ESTALE when the name changed while
  * we opened it; -ENOENT; or another -errno.
  */
 int sem_named_open(struct sem_named *o);
+
+/*
+ * named_object_ops (lib/named_object.h) for @ctx, a struct sem_named:
+ * adopt the semaphore under the name, count and all, if it is ours
+ * (sem_named_open()), else say it is stale or gone; unlink a stale one.
+ */
+int sem_named_adopt(void *ctx);
+int sem_named_unlink(void *ctx);
 
 /* Is the semaphore we hold still the one under its name? */
 bool sem_named_current(const struct sem_named *o);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sem_set.h"
 
+#include "named_object.h"
 #include "private_object.h"
 
 #include <errno.h>
@@ -54,4 +55,31 @@ int sem_set_init(int id, unsigned short *values, unsigned short num)
 bool sem_set_removed(int err)
 {
 	return err == -EIDRM || err == -EINVAL;
+}
+
+int sem_set_adopt(void *ctx)
+{
+	struct sem_set_object *set = ctx;
+	int id = semget(set->key, 0, 0);
+	int r = id < 0 ? -errno : sem_set_check(id, set->nsems);
+
+	if (!r)
+		r = sem_set_claim(id, set->claim);
+	if (!r)
+		set->id = id;
+	if (r == -ENOENT || sem_set_removed(r))
+		return NAMED_OBJECT_GONE;
+	if (r == -ESTALE)
+		return NAMED_OBJECT_STALE;
+	return r < 0 ? r : NAMED_OBJECT_OURS;
+}
+
+int sem_set_remove(void *ctx)
+{
+	struct sem_set_object *set = ctx;
+	int id = semget(set->key, 0, 0);
+
+	if (id >= 0 && semctl(id, 0, IPC_RMID) < 0 && !sem_set_removed(-errno))
+		return -errno;
+	return 0;
 }

@@ -46,4 +46,23 @@ int sem_set_init(int id, unsigned short *values, unsigned short num);
 /* The error says the set (or segment) is gone: removed, or a dead id. */
 bool sem_set_removed(int err);
 
+/*
+ * A set as the receiver's named object (lib/named_object.h): the caller's
+ * create() makes it under @key with semget(IPC_CREAT | IPC_EXCL) and
+ * sem_set_init(); these two are adopt() and remove().
+ */
+struct sem_set_object {
+	key_t key;
+	int id;			/* once made or adopted; else -1 */
+	unsigned short nsems;	/* its shape */
+	unsigned short claim;	/* the receiver's claim semaphore */
+};
+
+/* The set under the key, if ours and ready, with its claim taken: a
+ * killed receiver's, adopted counts and all. */
+int sem_set_adopt(void *ctx);
+
+/* Remove the set under the key, if there is one. */
+int sem_set_remove(void *ctx);
+
 #endif /* IPC_SEM_SET_H */

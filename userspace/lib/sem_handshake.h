@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The numbering handshake of events counted on a POSIX named semaphore
+ * (the sem-posix transport: one sem_post() per event on EVENTS, no
+ * payload). Such a semaphore has no SEM_UNDO and changes one value at a
+ * time, so the number k of an event cannot live in it atomically with the
+ * take: the receiver keeps k itself, and the sender hands it over whenever
+ * it may be wrong (a new receiver or sender, a seqno that jumps, a phase
+ * that changes). The posts and takes of EVENTS are the caller's (but for
+ * the one event a receiver gives back when it finds an ASK); this file
+ * holds the handshake's own semaphores and decides each step.
+ * docs/mechanisms/sem-posix.md, "Lossless or lossy", tells it in order.
+ *
+ * Every receiver makes the handshake's semaphores new (lib/sem_named.h),
+ * named "<base>.req", ".ans", ".ask", ".d0", ".d1", ".d2":
+ *   REQ     made with 1, and made last: "I wait for my numbering"; a
+ *           sender that holds the REQ under its name knows the rest (and
+ *           EVENTS) are this receiver's
+ *   ASK     the sender wants to renumber, from the event it posts next
+ *   ANS     the answer is in the digits
+ *   D0..D2  the answer: BASE (32 bits), the number of the event before the
+ *           first one waiting, and PHASE (0..3, lib/counted_event.h)
+ * While the receiver waits for ANS it takes nothing, so the count of
+ * events waiting is exact and BASE follows from the last seqno posted.
+ */
+#ifndef IPC_SEM_HANDSHAKE_H
+#define IPC_SEM_HANDSHAKE_H
+
+#include "sem_named.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sem_handshake {
+	struct sem_named ans, ask, digit[3], req;
+	/* Sender: the last event it posted, and an ASK not answered yet. */
+	bool have_last, asked;
+	uint32_t last_seqno, last_phase;
+	/* Receiver: waiting for ANS; the last event's number and phase. */
+	bool asking;
+	uint32_t k, phase;
+};
+
+/* Name the semaphores after @base (a "/..." name), none open yet (even
+ * on failure). 0 or -ENAMETOOLONG. */
+int sem_handshake_init(struct sem_handshake *h, const char *base);
+
+/* --- receiver --- */
+
+/* Make them all new, REQ last: the receiver then waits for ANS. */
+int sem_handshake_create(struct sem_handshake *h);
+
+/* The semaphore to take next: ANS while waiting for an answer, else
+ * @events. */
+sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events);
+
+/*
+ * One was taken from what sem_handshake_wait_on() said: true if that was
+ * a step of the handshake (the answer read; or an ASK found, so the event
+ * taken from @events is given back and an answer asked for), and the
+ * caller waits again; false for an event to number.
+ */
+bool sem_handshake_taken(struct sem_handshake *h, sem_t *events);
+
+/* The event just taken: its number (the button's seqno), and in *@k its
+ * place in the counted stream (for counted_event_frame_at()). */
+uint32_t sem_handshake_number(struct sem_handshake *h, uint32_t *k);
+
+/* Unlink the names still ours, and close. */
+void sem_handshake_remove(struct sem_handshake *h);
+
+/* --- sender --- */
+
+/* Open them, REQ first: 0 or as sem_named_open(). */
+int sem_handshake_open(struct sem_handshake *h);
+
+/* Is the REQ we hold still the one under its name (the same receiver)? */
+bool sem_handshake_current(const struct sem_handshake *h);
+
+/*
+ * Before posting event @seqno of @phase on @events: answer a waiting
+ * receiver, and ask to renumber when this event does not follow the last
+ * one. 0: post it now, then call sem_handshake_posted(); -EAGAIN: not yet,
+ * an ASK waits for the receiver to come to it; or -errno.
+ */
+int sem_handshake_prepare(struct sem_handshake *h,
+			  const struct sem_named *events, uint32_t seqno,
+			  uint32_t phase);
+void sem_handshake_posted(struct sem_handshake *h, uint32_t seqno,
+			  uint32_t phase);
+
+/* No event to post (the button is idle): answer a waiting receiver. */
+void sem_handshake_idle(struct sem_handshake *h,
+			const struct sem_named *events);
+
+/* Close what is open. */
+void sem_handshake_close(struct sem_handshake *h);
+
+#endif /* IPC_SEM_HANDSHAKE_H */

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "sem_tally.h"
+
+#include "counted_event.h"
+#include "sem_set.h"
+
+#include <errno.h>
+
+#define SEM_TALLY_DIGIT	32768u				/* SEMVMX + 1 */
+#define SEM_TALLY_MASK	(SEM_TALLY_DIGIT * SEM_TALLY_DIGIT - 1)	/* 2^30 - 1 */
+
+static uint32_t sem_tally_posted(const unsigned short *values)
+{
+	return values[SEM_TALLY_POSTED_HI] * SEM_TALLY_DIGIT +
+	       values[SEM_TALLY_POSTED_LO];
+}
+
+int sem_tally_load(struct sem_tally *t, int id)
+{
+	unsigned short values[SEM_TALLY_SET_MAX];
+	int r = sem_set_values(id, values);
+
+	if (r < 0)
+		return r;
+	t->posted = sem_tally_posted(values);
+	t->phase = values[SEM_TALLY_PHASE];
+	return values[SEM_TALLY_EVENTS];
+}
+
+struct sem_tally sem_tally_next(const struct sem_tally *t)
+{
+	struct sem_tally next = *t;
+
+	next.posted = (t->posted + 1) & SEM_TALLY_MASK;
+	return next;
+}
+
+unsigned int sem_tally_move(struct sembuf *ops, unsigned int n,
+			    const struct sem_tally *from,
+			    const struct sem_tally *to)
+{
+	int lo = (int)(to->posted % SEM_TALLY_DIGIT) -
+		 (int)(from->posted % SEM_TALLY_DIGIT);
+	int hi = (int)(to->posted / SEM_TALLY_DIGIT) -
+		 (int)(from->posted / SEM_TALLY_DIGIT);
+	int phase = (int)to->phase - (int)from->phase;
+
+	/* Digit-wise: each semaphore stays within 0..32767. */
+	if (lo)
+		ops[n++] = (struct sembuf){ SEM_TALLY_POSTED_LO, (short)lo,
+					    IPC_NOWAIT };
+	if (hi)
+		ops[n++] = (struct sembuf){ SEM_TALLY_POSTED_HI, (short)hi,
+					    IPC_NOWAIT };
+	if (phase)
+		ops[n++] = (struct sembuf){ SEM_TALLY_PHASE, (short)phase,
+					    IPC_NOWAIT };
+	return n;
+}
+
+void sem_tally_realign(struct sem_tally *t, int id,
+		       const struct ipc_message *m)
+{
+	struct sem_tally to = *t;
+	struct sembuf ops[5] = {
+		{ SEM_TALLY_EVENTS, 0, IPC_NOWAIT },	/* nothing waiting */
+		{ SEM_TALLY_BUSY, 0, IPC_NOWAIT },	/* nothing numbered */
+	};
+	unsigned int n;
+
+	to.posted = (m->seqno - 1) & SEM_TALLY_MASK;
+	to.phase = counted_event_phase(m);
+	n = sem_tally_move(ops, 2, t, &to);
+	if (n > 2 && semop(id, ops, n) == 0)
+		*t = to;
+}
+
+int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
+		     uint8_t frame[IPC_MESSAGE_SIZE])
+{
+	unsigned short values[SEM_TALLY_SET_MAX];
+	uint32_t k, gap;
+	int r, done;
+
+	/* The values first, BUSY given back even when they fail. */
+	r = sem_set_values(id, values);
+	done = sem_set_change(id, SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO);
+	if (r < 0 || done < 0)
+		return r < 0 ? r : done;
+	k = (sem_tally_posted(values) - values[SEM_TALLY_EVENTS]) &
+	    SEM_TALLY_MASK;
+	gap = (k - t->last_k - 1) & SEM_TALLY_MASK;
+	/* Within one digit ahead: dropped; further is a renumbering back. */
+	if (!t->have_last || gap >= SEM_TALLY_DIGIT)
+		gap = 0;
+	counted_event_frame_at(k, k + (values[SEM_TALLY_PHASE] & 3), gap,
+			       now_ns, frame);
+	t->have_last = true;
+	t->last_k = k;
+	return IPC_MESSAGE_SIZE;
+}
