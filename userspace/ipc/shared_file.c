@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * shared-file: frames appended as fixed records (lib/file_record.h) to a
- * file in the runtime directory under an OFD write lock; the receiver,
- * woken by inotify (IN_MODIFY), reads them under a read lock and truncates
- * the file once it has read everything. Pull, FIFO, lossless while both
- * run, durable. Object: <runtime dir>/shared-file.<instance>, mode 0600.
- * Locks, torn records and restarts: docs/mechanisms/shared-file.md,
- * "How the transport works".
+ * shared-file: frames appended as fixed records (lib/file_record.h) to
+ * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock; the
+ * receiver, woken by inotify (IN_MODIFY), reads them under a read lock and
+ * empties the file once it has read all. Pull, FIFO, lossless, durable.
+ * Step by step: docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
 
@@ -29,7 +27,6 @@
 
 struct shared_file_state {
 	char path[PATH_MAX];
-	const char *dir;
 	int fd;
 	int inotify_fd;		/* receiver: wake-up and poll_fd */
 	off_t read_offset;	/* receiver: its own copy, the truth */
@@ -43,7 +40,7 @@ static int shared_file_create(void *ctx)
 {
 	struct shared_file_state *st = ctx;
 
-	st->fd = file_record_create(st->dir, st->path);
+	st->fd = file_record_create(st->path);
 	st->read_offset = FILE_RECORD_START;
 	return st->fd < 0 ? st->fd : 0;
 }
@@ -63,13 +60,8 @@ static int shared_file_remove(void *ctx)
 {
 	struct shared_file_state *st = ctx;
 
-	if (st->fd < 0)
-		return unlink(st->path) == 0 ? 0 : -errno;
-	/* A sender attached to it sees the name gone (file_record_check). */
-	shared_object_unlink(st->fd, st->path);
-	close(st->fd);
-	st->fd = -1;
-	return 0;
+	/* A sender still attached sees the name gone: file_record_check(). */
+	return unlink(st->path) == 0 ? 0 : -errno;
 }
 
 static const struct named_object_ops shared_file_object = {
@@ -84,8 +76,7 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 
 	if (r < 0)
 		return r;
-	/* Watch the file we hold, whatever happens to its name later. Unread
-	 * frames of an adopted file: the first receive() finds them. */
+	/* An adopted file's unread frames: the first receive() finds them. */
 	st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (st->inotify_fd < 0 ||
 	    inotify_add_watch(st->inotify_fd, st->path, IN_MODIFY) < 0)
@@ -93,28 +84,20 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 	return 0;
 }
 
-/* Read up to BATCH whole records under the read lock, then say they are
- * consumed under the write lock. Returns how many were read. */
+/* Read up to BATCH records (read lock), then mark them consumed (write lock). */
 static int shared_file_read_batch(struct transport *t,
 				  struct shared_file_state *st)
 {
-	off_t end, count;
 	ssize_t n = 0;
+	off_t count;
 	int r = shared_object_lock_data(st->fd, F_RDLCK);
 
 	if (r < 0)
 		return r;
-	end = file_record_tail(st->fd);
-	if (end >= 0 && st->read_offset > end) {
-		t->rejected++;	/* the file was cut below what we read */
-		st->read_offset = end;
-	}
-	count = file_record_count(st->read_offset, end);
-	if (count > BATCH)
-		count = BATCH;
-	if (count)
+	count = file_record_unread(st->fd, &st->read_offset, BATCH, &t->rejected);
+	if (count > 0)
 		n = pread(st->fd, st->batch, count * FILE_RECORD_SIZE, st->read_offset);
-	r = end < 0 ? end : n < 0 ? -errno : 0;
+	r = count < 0 ? count : n < 0 ? -errno : 0;
 	(void)shared_object_lock_data(st->fd, F_UNLCK);
 	count = n / FILE_RECORD_SIZE;
 	if (r < 0 || !count)
@@ -123,11 +106,10 @@ static int shared_file_read_batch(struct transport *t,
 	r = shared_object_lock_data(st->fd, F_WRLCK);
 	if (r < 0)
 		return r;
-	end = file_record_consume(st->fd, st->read_offset + count * FILE_RECORD_SIZE);
+	r = file_record_consume(st->fd, &st->read_offset, count);
 	(void)shared_object_lock_data(st->fd, F_UNLCK);
-	if (end < 0)
-		return end;
-	st->read_offset = end;
+	if (r < 0)
+		return r;
 	st->batch_count = count;
 	st->batch_next = 0;
 	return count;
@@ -144,8 +126,7 @@ static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 	deadline_start(&d, timeout_ms);
 	for (;;) {
 		if (st->batch_next < st->batch_count)
-			return file_record_unpack(st->batch[st->batch_next++],
-						  buf, size);
+			return file_record_unpack(st->batch[st->batch_next++], buf, size);
 		if (stop_requested())
 			return -EINTR;
 		/* Drain before reading: an append after this point queues a
@@ -236,7 +217,6 @@ static int shared_file_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->fd = st->inotify_fd = -1;
-	st->dir = t->config->runtime_dir;
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
 	if (!r)

@@ -5,6 +5,8 @@
 #include "shared_object.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,40 +25,31 @@ static int write_field(int fd, const void *value, size_t size, off_t offset)
 	return n < 0 ? -errno : (size_t)n == size ? 0 : -EIO;
 }
 
-static int write_header(int fd)
+/* Whole records between offsets @from and @to (0 if @to is below). */
+static off_t count_records(off_t from, off_t to)
 {
-	struct file_record_header hdr = {
-		.magic = FILE_RECORD_MAGIC,
-		.version = FILE_RECORD_VERSION,
-		.record_size = FILE_RECORD_SIZE,
-		.creator_uid = geteuid(),
-		.read_offset = FILE_RECORD_START,
-	};
-
-	return write_field(fd, &hdr, sizeof(hdr), 0);
+	return to > from ? (to - from) / (off_t)FILE_RECORD_SIZE : 0;
 }
 
-int file_record_create(const char *dir, const char *path)
+/* The end of the last whole record in a file of @size bytes: what lies
+ * beyond is a torn append. */
+static off_t whole_end(off_t size)
 {
-	int fd = shared_object_tmpfile(dir);
-	int r;
+	return FILE_RECORD_START +
+	       count_records(FILE_RECORD_START, size) * (off_t)FILE_RECORD_SIZE;
+}
 
-	if (fd < 0)
-		return fd;
-	r = shared_object_claim(fd, SHARED_OBJECT_RECEIVER);
-	if (!r)
-		r = write_header(fd);
-	if (!r)
-		r = shared_object_link(fd, path);
-	if (r < 0) {
-		close(fd);	/* unnamed: gone with it */
-		return r;
-	}
-	return fd;
+/* The same for @fd as it is now, or a negative errno. */
+static off_t whole_end_now(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) < 0 ? -errno : whole_end(sb.st_size);
 }
 
 /* file_record_check(), with the size and the end found on the way. */
-static int check(int fd, off_t *ret_size, off_t *ret_end, off_t *ret_read_offset)
+static int check_live(int fd, off_t *ret_size, off_t *ret_end,
+		      off_t *ret_read_offset)
 {
 	struct file_record_header hdr;
 	struct stat sb;
@@ -75,9 +68,10 @@ static int check(int fd, off_t *ret_size, off_t *ret_end, off_t *ret_read_offset
 	    hdr.record_size != FILE_RECORD_SIZE ||
 	    hdr.creator_uid != (uint32_t)geteuid() || hdr.closed)
 		return -ENODATA;
-	end = file_record_end(sb.st_size);
+	end = whole_end(sb.st_size);
 	*ret_size = sb.st_size;
 	*ret_end = end;
+	/* A garbled offset: skip what we cannot place. */
 	*ret_read_offset = end;
 	if (hdr.read_offset >= (uint64_t)FILE_RECORD_START &&
 	    hdr.read_offset <= (uint64_t)end &&
@@ -86,78 +80,102 @@ static int check(int fd, off_t *ret_size, off_t *ret_end, off_t *ret_read_offset
 	return 0;
 }
 
-int file_record_check(int fd, off_t *ret_read_offset)
+int file_record_create(const char *path)
 {
-	off_t size, end, read_offset;
-	int r = check(fd, &size, &end, &read_offset);
+	const char *slash = strrchr(path, '/');
+	struct file_record_header hdr = {
+		.magic = FILE_RECORD_MAGIC,
+		.version = FILE_RECORD_VERSION,
+		.record_size = FILE_RECORD_SIZE,
+		.creator_uid = geteuid(),
+		.read_offset = FILE_RECORD_START,
+	};
+	char dir[PATH_MAX];
+	int fd, r;
 
-	if (!r && ret_read_offset)
-		*ret_read_offset = read_offset;
-	return r;
+	if (!slash || slash - path >= (ptrdiff_t)sizeof(dir))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = shared_object_tmpfile(slash == path ? "/" : dir);
+	if (fd < 0)
+		return fd;
+	r = shared_object_claim(fd, SHARED_OBJECT_RECEIVER);
+	if (!r)
+		r = write_field(fd, &hdr, sizeof(hdr), 0);
+	if (!r)
+		r = shared_object_link(fd, path);
+	if (r < 0) {
+		close(fd);	/* unnamed: it goes with its descriptor */
+		return r;
+	}
+	return fd;
 }
 
 int file_record_adopt(int *fd, off_t *ret_read_offset)
 {
 	int r = file_record_check(*fd, ret_read_offset);
 
-	if (r == -ENODATA)
-		return NAMED_OBJECT_STALE;
 	if (!r)
 		r = shared_object_claim(*fd, SHARED_OBJECT_RECEIVER);
 	if (!r)
 		return NAMED_OBJECT_OURS;	/* left by a killed reader */
 	close(*fd);
 	*fd = -1;
+	return r == -ENODATA ? NAMED_OBJECT_STALE : r;
+}
+
+int file_record_check(int fd, off_t *ret_read_offset)
+{
+	off_t size, end, read_offset;
+	int r = check_live(fd, &size, &end, &read_offset);
+
+	if (!r && ret_read_offset)
+		*ret_read_offset = read_offset;
 	return r;
 }
 
-off_t file_record_end(off_t size)
+off_t file_record_unread(int fd, off_t *offset, off_t max, uint64_t *rejected)
 {
-	return FILE_RECORD_START + file_record_count(FILE_RECORD_START, size) *
-				   (off_t)FILE_RECORD_SIZE;
-}
+	off_t end = whole_end_now(fd), count;
 
-off_t file_record_tail(int fd)
-{
-	struct stat sb;
-
-	return fstat(fd, &sb) < 0 ? -errno : file_record_end(sb.st_size);
-}
-
-off_t file_record_count(off_t from, off_t to)
-{
-	return to > from ? (to - from) / (off_t)FILE_RECORD_SIZE : 0;
+	if (end < 0)
+		return end;
+	if (*offset > end) {
+		(*rejected)++;
+		*offset = end;
+	}
+	count = count_records(*offset, end);
+	return count < max ? count : max;
 }
 
 int file_record_append_at(int fd, off_t *ret_end)
 {
 	off_t size, end, read_offset;
-	int r = check(fd, &size, &end, &read_offset);
+	int r = check_live(fd, &size, &end, &read_offset);
 
 	if (r < 0)
 		return r;
 	/* A writer killed mid-append left part of a record: cut it off. */
 	if (size != end && ftruncate(fd, end) < 0)
 		return -errno;
-	if (file_record_count(read_offset, end) >= FILE_RECORD_UNREAD_MAX)
+	if (count_records(read_offset, end) >= FILE_RECORD_UNREAD_MAX)
 		return -EAGAIN;
 	*ret_end = end;
 	return 0;
 }
 
-off_t file_record_consume(int fd, off_t offset)
+int file_record_consume(int fd, off_t *offset, off_t count)
 {
 	uint64_t value;
 	struct stat sb;
-	int r;
 
-	if (!fstat(fd, &sb) && sb.st_size == offset &&
+	*offset += count * (off_t)FILE_RECORD_SIZE;
+	if (!fstat(fd, &sb) && sb.st_size == *offset &&
 	    !ftruncate(fd, FILE_RECORD_START))
-		offset = FILE_RECORD_START;
-	value = offset;
-	r = write_field(fd, &value, sizeof(value),
-			offsetof(struct file_record_header, read_offset));
-	return r < 0 ? r : offset;
+		*offset = FILE_RECORD_START;
+	value = *offset;
+	return write_field(fd, &value, sizeof(value),
+			   offsetof(struct file_record_header, read_offset));
 }
 
 off_t file_record_close(int fd, off_t read_offset)
@@ -166,7 +184,7 @@ off_t file_record_close(int fd, off_t read_offset)
 
 	(void)write_field(fd, &closed, sizeof(closed),
 			  offsetof(struct file_record_header, closed));
-	return file_record_count(read_offset, file_record_tail(fd));
+	return count_records(read_offset, whole_end_now(fd));
 }
 
 void file_record_pack(uint8_t *record, const uint8_t *frame, size_t len)

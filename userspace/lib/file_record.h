@@ -43,21 +43,21 @@ struct file_record_header {
 #define FILE_RECORD_START	((off_t)sizeof(struct file_record_header))
 
 /*
- * Receiver, as its named_object_ops.create(): a new record file named
- * @path in directory @dir, made unnamed (shared_object_tmpfile()), claimed
+ * Receiver, as its named_object_ops.create(): a new record file @path,
+ * made unnamed in its directory (shared_object_tmpfile()), claimed
  * (SHARED_OBJECT_RECEIVER) and given its header before it is linked, so
  * nobody ever opens a half-made one. Its descriptor, or a negative errno
  * (-EEXIST: the name is taken).
  */
-int file_record_create(const char *dir, const char *path);
+int file_record_create(const char *path);
 
 /*
  * Receiver, as its named_object_ops.adopt(), with *@fd opened by name: a
  * live record file of ours (file_record_check()) is claimed and
- * NAMED_OBJECT_OURS, with its first unread record in *@ret_read_offset;
- * anything else is NAMED_OBJECT_STALE (*@fd stays open, so that only this
- * very file is removed); or a negative errno (-EBUSY: a live reader has
- * it), and *@fd is closed and set to -1.
+ * NAMED_OBJECT_OURS, with its first unread record in *@ret_read_offset.
+ * Else *@fd is closed and set to -1, and the answer is NAMED_OBJECT_STALE
+ * (not ours, not whole, or closed: remove it by name) or a negative errno
+ * (-EBUSY: a live reader has it).
  */
 int file_record_adopt(int *fd, off_t *ret_read_offset);
 
@@ -71,14 +71,13 @@ int file_record_adopt(int *fd, off_t *ret_read_offset);
  */
 int file_record_check(int fd, off_t *ret_read_offset);
 
-/* The end of the last whole record in a file of @size bytes. */
-off_t file_record_end(off_t size);
-
-/* The end of the last whole record of @fd now, or a negative errno. */
-off_t file_record_tail(int fd);
-
-/* Whole records between offsets @from and @to (0 if @to is below). */
-off_t file_record_count(off_t from, off_t to);
+/*
+ * Under the read lock, before a read at *@offset: how many whole records
+ * lie there, at most @max, or a negative errno. A file cut below *@offset
+ * (by hand: nothing here cuts it there) lost what we had not read yet:
+ * *@offset moves to its end, and *@rejected counts one.
+ */
+off_t file_record_unread(int fd, off_t *offset, off_t max, uint64_t *rejected);
 
 /*
  * Under the write lock, before an append: where the next record goes.
@@ -89,12 +88,13 @@ off_t file_record_count(off_t from, off_t to);
 int file_record_append_at(int fd, off_t *ret_end);
 
 /*
- * Under the write lock, after a read: every record before @offset is
- * consumed. When none is left, the file is cut back to its header, so it
- * stays small. The offset is stored for a successor (a killed reader's
- * adopts it). Returns where to read next, or a negative errno.
+ * Under the write lock, after reading @count records at *@offset: they
+ * are consumed, *@offset moves past them. When none is left, the file is
+ * cut back to its header (and *@offset with it), so it stays small. The
+ * offset is stored in the header for a successor (a killed reader's
+ * adopts it): 0, or a negative errno.
  */
-off_t file_record_consume(int fd, off_t offset);
+int file_record_consume(int fd, off_t *offset, off_t count);
 
 /*
  * Under the write lock, as the reader leaves: mark the file closed, so
