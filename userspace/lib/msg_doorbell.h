@@ -7,9 +7,9 @@
  * waits until the reader, dequeuing with IPC_NOWAIT, finds the queue empty
  * and re-arms it (msg_doorbell_wait()). The reader waits on the eventfd
  * like on any descriptor (timeouts, stop signals: fd_wait.h), and the
- * eventfd is its poll fd. The
- * thread never holds a message, so a killed reader loses none of them.
- * After a burst the eventfd may stay readable once with nothing queued.
+ * eventfd is its poll fd. The thread never holds a message, so a killed
+ * reader loses none of them. After a burst the eventfd may stay readable
+ * once with nothing queued.
  */
 #ifndef IPC_MSG_DOORBELL_H
 #define IPC_MSG_DOORBELL_H
