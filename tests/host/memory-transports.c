@@ -28,6 +28,7 @@
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
 #include "../../userspace/lib/deadline.h"
+#include "../../userspace/lib/file_record.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +50,6 @@
 
 #define MANY		10000
 #define RING_SLOTS	FRAME_RING_SLOTS
-#define FILE_UNREAD_MAX	1024	/* shared_file.c UNREAD_MAX */
 
 /* Where a sender child is, for the log when it is stuck. */
 static volatile sig_atomic_t child_seqno, child_result;
@@ -345,13 +345,12 @@ static void describe_state(struct subject *s)
 	if (stat(path, &st) < 0)
 		return;
 	mem = map_object(s, &size);
-	if (mem && size >= 24) {
-		uint64_t read_offset;
+	if (mem && size >= sizeof(struct file_record_header)) {
+		const struct file_record_header *hdr = mem;
 
-		memcpy(&read_offset, (uint8_t *)mem + 16, sizeof(read_offset));
 		tap_diag("file: size %lld, read offset %llu, closed %u",
-		     (long long)st.st_size, (unsigned long long)read_offset,
-		     ((uint32_t *)mem)[3]);
+		     (long long)st.st_size, (unsigned long long)hdr->read_offset,
+		     hdr->closed);
 	}
 	if (mem)
 		unmap_object(s, mem, size);
@@ -569,7 +568,7 @@ static void test_mechanism(struct subject *s)
 	for (n = 0; n < 100000; n++)
 		if ((r = send_seqno(tx, n + 1)) < 0)
 			break;
-	tap_ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_UNREAD_MAX),
+	tap_ok(r == -EAGAIN && n == (s->ring ? RING_SLOTS : FILE_RECORD_UNREAD_MAX),
 	   "%s: a full mechanism says -EAGAIN after %u frames (got %s)",
 	   s->via, n, strerror(-r));
 	good = receive_run(s, rx, 1, n, 5000, why, sizeof(why));
@@ -712,7 +711,7 @@ static void test_mechanism(struct subject *s)
 	} else if (rx) {
 		/* shared-file: a record whose length lies, appended by hand. */
 		char path[PATH_MAX];
-		uint8_t record[4 + FRAME_RING_FRAME_MAX], buf[IPC_MESSAGE_MAX_WIRE];
+		uint8_t record[FILE_RECORD_SIZE], buf[IPC_MESSAGE_MAX_WIRE];
 		uint32_t huge = 0xffffffff;
 		ssize_t got = -EIO;
 		int fd;
@@ -725,7 +724,7 @@ static void test_mechanism(struct subject *s)
 			got = transport_receive(rx, buf, sizeof(buf), 5000);
 		if (fd >= 0)
 			close(fd);
-		tap_ok(got == FRAME_RING_FRAME_MAX,
+		tap_ok(got == FILE_RECORD_FRAME_MAX,
 		   "%s: a record with a garbled length is clamped to the record (got %zd)",
 		   s->via, got);
 		/* A torn record (a sender killed mid-write) is cut off. */

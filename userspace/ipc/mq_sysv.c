@@ -1,43 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * mq-sysv: a System V message queue (msgget, msgsnd, msgrcv).
- *
- * Push: each frame is one message of exactly the frame's length, all of
- * one type, so FIFO. Lossless while both run: the sender uses IPC_NOWAIT,
- * so a full queue (msg_qbytes, 16 KiB by default: 409 frames of 40 bytes)
- * is TRANSPORT_FULL at once; the sender has no fd to wait on and backs off.
- * Object: one queue, mode 0600 (System V ignores the umask), under a key
- * the registry hands out and records for the sender
- * (transport_sysv_open_receiver(), never a literal like 200).
- * Receiver: creates it IPC_CREAT|IPC_EXCL, adopting a queue of ours a
- * killed receiver left, with the frames in it, and replacing anything
- * else; removes it (IPC_RMID) on close, with whatever it still held.
- * Sender: only opens it (TRANSPORT_ABSENT until the receiver made it). A
- * removed or replaced queue makes msgsnd() fail with EIDRM or EINVAL (a
- * new queue has a new id): TRANSPORT_STALE, and the button reopens.
- * Waiting: a queue has no descriptor, so the receiver watches it with a
- * doorbell thread and waits on its eventfd (lib/msg_doorbell.h).
+ * mq-sysv: a System V message queue (msgget, msgsnd, msgrcv), one message
+ * of the frame's length per frame, all of one type, so FIFO. Push,
+ * lossless while both run: the sender uses IPC_NOWAIT, so a full queue is
+ * TRANSPORT_FULL at once. Durable. Object: one queue, mode 0600, under a
+ * key the registry hands out (transport_sysv_open_receiver()); it has no
+ * descriptor, so the receiver waits on a doorbell (lib/msg_doorbell.h).
+ * Who makes, adopts and removes it: docs/mechanisms/mq-sysv.md.
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/msg_doorbell.h"
 #include "../lib/named_object.h"
 #include "../lib/private_object.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
-
-#define MQ_SYSV_TYPE	1	/* the type of every frame we send */
-
-/* One spare byte: a foreign message longer than any frame stays longer. */
-#define MQ_SYSV_TEXT_MAX	(IPC_MESSAGE_MAX_WIRE + 1)
 
 struct mq_sysv_state {
 	int key;
@@ -46,7 +29,8 @@ struct mq_sysv_state {
 	struct msg_doorbell *doorbell;	/* receiver */
 	struct {
 		long mtype;
-		uint8_t mtext[MQ_SYSV_TEXT_MAX];
+		/* +1: a foreign message longer than a frame stays longer */
+		uint8_t mtext[IPC_MESSAGE_MAX_WIRE + 1];
 	} msg;
 };
 
@@ -87,9 +71,9 @@ static int mq_sysv_remove(void *ctx)
 {
 	struct mq_sysv_state *st = ctx;
 
-	if (msgctl(st->found_id, IPC_RMID, NULL) < 0 && !mq_sysv_gone(errno))
-		return -errno;
-	return 0;
+	/* Gone by itself meanwhile is fine too. */
+	return msgctl(st->found_id, IPC_RMID, NULL) == 0 || mq_sysv_gone(errno) ?
+	       0 : -errno;
 }
 
 static const struct named_object_ops mq_sysv_object = {
@@ -149,47 +133,20 @@ static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 			memcpy(buf, st->msg.mtext, n);
 			return n;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != ENOMSG) {
-			r = -errno;
-			if (mq_sysv_gone(-r))
-				snprintf(t->detail, sizeof(t->detail),
-					 "queue key 0x%08x removed under the receiver",
-					 (unsigned int)st->key);
+		/* IPC_NOWAIT: it never sleeps, so no signal interrupts it. */
+		r = -errno;
+		if (mq_sysv_gone(-r))
+			snprintf(t->detail, sizeof(t->detail),
+				 "queue key 0x%08x removed under the receiver",
+				 (unsigned int)st->key);
+		if (r != -ENOMSG)
 			return r;
-		}
-		r = msg_doorbell_error(st->doorbell);
-		if (r) {
+		r = msg_doorbell_wait(st->doorbell, deadline_left_ms(&d));
+		if (r < 0 && -r == msg_doorbell_error(st->doorbell))
 			snprintf(t->detail, sizeof(t->detail), "doorbell: msgrcv");
-			return -r;
-		}
-		msg_doorbell_rearm(st->doorbell);
-		r = fd_wait(msg_doorbell_fd(st->doorbell), POLLIN,
-			    deadline_left_ms(&d), NULL);
 		if (r < 0)
 			return r;
 	}
-}
-
-static void mq_sysv_close_receiver(struct transport *t,
-				   struct mq_sysv_state *st)
-{
-	struct msqid_ds ds;
-	bool removed;
-
-	if (st->id < 0)
-		return;
-	if (msgctl(st->id, IPC_STAT, &ds) == 0 && ds.msg_qnum)
-		snprintf(t->detail, sizeof(t->detail),
-			 "%lu unread frames discarded with queue key 0x%08x",
-			 (unsigned long)ds.msg_qnum, (unsigned int)st->key);
-	/* Removal also ends the doorbell's msgrcv() with EIDRM. */
-	removed = msgctl(st->id, IPC_RMID, NULL) == 0 || mq_sysv_gone(errno);
-	if (!removed)
-		snprintf(t->detail, sizeof(t->detail),
-			 "cannot remove queue key 0x%08x", (unsigned int)st->key);
-	msg_doorbell_stop(st->doorbell, removed);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -217,23 +174,41 @@ static int mq_sysv_send(struct transport *t, const uint8_t *frame, size_t len)
 	/* An empty message would be lost to the doorbell; nothing sends one. */
 	if (len == 0 || len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
-	st->msg.mtype = MQ_SYSV_TYPE;
+	st->msg.mtype = 1;	/* one type for every frame: FIFO */
 	memcpy(st->msg.mtext, frame, len);
-	while (msgsnd(st->id, &st->msg, len, IPC_NOWAIT) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN)
-			return TRANSPORT_FULL;		/* msg_qbytes reached */
-		if (mq_sysv_gone(errno))
-			return TRANSPORT_STALE;		/* removed or replaced */
-		return -errno;
-	}
-	return 0;
+	/* IPC_NOWAIT: never interrupted. A removed or replaced queue (a new
+	 * one has a new id) is stale: the button reopens. */
+	if (msgsnd(st->id, &st->msg, len, IPC_NOWAIT) == 0)
+		return 0;
+	if (errno == EAGAIN)
+		return TRANSPORT_FULL;		/* msg_qbytes reached */
+	return mq_sysv_gone(errno) ? TRANSPORT_STALE : -errno;
 }
 
 /* ---- both -------------------------------------------------------------- */
 
-static void mq_sysv_close(struct transport *t);
+static void mq_sysv_close(struct transport *t)
+{
+	struct mq_sysv_state *st = t->priv;
+	struct msqid_ds ds;
+	bool removed;
+
+	/* The receiver removes its queue, with what it still holds. */
+	if (t->role == TRANSPORT_RECEIVER && st->id >= 0) {
+		if (msgctl(st->id, IPC_STAT, &ds) == 0 && ds.msg_qnum)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%lu unread frames discarded with queue key 0x%08x",
+				 (unsigned long)ds.msg_qnum, (unsigned int)st->key);
+		/* Removal also ends the doorbell's msgrcv() with EIDRM. */
+		removed = msgctl(st->id, IPC_RMID, NULL) == 0 || mq_sysv_gone(errno);
+		if (!removed)
+			snprintf(t->detail, sizeof(t->detail),
+				 "cannot remove queue key 0x%08x", (unsigned int)st->key);
+		msg_doorbell_stop(st->doorbell, removed);
+	}
+	free(st);
+	t->priv = NULL;
+}
 
 static int mq_sysv_open(struct transport *t)
 {
@@ -253,22 +228,8 @@ static int mq_sysv_open(struct transport *t)
 
 static int mq_sysv_poll_fd(struct transport *t)
 {
-	struct mq_sysv_state *st = t->priv;
-
-	/* A sender has nothing to poll: TRANSPORT_FULL means back off. */
-	return t->role == TRANSPORT_RECEIVER ? msg_doorbell_fd(st->doorbell) : -1;
-}
-
-static void mq_sysv_close(struct transport *t)
-{
-	struct mq_sysv_state *st = t->priv;
-
-	if (!st)
-		return;
-	if (t->role == TRANSPORT_RECEIVER)
-		mq_sysv_close_receiver(t, st);
-	free(st);
-	t->priv = NULL;
+	/* -1 for a sender (no doorbell): TRANSPORT_FULL means back off. */
+	return msg_doorbell_fd(((struct mq_sysv_state *)t->priv)->doorbell);
 }
 
 static const struct transport_ops mq_sysv_ops = {

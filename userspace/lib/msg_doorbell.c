@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "msg_doorbell.h"
+#include "fd_wait.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -88,10 +90,11 @@ err_free:
 
 int msg_doorbell_fd(const struct msg_doorbell *d)
 {
-	return d->bell;
+	return d ? d->bell : -1;
 }
 
-void msg_doorbell_rearm(struct msg_doorbell *d)
+/* The reader found the queue empty: clear the bell, watch again. */
+static void rearm(struct msg_doorbell *d)
 {
 	uint64_t rings;
 
@@ -102,6 +105,16 @@ void msg_doorbell_rearm(struct msg_doorbell *d)
 int msg_doorbell_error(const struct msg_doorbell *d)
 {
 	return atomic_load(&d->error);
+}
+
+int msg_doorbell_wait(struct msg_doorbell *d, int timeout_ms)
+{
+	int error = atomic_load(&d->error);
+
+	if (error)
+		return -error;
+	rearm(d);
+	return fd_wait(d->bell, POLLIN, timeout_ms, NULL);
 }
 
 bool msg_doorbell_took_empty(struct msg_doorbell *d)

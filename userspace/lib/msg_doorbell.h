@@ -5,10 +5,11 @@
  * zero-byte buffer: when a message arrives, the kernel answers E2BIG and
  * leaves it queued (no MSG_NOERROR). The thread then rings an eventfd and
  * waits until the reader, dequeuing with IPC_NOWAIT, finds the queue empty
- * and re-arms it. The reader waits on the eventfd like on any descriptor
- * (timeouts, stop signals: fd_wait.h), and the eventfd is its poll fd. The
- * thread never holds a message, so a killed reader loses none of them.
- * After a burst the eventfd may stay readable once with nothing queued.
+ * and re-arms it (msg_doorbell_wait()). The reader waits on the eventfd
+ * like on any descriptor (timeouts, stop signals: fd_wait.h), and the
+ * eventfd is its poll fd. The thread never holds a message, so a killed
+ * reader loses none of them. After a burst the eventfd may stay readable
+ * once with nothing queued.
  */
 #ifndef IPC_MSG_DOORBELL_H
 #define IPC_MSG_DOORBELL_H
@@ -21,14 +22,20 @@ struct msg_doorbell;
  * from the thread that handles signals: the watcher blocks them all. */
 int msg_doorbell_start(int msqid, struct msg_doorbell **ret);
 
-/* The eventfd: readable while the queue (probably) holds a message. */
+/* The eventfd: readable while the queue (probably) holds a message; -1
+ * for NULL (no doorbell). */
 int msg_doorbell_fd(const struct msg_doorbell *d);
-
-/* The reader found the queue empty: clear the bell, watch again. */
-void msg_doorbell_rearm(struct msg_doorbell *d);
 
 /* 0 while watching, else the errno that ended the watch (EIDRM...). */
 int msg_doorbell_error(const struct msg_doorbell *d);
+
+/*
+ * The reader found the queue empty: re-arm, then wait up to @timeout_ms
+ * (-1: forever) for the bell with fd_wait(). 0 when it rang, -ETIMEDOUT,
+ * -EINTR (a stop signal), or a negative errno; when the watch has ended,
+ * its errno at once (msg_doorbell_error() then says so).
+ */
+int msg_doorbell_wait(struct msg_doorbell *d, int timeout_ms);
 
 /* True (once per message) when the watcher took an empty message: a
  * zero-length one is taken by its zero-byte msgrcv(), never ours. */
