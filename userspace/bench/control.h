@@ -32,6 +32,13 @@ struct bench_side {
 	uint64_t lost;		/* receiver: events never seen */
 	uint64_t reordered;	/* receiver: seqnos that went backwards */
 	uint64_t rejected;	/* receiver: frames that failed validation */
+	/*
+	 * Receiver, latency runs: timed events whose receive() never slept
+	 * (no voluntary context switch of the receiving thread during it):
+	 * the event was there, or came, before the thread got off the CPU,
+	 * so the figure is not a wake-up.
+	 */
+	uint64_t unslept;
 	char error[192];
 };
 
@@ -74,5 +81,7 @@ uint64_t now_ns(void);
 uint64_t peak_rss_kb(void);
 /* CPU time (user + system) of the whole process, in ns. */
 uint64_t process_cpu_ns(void);
+/* Voluntary context switches of the calling thread so far (it slept). */
+uint64_t thread_sleeps(void);
 
 #endif /* BENCH_CONTROL_H */

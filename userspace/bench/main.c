@@ -53,6 +53,7 @@ static struct {
 	unsigned int repeat;
 	uint64_t events;
 	uint64_t warmup;
+	uint64_t gap_us;
 	uint64_t saturation_events;
 	double step_s;
 	size_t backlog;
@@ -67,6 +68,7 @@ static struct {
 	.repeat = 3,
 	.events = 100000,
 	.warmup = 2000,
+	.gap_us = 20,
 	.saturation_events = 200000,
 	.step_s = 0.5,
 	.backlog = 1024,
@@ -102,6 +104,9 @@ static void usage(FILE *f)
 "  --repeat N          repetitions of every figure (default 3)\n"
 "  --events N          latency events per run (default 100000)\n"
 "  --warmup N          latency events sent first, not recorded (default 2000)\n"
+"  --gap-us N          latency: pause after each acknowledgement, so that the\n"
+"                      receiver is blocked again when the next event is sent\n"
+"                      (default 20; 0: back to back)\n"
 "  --saturation-events N  events per saturation run (default 200000)\n"
 "  --step SECONDS      length of each offered-rate run (default 0.5)\n"
 "  --backlog N         the button's backlog for rate runs (default 1024)\n"
@@ -426,15 +431,16 @@ static void run_latency(const struct mechanism *m, bool bare, enum bench_pin pin
 	spec_init(&s, m, bare, pin, MODE_LATENCY);
 	s.params.events = arg.events;
 	s.params.warmup = arg.warmup;
+	s.params.gap_ns = arg.gap_us * 1000;
 	if (run_once(&s, r) < 0) {
 		r->ok = false;
 		snprintf(r->error, sizeof(r->error), "could not start the run");
 	}
 	h = &r->latency;
 	out_common("latency", m, bare, pin_name(pin), rep, r);
-	out("\tsamples=%lu\tp50_ns=%lu\tp99_ns=%lu\tp999_ns=%lu\tmax_ns=%lu"
+	out("\tunslept=%lu\tsamples=%lu\tp50_ns=%lu\tp99_ns=%lu\tp999_ns=%lu\tmax_ns=%lu"
 	    "\tmin_ns=%lu\tmean_ns=%.0f",
-	    (unsigned long)h->count,
+	    (unsigned long)r->receiver.unslept, (unsigned long)h->count,
 	    (unsigned long)histogram_quantile(h, 0.50),
 	    (unsigned long)histogram_quantile(h, 0.99),
 	    (unsigned long)histogram_quantile(h, 0.999),
@@ -577,16 +583,17 @@ static void print_meta(void)
 	uname(&u);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	out("kind=meta\tdate=%s\tkernel=%s %s\tmachine=%s\tcpus=%ld\tquick=%d"
-	    "\trepeat=%u\tevents=%lu\twarmup=%lu\tsaturation_events=%lu"
+	    "\trepeat=%u\tevents=%lu\twarmup=%lu\tgap_us=%lu\tsaturation_events=%lu"
 	    "\tstep_s=%.3f\tbacklog=%zu\n", date, u.sysname, u.release, u.machine,
 	    sysconf(_SC_NPROCESSORS_ONLN), arg.quick, arg.repeat,
 	    (unsigned long)arg.events, (unsigned long)arg.warmup,
+	    (unsigned long)arg.gap_us,
 	    (unsigned long)arg.saturation_events, arg.step_s, arg.backlog);
 }
 
 static int parse(int argc, char **argv)
 {
-	enum { O_QUICK = 256, O_REPEAT, O_EVENTS, O_WARMUP, O_SAT, O_STEP,
+	enum { O_QUICK = 256, O_REPEAT, O_EVENTS, O_WARMUP, O_GAP, O_SAT, O_STEP,
 	       O_BACKLOG, O_ONLY, O_TESTS, O_PINS, O_NOBARE, O_OPT, O_OUT,
 	       O_LIST, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
@@ -594,6 +601,7 @@ static int parse(int argc, char **argv)
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "events", required_argument, NULL, O_EVENTS },
 		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "gap-us", required_argument, NULL, O_GAP },
 		{ "saturation-events", required_argument, NULL, O_SAT },
 		{ "step", required_argument, NULL, O_STEP },
 		{ "backlog", required_argument, NULL, O_BACKLOG },
@@ -624,6 +632,7 @@ static int parse(int argc, char **argv)
 		case O_REPEAT: arg.repeat = strtoul(optarg, NULL, 10); break;
 		case O_EVENTS: arg.events = strtoull(optarg, NULL, 10); break;
 		case O_WARMUP: arg.warmup = strtoull(optarg, NULL, 10); break;
+		case O_GAP: arg.gap_us = strtoull(optarg, NULL, 10); break;
 		case O_SAT: arg.saturation_events = strtoull(optarg, NULL, 10); break;
 		case O_STEP: arg.step_s = strtod(optarg, NULL); break;
 		case O_BACKLOG: arg.backlog = strtoul(optarg, NULL, 10); break;

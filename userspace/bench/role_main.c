@@ -37,6 +37,7 @@ int role_main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "events", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "gap-ns", required_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "backlog", required_argument, NULL, 'B' },
 		{ "control-fd", required_argument, NULL, 'c' },
@@ -69,6 +70,7 @@ int role_main(int argc, char **argv)
 			break;
 		case 'n': p.events = strtoull(optarg, NULL, 10); break;
 		case 'w': p.warmup = strtoull(optarg, NULL, 10); break;
+		case 'g': p.gap_ns = strtoull(optarg, NULL, 10); break;
 		case 'r': p.rate = strtod(optarg, NULL); break;
 		case 'B': p.backlog = strtoul(optarg, NULL, 10); break;
 		case 'c': control_fd = atoi(optarg); break;

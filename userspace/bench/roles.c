@@ -100,6 +100,16 @@ static void sender_finish(struct bench_control *c, uint32_t last)
 	futex_wake_shared(&c->sender_done);
 }
 
+/* A pause of @ns, relative; the timer slack was set to 1 ns. */
+static void pause_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ull,
+			       .tv_nsec = ns % 1000000000ull };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
 static int sender_latency(struct endpoint *ep, struct bench_control *c,
 			  const struct role_params *p)
 {
@@ -109,6 +119,8 @@ static int sender_latency(struct endpoint *ep, struct bench_control *c,
 	uint32_t acked;
 	int r;
 
+	if (p->gap_ns)
+		(void)prctl(PR_SET_TIMERSLACK, 1UL);
 	for (uint64_t seq = 1; seq <= total; seq++) {
 		if (seq == p->warmup + 1) {
 			cpu0 = process_cpu_ns();
@@ -129,6 +141,8 @@ static int sender_latency(struct endpoint *ep, struct bench_control *c,
 				break;	/* lost on the way: the receiver counts it */
 			}
 		}
+		if (p->gap_ns)
+			pause_ns(p->gap_ns);
 	}
 	s->cpu_ns = process_cpu_ns() - cpu0;
 	s->wall_ns = now_ns() - wall0;
@@ -275,12 +289,24 @@ int role_sender(struct endpoint *ep, struct bench_control *c,
 	return 0;
 }
 
+/*
+ * Latency runs count the receives that never slept: the receiving thread's
+ * voluntary context switches, read once per event after its timestamp and
+ * before its acknowledgement (outside the timed part). Only receive() can
+ * sleep in between: the acknowledgement's FUTEX_WAKE does not.
+ */
+static uint64_t latency_sleeps_init(const struct role_params *p)
+{
+	return p->mode == MODE_LATENCY ? thread_sleeps() : 0;
+}
+
 int role_receiver(struct endpoint *ep, struct bench_control *c,
 		  const struct role_params *p)
 {
 	struct bench_side *s = &c->receiver;
 	uint64_t total = p->mode == MODE_LATENCY ? p->warmup + p->events : p->events;
 	uint64_t expected = 1, cpu0 = process_cpu_ns(), wall0 = now_ns(), last_rx = 0;
+	uint64_t sleeps = latency_sleeps_init(p);
 	int timeout = ep->lossless ? LOSSLESS_TIMEOUT_MS : LOSSY_TIMEOUT_MS;
 	bool latency = p->mode == MODE_LATENCY;
 	uint32_t seq;
@@ -319,13 +345,18 @@ int role_receiver(struct endpoint *ep, struct bench_control *c,
 		expected = (uint64_t)seq + 1;
 		last_rx = t1;
 		if (latency) {
+			uint64_t now_sleeps = thread_sleeps();
+
 			if (seq > p->warmup) {
 				histogram_add(&c->latency, t1 - atomic_load(&c->send_ns));
 				s->events++;
+				if (now_sleeps == sleeps)
+					s->unslept++;
 			} else if (seq == p->warmup) {
 				cpu0 = process_cpu_ns();
 				wall0 = now_ns();
 			}
+			sleeps = now_sleeps;
 		} else {
 			s->events++;
 		}

@@ -7,7 +7,14 @@
  *              publishes the stamp in the control block and sends; the
  *              receiver stamps again when receive() returned the event,
  *              records the difference (one way: send to receiver's return),
- *              and acknowledges through a futex, which lets the next one go.
+ *              and acknowledges through a futex, which lets the next one go
+ *              after a pause (gap_ns): time for the receiver to block in its
+ *              next receive, so that every timed event is a wake-up, for
+ *              the bare versions and the floor as for ours. Without it the
+ *              next event may be sent while the receiver is still on its
+ *              way back into receive() (cross-core) or preempted by the
+ *              woken sender (same core), and found without a wake-up; the
+ *              receiver counts such receives (bench_side.unslept).
  * saturation:  the sender sends as fast as the mechanism takes them; on
  *              -EAGAIN it sleeps until the mechanism's fd is writable or the
  *              receiver made progress. Capacity, nothing dropped.
@@ -37,6 +44,7 @@ struct role_params {
 	enum bench_mode mode;
 	uint64_t events;	/* measured events */
 	uint64_t warmup;	/* latency: events sent first, not recorded */
+	uint64_t gap_ns;	/* latency: pause after each acknowledgement */
 	double rate;		/* rate: events per second offered */
 	size_t backlog;		/* rate: the button's backlog capacity */
 };

@@ -86,6 +86,7 @@ static pid_t spawn_role(const struct run_spec *spec, const char *role, int cpu,
 	arg(&a, "--mode=%s", mode_name(p->mode));
 	arg(&a, "--events=%lu", (unsigned long)p->events);
 	arg(&a, "--warmup=%lu", (unsigned long)p->warmup);
+	arg(&a, "--gap-ns=%lu", (unsigned long)p->gap_ns);
 	arg(&a, "--rate=%.0f", p->rate);
 	arg(&a, "--backlog=%zu", p->backlog);
 	arg(&a, "--control-fd=%d", control_fd);
