@@ -14,6 +14,7 @@
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
+#include "../lib/shm_wait.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -163,11 +164,7 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 		 * catches a sender that published before it saw "waiting". */
 		seq = atomic_load(&st->sync->seq);
 		atomic_store(&st->sync->waiting, 1);
-		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
-		if (n < 0 && stop_requested())
-			n = -EINTR;
-		else if (n < 0 && !d.forever && !deadline_left_ns(&d))
-			n = -ETIMEDOUT;
+		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
 		if (n != -EAGAIN) {
 			atomic_store(&st->sync->waiting, 0);
 			return n;

@@ -18,6 +18,7 @@
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
+#include "../lib/shm_wait.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -166,13 +167,11 @@ static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
 	deadline_start(&d, timeout_ms);
 	end = deadline_end_timespec(&d);
 	for (;;) {
-		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
-		if (n >= 0) {
+		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
+		if (n >= 0)
 			(void)sem_trywait(st->frames);	/* its token, if posted */
+		if (n != -EAGAIN)
 			return n;
-		}
-		if (stop_requested())
-			return -EINTR;
 		/* Stop signals may land only while we sleep; wake() posts. */
 		stop_unblock();
 		r = d.forever ? sem_wait(st->frames) :
