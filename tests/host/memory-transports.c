@@ -19,7 +19,9 @@
  * while the receiver was SIGKILLed are delivered by the next receiver,
  * which adopts the object; stale and foreign objects are replaced;
  * garbled indices and lengths never make the receiver read out of bounds;
- * a stop signal ends a blocked receive; nothing remains after close.
+ * a full ring whose object was removed by hand makes the sender get
+ * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
+ * remains after close.
  */
 #include "lib/sysv_record.h"
 #include "lib/tap.h"
@@ -739,6 +741,31 @@ static void test_mechanism(struct subject *s)
 			close(fd);
 		tap_ok(good, "%s: a torn record is cut off by the next sender (%s)",
 		   s->via, r ? strerror(-r) : good ? "ok" : why);
+	}
+
+	/*
+	 * A full ring whose object was removed by hand (ipcrm, rm): nobody
+	 * will ever read it, so the sender must hear -EPIPE (reopen), not
+	 * -EAGAIN (wait forever). shm-sysv: the segment only, its set stays.
+	 */
+	if (s->ring && rx && tx) {
+		char path[PATH_MAX];
+		int id;
+
+		for (n = 0, r = 0; !r && n <= RING_SLOTS; n++)
+			r = send_seqno(tx, 400 + n);
+		good = r == -EAGAIN;
+		if (!strcmp(s->via, "shm-sysv")) {
+			id = shmget(sysv_key(s), 0, 0);
+			good = good && id >= 0 && !shmctl(id, IPC_RMID, NULL);
+		} else {
+			object_path(s, path, sizeof(path));
+			good = good && !unlink(path);
+		}
+		r = good ? send_seqno(tx, 400 + n) : -EIO;
+		tap_ok(r == -EPIPE,
+		   "%s: a full ring whose object was removed by hand gives the sender -EPIPE (got %s)",
+		   s->via, strerror(-r));
 	}
 	transport_close(tx, NULL);
 	tx = NULL;

@@ -2,21 +2,19 @@
 /*
  * mmap: a frame ring (lib/frame_ring.h) in a file of the runtime directory
  * that both processes map MAP_SHARED. The receiver sleeps on a futex, a
- * word in the mapping; while frames keep coming, neither side makes a
- * system call. The futex is shared (no FUTEX_PRIVATE_FLAG): the kernel
- * keys it by file and offset, which is how two processes meet on it.
- *
- * The receiver makes <runtime dir>/mmap.<instance> (0600) unnamed
- * (O_TMPFILE) and links it only once the ring is complete, so nobody maps
- * a half-made ring. It adopts a file a killed receiver left, frames and
- * all, and on close marks the ring closed and removes the name: a sender
- * then gets TRANSPORT_STALE, keeps its frame and reopens.
+ * word in the mapping, shared (no FUTEX_PRIVATE_FLAG: the kernel keys it
+ * by file and offset, so two processes meet on it); while frames keep
+ * coming, neither side makes a system call. The receiver makes
+ * <runtime dir>/mmap.<instance> (0600) unnamed (O_TMPFILE) and names it
+ * once the ring is complete; what a killed or a stopped receiver leaves
+ * behind: docs/mechanisms/mmap.md, "Lossless or lossy".
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
+#include "../lib/shm_wait.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -29,14 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/*
- * In the ring's sync area, zero-filled when new. seq is the futex word,
- * bumped after every frame and by the stop wake-up: the receiver sleeps
- * only while it holds the value it read before it found the ring empty,
- * so no wake-up is ever missed.
- */
-struct mmap_sync {
-	_Atomic uint32_t seq;
+struct mmap_sync {	/* in the ring's sync area; a new file is zeros */
+	_Atomic uint32_t seq;		/* the futex word: +1 a frame, or stop */
 	_Atomic uint32_t waiting;	/* the receiver is going to sleep */
 };
 
@@ -113,7 +105,6 @@ static int mmap_create(void *ctx)
 	st->shm.size = size;
 	frame_ring_create(&st->shm.ring, st->shm.mem, size, FRAME_RING_SLOTS,
 			  FRAME_RING_MMAP, geteuid());
-	/* Complete: now it may have a name. */
 	r = shared_object_link(st->shm.fd, st->path);
 	if (r < 0)
 		goto err_close;
@@ -128,17 +119,11 @@ err_close:
 static int mmap_adopt(void *ctx)
 {
 	struct mmap_state *st = ctx;
-	int r;
+	int fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 
-	st->shm.fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (st->shm.fd < 0 && errno == ELOOP)
+	if (fd < 0 && errno == ELOOP)
 		return NAMED_OBJECT_STALE;	/* a symlink: not ours */
-	if (st->shm.fd < 0)
-		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
-	r = shm_ring_open(&st->shm, FRAME_RING_MMAP, SHARED_OBJECT_RECEIVER);
-	if (r == -ESTALE)
-		return NAMED_OBJECT_STALE;
-	return r < 0 ? r : NAMED_OBJECT_OURS;
+	return shm_ring_adopt(&st->shm, fd < 0 ? -errno : fd, FRAME_RING_MMAP);
 }
 
 static int mmap_remove(void *ctx)
@@ -170,7 +155,6 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 	ssize_t n;
 	int r;
 
-	/* One deadline for the whole call, however often we wake. */
 	deadline_start(&d, timeout_ms);
 	for (;;) {
 		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
@@ -180,17 +164,14 @@ static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
 		 * catches a sender that published before it saw "waiting". */
 		seq = atomic_load(&st->sync->seq);
 		atomic_store(&st->sync->waiting, 1);
-		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
-		if (n < 0 && stop_requested())
-			n = -EINTR;
-		else if (n < 0 && !d.forever && !deadline_left_ns(&d))
-			n = -ETIMEDOUT;
+		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
 		if (n != -EAGAIN) {
 			atomic_store(&st->sync->waiting, 0);
 			return n;
 		}
 		left = deadline_left_timespec(&d);
-		/* Sleeps only while seq is unchanged (no frame, no stop since). */
+		/* Sleeps only while seq is unchanged: no frame, no stop since
+		 * (docs/mechanisms/mmap.md, "Pull or push"). */
 		stop_unblock();
 		r = futex(&st->sync->seq, FUTEX_WAIT, seq,
 			  d.forever ? NULL : &left) < 0 ? -errno : 0;

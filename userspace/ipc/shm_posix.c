@@ -10,18 +10,15 @@
  * SIGKILL leaves the object, and the frames queued in it: the next
  * receiver adopts it. A sender on a closed or replaced ring gets
  * TRANSPORT_STALE, keeps its frame and reopens. One sender at a time (a
- * claim, lib/shared_object.h).
- *
- * The ring is the truth, the semaphore only a wake-up: the receiver looks
- * at the ring before it sleeps, so a token lost (a sender killed between
- * push and post) or left over (the stop wake-up) costs a spurious wake-up,
- * never a stuck frame.
+ * claim, lib/shared_object.h). The ring is the truth, the semaphore only
+ * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push").
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
+#include "../lib/shm_wait.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -137,15 +134,10 @@ err_unlink:
 static int shm_posix_adopt(void *ctx)
 {
 	struct shm_posix_state *st = ctx;
-	int r;
+	int fd = shm_open(st->name, O_RDWR, 0);
 
-	st->shm.fd = shm_open(st->name, O_RDWR, 0);
-	if (st->shm.fd < 0)
-		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
-	r = shm_ring_open(&st->shm, FRAME_RING_SHM_POSIX, SHARED_OBJECT_RECEIVER);
-	if (r == -ESTALE)
-		return NAMED_OBJECT_STALE;
-	return r < 0 ? r : NAMED_OBJECT_OURS;
+	return shm_ring_adopt(&st->shm, fd < 0 ? -errno : fd,
+			      FRAME_RING_SHM_POSIX);
 }
 
 static int shm_posix_remove(void *ctx)
@@ -172,17 +164,14 @@ static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
 	ssize_t n;
 	int r;
 
-	/* One deadline for the whole call, however often we wake. */
 	deadline_start(&d, timeout_ms);
 	end = deadline_end_timespec(&d);
 	for (;;) {
-		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
-		if (n >= 0) {
+		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
+		if (n >= 0)
 			(void)sem_trywait(st->frames);	/* its token, if posted */
+		if (n != -EAGAIN)
 			return n;
-		}
-		if (stop_requested())
-			return -EINTR;
 		/* Stop signals may land only while we sleep; wake() posts. */
 		stop_unblock();
 		r = d.forever ? sem_wait(st->frames) :
@@ -232,11 +221,8 @@ static void shm_posix_close(struct transport *t)
 {
 	struct shm_posix_state *st = t->priv;
 
-	/*
-	 * The receiver closes the ring first, so a sender stops and learns
-	 * whether its last frame was taken; then the name goes. No
-	 * sem_destroy(): a sender may post until it sees "closed".
-	 */
+	/* Closed first: a sender stops and learns if its last frame was
+	 * read. No sem_destroy(): it may post until it sees "closed". */
 	if (t->role == TRANSPORT_RECEIVER) {
 		frame_ring_close(&st->shm.ring, st->name, t->detail,
 				 sizeof(t->detail));

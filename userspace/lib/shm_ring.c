@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "shm_ring.h"
 
+#include "named_object.h"
 #include "private_object.h"
 
 #include <errno.h>
@@ -45,6 +46,19 @@ int shm_ring_open(struct shm_ring *r, enum frame_ring_kind kind,
 	if (!err && producer)
 		err = shared_object_claim(r->fd, role);
 	return err;
+}
+
+int shm_ring_adopt(struct shm_ring *r, int fd, enum frame_ring_kind kind)
+{
+	int err;
+
+	if (fd < 0)
+		return fd == -ENOENT ? NAMED_OBJECT_GONE : fd;
+	r->fd = fd;
+	err = shm_ring_open(r, kind, SHARED_OBJECT_RECEIVER);
+	if (err == -ESTALE)
+		return NAMED_OBJECT_STALE;
+	return err < 0 ? err : NAMED_OBJECT_OURS;
 }
 
 int shm_ring_push(struct shm_ring *r, const void *frame, size_t len,

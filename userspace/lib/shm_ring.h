@@ -36,6 +36,15 @@ int shm_ring_open(struct shm_ring *r, enum frame_ring_kind kind,
 		  enum shared_object_claim role);
 
 /*
+ * Receiver, as its named_object_ops.adopt(): @fd is what opening the name
+ * gave (a descriptor, which @r then owns, or a negative errno). Claim and
+ * attach as shm_ring_open() does, and say what was there: a
+ * NAMED_OBJECT_OURS, _STALE (no ring to use) or _GONE (the name vanished)
+ * of named_object.h, or a negative errno (-EBUSY: a live receiver has it).
+ */
+int shm_ring_adopt(struct shm_ring *r, int fd, enum frame_ring_kind kind);
+
+/*
  * Sender: frame_ring_push(), but -EPIPE instead of -EAGAIN when the ring
  * is full and its object has no name left: nobody will ever read it.
  */
