@@ -34,7 +34,6 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/log.h"
 #include "../lib/message.h"
 #include "../lib/net_dbus.h"
 #include "../lib/number.h"
@@ -48,7 +47,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <systemd/sd-bus.h>
+
+/* Told to the program at once (transport.h); most end no call. */
+#define dbus_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
 #define DBUS_OBJECT_PATH	"/io/github/ipcbutton/Led"
 #define DBUS_INTERFACE		"io.github.ipcbutton.Led"
@@ -73,6 +76,7 @@ static const struct transport_option dbus_options[] = {
 };
 
 struct dbus_state {
+	struct transport *t;	/* for notices and t->rejected */
 	sd_bus *bus;
 	char name[256];
 	char bus_label[64];	/* for messages: "session bus" */
@@ -86,7 +90,6 @@ struct dbus_state {
 	/* receiver */
 	struct redelivery calls;	/* cookie: the SetState call */
 	struct ready_set *ready;
-	uint64_t *rejected;		/* the transport's counter */
 	int led_state;			/* the State property: -1 unknown */
 };
 
@@ -116,12 +119,12 @@ static int dbus_on_reply(sd_bus_message *m, void *userdata,
 	if (e && sd_bus_error_has_name(e, DBUS_ERROR_INVALID))
 		st->refused++;	/* sending it again would not make it valid */
 	if (again && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
-		log_error("dbus: SetState refused by the bus policy: %s",
-			  e->message ? e->message : e->name);
+		dbus_notice(st, "dbus: SetState refused by the bus policy: %s",
+			    e->message ? e->message : e->name);
 		st->error = -EACCES;
 	} else if (again && !error_means_resend(e)) {
-		log_error("dbus: SetState failed: %s: %s", e->name,
-			  e->message ? e->message : "");
+		dbus_notice(st, "dbus: SetState failed: %s: %s", e->name,
+			    e->message ? e->message : "");
 		st->error = -EPROTO;
 	}
 	if (redelivery_window_answered(slot, again)) {
@@ -184,15 +187,15 @@ static int dbus_pump(struct dbus_state *st)
 		r = sd_bus_process(st->bus, NULL);
 	while (r > 0 && !st->error);
 	if (r < 0) {
-		log_error("dbus: lost the %s: %s (%u frames unconfirmed)",
-			  st->bus_label, strerror(-r), st->window.count);
+		dbus_notice(st, "dbus: lost the %s: %s (%u frames unconfirmed)",
+			    st->bus_label, strerror(-r), st->window.count);
 		st->error = TRANSPORT_STALE;
 	}
 	if (st->error)
 		return st->error;
 	r = dbus_call_waiting(st);
 	if (r < 0) {
-		log_error("dbus: calling %s: %s", st->name, strerror(-r));
+		dbus_notice(st, "dbus: calling %s: %s", st->name, strerror(-r));
 		st->error = r == -ENOTCONN || r == -ECONNRESET ? TRANSPORT_STALE : r;
 	}
 	return st->error;
@@ -208,7 +211,7 @@ static int dbus_open_sender(struct dbus_state *st)
 				  sizeof(why));
 	if (r < 0) {
 		if (why[0])
-			log_error("dbus: %s (%s)", why, st->bus_label);
+			dbus_notice(st, "dbus: %s (%s)", why, st->bus_label);
 		return r;	/* TRANSPORT_ABSENT: no LED yet */
 	}
 	/*
@@ -221,15 +224,15 @@ static int dbus_open_sender(struct dbus_state *st)
 	if (r >= 0) {
 		r = 0;
 	} else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)) {
-		log_error("dbus: the policy of the %s does not let this user call %s: %s",
-			  st->bus_label, st->name,
-			  error.message ? error.message : "access denied");
+		dbus_notice(st, "dbus: the policy of the %s does not let this user call %s: %s",
+			    st->bus_label, st->name,
+			    error.message ? error.message : "access denied");
 		r = -EACCES;
 	} else if (error_means_resend(&error)) {
 		r = TRANSPORT_ABSENT;	/* it left meanwhile */
 	} else {
-		log_error("dbus: %s does not answer: %s", st->name,
-			  error.message ? error.message : strerror(-r));
+		dbus_notice(st, "dbus: %s does not answer: %s", st->name,
+			    error.message ? error.message : strerror(-r));
 	}
 	sd_bus_error_free(&error);
 	return r;
@@ -283,11 +286,11 @@ static void dbus_close_sender(struct dbus_state *st)
 		if (net_dbus_wait(st->bus, deadline_left_ms(&end), false) < 0)
 			break;
 	if (st->window.count)
-		log_error("dbus: %u frame(s) not confirmed by %s when closing",
-			  st->window.count, st->name);
+		dbus_notice(st, "dbus: %u frame(s) not confirmed by %s when closing",
+			    st->window.count, st->name);
 	if (st->refused)
-		log_error("dbus: %s refused %llu frame(s) as invalid",
-			  st->name, (unsigned long long)st->refused);
+		dbus_notice(st, "dbus: %s refused %llu frame(s) as invalid",
+			    st->name, (unsigned long long)st->refused);
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -348,7 +351,7 @@ static int dbus_filter(sd_bus_message *m, void *userdata,
 	(void)ret_error;
 	if (sd_bus_message_is_method_call(m, DBUS_INTERFACE, "SetState") &&
 	    !sd_bus_message_has_signature(m, "ay"))
-		(*st->rejected)++;
+		st->t->rejected++;
 	return 0;
 }
 
@@ -391,11 +394,10 @@ static int dbus_confirm(struct dbus_state *st)
 	return r == -ENOTCONN || r == -ECONNRESET ? 0 : r;
 }
 
-static int dbus_open_receiver(struct transport *t, struct dbus_state *st)
+static int dbus_open_receiver(struct dbus_state *st)
 {
 	int r;
 
-	st->rejected = &t->rejected;
 	r = ready_set_new(&st->ready);
 	if (r < 0)
 		return r;
@@ -404,21 +406,21 @@ static int dbus_open_receiver(struct transport *t, struct dbus_state *st)
 		r = sd_bus_add_object_vtable(st->bus, NULL, DBUS_OBJECT_PATH,
 					     DBUS_INTERFACE, led_vtable, st);
 	if (r < 0) {
-		log_error("dbus: exporting %s: %s", DBUS_OBJECT_PATH,
-			  strerror(-r));
+		dbus_notice(st, "dbus: exporting %s: %s", DBUS_OBJECT_PATH,
+			    strerror(-r));
 		return r;
 	}
 	/* The object exists before the name: no call can find it missing. */
 	r = sd_bus_request_name(st->bus, st->name, 0);
 	if (r == -EEXIST)
-		log_error("dbus: %s is already owned on the %s (another LED process?)",
-			  st->name, st->bus_label);
+		dbus_notice(st, "dbus: %s is already owned on the %s (another LED process?)",
+			    st->name, st->bus_label);
 	else if (r == -EACCES || r == -EPERM)
-		log_error("dbus: the policy of the %s does not let this user own %s (system bus: root or group ipc-button)",
-			  st->bus_label, st->name);
+		dbus_notice(st, "dbus: the policy of the %s does not let this user own %s (system bus: root or group ipc-button)",
+			    st->bus_label, st->name);
 	else if (r < 0)
-		log_error("dbus: requesting %s on the %s: %s", st->name,
-			  st->bus_label, strerror(-r));
+		dbus_notice(st, "dbus: requesting %s on the %s: %s", st->name,
+			    st->bus_label, strerror(-r));
 	return r == -EPERM ? -EACCES : r < 0 ? r : 0;
 }
 
@@ -465,7 +467,7 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 	}
-	log_error("dbus: lost the %s: %s", st->bus_label, strerror(-r));
+	dbus_notice(st, "dbus: lost the %s: %s", st->bus_label, strerror(-r));
 	return r == -ECONNRESET || r == -ENOTCONN ? -ENOTCONN : r;
 }
 
@@ -507,19 +509,20 @@ static int dbus_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	t->priv = st;
+	st->t = t;
 	st->led_state = -1;
 	redelivery_init(&st->calls, release_call);
 	redelivery_window_init(&st->window);
 	if (number_parse(transport_option(t, "linger-ms"), 0, 3600000,
 			 &linger) < 0) {
-		log_error("dbus: linger-ms must be a number of milliseconds");
+		dbus_notice(st, "dbus: linger-ms must be a number of milliseconds");
 		r = -EINVAL;
 		goto err_close;
 	}
 	st->linger_ms = (long)linger;
 	r = net_dbus_name(name, instance, st->name, sizeof(st->name));
 	if (r == -EINVAL && name)
-		log_error("dbus: '%s' is not a well-known bus name", name);
+		dbus_notice(st, "dbus: '%s' is not a well-known bus name", name);
 	if (r < 0)
 		goto err_close;
 	r = net_dbus_connect(transport_option(t, "bus"), st->bus_label,
@@ -529,17 +532,17 @@ static int dbus_open(struct transport *t)
 		static bool told;
 
 		if (!told)
-			log_error("dbus: cannot connect to the %s: %s; waiting for it",
-				  st->bus_label, strerror(-r));
+			dbus_notice(st, "dbus: cannot connect to the %s: %s; waiting for it",
+				    st->bus_label, strerror(-r));
 		told = true;
 		r = TRANSPORT_ABSENT;
 	} else if (r < 0) {
-		log_error("dbus: cannot connect to the %s: %s", st->bus_label,
-			  strerror(-r));
+		dbus_notice(st, "dbus: cannot connect to the %s: %s", st->bus_label,
+			    strerror(-r));
 	}
 	if (r == 0)
 		r = t->role == TRANSPORT_SENDER ? dbus_open_sender(st) :
-						  dbus_open_receiver(t, st);
+						  dbus_open_receiver(st);
 	if (r < 0)
 		goto err_close;
 	return 0;

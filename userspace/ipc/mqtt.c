@@ -32,7 +32,6 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/log.h"
 #include "../lib/message.h"
 #include "../lib/backoff.h"
 #include "../lib/net_addr.h"
@@ -47,9 +46,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Told to the program at once (transport.h); most end no call. */
+#define mqtt_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
 /* Frames a sender keeps unacknowledged before TRANSPORT_FULL. */
 #define MQTT_WINDOW		64
@@ -82,6 +85,7 @@ static const struct transport_option mqtt_options[] = {
 };
 
 struct mqtt_state {
+	struct transport *t;		/* for notices and t->rejected */
 	struct mosquitto *mosq;
 	struct net_mqtt_config cfg;
 	/* sender; the network thread shares these under the lock */
@@ -105,17 +109,17 @@ struct mqtt_state {
 	int led_state;			/* state published; -1: none yet */
 	bool state_dirty;		/* to publish at the next chance */
 	uint64_t duplicates;
-	uint64_t *rejected;		/* the transport's counter */
 };
 
 /* libmosquitto's own errors (TLS verification, ...) carry the details. */
 static void mqtt_on_log(struct mosquitto *mosq, void *userdata, int level,
 			const char *line)
 {
+	struct mqtt_state *st = ((struct transport *)userdata)->priv;
+
 	(void)mosq;
-	(void)userdata;
 	if (level & MOSQ_LOG_ERR)
-		log_error("mqtt: %s", line);
+		mqtt_notice(st, "mqtt: %s", line);
 }
 
 /* Refused CONNECT, or the connection lost: said the same way by both. */
@@ -123,8 +127,8 @@ static bool mqtt_connack_failed(struct mqtt_state *st, int rc)
 {
 	if (!rc)
 		return false;
-	log_error("mqtt: %s refused the connection: %s", st->cfg.label,
-		  mosquitto_connack_string(rc));
+	mqtt_notice(st, "mqtt: %s refused the connection: %s", st->cfg.label,
+		    mosquitto_connack_string(rc));
 	st->error = net_mqtt_connack_errno(rc);
 	return true;
 }
@@ -132,8 +136,8 @@ static bool mqtt_connack_failed(struct mqtt_state *st, int rc)
 static void mqtt_say_lost(struct mqtt_state *st, int rc)
 {
 	if (st->connected && rc)
-		log_error("mqtt: lost the %s (%s); reconnecting", st->cfg.label,
-			  mosquitto_strerror(rc));
+		mqtt_notice(st, "mqtt: lost the %s (%s); reconnecting", st->cfg.label,
+			    mosquitto_strerror(rc));
 	st->connected = false;
 }
 
@@ -257,13 +261,13 @@ static int mqtt_open_sender(struct mqtt_state *st)
 		r = net_mqtt_errno(rc);
 		if (r != -ECONNREFUSED && r != -EHOSTUNREACH && r != -ENETUNREACH &&
 		    r != -ETIMEDOUT && r != -ENOENT) {
-			log_error("mqtt: connecting to the %s: %s",
-				  st->cfg.label, net_mqtt_strerror(rc));
+			mqtt_notice(st, "mqtt: connecting to the %s: %s",
+				    st->cfg.label, net_mqtt_strerror(rc));
 			return r;
 		}
 		if (!told)
-			log_error("mqtt: cannot reach the %s: %s; waiting for it",
-				  st->cfg.label, net_mqtt_strerror(rc));
+			mqtt_notice(st, "mqtt: cannot reach the %s: %s; waiting for it",
+				    st->cfg.label, net_mqtt_strerror(rc));
 		told = true;
 		return TRANSPORT_ABSENT;
 	}
@@ -280,8 +284,8 @@ static int mqtt_open_sender(struct mqtt_state *st)
 
 	pthread_mutex_lock(&st->lock);
 	if (!mqtt_wait_until(st, mqtt_answered, MQTT_OPEN_TIMEOUT_MS)) {
-		log_error("mqtt: the %s did not answer within %d s",
-			  st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
+		mqtt_notice(st, "mqtt: the %s did not answer within %d s",
+			    st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
 		r = -ETIMEDOUT;
 	} else {
 		r = st->error;
@@ -320,8 +324,8 @@ static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
 		else if (rc == MOSQ_ERR_OVERSIZE_PACKET)
 			r = -EMSGSIZE;
 		else if (rc != MOSQ_ERR_SUCCESS)
-			log_error("mqtt: publishing to %s: %s",
-				  st->cfg.event_topic, net_mqtt_strerror(rc));
+			mqtt_notice(st, "mqtt: publishing to %s: %s",
+				    st->cfg.event_topic, net_mqtt_strerror(rc));
 		if (r == 0)
 			r = net_mqtt_errno(rc);
 	}
@@ -339,8 +343,8 @@ static void mqtt_close_sender(struct mqtt_state *st)
 		unacked = st->published - st->acked;
 		pthread_mutex_unlock(&st->lock);
 		if (unacked)
-			log_error("mqtt: %llu frame(s) not acknowledged by the %s when closing",
-				  (unsigned long long)unacked, st->cfg.label);
+			mqtt_notice(st, "mqtt: %llu frame(s) not acknowledged by the %s when closing",
+				    (unsigned long long)unacked, st->cfg.label);
 		mosquitto_disconnect(st->mosq);
 		mosquitto_loop_stop(st->mosq, false);
 	}
@@ -379,8 +383,8 @@ static void mqtt_receiver_on_connect(struct mosquitto *mosq, void *userdata,
 	/* The session may hold the subscription already; renew it anyway. */
 	rc = mosquitto_subscribe(mosq, &st->sub_mid, st->cfg.event_topic, 1);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		log_error("mqtt: subscribing to %s: %s", st->cfg.event_topic,
-			  net_mqtt_strerror(rc));
+		mqtt_notice(st, "mqtt: subscribing to %s: %s", st->cfg.event_topic,
+			    net_mqtt_strerror(rc));
 		st->error = net_mqtt_errno(rc);
 	}
 	st->state_dirty = true;
@@ -396,8 +400,8 @@ static void mqtt_on_subscribe(struct mosquitto *mosq, void *userdata,
 	if (mid != st->sub_mid)
 		return;
 	if (qos_count < 1 || granted[0] > 2) {	/* 0x80: refused */
-		log_error("mqtt: the %s refused the subscription to %s",
-			  st->cfg.label, st->cfg.event_topic);
+		mqtt_notice(st, "mqtt: the %s refused the subscription to %s",
+			    st->cfg.label, st->cfg.event_topic);
 		st->error = -EACCES;
 		return;
 	}
@@ -434,7 +438,7 @@ static void mqtt_on_message(struct mosquitto *mosq, void *userdata,
 
 	(void)mosq;
 	if (strcmp(m->topic, st->cfg.event_topic)) {
-		(*st->rejected)++;	/* not ours: a stale subscription */
+		st->t->rejected++;	/* not ours: a stale subscription */
 		return;
 	}
 	/*
@@ -532,34 +536,34 @@ static int mqtt_open_receiver(struct mqtt_state *st)
 	rc = mosquitto_connect_async(st->mosq, st->cfg.host, st->cfg.port,
 				     st->cfg.keepalive);
 	if (rc == MOSQ_ERR_EAI) {
-		log_error("mqtt: cannot resolve the broker's host name '%s'",
-			  st->cfg.host);
+		mqtt_notice(st, "mqtt: cannot resolve the broker's host name '%s'",
+			    st->cfg.host);
 		return -EHOSTUNREACH;
 	}
 	if (rc != MOSQ_ERR_SUCCESS) {
-		log_error("mqtt: cannot connect to the %s: %s%s", st->cfg.label,
-			  net_mqtt_strerror(rc),
-			  net_mqtt_errno(rc) == -ECONNREFUSED ?
-			  " (is the broker running? options host=, port=)" : "");
+		mqtt_notice(st, "mqtt: cannot connect to the %s: %s%s", st->cfg.label,
+			    net_mqtt_strerror(rc),
+			    net_mqtt_errno(rc) == -ECONNREFUSED ?
+			    " (is the broker running? options host=, port=)" : "");
 		return net_mqtt_errno(rc);
 	}
 	net_mqtt_cloexec(st->mosq);
 	deadline_start(&end, MQTT_OPEN_TIMEOUT_MS);
 	while (!st->subscribed && !st->error) {
 		if (deadline_left_ns(&end) == 0) {
-			log_error("mqtt: no answer from the %s within %d s",
-				  st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
+			mqtt_notice(st, "mqtt: no answer from the %s within %d s",
+				    st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
 			return -ETIMEDOUT;
 		}
 		if (!st->connected && st->backoff.until_ns) {
 			/* Refused, or closed before any answer (TLS?). */
 			closed = st->last_rc == MOSQ_ERR_CONN_LOST;
-			log_error("mqtt: cannot connect to the %s: %s (%s)",
-				  st->cfg.label, closed ? "it closed the connection" :
-				  st->last_errno ? strerror(st->last_errno) :
-				  mosquitto_strerror(st->last_rc),
-				  closed ? "TLS expected? options ca=, port=" :
-				  "is the broker running? options host=, port=");
+			mqtt_notice(st, "mqtt: cannot connect to the %s: %s (%s)",
+				    st->cfg.label, closed ? "it closed the connection" :
+				    st->last_errno ? strerror(st->last_errno) :
+				    mosquitto_strerror(st->last_rc),
+				    closed ? "TLS expected? options ca=, port=" :
+				    "is the broker running? options host=, port=");
 			return st->last_errno ? -st->last_errno : -ECONNREFUSED;
 		}
 		r = mqtt_arm(st);
@@ -633,8 +637,8 @@ static void mqtt_close(struct transport *t)
 		net_mqtt_leave(st->mosq, MQTT_DRAIN_MS);
 	}
 	if (st->duplicates)
-		log_error("mqtt: skipped %llu repeated deliveries",
-			  (unsigned long long)st->duplicates);
+		mqtt_notice(st, "mqtt: skipped %llu repeated deliveries",
+			    (unsigned long long)st->duplicates);
 	redelivery_free(&st->frames);
 	ready_set_free(st->ready);
 	mosquitto_destroy(st->mosq);
@@ -661,7 +665,7 @@ static int mqtt_open(struct transport *t)
 	t->priv = st;
 	st->gate_fd = -1;
 	st->led_state = -1;
-	st->rejected = &t->rejected;
+	st->t = t;
 	redelivery_init(&st->frames, NULL);
 	backoff_init(&st->backoff, MQTT_BACKOFF_MIN_MS, MQTT_BACKOFF_MAX_MS);
 	r = net_mqtt_parse(mqtt_option, t, instance, sender, &st->cfg, why,
@@ -676,7 +680,7 @@ static int mqtt_open(struct transport *t)
 			r = mqtt_open_receiver(st);
 	}
 	if (why[0])
-		log_error("mqtt: %s", why);
+		mqtt_notice(st, "mqtt: %s", why);
 	if (r < 0)
 		mqtt_close(t);
 	return r;

@@ -16,7 +16,6 @@
  */
 #include "transport.h"
 
-#include "../lib/log.h"
 #include "../lib/fd_wait.h"
 #include "../lib/number.h"
 
@@ -30,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 struct unix_state {
@@ -275,11 +275,11 @@ static int accept_sender(struct transport *t, struct unix_state *st)
 	r = peer_uid(fd, &uid);
 	if (r < 0 || (!st->any_uid && uid != st->allowed_uid)) {
 		t->rejected++;
-		/* Told at once, as tcp's refusals (see tcp_notice). */
-		log_warning("unix %s: refused a sender with uid %d (allowed: %s%u)",
-			    st->addr.sun_path, r < 0 ? -1 : (int)uid,
-			    st->any_uid ? "any, not " : "",
-			    (unsigned int)st->allowed_uid);
+		transport_notice(t, LOG_WARNING,
+				 "unix %s: refused a sender with uid %d (allowed: %s%u)",
+				 st->addr.sun_path, r < 0 ? -1 : (int)uid,
+				 st->any_uid ? "any, not " : "",
+				 (unsigned int)st->allowed_uid);
 		close(fd);
 		return 0;
 	}

@@ -28,4 +28,12 @@ void log_errno(int err, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_warning(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_verbose(const char *fmt, ...) LOG_PRINTF(1, 2);
 
+/*
+ * Print @text, a line library code handed over, at syslog @priority:
+ * LOG_ERR and worse as log_error, LOG_WARNING and LOG_NOTICE as
+ * log_warning, the rest as log_verbose. Its shape fits a callback such
+ * as a transport's notice (ipc/transport.h); @ctx is unused.
+ */
+void log_relay(void *ctx, int priority, const char *text);
+
 #endif /* IPC_LOG_H */
