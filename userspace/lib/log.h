@@ -3,8 +3,9 @@
  * What the programs print about themselves: one line each, the program's
  * name first, the object concerned next, the system's reason last, e.g.
  * "ipc-led: fifo /run/ipc-button/fifo.0: No such file or directory".
- * Library and transport code never print: they return errors (and a
- * transport its detail), and the program prints them here, once.
+ * Library and transport code never print: they return errors (a
+ * transport also its detail) or hand a notice to the program's callback
+ * (log_relay() below), and the program prints them here, once.
  */
 #ifndef IPC_LOG_H
 #define IPC_LOG_H
