@@ -4,6 +4,7 @@
 #include "control.h"
 #include "histogram.h"
 #include "led_gpio.h"
+#include "log.h"
 #include "message.h"
 #include "stop.h"
 #include "transport.h"
@@ -351,6 +352,7 @@ static int board_led(void)
 	struct transport_config cfg = {
 		.runtime_dir = opt_dir, .instance = "board",
 		.inherited_fd = opt_fd, .options = options,
+		.notice = log_relay,
 	};
 	const struct transport_ops *ops = transport_find(opt_via);
 	uint8_t buf[IPC_MESSAGE_MAX_WIRE];

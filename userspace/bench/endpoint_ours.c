@@ -6,6 +6,7 @@
  */
 #include "endpoint.h"
 
+#include "log.h"
 #include "message.h"
 #include "stop.h"
 #include "deadline.h"
@@ -105,6 +106,7 @@ int endpoint_open_ours(const struct endpoint_config *cfg, struct endpoint *ep)
 	o->config.instance = cfg->instance;
 	o->config.inherited_fd = cfg->inherited_fd;
 	o->config.options = cfg->options;
+	o->config.notice = log_relay;
 	r = transport_open(ops, cfg->role, &o->config, &o->transport, NULL);
 	if (r < 0) {
 		free(o);

@@ -190,6 +190,7 @@ int cli_common_finish(struct cli_common *c)
 	c->config.instance = c->instance;
 	c->config.inherited_fd = c->inherited_fd;
 	c->config.options = c->options;
+	c->config.notice = log_relay;	/* transports never print themselves */
 	return 0;
 }
 

@@ -3,41 +3,24 @@
  * dbus: the LED process is a D-Bus service; the button process calls it.
  *
  * Push, lossless, in order. The receiver (LED) owns the well-known name
- * io.github.ipcbutton.Led<instance> on the chosen bus and exports
- * /io/github/ipcbutton/Led, interface io.github.ipcbutton.Led
- * (userspace/dbus/io.github.ipcbutton.Led.xml):
- *   SetState(ay frame)   one encoded message; replied once the LED process
- *                        applied it (when it asks for the next frame), or
- *                        with an InvalidFrame error naming what is wrong;
- *   State (b)            the LED state last applied, with PropertiesChanged.
- * The sender (button) calls SetState asynchronously, up to
- * REDELIVERY_WINDOW calls unanswered, each frame kept until its reply
- * comes, so an LED that stops or is killed loses nothing: what it did not
- * confirm goes again, in order, to the next owner of the name
- * (lib/redelivery.h). Calls go to the owner's unique name (":1.42"), never
- * the well-known one, so no frame reaches a new LED before the older ones
- * sent to the old one have come back. A frame applied by an LED killed
- * before confirming is applied twice (absolute state: harmless).
- *
- * The receiver's poll_fd() is a ready set (lib/ready_set.h): the sd-bus fd
- * and a mark while a returned frame waits for its reply. A sender whose
- * window is full waits in send() up to DBUS_SEND_WAIT_MS for replies, then
- * returns TRANSPORT_FULL (its poll_fd() is -1: the caller's back-off applies).
- *
- * The bus daemon owns everything; the name disappears with the LED. The
- * session bus lets only its user connect; on the system bus the shipped
- * policy (userspace/dbus/io.github.ipcbutton.Led.conf) lets only root and
- * the group ipc-button own the name and call SetState. sd-bus rather than
- * libdbus: a small C API with a fd-and-timeout loop that fits our poll()
- * programs, deferred replies and asynchronous calls built in.
+ * io.github.ipcbutton.Led<instance> and exports /io/github/ipcbutton/Led
+ * (userspace/dbus/io.github.ipcbutton.Led.xml): SetState(ay frame),
+ * replied once the LED applied the frame (or with InvalidFrame), and the
+ * State property. The sender calls SetState asynchronously, up to
+ * REDELIVERY_WINDOW (64, half the system bus's limit of pending replies)
+ * calls unanswered, each frame kept until its reply (lib/redelivery.h):
+ * what a stopped or killed LED did not confirm goes again, in order, to
+ * the name's next owner. Calls go to the owner's unique name, so no frame
+ * overtakes an older one. The bus policy decides who may own the name and
+ * call (userspace/dbus/io.github.ipcbutton.Led.conf). More in
+ * docs/mechanisms/dbus.md.
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/log.h"
 #include "../lib/message.h"
 #include "../lib/net_dbus.h"
-#include "../lib/number.h"
+#include "../lib/net_options.h"
 #include "../lib/ready_set.h"
 #include "../lib/redelivery.h"
 
@@ -48,59 +31,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <systemd/sd-bus.h>
+
+/* Told to the program at once (transport.h); most end no call. */
+#define dbus_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
 #define DBUS_OBJECT_PATH	"/io/github/ipcbutton/Led"
 #define DBUS_INTERFACE		"io.github.ipcbutton.Led"
 #define DBUS_ERROR_INVALID	"io.github.ipcbutton.Led.Error.InvalidFrame"
 
-/*
- * REDELIVERY_WINDOW (64) calls unanswered at most: well below the system
- * bus's default of 128 pending replies per connection, which would
- * otherwise refuse calls and break the order.
- */
 /* How long send() waits for room in a full window before TRANSPORT_FULL. */
 #define DBUS_SEND_WAIT_MS	100
 
 static const struct transport_option dbus_options[] = {
-	{ "bus", "session",
-	  "session, system, or a D-Bus address (unix:path=/run/.../bus)", NULL },
-	{ "name", NULL,
-	  "well-known bus name (default io.github.ipcbutton.Led<instance>)", NULL },
-	{ "linger-ms", "2000",
-	  "sender: how long closing waits for the LED to confirm the last frames", NULL },
+	{ "bus", "session", "session, system, or a D-Bus address (unix:path=/run/.../bus)", NULL },
+	{ "name", NULL, "well-known bus name (default io.github.ipcbutton.Led<instance>)", NULL },
+	{ "linger-ms", "2000", "sender: how long closing waits for the LED to confirm the last frames", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 
 struct dbus_state {
+	struct transport *t;	/* for notices and t->rejected */
 	sd_bus *bus;
 	char name[256];
 	char bus_label[64];	/* for messages: "session bus" */
-	long linger_ms;
+	unsigned int linger_ms;
 	/* sender */
 	char *owner;		/* unique name owning the well-known name */
-	char *target;		/* where the calls in flight went */
 	struct redelivery_window window;
 	int error;		/* sticky fatal error */
 	uint64_t refused;	/* frames the LED answered InvalidFrame */
 	/* receiver */
 	struct redelivery calls;	/* cookie: the SetState call */
 	struct ready_set *ready;
-	uint64_t *rejected;		/* the transport's counter */
 	int led_state;			/* the State property: -1 unknown */
 };
 
 /* --- sender ------------------------------------------------------------ */
-
-/* The LED is gone (or never got it): the frame must go again. */
-static bool error_means_resend(const sd_bus_error *e)
-{
-	return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN,
-				      SD_BUS_ERROR_NAME_HAS_NO_OWNER,
-				      SD_BUS_ERROR_NO_REPLY,
-				      SD_BUS_ERROR_LIMITS_EXCEEDED,
-				      SD_BUS_ERROR_UNKNOWN_OBJECT);
-}
 
 /* The answer to a SetState call of the frame in @userdata's slot. */
 static int dbus_on_reply(sd_bus_message *m, void *userdata,
@@ -116,33 +84,24 @@ static int dbus_on_reply(sd_bus_message *m, void *userdata,
 	if (e && sd_bus_error_has_name(e, DBUS_ERROR_INVALID))
 		st->refused++;	/* sending it again would not make it valid */
 	if (again && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
-		log_error("dbus: SetState refused by the bus policy: %s",
-			  e->message ? e->message : e->name);
+		dbus_notice(st, "dbus: SetState refused by the bus policy: %s",
+			    e->message ? e->message : e->name);
 		st->error = -EACCES;
-	} else if (again && !error_means_resend(e)) {
-		log_error("dbus: SetState failed: %s: %s", e->name,
-			  e->message ? e->message : "");
+	} else if (again && !net_dbus_error_gone(e)) {
+		dbus_notice(st, "dbus: SetState failed: %s: %s", e->name,
+			    e->message ? e->message : "");
 		st->error = -EPROTO;
 	}
-	if (redelivery_window_answered(slot, again)) {
-		free(st->target);
-		st->target = NULL;
-	}
+	redelivery_window_answered(slot, again);
 	return 1;
 }
 
-/*
- * Send every waiting frame, oldest first, to the current owner, unless
- * calls to an earlier owner (or a failed batch) are still unanswered:
- * they must come back first, or frames could overtake each other.
- */
+/* Send every waiting frame, oldest first, to the current owner, if it may. */
 static int dbus_call_waiting(struct dbus_state *st)
 {
 	struct redelivery_window *w = &st->window;
 
-	if (!st->owner || st->error)
-		return 0;
-	if (w->in_flight && (w->resending || strcmp(st->target, st->owner)))
+	if (!st->owner || st->error || !redelivery_window_may_send(w, st->owner))
 		return 0;
 	for (unsigned int i = 0; i < w->count; i++) {
 		struct redelivery_slot *slot = redelivery_window_at(w, i);
@@ -166,9 +125,7 @@ static int dbus_call_waiting(struct dbus_state *st)
 			return 0;	/* sd-bus's queue is full: later */
 		if (r < 0)
 			return r;
-		if (!st->target && !(st->target = strdup(st->owner)))
-			return -ENOMEM;
-		redelivery_window_sent(slot);
+		redelivery_window_sent(slot, st->owner);
 	}
 	return 0;
 }
@@ -184,15 +141,15 @@ static int dbus_pump(struct dbus_state *st)
 		r = sd_bus_process(st->bus, NULL);
 	while (r > 0 && !st->error);
 	if (r < 0) {
-		log_error("dbus: lost the %s: %s (%u frames unconfirmed)",
-			  st->bus_label, strerror(-r), st->window.count);
+		dbus_notice(st, "dbus: lost the %s: %s (%u frames unconfirmed)",
+			    st->bus_label, strerror(-r), st->window.count);
 		st->error = TRANSPORT_STALE;
 	}
 	if (st->error)
 		return st->error;
 	r = dbus_call_waiting(st);
 	if (r < 0) {
-		log_error("dbus: calling %s: %s", st->name, strerror(-r));
+		dbus_notice(st, "dbus: calling %s: %s", st->name, strerror(-r));
 		st->error = r == -ENOTCONN || r == -ECONNRESET ? TRANSPORT_STALE : r;
 	}
 	return st->error;
@@ -200,7 +157,6 @@ static int dbus_pump(struct dbus_state *st)
 
 static int dbus_open_sender(struct dbus_state *st)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
 	char why[300] = "";
 	int r;
 
@@ -208,31 +164,17 @@ static int dbus_open_sender(struct dbus_state *st)
 				  sizeof(why));
 	if (r < 0) {
 		if (why[0])
-			log_error("dbus: %s (%s)", why, st->bus_label);
+			dbus_notice(st, "dbus: %s (%s)", why, st->bus_label);
 		return r;	/* TRANSPORT_ABSENT: no LED yet */
 	}
-	/*
-	 * Ask the LED itself, so that a caller the bus policy refuses learns
-	 * it now, with a clear message, rather than at its first press.
-	 */
-	r = sd_bus_call_method(st->bus, st->owner, DBUS_OBJECT_PATH,
-			       "org.freedesktop.DBus.Peer", "Ping", &error,
-			       NULL, NULL);
-	if (r >= 0) {
-		r = 0;
-	} else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)) {
-		log_error("dbus: the policy of the %s does not let this user call %s: %s",
-			  st->bus_label, st->name,
-			  error.message ? error.message : "access denied");
-		r = -EACCES;
-	} else if (error_means_resend(&error)) {
-		r = TRANSPORT_ABSENT;	/* it left meanwhile */
-	} else {
-		log_error("dbus: %s does not answer: %s", st->name,
-			  error.message ? error.message : strerror(-r));
-	}
-	sd_bus_error_free(&error);
-	return r;
+	/* A caller the bus policy refuses learns it now, not at its first press. */
+	r = net_dbus_ping(st->bus, st->owner, DBUS_OBJECT_PATH, why, sizeof(why));
+	if (r == -EACCES)
+		dbus_notice(st, "dbus: the policy of the %s does not let this user call %s: %s",
+			    st->bus_label, st->name, why);
+	else if (r < 0 && r != TRANSPORT_ABSENT)
+		dbus_notice(st, "dbus: %s does not answer: %s", st->name, why);
+	return r;	/* TRANSPORT_ABSENT: it left meanwhile */
 }
 
 static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -245,11 +187,7 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	if (len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
 	r = dbus_pump(st);
-	/*
-	 * A full window with an LED that answers: its replies are on their
-	 * way, worth a short wait. Without an LED, the caller's back-off
-	 * will call again.
-	 */
+	/* A full window with an LED: its replies are worth a short wait. */
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
 	while (r == 0 && !(slot = redelivery_window_add(&st->window, frame, len))) {
 		if (!st->owner || deadline_left_ns(&end) == 0)
@@ -268,11 +206,7 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	return r;
 }
 
-/*
- * Give the LED up to linger-ms to confirm what is still in the window
- * (resending to a new owner if one appears), so a button that exits right
- * after its last press does not lose it.
- */
+/* Give the LED up to linger-ms to confirm what is still in the window. */
 static void dbus_close_sender(struct dbus_state *st)
 {
 	struct deadline end;
@@ -283,11 +217,11 @@ static void dbus_close_sender(struct dbus_state *st)
 		if (net_dbus_wait(st->bus, deadline_left_ms(&end), false) < 0)
 			break;
 	if (st->window.count)
-		log_error("dbus: %u frame(s) not confirmed by %s when closing",
-			  st->window.count, st->name);
+		dbus_notice(st, "dbus: %u frame(s) not confirmed by %s when closing",
+			    st->window.count, st->name);
 	if (st->refused)
-		log_error("dbus: %s refused %llu frame(s) as invalid",
-			  st->name, (unsigned long long)st->refused);
+		dbus_notice(st, "dbus: %s refused %llu frame(s) as invalid",
+			    st->name, (unsigned long long)st->refused);
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -348,7 +282,7 @@ static int dbus_filter(sd_bus_message *m, void *userdata,
 	(void)ret_error;
 	if (sd_bus_message_is_method_call(m, DBUS_INTERFACE, "SetState") &&
 	    !sd_bus_message_has_signature(m, "ay"))
-		(*st->rejected)++;
+		st->t->rejected++;
 	return 0;
 }
 
@@ -391,11 +325,10 @@ static int dbus_confirm(struct dbus_state *st)
 	return r == -ENOTCONN || r == -ECONNRESET ? 0 : r;
 }
 
-static int dbus_open_receiver(struct transport *t, struct dbus_state *st)
+static int dbus_open_receiver(struct dbus_state *st)
 {
 	int r;
 
-	st->rejected = &t->rejected;
 	r = ready_set_new(&st->ready);
 	if (r < 0)
 		return r;
@@ -404,21 +337,21 @@ static int dbus_open_receiver(struct transport *t, struct dbus_state *st)
 		r = sd_bus_add_object_vtable(st->bus, NULL, DBUS_OBJECT_PATH,
 					     DBUS_INTERFACE, led_vtable, st);
 	if (r < 0) {
-		log_error("dbus: exporting %s: %s", DBUS_OBJECT_PATH,
-			  strerror(-r));
+		dbus_notice(st, "dbus: exporting %s: %s", DBUS_OBJECT_PATH,
+			    strerror(-r));
 		return r;
 	}
 	/* The object exists before the name: no call can find it missing. */
 	r = sd_bus_request_name(st->bus, st->name, 0);
 	if (r == -EEXIST)
-		log_error("dbus: %s is already owned on the %s (another LED process?)",
-			  st->name, st->bus_label);
+		dbus_notice(st, "dbus: %s is already owned on the %s (another LED process?)",
+			    st->name, st->bus_label);
 	else if (r == -EACCES || r == -EPERM)
-		log_error("dbus: the policy of the %s does not let this user own %s (system bus: root or group ipc-button)",
-			  st->bus_label, st->name);
+		dbus_notice(st, "dbus: the policy of the %s does not let this user own %s (system bus: root or group ipc-button)",
+			    st->bus_label, st->name);
 	else if (r < 0)
-		log_error("dbus: requesting %s on the %s: %s", st->name,
-			  st->bus_label, strerror(-r));
+		dbus_notice(st, "dbus: requesting %s on the %s: %s", st->name,
+			    st->bus_label, strerror(-r));
 	return r == -EPERM ? -EACCES : r < 0 ? r : 0;
 }
 
@@ -465,7 +398,7 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 	}
-	log_error("dbus: lost the %s: %s", st->bus_label, strerror(-r));
+	dbus_notice(st, "dbus: lost the %s: %s", st->bus_label, strerror(-r));
 	return r == -ECONNRESET || r == -ENOTCONN ? -ENOTCONN : r;
 }
 
@@ -475,8 +408,6 @@ static void dbus_close(struct transport *t)
 {
 	struct dbus_state *st = t->priv;
 
-	if (!st)
-		return;
 	if (st->bus && t->role == TRANSPORT_SENDER &&
 	    (st->owner || st->window.count))
 		dbus_close_sender(st);
@@ -490,7 +421,6 @@ static void dbus_close(struct transport *t)
 	redelivery_free(&st->calls);
 	ready_set_free(st->ready);
 	free(st->owner);
-	free(st->target);
 	free(st);
 	t->priv = NULL;
 }
@@ -499,51 +429,46 @@ static int dbus_open(struct transport *t)
 {
 	const char *instance = t->config->instance ? t->config->instance : "0";
 	const char *name = transport_option(t, "name");
+	bool sender = t->role == TRANSPORT_SENDER;
 	struct dbus_state *st;
-	long long linger;
 	int r;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	t->priv = st;
+	st->t = t;
 	st->led_state = -1;
 	redelivery_init(&st->calls, release_call);
 	redelivery_window_init(&st->window);
-	if (number_parse(transport_option(t, "linger-ms"), 0, 3600000,
-			 &linger) < 0) {
-		log_error("dbus: linger-ms must be a number of milliseconds");
-		r = -EINVAL;
-		goto err_close;
+	r = net_options_uint("linger-ms", transport_option(t, "linger-ms"),
+			     3600000, &st->linger_ms, t->detail,
+			     sizeof(t->detail));
+	if (r == 0) {
+		r = net_dbus_name(name, instance, st->name, sizeof(st->name));
+		if (r == -EINVAL && name)
+			snprintf(t->detail, sizeof(t->detail),
+				 "'%s' is not a well-known bus name", name);
 	}
-	st->linger_ms = (long)linger;
-	r = net_dbus_name(name, instance, st->name, sizeof(st->name));
-	if (r == -EINVAL && name)
-		log_error("dbus: '%s' is not a well-known bus name", name);
 	if (r < 0)
 		goto err_close;
 	r = net_dbus_connect(transport_option(t, "bus"), st->bus_label,
 			     sizeof(st->bus_label), &st->bus);
-	if (r < 0 && t->role == TRANSPORT_SENDER) {
-		/* The bus may come up later: the caller retries the open. */
+	if (r < 0) {
+		/* A sender retries: the bus may come up later (said once). */
 		static bool told;
 
-		if (!told)
-			log_error("dbus: cannot connect to the %s: %s; waiting for it",
-				  st->bus_label, strerror(-r));
-		told = true;
-		r = TRANSPORT_ABSENT;
-	} else if (r < 0) {
-		log_error("dbus: cannot connect to the %s: %s", st->bus_label,
-			  strerror(-r));
+		if (!sender || !told)
+			dbus_notice(st, "dbus: cannot connect to the %s: %s%s",
+				    st->bus_label, strerror(-r),
+				    sender ? "; waiting for it" : "");
+		told = told || sender;
+		r = sender ? TRANSPORT_ABSENT : r;
 	}
 	if (r == 0)
-		r = t->role == TRANSPORT_SENDER ? dbus_open_sender(st) :
-						  dbus_open_receiver(t, st);
-	if (r < 0)
-		goto err_close;
-	return 0;
-
+		r = sender ? dbus_open_sender(st) : dbus_open_receiver(st);
+	if (r == 0)
+		return 0;
 err_close:
 	dbus_close(t);
 	return r;

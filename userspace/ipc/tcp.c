@@ -19,7 +19,6 @@
 #include "tcp.h"
 
 #include "../lib/fd_wait.h"
-#include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_options.h"
 #include "../lib/net_server.h"
@@ -31,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <syslog.h>
 #include <unistd.h>
 
 struct tcp_state {
@@ -168,8 +168,7 @@ static ssize_t tcp_conn_read(void *user, struct net_conn *c, void *buf,
 /* Told at once: receive() may wait for hours before t->detail is read. */
 static void tcp_notice(void *user, const char *line)
 {
-	(void)user;
-	log_warning("tcp: %s", line);
+	transport_notice(user, LOG_WARNING, "tcp: %s", line);
 }
 
 static const struct net_server_ops tcp_server_ops = {
@@ -249,8 +248,8 @@ static int tcp_open(struct transport *t)
 	if (t->role == TRANSPORT_RECEIVER) {
 		st->fd = -1;
 		r = tcp_listen(&addr, why, size);
-		if (r >= 0)
-			r = net_server_open(r, timeout_ms, &tcp_server_ops, st,
+		if (r >= 0)	/* its user: @t, for tcp_notice */
+			r = net_server_open(r, timeout_ms, &tcp_server_ops, t,
 					    &st->server);
 	} else {
 		r = st->fd = tcp_connect(&addr, timeout_ms, why, size);

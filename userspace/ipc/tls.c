@@ -25,7 +25,6 @@
 #include "../lib/deadline.h"
 #include "../lib/detail.h"
 #include "../lib/fd_wait.h"
-#include "../lib/log.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_server.h"
 #include "../lib/net_tls.h"
@@ -37,10 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 struct tls_state {
-	struct net_tls_peer peer;	/* our context, the peer's name */
+	struct net_tls_peer peer;	/* first: net_server's user, for lib/net_tls and tls_notice */
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
 	/* sender */
 	int fd;
@@ -49,6 +49,7 @@ struct tls_state {
 	bool accepted;			/* the LED's ticket came */
 	/* receiver */
 	struct net_server *server;
+	struct transport *t;		/* for its notices */
 };
 
 static const struct transport_option tls_options[] = {
@@ -67,8 +68,9 @@ static const struct transport_option tls_options[] = {
 /* Told at once, as tcp's (see tcp_notice). */
 static void tls_notice(void *user, const char *line)
 {
-	(void)user;
-	log_warning("tls: %s", line);
+	struct tls_state *st = user;
+
+	transport_notice(st->t, LOG_WARNING, "tls: %s", line);
 }
 
 /* The receiver's connections: accepted as tcp's, served by lib/net_tls. */
@@ -217,6 +219,7 @@ static int tls_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->fd = -1;
+	st->t = t;
 	st->peer.name = transport_option(t, "peer-name");
 	if (!st->peer.name)
 		st->peer.name = server ? "ipc-button" : "ipc-led";
@@ -227,17 +230,13 @@ static int tls_open(struct transport *t)
 		r = tcp_listen(&addr, why, size);
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tls_server_ops,
-					    &st->peer, &st->server);
+					    st, &st->server);
 	} else if (r == 0) {
 		r = tls_client_open(st, &addr, timeout_ms, why, size);
 	}
 	t->priv = st;
 	if (r < 0)
-		goto err_close;
-	return 0;
-
-err_close:
-	tls_close(t);
+		tls_close(t);
 	return r;
 }
 

@@ -260,6 +260,20 @@ int transport_poll_fd(struct transport *t)
 	return t->ops->poll_fd ? t->ops->poll_fd(t) : -1;
 }
 
+void transport_notice(const struct transport *t, int priority,
+		      const char *fmt, ...)
+{
+	char text[TRANSPORT_DETAIL_MAX];
+	va_list ap;
+
+	if (!t->config->notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	t->config->notice(t->config->notice_ctx, priority, text);
+}
+
 const char *transport_option(const struct transport *t, const char *key)
 {
 	const struct transport_option *o = find_option(t->ops, key, strlen(key));

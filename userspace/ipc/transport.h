@@ -24,8 +24,10 @@
  *
  * Returns. 0 (or a length), a status below, or another negative errno,
  * which is fatal. Nothing here prints: when there is more to say than the
- * errno (who holds the lock, which peer was refused), t->detail says it,
- * and the program prints it once (lib/log.h).
+ * errno (who holds the lock, which file went), t->detail says it, and the
+ * program prints it once (lib/log.h). What happens while a call goes on
+ * and ends no call (a bus lost, a peer refused, frames left unconfirmed at
+ * close) goes to the program's notice callback (transport_notice()).
  */
 #ifndef IPC_TRANSPORT_H
 #define IPC_TRANSPORT_H
@@ -92,6 +94,11 @@ struct transport_config {
 	const char *instance;		/* tells concurrent runs apart; NULL: "0" */
 	int inherited_fd;		/* the launcher's end, or -1 */
 	const char *const *options;	/* NULL-terminated "key=value" */
+	/* Optional: told at once, one line starting with the mechanism's
+	 * name, at a syslog priority (LOG_ERR, LOG_WARNING); NULL: dropped.
+	 * May be called from a transport's own thread (mqtt's sender). */
+	void (*notice)(void *ctx, int priority, const char *text);
+	void *notice_ctx;
 };
 
 struct transport;
@@ -171,6 +178,10 @@ int transport_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms);
 int transport_poll_fd(struct transport *t);
+
+/* Format one line and hand it to the program's notice callback, if any. */
+void transport_notice(const struct transport *t, int priority,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The value of option @key: the configured one, else its default, or NULL. */
 const char *transport_option(const struct transport *t, const char *key);

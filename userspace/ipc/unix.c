@@ -1,24 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
  * unix: an AF_UNIX SOCK_SEQPACKET socket file, <runtime-dir>/unix.<instance>,
- * mode 0600.
+ * mode 0600. Push, lossless, ordered, one record per send.
  *
- * Push, lossless, ordered, one record per send. The RECEIVER binds (umask
- * 0177, then chmod 0600), replaces a stale file left by a killed receiver
- * (connect says ECONNREFUSED: nobody accepts), never a live one, listens
- * and accepts one sender at a time, whose uid (SO_PEERCRED) must be the
- * allowed one (ours by default, option allow-uid; refusals are counted in
- * t->rejected and told in t->detail). A sender's exit is end of file: the
- * receiver accepts the next. On close it removes the file if still its own.
- * The SENDER connects (no file, a stale one or a full backlog: absent) and
- * checks that the receiver runs as us or root. Frames queued in a
- * receiver's connection die with it.
+ * The RECEIVER binds, replacing a stale file (nobody accepts on it) but
+ * never a live one, and accepts one sender at a time, whose uid must be
+ * the allowed one (option allow-uid; refusals are counted and told at
+ * once). A sender's exit is end of file: it accepts the next. On close it
+ * removes the file if still its own. The SENDER connects (no file, a
+ * stale one or a full backlog: absent) and checks that the receiver runs
+ * as us or root. docs/mechanisms/unix.md tells the details.
  */
 #include "transport.h"
 
-#include "../lib/log.h"
 #include "../lib/fd_wait.h"
-#include "../lib/number.h"
+#include "../lib/net_options.h"
+#include "../lib/net_unix.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 struct unix_state {
@@ -50,59 +48,6 @@ static const struct transport_option unix_options[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-static int unix_address(struct transport *t, struct unix_state *st)
-{
-	char path[PATH_MAX];
-	int r = transport_object_path(t, path, sizeof(path));
-
-	if (r < 0)
-		return r;
-	if (strlen(path) >= sizeof(st->addr.sun_path)) {
-		snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%.200s: longer than a "
-			 "socket path may be (%zu)", path,
-			 sizeof(st->addr.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	st->addr.sun_family = AF_UNIX;
-	strcpy(st->addr.sun_path, path);
-	return 0;
-}
-
-static int parse_allowed(struct transport *t, struct unix_state *st)
-{
-	const char *v = transport_option(t, "allow-uid");
-	long long uid;
-
-	st->allowed_uid = geteuid();
-	if (!v)
-		return 0;
-	if (!strcmp(v, "any")) {
-		st->any_uid = true;
-		return 0;
-	}
-	if (number_parse(v, 0, UINT_MAX, &uid) < 0) {
-		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
-			 "allow-uid=%s: expected a uid or \"any\"", v);
-		return -EINVAL;
-	}
-	st->allowed_uid = (uid_t)uid;
-	return 0;
-}
-
-/* Is a receiver accepting on @addr? A refused connect means a stale file. */
-static bool live_receiver(const struct sockaddr_un *addr)
-{
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 ||
-	       errno == EAGAIN;
-	close(fd);
-	return live;
-}
-
 static int bind_private(struct unix_state *st)
 {
 	mode_t old = umask(0177);	/* no window where others could connect */
@@ -113,6 +58,7 @@ static int bind_private(struct unix_state *st)
 	return r;
 }
 
+/* On failure, unix_close() releases what this took (the file once bound). */
 static int unix_open_receiver(struct unix_state *st)
 {
 	const char *path = st->addr.sun_path;
@@ -120,59 +66,37 @@ static int unix_open_receiver(struct unix_state *st)
 	struct stat file;
 	int r;
 
+	st->epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (st->epoll < 0)
+		return -errno;
 	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->fd < 0)
 		return -errno;
 	r = bind_private(st);
 	if (r == -EADDRINUSE) {
-		if (live_receiver(&st->addr)) {
+		if (net_unix_live(&st->addr, SOCK_SEQPACKET)) {
 			snprintf(st->detail, TRANSPORT_DETAIL_MAX,
 				 "%s: another receiver is using it", path);
-			close(st->fd);
 			return -EBUSY;
 		}
 		/* Left by a killed receiver (or not a socket at all): replace. */
 		r = unlink(path) < 0 ? -errno : bind_private(st);
 	}
+	if (r == 0 && lstat(path, &file) < 0) {
+		r = -errno;
+		unlink(path);
+	}
+	if (r == 0) {
+		st->dev = file.st_dev;	/* unix_close() removes it from now on */
+		st->ino = file.st_ino;
+		ev.data.fd = st->fd;
+		if (chmod(path, 0600) < 0 || listen(st->fd, 4) < 0 ||
+		    epoll_ctl(st->epoll, EPOLL_CTL_ADD, st->fd, &ev) < 0)
+			r = -errno;
+	}
 	if (r < 0)
-		goto err_close_fd;
-	if (chmod(path, 0600) < 0 || lstat(path, &file) < 0)
-		goto err_unlink;
-	st->dev = file.st_dev;
-	st->ino = file.st_ino;
-	if (listen(st->fd, 4) < 0)
-		goto err_unlink;
-	st->epoll = epoll_create1(EPOLL_CLOEXEC);
-	if (st->epoll < 0)
-		goto err_unlink;
-	ev.data.fd = st->fd;
-	if (epoll_ctl(st->epoll, EPOLL_CTL_ADD, st->fd, &ev) < 0)
-		goto err_close_epoll;
-	return 0;
-
-err_close_epoll:
-	r = -errno;
-	close(st->epoll);
-	unlink(path);
-	goto err_close_fd;
-err_unlink:
-	r = -errno;
-	unlink(path);
-err_close_fd:
-	snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s", path);
-	close(st->fd);
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s", path);
 	return r;
-}
-
-static int peer_uid(int fd, uid_t *ret)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	*ret = cred.uid;
-	return 0;
 }
 
 static int unix_open_sender(struct unix_state *st)
@@ -194,42 +118,69 @@ static int unix_open_sender(struct unix_state *st)
 				 st->addr.sun_path);
 	}
 	if (r == 0)
-		r = peer_uid(st->fd, &uid);
+		r = net_unix_peer_uid(st->fd, &uid);
 	if (r == 0 && uid != geteuid() && uid != 0) {
 		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
 			 "%s: the receiver runs as uid %u, neither us nor root; refusing it",
 			 st->addr.sun_path, (unsigned int)uid);
 		r = -EPERM;
 	}
-	if (r < 0) {
-		close(st->fd);
-		return r;
+	return r;
+}
+
+static void unix_close(struct transport *t)
+{
+	struct unix_state *st = t->priv;
+	struct stat file;
+
+	if (!st)
+		return;
+	if (t->role == TRANSPORT_RECEIVER) {
+		/* Remove the file only if it is still the one we bound. */
+		if (lstat(st->addr.sun_path, &file) == 0 &&
+		    file.st_dev == st->dev && file.st_ino == st->ino &&
+		    unlink(st->addr.sun_path) < 0)
+			snprintf(t->detail, sizeof(t->detail), "%s: %s",
+				 st->addr.sun_path, strerror(errno));
 	}
-	return 0;
+	if (st->conn >= 0)
+		close(st->conn);
+	if (st->epoll >= 0)
+		close(st->epoll);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st);
+	t->priv = NULL;
 }
 
 static int unix_open(struct transport *t)
 {
 	struct unix_state *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX];
 	int r;
 
 	if (!st)
 		return -ENOMEM;
+	t->priv = st;
 	st->detail = t->detail;
-	st->conn = -1;
-	st->epoll = -1;
-	r = unix_address(t, st);
+	st->fd = st->conn = st->epoll = -1;
+	r = transport_object_path(t, path, sizeof(path));
+	if (r == 0 && net_unix_address(path, &st->addr) < 0) {
+		snprintf(t->detail, sizeof(t->detail),
+			 "%.200s: longer than a socket path may be (%zu)",
+			 path, sizeof(st->addr.sun_path) - 1);
+		r = -ENAMETOOLONG;
+	}
 	if (r == 0)
-		r = parse_allowed(t, st);
+		r = net_options_uid("allow-uid", transport_option(t, "allow-uid"),
+				    &st->allowed_uid, &st->any_uid, t->detail,
+				    sizeof(t->detail));
 	if (r == 0)
 		r = t->role == TRANSPORT_RECEIVER ? unix_open_receiver(st) :
 						    unix_open_sender(st);
-	if (r < 0) {
-		free(st);
-		return r;
-	}
-	t->priv = st;
-	return 0;
+	if (r < 0)
+		unix_close(t);
+	return r;
 }
 
 static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -272,14 +223,14 @@ static int accept_sender(struct transport *t, struct unix_state *st)
 	if (fd < 0)
 		return errno == EAGAIN || errno == ECONNABORTED || errno == EINTR ?
 		       0 : -errno;
-	r = peer_uid(fd, &uid);
+	r = net_unix_peer_uid(fd, &uid);
 	if (r < 0 || (!st->any_uid && uid != st->allowed_uid)) {
 		t->rejected++;
-		/* Told at once, as tcp's refusals (see tcp_notice). */
-		log_warning("unix %s: refused a sender with uid %d (allowed: %s%u)",
-			    st->addr.sun_path, r < 0 ? -1 : (int)uid,
-			    st->any_uid ? "any, not " : "",
-			    (unsigned int)st->allowed_uid);
+		transport_notice(t, LOG_WARNING,
+				 "unix %s: refused a sender with uid %d (allowed: %s%u)",
+				 st->addr.sun_path, r < 0 ? -1 : (int)uid,
+				 st->any_uid ? "any, not " : "",
+				 (unsigned int)st->allowed_uid);
 		close(fd);
 		return 0;
 	}
@@ -302,21 +253,16 @@ static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 				return r;
 		}
 		if (st->conn >= 0) {
+			struct pollfd pfd = { .fd = st->conn, .events = POLLIN };
 			ssize_t n = recv(st->conn, buf, size, MSG_DONTWAIT);
 
 			if (n > 0)
 				return n;
-			if (n == 0) {
-				struct pollfd pfd = { .fd = st->conn, .events = POLLIN };
-
-				/* An empty record from a live sender: reject it. */
-				if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
-					return 0;
+			/* An empty record from a live sender: reject it. */
+			if (n == 0 && poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
+				return 0;
+			if (n == 0 || errno == ECONNRESET) {
 				drop_sender(st);	/* it ended: wait for the next */
-				continue;
-			}
-			if (errno == ECONNRESET) {
-				drop_sender(st);
 				continue;
 			}
 			if (errno != EAGAIN && errno != EINTR)
@@ -333,29 +279,6 @@ static int unix_poll_fd(struct transport *t)
 	struct unix_state *st = t->priv;
 
 	return t->role == TRANSPORT_RECEIVER ? st->epoll : st->fd;
-}
-
-static void unix_close(struct transport *t)
-{
-	struct unix_state *st = t->priv;
-	struct stat file;
-
-	if (!st)
-		return;
-	if (t->role == TRANSPORT_RECEIVER) {
-		/* Remove the file only if it is still the one we bound. */
-		if (lstat(st->addr.sun_path, &file) == 0 &&
-		    file.st_dev == st->dev && file.st_ino == st->ino &&
-		    unlink(st->addr.sun_path) < 0)
-			snprintf(t->detail, sizeof(t->detail), "%s: %s",
-				 st->addr.sun_path, strerror(errno));
-		if (st->conn >= 0)
-			close(st->conn);
-		close(st->epoll);
-	}
-	close(st->fd);
-	free(st);
-	t->priv = NULL;
 }
 
 static const struct transport_ops unix_ops = {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -111,4 +112,15 @@ void log_verbose(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(SD_INFO, fmt, ap, 0);
 	va_end(ap);
+}
+
+void log_relay(void *ctx, int priority, const char *text)
+{
+	(void)ctx;
+	if (priority <= LOG_ERR)
+		log_error("%s", text);
+	else if (priority <= LOG_NOTICE)
+		log_warning("%s", text);
+	else
+		log_verbose("%s", text);
 }

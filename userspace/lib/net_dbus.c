@@ -139,3 +139,36 @@ int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop)
 	/* Plain poll(): a stop signal that already came must not cut it. */
 	return poll(&pfd, 1, timeout_ms) < 0 ? -errno : 0;
 }
+
+bool net_dbus_error_gone(const sd_bus_error *e)
+{
+	return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN,
+				      SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+				      SD_BUS_ERROR_NO_REPLY,
+				      SD_BUS_ERROR_LIMITS_EXCEEDED,
+				      SD_BUS_ERROR_UNKNOWN_OBJECT);
+}
+
+int net_dbus_ping(sd_bus *bus, const char *owner, const char *path,
+		  char *why, size_t size)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(bus, owner, path, "org.freedesktop.DBus.Peer",
+			       "Ping", &error, NULL, NULL);
+	if (r >= 0) {
+		r = 0;
+	} else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)) {
+		snprintf(why, size, "%s",
+			 error.message ? error.message : "access denied");
+		r = -EACCES;
+	} else if (net_dbus_error_gone(&error)) {
+		r = -ENOENT;
+	} else {
+		snprintf(why, size, "%s",
+			 error.message ? error.message : strerror(-r));
+	}
+	sd_bus_error_free(&error);
+	return r;
+}

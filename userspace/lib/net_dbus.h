@@ -47,4 +47,21 @@ int net_dbus_follow_owner(sd_bus *bus, const char *name, char **owner,
  */
 int net_dbus_wait(sd_bus *bus, int timeout_ms, bool stop);
 
+/*
+ * Whether a call failed with @e because the callee is gone or never got
+ * it (no owner, no reply, too many calls pending, no such object): the
+ * call may go again, to the next owner of the name.
+ */
+bool net_dbus_error_gone(const sd_bus_error *e);
+
+/*
+ * Ask @owner whether it answers at @path (org.freedesktop.DBus.Peer.Ping),
+ * so that a caller the bus policy refuses learns it now rather than at its
+ * first call. 0; -ENOENT when it left meanwhile; -EACCES (refused by the
+ * policy) or another negative errno with the bus's reason in @why (of
+ * @size bytes).
+ */
+int net_dbus_ping(sd_bus *bus, const char *owner, const char *path,
+		  char *why, size_t size);
+
 #endif /* IPC_NET_DBUS_H */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,18 @@ void net_mqtt_cloexec(struct mosquitto *mosq)
 
 	if (fd >= 0)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int net_mqtt_start_thread(struct mosquitto *mosq)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = mosquitto_loop_start(mosq);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return net_mqtt_errno(rc);
 }
 
 static int bad(char *why, size_t size, const char *text)

@@ -53,6 +53,13 @@ int net_mqtt_connack_errno(int rc);
 void net_mqtt_cloexec(struct mosquitto *mosq);
 
 /*
+ * Start libmosquitto's network thread with every signal blocked in it, so
+ * that the stop signals always reach the caller's thread. 0 or a negative
+ * errno.
+ */
+int net_mqtt_start_thread(struct mosquitto *mosq);
+
+/*
  * Disconnect so that the broker sees every acknowledgement sent before:
  * after DISCONNECT, read and drop what still arrives until the broker
  * closes (at most @drain_ms), instead of closing a socket with unread data,

@@ -4,8 +4,10 @@
 #include "number.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int bad(const char *key, const char *value, const char *reason,
 	       char *why, size_t size)
@@ -69,5 +71,20 @@ int net_options_uint(const char *key, const char *value, unsigned int max,
 		return bad(key, value, reason, why, size);
 	}
 	*ret = (unsigned int)v;
+	return 0;
+}
+
+int net_options_uid(const char *key, const char *value, uid_t *ret,
+		    bool *ret_any, char *why, size_t size)
+{
+	long long v;
+
+	*ret = geteuid();
+	*ret_any = value && !strcmp(value, "any");
+	if (!value || *ret_any)
+		return 0;
+	if (number_parse(value, 0, UINT_MAX, &v) < 0)
+		return bad(key, value, "expected a uid or \"any\"", why, size);
+	*ret = (uid_t)v;
 	return 0;
 }

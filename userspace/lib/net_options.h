@@ -11,6 +11,9 @@
 
 #include "net_addr.h"
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 /* Options "host", "port" and "family" resolved into *ret. */
 int net_options_address(const char *host, const char *port,
 			const char *family, struct net_addr *ret, char *why,
@@ -26,5 +29,12 @@ int net_options_ms(const char *key, const char *value, int *ret, char *why,
 /* Option @key: a non-negative integer up to @max (TTL, buffer sizes). */
 int net_options_uint(const char *key, const char *value, unsigned int max,
 		     unsigned int *ret, char *why, size_t size);
+
+/*
+ * Option @key: a uid, or "any" (*@ret_any); when not given (@value NULL),
+ * our own effective uid.
+ */
+int net_options_uid(const char *key, const char *value, uid_t *ret,
+		    bool *ret_any, char *why, size_t size);
 
 #endif /* IPC_NET_OPTIONS_H */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 void redelivery_init(struct redelivery *q, void (*release)(void *cookie))
@@ -61,6 +62,13 @@ bool redelivery_seen(struct redelivery *q, const void *bytes, size_t len)
 	if (q->recent_count < REDELIVERY_RECENT)
 		q->recent_count++;
 	return false;
+}
+
+int redelivery_push_new(struct redelivery *q, const void *bytes, size_t len)
+{
+	if (redelivery_seen(q, bytes, len))
+		return 1;
+	return redelivery_push(q, bytes, len, NULL);
 }
 
 ssize_t redelivery_pop(struct redelivery *q, uint8_t *buf, size_t size)
@@ -135,10 +143,21 @@ void redelivery_window_drop_last(struct redelivery_window *w)
 	w->count--;
 }
 
-void redelivery_window_sent(struct redelivery_slot *s)
+bool redelivery_window_may_send(const struct redelivery_window *w,
+				const char *target)
 {
+	return !w->in_flight ||
+	       (!w->resending && !strcmp(w->target, target));
+}
+
+void redelivery_window_sent(struct redelivery_slot *s, const char *target)
+{
+	struct redelivery_window *w = s->window;
+
+	if (!w->in_flight)
+		snprintf(w->target, sizeof(w->target), "%s", target);
 	s->state = REDELIVERY_IN_FLIGHT;
-	s->window->in_flight++;
+	w->in_flight++;
 }
 
 bool redelivery_window_answered(struct redelivery_slot *s, bool again)

@@ -61,6 +61,14 @@ int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 bool redelivery_seen(struct redelivery *q, const void *bytes, size_t len);
 
 /*
+ * A delivery of an at-least-once protocol (MQTT QoS 1): queue it without a
+ * cookie, unless it is a valid frame redelivery_seen() recognises as a
+ * repeat after a reconnection. Every other payload, however broken, is
+ * queued for the caller to validate. 0 queued, 1 skipped, or -ENOMEM.
+ */
+int redelivery_push_new(struct redelivery *q, const void *bytes, size_t len);
+
+/*
  * Copy the oldest frame into @buf and keep it as the delivered one until
  * redelivery_confirm(). Its length (at most @size), or -EAGAIN when none.
  */
@@ -91,6 +99,8 @@ void redelivery_free(struct redelivery *q);
  * frames always form a prefix and leave the window from its head.
  */
 #define REDELIVERY_WINDOW	64
+/* Room for the name of a receiver (a D-Bus name is at most 255 bytes). */
+#define REDELIVERY_TARGET_MAX	256
 
 enum redelivery_slot_state {
 	REDELIVERY_WAITING,
@@ -109,6 +119,7 @@ struct redelivery_window {
 	struct redelivery_slot slot[REDELIVERY_WINDOW];	/* a ring */
 	unsigned int head, count, in_flight;
 	bool resending;		/* an answer said "again": hold back */
+	char target[REDELIVERY_TARGET_MAX];	/* where those in flight went */
 };
 
 void redelivery_window_init(struct redelivery_window *w);
@@ -124,8 +135,17 @@ struct redelivery_slot *redelivery_window_add(struct redelivery_window *w,
 /* Forget @s, the last one added, which never left: the caller keeps it. */
 void redelivery_window_drop_last(struct redelivery_window *w);
 
-/* @s went out. */
-void redelivery_window_sent(struct redelivery_slot *s);
+/*
+ * Whether frames may go out to @target now: nothing is in flight, or all
+ * that is went to @target and no answer of the batch said "again".
+ * Otherwise those answers must come first, or frames could overtake
+ * each other on their way to a new receiver.
+ */
+bool redelivery_window_may_send(const struct redelivery_window *w,
+				const char *target);
+
+/* @s went out to @target. */
+void redelivery_window_sent(struct redelivery_slot *s, const char *target);
 
 /*
  * The answer for @s came: @again when the frame must go out again (the
