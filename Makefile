@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DOCDIR ?= $(PREFIX)/share/doc/ipc-button
 
 .PHONY: all deps kernel userspace examples userspace-arm64 driver dtbs kselftest \
-	board-root initramfs check soak demo board-shell bench install uninstall \
+	board-root initramfs check check-system soak demo board-shell bench install uninstall \
 	docs certs clean help system-kernel system-root system-shell
 
 all: userspace driver dtbs
@@ -77,6 +77,12 @@ initramfs: board-root
 ## check           run every test suite; ends with "N passed, N failed"
 check: deps userspace examples initramfs
 	scripts/check
+
+## check-system    the system board suites (80, 81): Debian under systemd,
+##                 installed from the packages, a reboot, two boards on one
+##                 network; about 20 minutes warm, so not part of check
+check-system: deps system-kernel dtbs system-root
+	IPC_BUTTON_SYSTEM_BOARD=1 scripts/check system
 
 ## soak            every mechanism, 1,000,000 events, LED and button SIGKILLed
 ##                 at random moments; every event accounted for (docs/soak.md;
