@@ -50,10 +50,12 @@ state=$(cat "$sys/state" 2>&1)
 [ "$state" = released ] && tap_ok "the button reads released through the pull-up" ||
 	tap_fail "the button reads released through the pull-up" "state: $state"
 
-# The board has no udev: apply the installed rule's group and mode the way
-# udev would, then check them as the guide does (ls -l).
-group=$(sed -n 's/.*GROUP="\([^"]*\)".*/\1/p' "$RULE")
-mode=$(sed -n 's/.*MODE="\([^"]*\)".*/\1/p' "$RULE")
+# The board has no udev: apply the installed rule's group and mode for the
+# button device (its line names KERNEL=="ipc-button..."; another line is
+# for the GPIO chips) the way udev would, then check them as the guide
+# does (ls -l).
+group=$(sed -n '/KERNEL=="ipc-button/ s/.*GROUP="\([^"]*\)".*/\1/p' "$RULE")
+mode=$(sed -n '/KERNEL=="ipc-button/ s/.*MODE="\([^"]*\)".*/\1/p' "$RULE")
 chgrp "$group" /dev/ipc-button0 && chmod "$mode" /dev/ipc-button0
 perms=$(stat -c '%A %U %G' /dev/ipc-button0)
 [ "$perms" = "crw-rw---- root ipc-button" ] && tap_ok "the udev rule's device: $perms" ||
