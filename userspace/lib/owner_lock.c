@@ -14,7 +14,8 @@
 /* Attempts when the file keeps being removed under us by leaving owners. */
 #define OWNER_LOCK_ATTEMPTS	16
 
-pid_t owner_lock_holder(int fd)
+/* The PID the owner wrote into the file, 0 if none (yet). */
+static pid_t owner_lock_holder(int fd)
 {
 	char text[24];
 	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);

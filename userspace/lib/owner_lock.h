@@ -37,9 +37,6 @@ void owner_lock_release(int fd, const char *path);
  */
 int owner_lock_held(int fd);
 
-/* The PID the owner wrote into the file, 0 if none (yet). */
-pid_t owner_lock_holder(int fd);
-
 /*
  * For a process that addresses the owner itself (to signal it): open
  * @path read-only if it is a file of ours (lib/private_object.h) whose

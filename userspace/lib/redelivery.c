@@ -47,7 +47,12 @@ int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 	return 0;
 }
 
-bool redelivery_seen(struct redelivery *q, const void *bytes, size_t len)
+/*
+ * Whether @bytes is a valid frame identical to one pushed recently (a
+ * repeated QoS 1 delivery); remembers it otherwise.
+ */
+static bool redelivery_seen(struct redelivery *q, const void *bytes,
+			    size_t len)
 {
 	struct ipc_message msg;
 

@@ -55,15 +55,9 @@ int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 		    void *cookie);
 
 /*
- * Whether @bytes is a valid frame identical to one pushed recently (a
- * repeated QoS 1 delivery); remembers it otherwise.
- */
-bool redelivery_seen(struct redelivery *q, const void *bytes, size_t len);
-
-/*
  * A delivery of an at-least-once protocol (MQTT QoS 1): queue it without a
- * cookie, unless it is a valid frame redelivery_seen() recognises as a
- * repeat after a reconnection. Every other payload, however broken, is
+ * cookie, unless it is a valid frame identical to one pushed recently (a
+ * repeat after a reconnection). Every other payload, however broken, is
  * queued for the caller to validate. 0 queued, 1 skipped, or -ENOMEM.
  */
 int redelivery_push_new(struct redelivery *q, const void *bytes, size_t len);
