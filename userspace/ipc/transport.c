@@ -7,6 +7,7 @@
 #include "transport.h"
 
 #include "../lib/key_record.h"
+#include "../lib/message.h"
 #include "../lib/owner_lock.h"
 
 #include <limits.h>
@@ -253,6 +254,49 @@ ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms)
 {
 	return t->ops->receive(t, buf, size, timeout_ms);
+}
+
+_Static_assert(TRANSPORT_FRAME_ROOM == IPC_MESSAGE_MAX_WIRE,
+	       "a batch's frame has the room of a receive buffer");
+_Static_assert(TRANSPORT_BATCH_MAX * IPC_MESSAGE_SIZE <= 4096,
+	       "a batch of frames fits one atomic pipe write (PIPE_BUF)");
+
+int transport_send_many(struct transport *t, const uint8_t *frames,
+			size_t len, size_t count)
+{
+	size_t sent;
+	int r;
+
+	if (!count)
+		return -EINVAL;
+	if (count > TRANSPORT_BATCH_MAX)
+		count = TRANSPORT_BATCH_MAX;
+	if (t->ops->send_many)
+		return t->ops->send_many(t, frames, len, count);
+	for (sent = 0; sent < count; sent++) {
+		r = t->ops->send(t, frames + sent * len, len);
+		/* What was taken counts; the refusal comes again next call. */
+		if (r < 0)
+			return sent ? (int)sent : r;
+	}
+	return (int)sent;
+}
+
+ssize_t transport_receive_many(struct transport *t,
+			       struct transport_batch *batch, int timeout_ms)
+{
+	ssize_t n;
+
+	batch->count = 0;
+	if (t->ops->receive_many)
+		return t->ops->receive_many(t, batch, timeout_ms);
+	n = t->ops->receive(t, batch->frame[0], sizeof(batch->frame[0]),
+			    timeout_ms);
+	if (n < 0)
+		return n;
+	batch->len[0] = (size_t)n;
+	batch->count = 1;
+	return 1;
 }
 
 int transport_poll_fd(struct transport *t)

@@ -39,6 +39,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Batches. When events queue up, a mechanism may carry several frames per
+ * system call (one packet of several frames, sendmmsg(), a ring drained
+ * in one go). At most TRANSPORT_BATCH_MAX frames: 64 frames of 40 bytes
+ * are 2560, below PIPE_BUF, so one pipe or FIFO packet holds them all.
+ */
+#define TRANSPORT_BATCH_MAX	64
+/* Room for one received frame: the largest valid one, with room to spare
+ * to detect an oversized one (IPC_MESSAGE_MAX_WIRE, lib/message.h). */
+#define TRANSPORT_FRAME_ROOM	256
+
+/* What one receive_many() returned: @count frames, in order. */
+struct transport_batch {
+	size_t count;
+	size_t len[TRANSPORT_BATCH_MAX];
+	uint8_t frame[TRANSPORT_BATCH_MAX][TRANSPORT_FRAME_ROOM];
+};
+
 enum transport_role {
 	TRANSPORT_SENDER,
 	TRANSPORT_RECEIVER,
@@ -121,6 +139,22 @@ struct transport_ops {
 	 * refuses are counted in t->rejected, not returned. */
 	ssize_t (*receive)(struct transport *t, uint8_t *buf, size_t size,
 			   int timeout_ms);
+	/* Optional: @count (1..TRANSPORT_BATCH_MAX) frames of @len bytes
+	 * each, back to back at @frames, in order, in as few system calls
+	 * as the mechanism allows. Returns how many it took from the front
+	 * (1..@count; the rest stay the caller's, to offer again), or as
+	 * send() when it took none. NULL: transport_send_many() calls
+	 * send() once per frame. */
+	int (*send_many)(struct transport *t, const uint8_t *frames,
+			 size_t len, size_t count);
+	/* Optional: wait as receive() for the first frame, then add what is
+	 * already there without waiting, up to TRANSPORT_BATCH_MAX, in
+	 * order, into @batch. Returns batch->count (1 or more), or as
+	 * receive() when there is no frame. A frame is never split between
+	 * two calls, and what is not taken stays in the mechanism. NULL:
+	 * transport_receive_many() calls receive() once. */
+	ssize_t (*receive_many)(struct transport *t,
+				struct transport_batch *batch, int timeout_ms);
 	/* Optional: an fd to poll, readable when receive() has something,
 	 * writable when a sender's TRANSPORT_FULL cleared; -1 if none. */
 	int (*poll_fd)(struct transport *t);
@@ -178,6 +212,15 @@ int transport_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms);
 int transport_poll_fd(struct transport *t);
+/* ops->send_many, or send() frame by frame until one is not taken: how
+ * many were taken (the caller drops them from its backlog), or send()'s
+ * answer for the first when none was. @count above TRANSPORT_BATCH_MAX
+ * offers the first TRANSPORT_BATCH_MAX. */
+int transport_send_many(struct transport *t, const uint8_t *frames,
+			size_t len, size_t count);
+/* ops->receive_many, or one receive() into batch->frame[0]. */
+ssize_t transport_receive_many(struct transport *t,
+			       struct transport_batch *batch, int timeout_ms);
 
 /* Format one line and hand it to the program's notice callback, if any. */
 void transport_notice(const struct transport *t, int priority,
