@@ -4,6 +4,9 @@
  * every one (ipc_message_decode), counts what it rejects by reason and the
  * seqno gaps it sees, and applies the absolute state each message carries
  * to the LED: a gpio line through libgpiod v2, or the console in PC mode.
+ * It takes what the mechanism holds in batches (transport_receive_many:
+ * one wait, then what is already there) and applies each frame in order,
+ * exactly as if it had come alone.
  */
 #include "cli.h"
 #include "led_gpio.h"
@@ -331,33 +334,88 @@ static int signal_ready(struct led *l)
 	return r;
 }
 
-/* After a stop signal: apply what the mechanism already holds, then stop. */
-static int drain(struct led *l)
+/*
+ * Whether one receive may take a whole batch: only when it cannot carry
+ * the LED past its end (--count, --until-seqno), so that what this LED
+ * will not apply stays in the mechanism, as with one frame per receive
+ * (a durable mechanism keeps it for the next LED).
+ */
+static bool batch_fits(const struct led *l)
 {
-	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	if (l->count && l->count - l->received < TRANSPORT_BATCH_MAX)
+		return false;
+	if (l->have_until && (!l->have_seqno || l->last_seqno > l->until_seqno ||
+			      l->until_seqno - l->last_seqno < TRANSPORT_BATCH_MAX))
+		return false;
+	return true;
+}
 
-	stop_rearm();
-	for (int i = 0; i < DRAIN_MAX && !done(l); i++) {
-		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), 0);
+/* The frames there are (waiting up to @timeout for the first): the count,
+ * or as transport_receive(). */
+static ssize_t receive_frames(struct led *l, struct transport_batch *batch,
+			      int timeout)
+{
+	ssize_t n;
+
+	if (batch_fits(l))
+		return transport_receive_many(l->transport, batch, timeout);
+	n = transport_receive(l->transport, batch->frame[0],
+			      sizeof(batch->frame[0]), timeout);
+	if (n < 0)
+		return n;
+	batch->len[0] = (size_t)n;
+	batch->count = 1;
+	return 1;
+}
+
+/* Each frame of @batch in order, as if received one by one. */
+static int apply_batch(struct led *l, const struct transport_batch *batch)
+{
+	for (size_t i = 0; i < batch->count; i++) {
 		int r;
 
-		cli_log_transport_notice(l->transport);
-		if (n < 0)
-			return n == -EINTR || n == -ETIMEDOUT || n == TRANSPORT_STALE ? 0 : (int)n;
-		r = handle_frame(l, buf, (size_t)n);
+		if (done(l)) {
+			/* Only past a seqno gap can a batch overshoot the end. */
+			log_verbose("%zu frames after the last one wanted: not applied",
+				    batch->count - i);
+			return 0;
+		}
+		r = handle_frame(l, batch->frame[i], batch->len[i]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+/* After a stop signal: apply what the mechanism already holds, then stop. */
+static int drain(struct led *l)
+{
+	struct transport_batch batch;
+	size_t applied = 0;
+
+	stop_rearm();
+	while (applied < DRAIN_MAX && !done(l)) {
+		ssize_t n = receive_frames(l, &batch, 0);
+		int r;
+
+		cli_log_transport_notice(l->transport);
+		if (n < 0)
+			return n == -EINTR || n == -ETIMEDOUT || n == TRANSPORT_STALE ? 0 : (int)n;
+		r = apply_batch(l, &batch);
+		if (r < 0)
+			return r;
+		applied += batch.count;
+	}
+	return 0;
+}
+
 static int run(struct led *l)
 {
-	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport_batch batch;
 	int timeout = l->have_idle ? (int)l->idle_timeout_ms : -1;
 
 	while (!done(l)) {
-		ssize_t n = transport_receive(l->transport, buf, sizeof(buf), timeout);
+		ssize_t n = receive_frames(l, &batch, timeout);
 		int r;
 
 		cli_log_transport_notice(l->transport);
@@ -376,7 +434,7 @@ static int run(struct led *l)
 						l->transport->detail, "receive");
 			return (int)n;
 		}
-		r = handle_frame(l, buf, (size_t)n);
+		r = apply_batch(l, &batch);
 		if (r < 0)
 			return r;
 	}

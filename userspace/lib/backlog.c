@@ -30,6 +30,13 @@ struct ipc_message *backlog_head(struct backlog *b)
 	return b->count ? &b->slots[b->head] : NULL;
 }
 
+struct ipc_message *backlog_at(struct backlog *b, size_t index)
+{
+	if (index >= b->count)
+		return NULL;
+	return &b->slots[(b->head + index) % b->capacity];
+}
+
 void backlog_pop(struct backlog *b)
 {
 	if (!b->count)

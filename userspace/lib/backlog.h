@@ -43,6 +43,9 @@ bool backlog_push(struct backlog *b, const struct ipc_message *msg);
 
 /* The oldest event, NULL when empty. It stays until backlog_pop(). */
 struct ipc_message *backlog_head(struct backlog *b);
+/* The event @index places behind the oldest (0: the oldest), NULL past the
+ * newest: the button encodes a batch from the head without popping it. */
+struct ipc_message *backlog_at(struct backlog *b, size_t index);
 void backlog_pop(struct backlog *b);
 
 static inline bool backlog_full(const struct backlog *b)
