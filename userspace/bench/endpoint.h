@@ -26,6 +26,13 @@ struct endpoint_config {
 	struct bench_control *control;
 };
 
+/* What one receive_many() returned: @count frames, in order. */
+struct endpoint_batch {
+	size_t count;
+	uint32_t seqno[TRANSPORT_BATCH_MAX];
+	bool valid[TRANSPORT_BATCH_MAX];	/* false: failed validation */
+};
+
 struct endpoint {
 	const char *name;
 	bool lossless;
@@ -37,6 +44,18 @@ struct endpoint {
 	 * sender's end; another negative errno is fatal.
 	 */
 	int (*receive)(struct endpoint *ep, uint32_t *ret_seqno, int timeout_ms);
+	/*
+	 * Optional, as the button and the LED do with a backlog: offer
+	 * events @seqno..@seqno+@count-1 (@count <= TRANSPORT_BATCH_MAX) in
+	 * one call; how many were taken from the front (1..@count), or as
+	 * send(). NULL (the bare lessons: one value per system call): one
+	 * send() per call, through endpoint_send_many().
+	 */
+	int (*send_many)(struct endpoint *ep, uint32_t seqno, size_t count);
+	/* Optional: wait as receive() for the first frame, add what is
+	 * there; the count (1 or more), or as receive(). NULL: one receive(). */
+	int (*receive_many)(struct endpoint *ep, struct endpoint_batch *batch,
+			    int timeout_ms);
 	/* A descriptor that polls writable when -EAGAIN has cleared, or -1. */
 	int (*poll_fd)(struct endpoint *ep);
 	void (*close)(struct endpoint *ep);
@@ -52,6 +71,36 @@ static inline int endpoint_open(const struct endpoint_config *cfg,
 				struct endpoint *ep)
 {
 	return cfg->bare ? endpoint_open_bare(cfg, ep) : endpoint_open_ours(cfg, ep);
+}
+
+/* ep->send_many, or one ep->send(): how many of the @count were taken
+ * (at least 1), or the refusal. */
+static inline int endpoint_send_many(struct endpoint *ep, uint32_t seqno,
+				     size_t count)
+{
+	int r;
+
+	if (ep->send_many)
+		return ep->send_many(ep, seqno, count);
+	r = ep->send(ep, seqno);
+	return r < 0 ? r : 1;
+}
+
+/* ep->receive_many, or one ep->receive() into batch slot 0. */
+static inline int endpoint_receive_many(struct endpoint *ep,
+					struct endpoint_batch *batch,
+					int timeout_ms)
+{
+	int r;
+
+	if (ep->receive_many)
+		return ep->receive_many(ep, batch, timeout_ms);
+	r = ep->receive(ep, &batch->seqno[0], timeout_ms);
+	if (r < 0)
+		return r;
+	batch->valid[0] = r == 1;
+	batch->count = 1;
+	return 1;
 }
 
 /* The value of option @key in @options, or NULL. */

@@ -2,6 +2,7 @@
 #include "roles.h"
 
 #include "backlog.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,8 +17,10 @@
 #define BACKOFF_MAX_NS		(BACKLOG_RETRY_MAX_MS * 1000000ull)
 /* Rate runs: events due are generated in slices of this length. */
 #define SLICE_NS		100000ull
-/* A lossless receiver waits this long for an event before it gives up. */
+/* A lossless sender waits this long for an acknowledgement (latency). */
 #define LOSSLESS_TIMEOUT_MS	10000
+/* A lossy receiver: nothing for this long after the sender's last event
+ * means the rest was lost. (A lossless one waits untimed, as the LED.) */
 #define LOSSY_TIMEOUT_MS	300
 
 const char *mode_name(enum bench_mode mode)
@@ -151,6 +154,30 @@ static int sender_latency(struct endpoint *ep, struct bench_control *c,
 	return 0;
 }
 
+/*
+ * Offer events @seqno..@last, as many per call as the endpoint takes (up
+ * to TRANSPORT_BATCH_MAX, as the button does with a backlog that holds
+ * them); on -EAGAIN wait for room. Returns how many were taken, or a
+ * fatal negative errno.
+ */
+static int send_batch(struct endpoint *ep, struct bench_control *c,
+		      uint64_t seqno, uint64_t last)
+{
+	uint64_t count = last - seqno + 1;
+
+	if (count > TRANSPORT_BATCH_MAX)
+		count = TRANSPORT_BATCH_MAX;
+	for (;;) {
+		uint32_t seen = atomic_load(&c->ack);
+		int r = endpoint_send_many(ep, (uint32_t)seqno, (size_t)count);
+
+		if (r != -EAGAIN)
+			return r;
+		c->sender.eagain++;
+		wait_room(ep, c, seen);
+	}
+}
+
 static int sender_saturation(struct endpoint *ep, struct bench_control *c,
 			     const struct role_params *p)
 {
@@ -159,11 +186,11 @@ static int sender_saturation(struct endpoint *ep, struct bench_control *c,
 	int r;
 
 	atomic_store(&c->start_ns, start);
-	for (uint64_t seq = 1; seq <= p->events; seq++) {
-		r = send_one(ep, c, (uint32_t)seq);
+	for (uint64_t seq = 1; seq <= p->events; seq += (uint64_t)r) {
+		r = send_batch(ep, c, seq, p->events);
 		if (r < 0)
 			return fail(s, r, "send of event %lu", (unsigned long)seq);
-		s->events++;
+		s->events += (uint64_t)r;
 	}
 	s->cpu_ns = process_cpu_ns() - cpu0;
 	s->wall_ns = now_ns() - start;
@@ -209,11 +236,17 @@ static int sender_rate(struct endpoint *ep, struct bench_control *c,
 			retry_pending = false;
 		while (!retry_pending && !wait_writable &&
 		       (head = backlog_head(&backlog))) {
-			r = ep->send(ep, head->seqno);
-			if (r == 0) {
-				s->events++;
+			/* The backlog's seqnos are consecutive: a dropped
+			 * event is always its oldest. */
+			size_t count = backlog.count < TRANSPORT_BATCH_MAX ?
+				       backlog.count : TRANSPORT_BATCH_MAX;
+
+			r = endpoint_send_many(ep, head->seqno, count);
+			if (r > 0) {
+				s->events += (uint64_t)r;
 				backoff = 0;
-				backlog_pop(&backlog);
+				while (r--)
+					backlog_pop(&backlog);
 				continue;
 			}
 			if (r != -EAGAIN) {
@@ -300,25 +333,110 @@ static uint64_t latency_sleeps_init(const struct role_params *p)
 	return p->mode == MODE_LATENCY ? thread_sleeps() : 0;
 }
 
+/* What the receiver's loop carries from one frame to the next. */
+struct receiver_state {
+	uint64_t total;		/* the last seqno there will be */
+	uint64_t expected;	/* the next seqno in order */
+	uint64_t cpu0, wall0, last_rx, sleeps;
+};
+
+/*
+ * One frame received at @t1, as the LED takes it: count a failed
+ * validation, a reordering or a gap; time it (latency runs). Returns true
+ * when it was the last event.
+ */
+static bool receiver_take(struct bench_control *c, const struct role_params *p,
+			  struct receiver_state *rs, uint32_t seq, bool valid,
+			  uint64_t t1)
+{
+	struct bench_side *s = &c->receiver;
+
+	if (!valid) {
+		s->rejected++;
+		return false;
+	}
+	if (seq < rs->expected) {
+		s->reordered++;
+		return false;
+	}
+	if (seq > rs->expected) {
+		s->gaps++;
+		s->lost += seq - rs->expected;
+	}
+	rs->expected = (uint64_t)seq + 1;
+	rs->last_rx = t1;
+	if (p->mode == MODE_LATENCY) {
+		uint64_t now_sleeps = thread_sleeps();
+
+		if (seq > p->warmup) {
+			histogram_add(&c->latency, t1 - atomic_load(&c->send_ns));
+			s->events++;
+			if (now_sleeps == rs->sleeps)
+				s->unslept++;
+		} else if (seq == p->warmup) {
+			rs->cpu0 = process_cpu_ns();
+			rs->wall0 = now_ns();
+		}
+		rs->sleeps = now_sleeps;
+	} else {
+		s->events++;
+	}
+	atomic_store(&c->ack, seq);
+	return seq >= rs->total;
+}
+
+/*
+ * A stop signal came: the run's watchdog (spawn.c) stops a receiver that
+ * waits without a timeout when the sender died, or when nothing came for
+ * long after the sender's last event. A failure either way, unless the
+ * sender already said why it failed.
+ */
+static int receiver_stopped(struct bench_control *c, struct receiver_state *rs)
+{
+	struct bench_side *s = &c->receiver;
+	unsigned long after = (unsigned long)(rs->expected - 1);
+
+	if (c->sender.status)
+		return 0;
+	if (!atomic_load(&c->sender_done))
+		return fail(s, -ECANCELED,
+			    "stopped by the watchdog after event %lu: the sender ended before its last event",
+			    after);
+	s->lost += rs->total - after;
+	return fail(s, -ETIMEDOUT,
+		    "stopped by the watchdog after event %lu: %lu events never came after the sender's last",
+		    after, (unsigned long)(rs->total - after));
+}
+
 int role_receiver(struct endpoint *ep, struct bench_control *c,
 		  const struct role_params *p)
 {
 	struct bench_side *s = &c->receiver;
-	uint64_t total = p->mode == MODE_LATENCY ? p->warmup + p->events : p->events;
-	uint64_t expected = 1, cpu0 = process_cpu_ns(), wall0 = now_ns(), last_rx = 0;
-	uint64_t sleeps = latency_sleeps_init(p);
-	int timeout = ep->lossless ? LOSSLESS_TIMEOUT_MS : LOSSY_TIMEOUT_MS;
-	bool latency = p->mode == MODE_LATENCY;
-	uint32_t seq;
+	struct receiver_state rs = {
+		.total = p->mode == MODE_LATENCY ? p->warmup + p->events : p->events,
+		.expected = 1,
+		.cpu0 = process_cpu_ns(),
+		.wall0 = now_ns(),
+		.sleeps = latency_sleeps_init(p),
+	};
+	/* Lossless: wait as the LED does, untimed; lossy: a timeout tells a
+	 * lost datagram at the end. */
+	int timeout = ep->lossless ? -1 : LOSSY_TIMEOUT_MS;
+	struct endpoint_batch batch;
+	bool finished = false;
 	int r = 0;
 
 	atomic_store(&c->ready, 1);
 	futex_wake_shared(&c->ready);
-	for (;;) {
+	while (!finished) {
 		uint64_t t1;
 
-		r = ep->receive(ep, &seq, timeout);
+		r = endpoint_receive_many(ep, &batch, timeout);
 		t1 = now_ns();
+		if (r == -EINTR && stop_requested()) {
+			r = receiver_stopped(c, &rs);
+			break;
+		}
 		if (r == -ETIMEDOUT || r == -EINTR) {
 			if (atomic_load(&c->sender_done) || c->sender.status) {
 				r = 0;
@@ -327,50 +445,21 @@ int role_receiver(struct endpoint *ep, struct bench_control *c,
 			continue;
 		}
 		if (r < 0) {
-			fail(s, r, "receive after event %lu", (unsigned long)(expected - 1));
+			fail(s, r, "receive after event %lu", (unsigned long)(rs.expected - 1));
 			break;
 		}
-		if (r == 0) {
-			s->rejected++;
-			continue;
-		}
-		if (seq < expected) {
-			s->reordered++;
-			continue;
-		}
-		if (seq > expected) {
-			s->gaps++;
-			s->lost += seq - expected;
-		}
-		expected = (uint64_t)seq + 1;
-		last_rx = t1;
-		if (latency) {
-			uint64_t now_sleeps = thread_sleeps();
-
-			if (seq > p->warmup) {
-				histogram_add(&c->latency, t1 - atomic_load(&c->send_ns));
-				s->events++;
-				if (now_sleeps == sleeps)
-					s->unslept++;
-			} else if (seq == p->warmup) {
-				cpu0 = process_cpu_ns();
-				wall0 = now_ns();
-			}
-			sleeps = now_sleeps;
-		} else {
-			s->events++;
-		}
-		atomic_store(&c->ack, seq);
-		if (latency || atomic_exchange(&c->sender_waiting, 0))
+		r = 0;
+		for (size_t i = 0; i < batch.count && !finished; i++)
+			finished = receiver_take(c, p, &rs, batch.seqno[i],
+						 batch.valid[i], t1);
+		if (p->mode == MODE_LATENCY || atomic_exchange(&c->sender_waiting, 0))
 			futex_wake_shared(&c->ack);
-		if (seq >= total)
-			break;
 	}
-	s->cpu_ns = process_cpu_ns() - cpu0;
-	s->wall_ns = (last_rx ? last_rx : now_ns()) - wall0;
-	atomic_store(&c->last_rx_ns, last_rx);
-	if (r == 0 && expected <= total)
-		s->lost += total - (expected - 1);
+	s->cpu_ns = process_cpu_ns() - rs.cpu0;
+	s->wall_ns = (rs.last_rx ? rs.last_rx : now_ns()) - rs.wall0;
+	atomic_store(&c->last_rx_ns, rs.last_rx);
+	if (r == 0 && !s->status && rs.expected <= rs.total)
+		s->lost += rs.total - (rs.expected - 1);
 	s->rss_peak_kb = peak_rss_kb();
 	atomic_store(&c->receiver_done, 1);
 	futex_wake_shared(&c->receiver_done);

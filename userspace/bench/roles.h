@@ -15,15 +15,25 @@
  *              way back into receive() (cross-core) or preempted by the
  *              woken sender (same core), and found without a wake-up; the
  *              receiver counts such receives (bench_side.unslept).
- * saturation:  the sender sends as fast as the mechanism takes them; on
+ * saturation:  the sender offers the rest of its events as fast as the
+ *              mechanism takes them, in batches of up to TRANSPORT_BATCH_MAX
+ *              (as the button flushes a backlog that holds them); on
  *              -EAGAIN it sleeps until the mechanism's fd is writable or the
  *              receiver made progress. Capacity, nothing dropped.
  * rate:        an offered load: events become due at a fixed rate (as if
  *              from the driver) and go through the button's own bounded
- *              backlog (lib/backlog) and its -EAGAIN policy: wait for
- *              POLLOUT when the mechanism has an fd, else the button's back-off
- *              of 10 ms doubling to 1 s. An event pushed out of the full
- *              backlog is lost, as it would be in the button.
+ *              backlog (lib/backlog), flushed in batches, and its -EAGAIN
+ *              policy: wait for POLLOUT when the mechanism has an fd, else
+ *              the button's back-off of 1 ms doubling to 1 s. An event
+ *              pushed out of the full backlog is lost, as it would be in
+ *              the button.
+ *
+ * The receiver takes what is there in batches, as the LED does, and checks
+ * order and loss frame by frame. A lossless one waits without a timeout,
+ * as the LED does (so the untimed paths are measured); the run's watchdog
+ * (spawn.c) stops it when the sender died or nothing came for long after
+ * its last event, and the run fails saying so. A lossy one waits at most
+ * LOSSY_TIMEOUT_MS: that is how a lost datagram at the end is told.
  */
 #ifndef BENCH_ROLES_H
 #define BENCH_ROLES_H

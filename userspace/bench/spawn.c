@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <sched.h>
@@ -130,45 +131,101 @@ static int pidfd_of(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* Wait for both with a deadline; kill the other when one fails. */
-static void wait_both(pid_t pids[2], int deadline_s, struct run_result *res)
+/*
+ * The receiver waits without a timeout, as the LED does; the watchdog
+ * stops it with a stop signal (which its transport's wake() turns into
+ * -EINTR, race-free) when the sender died, or when the sender finished and
+ * no event was acknowledged for WATCHDOG_MS. A receiver that does not end
+ * within STOP_GRACE_MS of the signal (a bare lesson blocked in a call no
+ * signal interrupts) is killed.
+ */
+#define WATCHDOG_MS	10000
+#define STOP_GRACE_MS	5000
+
+struct watch {
+	pid_t pids[2];			/* receiver, sender */
+	bool done[2];
+	struct bench_control *c;
+	uint32_t ack_seen;
+	uint64_t check_at;		/* next look at the receiver's progress */
+	uint64_t kill_at;		/* SIGKILL for a stopped receiver */
+};
+
+static void stop_receiver(struct watch *w, uint64_t now)
 {
-	int fds[2] = { pidfd_of(pids[0]), pidfd_of(pids[1]) };
+	if (w->done[0] || w->kill_at != UINT64_MAX)
+		return;
+	kill(w->pids[0], SIGTERM);
+	w->kill_at = now + STOP_GRACE_MS * 1000000ull;
+}
+
+/* Due checks; returns when the next one is due. */
+static uint64_t watchdog(struct watch *w, uint64_t now)
+{
+	if (w->done[0])
+		return UINT64_MAX;
+	if (now >= w->kill_at) {
+		kill(w->pids[0], SIGKILL);
+		w->kill_at = UINT64_MAX - 1;
+	}
+	if (now >= w->check_at) {
+		uint32_t ack = atomic_load(&w->c->ack);
+
+		if ((atomic_load(&w->c->sender_done) || w->done[1]) &&
+		    ack == w->ack_seen)
+			stop_receiver(w, now);
+		w->ack_seen = ack;
+		w->check_at = now + WATCHDOG_MS * 1000000ull;
+	}
+	return w->kill_at < w->check_at ? w->kill_at : w->check_at;
+}
+
+/* Wait for both with a deadline and the receiver's watchdog; stop the
+ * other when one fails. */
+static void wait_both(struct watch *w, int deadline_s, struct run_result *res)
+{
+	int fds[2] = { pidfd_of(w->pids[0]), pidfd_of(w->pids[1]) };
 	const char *names[2] = { "receiver", "sender" };
-	bool done[2] = { false, false };
 	uint64_t deadline = now_ns() + (uint64_t)deadline_s * 1000000000ull;
 	int status;
 
-	while (!done[0] || !done[1]) {
+	w->ack_seen = atomic_load(&w->c->ack);
+	w->check_at = now_ns() + WATCHDOG_MS * 1000000ull;
+	w->kill_at = UINT64_MAX;
+	while (!w->done[0] || !w->done[1]) {
 		struct pollfd p[2];
 		int n = 0, which[2];
-		uint64_t now = now_ns();
+		uint64_t now = now_ns(), wake = watchdog(w, now), ms;
 
 		for (int i = 0; i < 2; i++)
-			if (!done[i]) {
+			if (!w->done[i]) {
 				p[n] = (struct pollfd){ fds[i], POLLIN, 0 };
 				which[n++] = i;
 			}
-		if (now >= deadline ||
-		    poll(p, n, (int)((deadline - now) / 1000000 + 1)) == 0) {
+		if (deadline < wake)
+			wake = deadline;
+		if (now >= deadline) {
 			if (res->ok)
 				snprintf(res->error, sizeof(res->error),
 					 "timed out after %d s", deadline_s);
 			res->ok = false;
 			for (int i = 0; i < 2; i++)
-				if (!done[i])
-					kill(pids[i], SIGKILL);
+				if (!w->done[i])
+					kill(w->pids[i], SIGKILL);
 			deadline = UINT64_MAX - 1;
 			continue;
 		}
+		ms = (wake - now) / 1000000 + 1;
+		if (poll(p, n, ms > INT_MAX ? -1 : (int)ms) <= 0)
+			continue;
 		for (int k = 0; k < n; k++) {
 			int i = which[k];
 
 			if (!(p[k].revents & POLLIN))
 				continue;
-			if (waitpid(pids[i], &status, 0) < 0)
+			if (waitpid(w->pids[i], &status, 0) < 0)
 				status = 0;
-			done[i] = true;
+			w->done[i] = true;
 			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 				if (res->ok)
 					snprintf(res->error, sizeof(res->error),
@@ -176,8 +233,10 @@ static void wait_both(pid_t pids[2], int deadline_s, struct run_result *res)
 						 WIFEXITED(status) ? "exited with" : "killed by signal",
 						 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 				res->ok = false;
-				if (!done[!i])
-					kill(pids[!i], SIGKILL);
+				if (i == 1)
+					stop_receiver(w, now_ns());
+				else if (!w->done[1])
+					kill(w->pids[1], SIGKILL);
 			}
 		}
 	}
@@ -192,7 +251,8 @@ int run_once(const struct run_spec *spec, struct run_result *res)
 	int control_fd, pair[2], r;
 	int rx_cpu = spec->pin == PIN_CROSS ? 1 : spec->pin == PIN_SAME ? 0 : -1;
 	int tx_cpu = spec->pin == PIN_NONE ? -1 : 0;
-	pid_t pids[2];
+	struct watch w = { .done = { false, false } };
+	pid_t *pids = w.pids;
 
 	memset(res, 0, sizeof(*res));
 	res->ok = true;
@@ -221,7 +281,8 @@ int run_once(const struct run_spec *spec, struct run_result *res)
 		close(control_fd);
 		return r;
 	}
-	wait_both(pids, spec->deadline_s, res);
+	w.c = c;
+	wait_both(&w, spec->deadline_s, res);
 
 	res->sender = c->sender;
 	res->receiver = c->receiver;
