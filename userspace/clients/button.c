@@ -301,6 +301,9 @@ static int flush(struct button *b)
 		r = transport_send_many(b->transport, frames[0], IPC_MESSAGE_SIZE,
 					count);
 		if (r > 0) {
+			if (r > 1)
+				log_verbose("%s: %d events handed over in one call",
+					    b->cli.ops->name, r);
 			b->sent += (uint64_t)r;
 			backoff_reset(&b->backoff);
 			while (r--)

@@ -371,6 +371,9 @@ static ssize_t receive_frames(struct led *l, struct transport_batch *batch,
 /* Each frame of @batch in order, as if received one by one. */
 static int apply_batch(struct led *l, const struct transport_batch *batch)
 {
+	if (batch->count > 1)
+		log_verbose("%s: %zu frames from one receive", l->cli.ops->name,
+			    batch->count);
 	for (size_t i = 0; i < batch->count; i++) {
 		int r;
 
