@@ -89,6 +89,15 @@ static void backlog(void)
 	backlog_pop(&b);
 	backlog_pop(&b);
 	check(backlog_empty(&b) && !backlog_head(&b), "empty after popping all");
+	/* A batch is read from the head by index, across the wrap. */
+	for (uint32_t s = 8; s <= 10; s++) {
+		m.seqno = s;
+		backlog_push(&b, &m);
+	}
+	check(b.head != 0 && backlog_at(&b, 0)->seqno == 8 &&
+	      backlog_at(&b, 1)->seqno == 9 && backlog_at(&b, 2)->seqno == 10 &&
+	      !backlog_at(&b, 3) && backlog_at(&b, 0) == backlog_head(&b),
+	      "backlog_at: oldest first across the wrap, NULL past the newest");
 	backlog_free(&b);
 	check(backlog_init(&b, 1) == 0, "backlog of 1");
 	m.seqno = 1;
