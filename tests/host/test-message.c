@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the wire message codec and the button's backlog, TAP.
+ * Unit tests of the wire message codec, the button's backlog and the
+ * dispatcher's batch fallbacks (what the button and the LED go through
+ * with a mechanism that has no batch ops), TAP.
  */
 #include "backlog.h"
 #include "message.h"
+#include "transport.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -111,10 +114,68 @@ static void backlog(void)
 	backlog_free(&b);
 }
 
+/* A mechanism without batch ops: takes frames until its room is used up. */
+static size_t fake_room, fake_taken, fake_receives;
+static uint8_t fake_first[TRANSPORT_BATCH_MAX];
+
+static int fake_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	(void)t;
+	(void)len;
+	if (fake_taken == fake_room)
+		return TRANSPORT_FULL;
+	fake_first[fake_taken++] = frame[0];
+	return 0;
+}
+
+static ssize_t fake_receive(struct transport *t, uint8_t *buf, size_t size,
+			    int timeout_ms)
+{
+	(void)t;
+	(void)timeout_ms;
+	fake_receives++;
+	if (size < 3)
+		return -EMSGSIZE;
+	memcpy(buf, "abc", 3);
+	return 3;
+}
+
+static void batch_fallbacks(void)
+{
+	static const struct transport_ops ops = {
+		.name = "fake", .send = fake_send, .receive = fake_receive,
+	};
+	struct transport t = { .ops = &ops };
+	static struct transport_batch batch;
+	uint8_t frames[100][4];
+	bool in_order = true;
+
+	for (int i = 0; i < 100; i++)
+		frames[i][0] = (uint8_t)i;
+	fake_room = 3;
+	check(transport_send_many(&t, frames[0], 4, 5) == 3,
+	      "send fallback: 5 offered, room for 3: 3 taken");
+	for (size_t i = 0; i < fake_taken; i++)
+		in_order &= fake_first[i] == i;
+	check(in_order, "send fallback: the ones taken are the first, in order");
+	check(transport_send_many(&t, frames[3], 4, 2) == TRANSPORT_FULL,
+	      "send fallback: none taken: send()'s answer");
+	fake_room = SIZE_MAX;
+	fake_taken = 0;
+	check(transport_send_many(&t, frames[0], 4, 100) == TRANSPORT_BATCH_MAX &&
+	      fake_taken == TRANSPORT_BATCH_MAX,
+	      "send fallback: 100 offered: TRANSPORT_BATCH_MAX taken");
+	check(transport_receive_many(&t, &batch, -1) == 1 && batch.count == 1 &&
+	      batch.len[0] == 3 && !memcmp(batch.frame[0], "abc", 3) &&
+	      fake_receives == 1,
+	      "receive fallback: one receive(), one frame");
+}
+
 int main(void)
 {
 	codec();
 	backlog();
+	batch_fallbacks();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
 }
