@@ -55,30 +55,32 @@ void shm_spin_taken(struct shm_spin *s)
 	s->last_ns = now;
 }
 
-static uint64_t spin_end(const struct shm_spin *s, const struct deadline *d)
+uint64_t shm_spin_budget_ns(const struct shm_spin *s)
 {
-	uint64_t budget = 2 * s->mean_gap_ns, end;
+	uint64_t budget = 2 * s->mean_gap_ns;
 
+	if (!s->adaptive || !s->last_ns || s->skip ||
+	    s->mean_gap_ns > SHM_SPIN_MAX_NS)
+		return 0;
 	if (budget < SHM_SPIN_MIN_NS)
 		budget = SHM_SPIN_MIN_NS;
-	if (budget > SHM_SPIN_MAX_NS)
-		budget = SHM_SPIN_MAX_NS;
-	end = s->last_ns + budget;
-	return !d->forever && d->end_ns < end ? d->end_ns : end;
+	return budget > SHM_SPIN_MAX_NS ? SHM_SPIN_MAX_NS : budget;
 }
 
 bool shm_spin_wait(struct shm_spin *s, const struct frame_ring *ring,
 		   const struct deadline *d)
 {
-	uint64_t end;
+	uint64_t budget = shm_spin_budget_ns(s), end;
 
-	if (!s->adaptive || !s->last_ns || s->mean_gap_ns > SHM_SPIN_MAX_NS)
-		return false;
 	if (s->skip) {
 		s->skip--;
 		return false;
 	}
-	end = spin_end(s, d);
+	if (!budget)
+		return false;
+	end = s->last_ns + budget;
+	if (!d->forever && d->end_ns < end)
+		end = d->end_ns;
 	if (monotonic_ns() >= end)
 		return false;	/* the budget went by while we worked */
 	do {

@@ -51,6 +51,10 @@ void shm_spin_init(struct shm_spin *s, const char *value);
 /* Frames were just taken from the ring: learn the gap since the last. */
 void shm_spin_taken(struct shm_spin *s);
 
+/* How long the next wait would spin, counted from the last frame: 0
+ * when it would not (off, nothing learnt, sparse frames, backing off). */
+uint64_t shm_spin_budget_ns(const struct shm_spin *s);
+
 /*
  * The ring is empty: watch it while the learnt budget lasts. True as soon
  * as a frame is there; false when the budget is 0 or ran out, a stop
