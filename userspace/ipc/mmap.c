@@ -7,7 +7,9 @@
  * coming, neither side makes a system call. The receiver makes
  * <runtime dir>/mmap.<instance> (0600) unnamed (O_TMPFILE) and names it
  * once the ring is complete; what a killed or a stopped receiver leaves
- * behind: docs/mechanisms/mmap.md, "Lossless or lossy".
+ * behind: docs/mechanisms/mmap.md, "Lossless or lossy". Batches both ways,
+ * one FUTEX_WAKE at most per batch; the spin=adaptive receiver, which
+ * takes a frame before it says "waiting": shm_transport.h.
  */
 #include "shm_transport.h"
 
@@ -67,10 +69,9 @@ static int mmap_send_many(struct transport *t, const uint8_t *frames,
 {
 	struct mmap_state *st = t->priv;
 	uint32_t first;
+	int r = shm_ring_push(&st->shm, frames, len, count, &first);
 	size_t taken;
-	int r;
 
-	r = shm_ring_push(&st->shm, frames, len, count, &first);
 	if (r < 0)
 		return r;
 	/* After the head store (frame_ring.c explains the ordering). */

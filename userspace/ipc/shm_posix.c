@@ -11,7 +11,9 @@
  * receiver adopts it. A sender on a closed or replaced ring gets
  * TRANSPORT_STALE, keeps its frame and reopens. One sender at a time (a
  * claim, lib/shared_object.h). The ring is the truth, the semaphore only
- * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push").
+ * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push"). Batches both
+ * ways, one sem_post() per batch; the spin=adaptive receiver:
+ * shm_transport.h.
  */
 #include "shm_transport.h"
 

@@ -4,6 +4,7 @@
  * segment and a System V semaphore set (FRAMES, the wake-up; SENDER and
  * RECEIVER, the claims), 0600, under the key transport_sysv_open_receiver()
  * hands out; docs/mechanisms/shm-sysv.md tells how they are made and removed.
+ * Batches both ways, one semop() each; the spin=adaptive receiver: shm_transport.h.
  */
 #include "shm_transport.h"
 
@@ -165,8 +166,7 @@ static int shm_sysv_sleep(void *ctx, const struct deadline *d)
 	return 0;
 }
 
-/* Zero the count: what it announced is taken now, or seen by the look
- * before the next sleep (a sender pushes before it raises the count). */
+/* Zero the count: what it announced is taken, or seen before a sleep. */
 static void shm_sysv_taken(void *ctx, size_t count)
 {
 	(void)count;

@@ -16,7 +16,7 @@
 
 static const struct transport_option shm_transport_options[] = {
 	{ SHM_SPIN_OPTION, "off",
-	  "receiver: off, or adaptive: before it sleeps, watch the ring as long as the recent gaps between frames say (at most 50 µs)",
+	  "receiver: off, or adaptive (watch the ring up to 50 µs before sleeping, as recent gaps say)",
 	  shm_spin_check },
 	{ NULL, NULL, NULL, NULL },
 };
