@@ -8,7 +8,8 @@
  * The learning of lib/shm_spin.c on its own: nothing learnt, or "off",
  * means no spin; close gaps give a budget within its bounds; one long gap
  * takes it away; a frame ends a spin at once with "found"; a stop or a
- * passed deadline ends it with "not found". Then per mechanism, through
+ * passed deadline ends it with "not found"; a spin that found nothing
+ * turns the next one off. Then per mechanism, through
  * the transport interface: send_many() takes what fits and says -EAGAIN
  * only when nothing did; receive_many() drains a queued ring in batches
  * of TRANSPORT_BATCH_MAX, in order; with spin=adaptive 20,000 frames
@@ -138,7 +139,7 @@ static void test_learning(void)
 	struct shm_spin s;
 	struct deadline forever, passed;
 	uint8_t frame[IPC_MESSAGE_SIZE] = { 0 };
-	uint64_t budget;
+	uint64_t budget, rejected = 0;
 	uint32_t first;
 
 	if (!mem) {
@@ -166,16 +167,21 @@ static void test_learning(void)
 	       "learning: close gaps give a spin of %llu ns, within %llu..%llu",
 	       (unsigned long long)budget, SHM_SPIN_MIN_NS, SHM_SPIN_MAX_NS);
 
+	/* Each wait below starts right after a frame, with a budget that a
+	 * preemption between two lines does not use up. */
+	s.mean_gap_ns = SHM_SPIN_MAX_NS / 2;
+	budget = shm_spin_budget_ns(&s);
 	stop_request();
+	s.last_ns = monotonic_ns();
 	tap_ok(!shm_spin_wait(&s, &rx, &forever) && shm_spin_budget_ns(&s) == budget,
 	       "learning: a stop ends the spin at once, not counted as a miss");
 	stop_rearm();
 	deadline_start(&passed, 0);
+	s.last_ns = monotonic_ns();
 	tap_ok(!shm_spin_wait(&s, &rx, &passed) && shm_spin_budget_ns(&s) == budget,
 	       "learning: a passed deadline ends the spin at once");
-	shm_spin_taken(&s);
 	tap_ok(frame_ring_push_many(&tx, frame, sizeof(frame), 1, &first) == 1 &&
-	       shm_spin_wait(&s, &rx, &forever),
+	       (s.last_ns = monotonic_ns()) && shm_spin_wait(&s, &rx, &forever),
 	       "learning: a frame in the ring ends the spin with 'found'");
 
 	s.last_ns = monotonic_ns() - 10 * SHM_SPIN_MAX_NS;	/* a long gap */
@@ -183,6 +189,16 @@ static void test_learning(void)
 	tap_ok(shm_spin_budget_ns(&s) == 0,
 	       "learning: one gap of %llu µs takes the spin away (mean gap %llu ns)",
 	       10 * SHM_SPIN_MAX_NS / 1000, (unsigned long long)s.mean_gap_ns);
+	/* Relearn close gaps, empty the ring: a spin that finds nothing. */
+	shm_spin_init(&s, "adaptive");
+	for (int i = 0; i < 100; i++)
+		shm_spin_taken(&s);
+	(void)frame_ring_pop(&rx, frame, sizeof(frame), &rejected);
+	s.mean_gap_ns = SHM_SPIN_MAX_NS / 2;
+	s.last_ns = monotonic_ns();
+	tap_ok(!shm_spin_wait(&s, &rx, &forever) && shm_spin_budget_ns(&s) == 0 &&
+	       !shm_spin_wait(&s, &rx, &forever) && shm_spin_budget_ns(&s) == budget,
+	       "learning: a spin that found nothing turns the next one off, then spins again");
 	tap_ok(shm_spin_check("off") == NULL && shm_spin_check("adaptive") == NULL &&
 	       shm_spin_check("fast") != NULL && shm_spin_check("") != NULL,
 	       "learning: the option takes off and adaptive, refuses anything else");

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define GAP_WEIGHT_SHIFT	2	/* each new gap weighs 1/4 */
-#define GAP_SAMPLE_MAX		(4 * SHM_SPIN_MAX_NS)	/* "long": no spin */
+#define GAP_SAMPLE_MAX		(8 * SHM_SPIN_MAX_NS)	/* one lifts the mean 2x past the cap */
 #define PENALTY_MAX		64
 #define LOOKS_PER_CLOCK		32	/* ring looks between clock reads */
 
