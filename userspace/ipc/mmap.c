@@ -43,6 +43,7 @@ struct mmap_state {
 	struct shm_ring shm;	/* the file, mapped, and its ring */
 	struct mmap_sync *sync;
 };
+SHM_TRANSPORT_STATE(struct mmap_state);
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t value,
 		  const struct timespec *timeout)

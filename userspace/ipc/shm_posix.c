@@ -39,6 +39,7 @@ struct shm_posix_state {
 	struct shm_ring shm;	/* the object, mapped, and its ring */
 	sem_t *frames;		/* published frames: a wake-up hint */
 };
+SHM_TRANSPORT_STATE(struct shm_posix_state);
 
 /* --- sender ------------------------------------------------------------ */
 

@@ -27,6 +27,7 @@ struct shm_sysv_state {
 	int semid;
 	struct shm_segment shm;	/* the segment, attached, and its ring */
 };
+SHM_TRANSPORT_STATE(struct shm_sysv_state);
 
 /* Claim @role of the objects under st->key and attach their ring: 0;
  * -EBUSY: a live holder; -ESTALE: missing, foreign, half made; -errno. */
@@ -167,9 +168,8 @@ static int shm_sysv_sleep(void *ctx, const struct deadline *d)
 }
 
 /* Zero the count: what it announced is taken, or seen before a sleep. */
-static void shm_sysv_taken(void *ctx, size_t count)
+static void shm_sysv_taken(void *ctx, size_t count __attribute__((unused)))
 {
-	(void)count;
 	(void)semctl(((struct shm_sysv_state *)ctx)->semid, SEM_FRAMES, SETVAL,
 		     (union semun){ .val = 0 });
 }

@@ -14,6 +14,12 @@
 #include "../lib/shm_spin.h"
 #include "../lib/shm_wait.h"
 
+#include <stddef.h>
+
+/* After a mechanism's state: its struct shm_wait must come first. */
+#define SHM_TRANSPORT_STATE(type) \
+	_Static_assert(offsetof(type, wait) == 0, #type ": wait comes first")
+
 static const struct transport_option shm_transport_options[] = {
 	{ SHM_SPIN_OPTION, "off",
 	  "receiver: off, or adaptive (watch the ring up to 50 µs before sleeping, as recent gaps say)",
