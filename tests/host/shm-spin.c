@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -87,6 +88,14 @@ static uint64_t cpu_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* How many times this process slept (gave up the CPU to wait). */
+static long voluntary_switches(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_nvcsw;
 }
 
 /* Send @count frames from @first with send_many(): how many it took. */
@@ -324,6 +333,7 @@ static void test_mode(struct subject *s, const char *mode, int idle_ms)
 	size_t batches = 0;
 	uint64_t cpu;
 	ssize_t n;
+	long sleeps;
 	int fds[2], r;
 	bool good;
 	pid_t pid;
@@ -337,10 +347,12 @@ static void test_mode(struct subject *s, const char *mode, int idle_ms)
 	pid = fork();
 	if (pid == 0)
 		_exit(child_send_bursts(s));
+	sleeps = voluntary_switches();
 	good = receive_in_order(rx, 1, BURSTS * BURST, &batches, why, sizeof(why));
+	sleeps = voluntary_switches() - sleeps;
 	tap_ok(good,
-	       "%s: %s delivers %d frames sent in bursts, in order (%zu receives) %s",
-	       s->via, mode, BURSTS * BURST, batches, why);
+	       "%s: %s delivers %d frames sent in bursts, in order (%zu receives, %ld sleeps) %s",
+	       s->via, mode, BURSTS * BURST, batches, sleeps, why);
 	r = wait_status(pid);
 	tap_ok(r == 0, "%s: the burst sender finished (status %d)", s->via, r);
 
