@@ -43,6 +43,7 @@ struct mechanism {
 	bool ours;		/* a registered transport */
 	bool bare;		/* a bare version exists */
 	bool lossless;
+	const char *variant;	/* NULL: "ours" ("floor", "bare"); else "spin" */
 	const char *options[MAX_MECH_OPTS + 1];
 	size_t n_options;
 	double saturation;	/* ours, this repetition: events/s */
@@ -98,7 +99,9 @@ static void usage(FILE *f)
 "cores and to one; saturation throughput; the highest offered rate with zero\n"
 "loss through the button's own backlog (lossless mechanisms) or the loss\n"
 "curve (lossy ones); CPU time per event and peak RSS of each process. Each\n"
-"beside the futex floor and the bare version of the same mechanism.\n"
+"beside the futex floor and the bare version of the same mechanism. The\n"
+"shared-memory rings run twice, plain and with spin=adaptive (variant\n"
+"\"spin\" in the results; latency and saturation, no rate search).\n"
 "\n"
 "  --quick             small counts, one repetition (proves it works)\n"
 "  --repeat N          repetitions of every figure (default 3)\n"
@@ -117,7 +120,8 @@ static void usage(FILE *f)
 "  --opt MECH:KEY=VAL  an option for a mechanism (repeatable), e.g.\n"
 "                      dbus:bus=unix:path=/run/x/bus tls:cert-dir=DIR\n"
 "  --out DIR           where results.tsv and hist/ go (default build/bench/host)\n"
-"  --list              the mechanisms this build measures\n"
+"  --list              the mechanisms this build measures (variant=spin:\n"
+"                      also measured with spin=adaptive)\n"
 "  --version           print the program's name and version, and exit\n"
 "\n"
 "Results: one line per run on standard output and in DIR/results.tsv.\n");
@@ -206,6 +210,13 @@ static int collect_mechanisms(void)
 				add_option(m, kv);
 		}
 		n_mechs++;
+		/* The rings' adaptive receiver, measured beside the plain one. */
+		if (has_option(list[i], "spin") && n_mechs < MAX_MECHANISMS) {
+			mechs[n_mechs] = *m;
+			mechs[n_mechs].bare = false;
+			mechs[n_mechs].variant = "spin";
+			add_option(&mechs[n_mechs++], "spin=adaptive");
+		}
 	}
 	return 0;
 }
@@ -318,6 +329,8 @@ static void remove_leftovers(void)
 
 static const char *variant(const struct mechanism *m, bool bare)
 {
+	if (m->variant)
+		return m->variant;
 	return !strcmp(m->name, FLOOR) ? "floor" : bare ? "bare" : "ours";
 }
 
@@ -664,11 +677,17 @@ static int parse(int argc, char **argv)
 	}
 	if (list) {
 		collect_mechanisms();
-		for (size_t i = 0; i < n_mechs; i++)
-			printf("%s\tours=%s\tbare=%s\t%s\n", mechs[i].name,
+		for (size_t i = 0; i < n_mechs; i++) {
+			bool spin = i + 1 < n_mechs && mechs[i + 1].variant;
+
+			if (mechs[i].variant)
+				continue;	/* said on its mechanism's line */
+			printf("%s\tours=%s\tbare=%s\t%s%s\n", mechs[i].name,
 			       mechs[i].ours ? "yes" : "no",
 			       mechs[i].bare ? "yes" : "no",
-			       mechs[i].lossless ? "lossless" : "lossy");
+			       mechs[i].lossless ? "lossless" : "lossy",
+			       spin ? "\tvariant=spin" : "");
+		}
 		exit(0);
 	}
 	return 0;
@@ -718,11 +737,11 @@ int main(int argc, char **argv)
 			if (m->bare)
 				run_throughput("saturation", m, true, MODE_SATURATION, 0,
 					       arg.saturation_events, rep, NULL);
-			fprintf(stderr, "ipc-bench: saturation %-14s #%u %.0f events/s\n",
-				m->name, rep, m->saturation);
+			fprintf(stderr, "ipc-bench: saturation %-14s %-5s #%u %.0f events/s\n",
+				m->name, variant(m, false), rep, m->saturation);
 		}
 		for (size_t i = 0; do_rate && i < n_mechs; i++) {
-			if (!mechs[i].ours)
+			if (!mechs[i].ours || mechs[i].variant)
 				continue;
 			if (mechs[i].lossless)
 				zero_loss_search(&mechs[i], rep);

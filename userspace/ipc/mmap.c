@@ -7,14 +7,15 @@
  * coming, neither side makes a system call. The receiver makes
  * <runtime dir>/mmap.<instance> (0600) unnamed (O_TMPFILE) and names it
  * once the ring is complete; what a killed or a stopped receiver leaves
- * behind: docs/mechanisms/mmap.md, "Lossless or lossy".
+ * behind: docs/mechanisms/mmap.md, "Lossless or lossy". Batches both ways,
+ * one FUTEX_WAKE at most per batch; the spin=adaptive receiver, which
+ * takes a frame before it says "waiting": shm_transport.h.
  */
-#include "transport.h"
+#include "shm_transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
-#include "../lib/shm_wait.h"
 #include "../lib/stop.h"
 
 #include <errno.h>
@@ -36,11 +37,13 @@ _Static_assert(sizeof(struct mmap_sync) <= FRAME_RING_SYNC_SIZE,
 	       "the futex words live in the ring's sync area");
 
 struct mmap_state {
+	struct shm_wait wait;	/* first (shm_transport.h): the receive loop */
 	const char *dir;	/* the runtime directory */
 	char path[PATH_MAX];
 	struct shm_ring shm;	/* the file, mapped, and its ring */
 	struct mmap_sync *sync;
 };
+SHM_TRANSPORT_STATE(struct mmap_state);
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t value,
 		  const struct timespec *timeout)
@@ -61,20 +64,23 @@ static int mmap_open_sender(struct mmap_state *st)
 	return r == -ESTALE ? TRANSPORT_ABSENT : r; /* the receiver replaces it */
 }
 
-static int mmap_send(struct transport *t, const uint8_t *frame, size_t len)
+/* Several frames, at most one wake-up: the receiver takes them all. */
+static int mmap_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
 {
 	struct mmap_state *st = t->priv;
-	uint32_t index;
-	int r;
+	uint32_t first;
+	int r = shm_ring_push(&st->shm, frames, len, count, &first);
+	size_t taken;
 
-	r = shm_ring_push(&st->shm, frame, len, &index);
 	if (r < 0)
 		return r;
 	/* After the head store (frame_ring.c explains the ordering). */
 	atomic_fetch_add(&st->sync->seq, 1);
 	if (atomic_load(&st->sync->waiting))
 		(void)futex(&st->sync->seq, FUTEX_WAKE, 1, NULL);
-	return frame_ring_confirm(&st->shm.ring, index);
+	taken = frame_ring_confirmed(&st->shm.ring, first, (size_t)r);
+	return taken ? (int)taken : TRANSPORT_STALE;	/* the rest: again */
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -145,41 +151,25 @@ static const struct named_object_ops mmap_object = {
 	.remove = mmap_remove,
 };
 
-static ssize_t mmap_receive(struct transport *t, uint8_t *buf, size_t size,
-			    int timeout_ms)
+/* Say we go to sleep, then look once more: this catches a sender that
+ * published before it saw "waiting", and a stop that came before @seq. */
+static int mmap_sleep(void *ctx, const struct deadline *d)
 {
-	struct mmap_state *st = t->priv;
-	struct deadline d;
+	struct mmap_state *st = ctx;
+	uint32_t seq = atomic_load(&st->sync->seq);
 	struct timespec left;
-	uint32_t seq;
-	ssize_t n;
-	int r;
+	int r = 0;
 
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		n = frame_ring_pop(&st->shm.ring, buf, size, &t->rejected);
-		if (n >= 0)
-			return n;
-		/* Empty. Say we go to sleep, then look once more: this
-		 * catches a sender that published before it saw "waiting". */
-		seq = atomic_load(&st->sync->seq);
-		atomic_store(&st->sync->waiting, 1);
-		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
-		if (n != -EAGAIN) {
-			atomic_store(&st->sync->waiting, 0);
-			return n;
-		}
-		left = deadline_left_timespec(&d);
+	atomic_store(&st->sync->waiting, 1);
+	if (!frame_ring_pending(&st->shm.ring) && !stop_requested()) {
+		left = deadline_left_timespec(d);
 		/* Sleeps only while seq is unchanged: no frame, no stop since
 		 * (docs/mechanisms/mmap.md, "Pull or push"). */
-		stop_unblock();
 		r = futex(&st->sync->seq, FUTEX_WAIT, seq,
-			  d.forever ? NULL : &left) < 0 ? -errno : 0;
-		stop_block();
-		atomic_store(&st->sync->waiting, 0);
-		if (r < 0 && r != -EAGAIN && r != -EINTR && r != -ETIMEDOUT)
-			return r;
+			  d->forever ? NULL : &left) < 0 ? -errno : 0;
 	}
+	atomic_store(&st->sync->waiting, 0);
+	return r == -EAGAIN ? 0 : r;
 }
 
 static void mmap_wake(struct transport *t)
@@ -211,6 +201,8 @@ static int mmap_open(struct transport *t)
 		r = mmap_open_sender(st);
 	if (r >= 0) {
 		st->sync = frame_ring_sync(&st->shm.ring);
+		shm_transport_wait_init(t, &st->wait, &st->shm.ring, st,
+					mmap_sleep, NULL);
 		t->priv = st;
 		return 0;
 	}
@@ -237,9 +229,12 @@ static const struct transport_ops mmap_ops = {
 	.name = "mmap",
 	.summary = "ring in a MAP_SHARED file in the runtime dir, futex wake-up",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.options = shm_transport_options,
 	.open = mmap_open,
-	.send = mmap_send,
-	.receive = mmap_receive,
+	.send = shm_transport_send,
+	.receive = shm_transport_receive,
+	.send_many = mmap_send_many,
+	.receive_many = shm_transport_receive_many,
 	.wake = mmap_wake,
 	.close = mmap_close,
 };

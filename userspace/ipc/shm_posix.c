@@ -11,15 +11,15 @@
  * receiver adopts it. A sender on a closed or replaced ring gets
  * TRANSPORT_STALE, keeps its frame and reopens. One sender at a time (a
  * claim, lib/shared_object.h). The ring is the truth, the semaphore only
- * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push").
+ * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push"). Batches both
+ * ways, one sem_post() per batch; the spin=adaptive receiver:
+ * shm_transport.h.
  */
-#include "transport.h"
+#include "shm_transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/named_object.h"
 #include "../lib/shm_ring.h"
-#include "../lib/shm_wait.h"
-#include "../lib/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +34,12 @@ _Static_assert(sizeof(sem_t) <= FRAME_RING_SYNC_SIZE,
 	       "the semaphore lives in the ring's sync area");
 
 struct shm_posix_state {
+	struct shm_wait wait;	/* first (shm_transport.h): the receive loop */
 	char name[NAME_MAX];
 	struct shm_ring shm;	/* the object, mapped, and its ring */
 	sem_t *frames;		/* published frames: a wake-up hint */
 };
+SHM_TRANSPORT_STATE(struct shm_posix_state);
 
 /* --- sender ------------------------------------------------------------ */
 
@@ -52,19 +54,22 @@ static int shm_posix_open_sender(struct shm_posix_state *st)
 	return r == -ESTALE ? TRANSPORT_ABSENT : r; /* the receiver replaces it */
 }
 
-static int shm_posix_send(struct transport *t, const uint8_t *frame,
-			  size_t len)
+/* Several frames, one post: the receiver takes all it finds per wake-up. */
+static int shm_posix_send_many(struct transport *t, const uint8_t *frames,
+			       size_t len, size_t count)
 {
 	struct shm_posix_state *st = t->priv;
-	uint32_t index;
+	uint32_t first;
+	size_t taken;
 	int r;
 
-	r = shm_ring_push(&st->shm, frame, len, &index);
+	r = shm_ring_push(&st->shm, frames, len, count, &first);
 	if (r < 0)
 		return r;
 	if (sem_post(st->frames) < 0)
 		return -errno;
-	return frame_ring_confirm(&st->shm.ring, index);
+	taken = frame_ring_confirmed(&st->shm.ring, first, (size_t)r);
+	return taken ? (int)taken : TRANSPORT_STALE;	/* the rest: again */
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -155,32 +160,23 @@ static const struct named_object_ops shm_posix_object = {
 	.remove = shm_posix_remove,
 };
 
-static ssize_t shm_posix_receive(struct transport *t, uint8_t *buf,
-				 size_t size, int timeout_ms)
+static int shm_posix_sleep(void *ctx, const struct deadline *d)
 {
-	struct shm_posix_state *st = t->priv;
-	struct deadline d;
-	struct timespec end;
-	ssize_t n;
-	int r;
+	struct shm_posix_state *st = ctx;
+	struct timespec end = deadline_end_timespec(d);
+	int r = d->forever ? sem_wait(st->frames) :
+		sem_clockwait(st->frames, CLOCK_MONOTONIC, &end);
 
-	deadline_start(&d, timeout_ms);
-	end = deadline_end_timespec(&d);
-	for (;;) {
-		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
-		if (n >= 0)
-			(void)sem_trywait(st->frames);	/* its token, if posted */
-		if (n != -EAGAIN)
-			return n;
-		/* Stop signals may land only while we sleep; wake() posts. */
-		stop_unblock();
-		r = d.forever ? sem_wait(st->frames) :
-			sem_clockwait(st->frames, CLOCK_MONOTONIC, &end);
-		r = r < 0 ? -errno : 0;
-		stop_block();
-		if (r < 0 && r != -EINTR)
-			return r;	/* -ETIMEDOUT or an error */
-	}
+	return r < 0 ? -errno : 0;
+}
+
+/* Their counts, those posted yet (a batch of frames may have posted one). */
+static void shm_posix_taken(void *ctx, size_t count)
+{
+	struct shm_posix_state *st = ctx;
+
+	while (count-- && !sem_trywait(st->frames))
+		;
 }
 
 static void shm_posix_wake(struct transport *t)
@@ -213,6 +209,8 @@ static int shm_posix_open(struct transport *t)
 		return r;
 	}
 	st->frames = frame_ring_sync(&st->shm.ring);
+	shm_transport_wait_init(t, &st->wait, &st->shm.ring, st,
+				shm_posix_sleep, shm_posix_taken);
 	t->priv = st;
 	return 0;
 }
@@ -236,9 +234,12 @@ static const struct transport_ops shm_posix_ops = {
 	.name = "shm-posix",
 	.summary = "POSIX shared memory ring, process-shared semaphore wake-up",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.options = shm_transport_options,
 	.open = shm_posix_open,
-	.send = shm_posix_send,
-	.receive = shm_posix_receive,
+	.send = shm_transport_send,
+	.receive = shm_transport_receive,
+	.send_many = shm_posix_send_many,
+	.receive_many = shm_transport_receive_many,
 	.wake = shm_posix_wake,
 	.close = shm_posix_close,
 };

@@ -4,14 +4,13 @@
  * segment and a System V semaphore set (FRAMES, the wake-up; SENDER and
  * RECEIVER, the claims), 0600, under the key transport_sysv_open_receiver()
  * hands out; docs/mechanisms/shm-sysv.md tells how they are made and removed.
+ * Batches both ways, one semop() each; the spin=adaptive receiver: shm_transport.h.
  */
-#include "transport.h"
+#include "shm_transport.h"
 
 #include "../lib/named_object.h"
 #include "../lib/sem_set.h"
 #include "../lib/shm_segment.h"
-#include "../lib/shm_wait.h"
-#include "../lib/stop.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,10 +22,12 @@
 enum { SEM_FRAMES, SEM_SENDER, SEM_RECEIVER, SEM_COUNT };
 
 struct shm_sysv_state {
+	struct shm_wait wait;	/* first (shm_transport.h): the receive loop */
 	int key;
 	int semid;
 	struct shm_segment shm;	/* the segment, attached, and its ring */
 };
+SHM_TRANSPORT_STATE(struct shm_sysv_state);
 
 /* Claim @role of the objects under st->key and attach their ring: 0;
  * -EBUSY: a live holder; -ESTALE: missing, foreign, half made; -errno. */
@@ -51,24 +52,24 @@ static int shm_sysv_find(struct shm_sysv_state *st, unsigned short role)
 
 /* --- sender ------------------------------------------------------------ */
 
-static int shm_sysv_send(struct transport *t, const uint8_t *frame, size_t len)
+/* Several frames, one semop: the receiver takes all it finds per wake-up. */
+static int shm_sysv_send_many(struct transport *t, const uint8_t *frames,
+			      size_t len, size_t count)
 {
 	struct shm_sysv_state *st = t->priv;
-	uint32_t index;
-	int r;
+	uint32_t first;
+	int r = shm_segment_push(&st->shm, frames, len, count, &first), up;
 
-	r = shm_segment_push(&st->shm, frame, len, &index);
 	if (r == -EAGAIN && semctl(st->semid, SEM_FRAMES, GETVAL) < 0)
 		return TRANSPORT_STALE;	/* full, the set removed: nobody reads it */
 	if (r < 0)
 		return r;
-	r = sem_set_change(st->semid, SEM_FRAMES, 1, 0);
-	if (r < 0 && !sem_set_removed(r))
-		return r;
+	up = sem_set_change(st->semid, SEM_FRAMES, 1, 0);
 	/* The set removed without closing the ring: nobody will read it. */
-	if (r < 0 && !frame_ring_closed(&st->shm.ring))
-		return TRANSPORT_STALE;
-	return frame_ring_confirm(&st->shm.ring, index); /* TRANSPORT_STALE if unread */
+	if (up < 0 && (!sem_set_removed(up) || !frame_ring_closed(&st->shm.ring)))
+		return sem_set_removed(up) ? TRANSPORT_STALE : up;
+	count = frame_ring_confirmed(&st->shm.ring, first, (size_t)r);
+	return count ? (int)count : TRANSPORT_STALE;	/* the rest: again */
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -155,29 +156,22 @@ static int shm_sysv_open_receiver(struct transport *t, int key)
 	return r < 0 ? r : 0;
 }
 
-static ssize_t shm_sysv_receive(struct transport *t, uint8_t *buf, size_t size, int timeout_ms)
+static int shm_sysv_sleep(void *ctx, const struct deadline *d)
 {
-	struct shm_sysv_state *st = t->priv;
+	struct shm_sysv_state *st = ctx;
 	struct sembuf take = { .sem_num = SEM_FRAMES, .sem_op = -1 };
-	struct deadline d;
-	struct timespec left;
-	ssize_t n;
-	int r;
+	struct timespec left = deadline_left_timespec(d);
 
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		n = shm_wait_pop(&st->shm.ring, buf, size, &t->rejected, &d);
-		if (n >= 0)	/* and its count, if it was raised yet */
-			(void)sem_set_change(st->semid, SEM_FRAMES, -1, IPC_NOWAIT);
-		if (n != -EAGAIN)
-			return n;
-		left = deadline_left_timespec(&d);
-		stop_unblock();	/* stop signals land only here; wake() raises */
-		r = semtimedop(st->semid, &take, 1, d.forever ? NULL : &left) < 0 ? -errno : 0;
-		stop_block();
-		if (r < 0 && r != -EAGAIN && r != -EINTR)
-			return r;
-	}
+	if (semtimedop(st->semid, &take, 1, d->forever ? NULL : &left) < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	return 0;
+}
+
+/* Zero the count: what it announced is taken, or seen before a sleep. */
+static void shm_sysv_taken(void *ctx, size_t count __attribute__((unused)))
+{
+	(void)semctl(((struct shm_sysv_state *)ctx)->semid, SEM_FRAMES, SETVAL,
+		     (union semun){ .val = 0 });
 }
 
 static void shm_sysv_wake(struct transport *t)
@@ -213,6 +207,9 @@ static int shm_sysv_open(struct transport *t)
 		shm_segment_detach(&st->shm);
 		free(st);
 		t->priv = NULL;
+	} else {
+		shm_transport_wait_init(t, &st->wait, &st->shm.ring, st,
+					shm_sysv_sleep, shm_sysv_taken);
 	}
 	return r;
 }
@@ -240,9 +237,12 @@ static const struct transport_ops shm_sysv_ops = {
 	.name = "shm-sysv",
 	.summary = "System V shared memory ring, System V semaphore wake-up",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.options = shm_transport_options,
 	.open = shm_sysv_open,
-	.send = shm_sysv_send,
-	.receive = shm_sysv_receive,
+	.send = shm_transport_send,
+	.receive = shm_transport_receive,
+	.send_many = shm_sysv_send_many,
+	.receive_many = shm_transport_receive_many,
 	.wake = shm_sysv_wake,
 	.close = shm_sysv_close,
 };

@@ -139,44 +139,61 @@ static uint8_t *slot_at(const struct frame_ring *ring, uint32_t index)
 	       (size_t)(index & (ring->slot_count - 1)) * ring->slot_size;
 }
 
-int frame_ring_push(struct frame_ring *ring, const void *frame, size_t len,
-		    uint32_t *ret_index)
+/* Room for how many more frames: 0 when full; -EPIPE when closed or the
+ * indices are impossible. */
+static int ring_room(struct frame_ring *ring)
 {
 	struct frame_ring_header *hdr = ring->hdr;
-	uint32_t tail, used, len32 = (uint32_t)len;
-	uint8_t *slot;
+	uint32_t used;
+
+	if (atomic_load(&hdr->closed))
+		return -EPIPE;
+	used = ring->index - atomic_load_explicit(&hdr->tail,
+						  memory_order_acquire);
+	if (used > ring->slot_count)
+		return -EPIPE;
+	return (int)(ring->slot_count - used);
+}
+
+static void put_slot(struct frame_ring *ring, const void *frame, size_t len)
+{
+	uint32_t len32 = (uint32_t)len;
+	uint8_t *slot = slot_at(ring, ring->index++);
+
+	memcpy(slot, &len32, sizeof(len32));
+	memcpy(slot + sizeof(len32), frame, len);
+}
+
+int frame_ring_push_many(struct frame_ring *ring, const uint8_t *frames,
+			 size_t len, size_t count, uint32_t *ret_first)
+{
+	int room;
 
 	if (len > FRAME_RING_FRAME_MAX)
 		return -EMSGSIZE;
-	if (atomic_load(&hdr->closed))
-		return -EPIPE;
-	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
-	used = ring->index - tail;
-	if (used > ring->slot_count)
-		return -EPIPE;
-	if (used == ring->slot_count)
-		return -EAGAIN;
-
-	slot = slot_at(ring, ring->index);
-	memcpy(slot, &len32, sizeof(len32));
-	memcpy(slot + sizeof(len32), frame, len);
-	*ret_index = ring->index++;
-	atomic_store(&hdr->head, ring->index);
-	return 0;
+	room = ring_room(ring);
+	if (room <= 0)
+		return room < 0 ? room : -EAGAIN;
+	if (count > (size_t)room)
+		count = (size_t)room;
+	*ret_first = ring->index;
+	for (size_t i = 0; i < count; i++)
+		put_slot(ring, frames + i * len, len);
+	/* One store of head publishes them all (the ordering: above). */
+	atomic_store(&ring->hdr->head, ring->index);
+	return (int)count;
 }
 
-int frame_ring_confirm(struct frame_ring *ring, uint32_t index)
+size_t frame_ring_confirmed(struct frame_ring *ring, uint32_t first,
+			    size_t count)
 {
-	uint32_t tail;
+	uint32_t taken;
 
 	if (!atomic_load(&ring->hdr->closed))
-		return 0;
-	/*
-	 * The consumer stops popping before it sets closed, so tail is now
-	 * final: past @index means the frame was taken.
-	 */
-	tail = atomic_load(&ring->hdr->tail);
-	return (int32_t)(tail - index) > 0 ? 0 : -EPIPE;
+		return count;
+	/* The consumer stops popping before it sets closed: tail is final. */
+	taken = atomic_load(&ring->hdr->tail) - first;
+	return (int32_t)taken <= 0 ? 0 : taken < count ? taken : count;
 }
 
 ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
@@ -225,6 +242,12 @@ void frame_ring_close(struct frame_ring *ring, const char *object,
 	if (unread && unread <= ring->slot_count)
 		snprintf(detail, size, "%u unread frames discarded with %s",
 			 unread, object);
+}
+
+bool frame_ring_pending(const struct frame_ring *ring)
+{
+	return atomic_load_explicit(&ring->hdr->head, memory_order_relaxed) !=
+	       ring->index;
 }
 
 bool frame_ring_closed(const struct frame_ring *ring)

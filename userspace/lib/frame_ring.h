@@ -113,24 +113,26 @@ void *frame_ring_sync(struct frame_ring *ring);
 void *frame_ring_sync_of(void *mem);
 
 /*
- * Producer. Copy @len bytes into the next slot and publish it. 0 on
- * success, with the frame's index in *ret_index (for
- * frame_ring_confirm()); -EAGAIN when the ring is full (nothing is ever
- * overwritten); -EMSGSIZE when @len exceeds FRAME_RING_FRAME_MAX; -EPIPE
- * when the consumer closed the ring, or the indices are impossible
- * (someone else wrote them; the consumer resynchronises): either way the
- * caller keeps the frame and reopens.
+ * Producer. Copy @count frames of @len bytes each, back to back at
+ * @frames, into the next slots, as many as there is room for, and publish
+ * them with one store. How many it pushed (1..@count), with the first
+ * one's index in *ret_first (for frame_ring_confirmed()); -EAGAIN when
+ * the ring is full (nothing is ever overwritten); -EMSGSIZE when @len
+ * exceeds FRAME_RING_FRAME_MAX; -EPIPE when the consumer closed the ring,
+ * or the indices are impossible (someone else wrote them; the consumer
+ * resynchronises): either way the caller keeps its frames and reopens.
  */
-int frame_ring_push(struct frame_ring *ring, const void *frame, size_t len,
-		    uint32_t *ret_index);
+int frame_ring_push_many(struct frame_ring *ring, const uint8_t *frames,
+			 size_t len, size_t count, uint32_t *ret_first);
 
 /*
- * Producer, after the wake-up: was frame @index delivered or will it be?
- * 0 if the ring is still open, or the consumer took the frame before it
- * closed the ring; -EPIPE if the ring closed with the frame unread (the
- * caller keeps it and sends it again through the receiver's new object).
+ * Producer, after the wake-up for @count frames from index @first: how
+ * many of them, from the front, were or will be delivered: all of them
+ * while the ring is open, else those the consumer took before it closed
+ * it (the caller keeps the rest and sends them again).
  */
-int frame_ring_confirm(struct frame_ring *ring, uint32_t index);
+size_t frame_ring_confirmed(struct frame_ring *ring, uint32_t first,
+			    size_t count);
 
 /*
  * Consumer. Copy the oldest frame into @buf (at most @size bytes; longer
@@ -149,6 +151,9 @@ ssize_t frame_ring_pop(struct frame_ring *ring, void *buf, size_t size,
  */
 void frame_ring_close(struct frame_ring *ring, const char *object,
 		      char *detail, size_t size);
+
+/* Consumer: true when a frame (or an impossible head) waits to be popped. */
+bool frame_ring_pending(const struct frame_ring *ring);
 
 /* True once the consumer closed the ring. */
 bool frame_ring_closed(const struct frame_ring *ring);

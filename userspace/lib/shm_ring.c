@@ -61,10 +61,10 @@ int shm_ring_adopt(struct shm_ring *r, int fd, enum frame_ring_kind kind)
 	return err < 0 ? err : NAMED_OBJECT_OURS;
 }
 
-int shm_ring_push(struct shm_ring *r, const void *frame, size_t len,
-		  uint32_t *ret_index)
+int shm_ring_push(struct shm_ring *r, const uint8_t *frames, size_t len,
+		  size_t count, uint32_t *ret_first)
 {
-	int err = frame_ring_push(&r->ring, frame, len, ret_index);
+	int err = frame_ring_push_many(&r->ring, frames, len, count, ret_first);
 
 	if (err == -EAGAIN && shared_object_unlinked(r->fd))
 		return -EPIPE;

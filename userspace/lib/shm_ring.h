@@ -45,11 +45,11 @@ int shm_ring_open(struct shm_ring *r, enum frame_ring_kind kind,
 int shm_ring_adopt(struct shm_ring *r, int fd, enum frame_ring_kind kind);
 
 /*
- * Sender: frame_ring_push(), but -EPIPE instead of -EAGAIN when the ring
- * is full and its object has no name left: nobody will ever read it.
+ * Sender: frame_ring_push_many(), but -EPIPE instead of -EAGAIN when the
+ * ring is full and its object has no name left: nobody will ever read it.
  */
-int shm_ring_push(struct shm_ring *r, const void *frame, size_t len,
-		  uint32_t *ret_index);
+int shm_ring_push(struct shm_ring *r, const uint8_t *frames, size_t len,
+		  size_t count, uint32_t *ret_first);
 
 /* Unmap and close, if mapped and open. */
 void shm_ring_unmap(struct shm_ring *r);

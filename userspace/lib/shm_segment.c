@@ -36,10 +36,10 @@ int shm_segment_open(struct shm_segment *s, enum frame_ring_kind kind,
 	return err;
 }
 
-int shm_segment_push(struct shm_segment *s, const void *frame, size_t len,
-		     uint32_t *ret_index)
+int shm_segment_push(struct shm_segment *s, const uint8_t *frames, size_t len,
+		     size_t count, uint32_t *ret_first)
 {
-	int err = frame_ring_push(&s->ring, frame, len, ret_index);
+	int err = frame_ring_push_many(&s->ring, frames, len, count, ret_first);
 	struct shmid_ds ds;
 
 	if (err == -EAGAIN &&

@@ -33,11 +33,11 @@ int shm_segment_open(struct shm_segment *s, enum frame_ring_kind kind,
 		     bool producer);
 
 /*
- * Producer: frame_ring_push(), but -EPIPE instead of -EAGAIN when the ring
- * is full and the segment is removed: nobody will ever read it.
+ * Producer: frame_ring_push_many(), but -EPIPE instead of -EAGAIN when the
+ * ring is full and the segment is removed: nobody will ever read it.
  */
-int shm_segment_push(struct shm_segment *s, const void *frame, size_t len,
-		     uint32_t *ret_index);
+int shm_segment_push(struct shm_segment *s, const uint8_t *frames, size_t len,
+		     size_t count, uint32_t *ret_first);
 
 /* Detach, if attached. */
 void shm_segment_detach(struct shm_segment *s);

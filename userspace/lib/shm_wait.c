@@ -5,16 +5,49 @@
 
 #include <errno.h>
 
-ssize_t shm_wait_pop(struct frame_ring *ring, void *buf, size_t size,
-		     uint64_t *rejected, const struct deadline *d)
+static size_t take_all(struct shm_wait *w, uint8_t *frames, size_t room,
+		       size_t *lens, size_t max, uint64_t *rejected)
 {
-	ssize_t n = frame_ring_pop(ring, buf, size, rejected);
+	size_t n = 0;
+	ssize_t len;
 
-	if (n != -EAGAIN)
-		return n;
-	if (stop_requested())
-		return -EINTR;
-	if (!d->forever && !deadline_left_ns(d))
-		return -ETIMEDOUT;
-	return -EAGAIN;
+	while (n < max) {
+		len = frame_ring_pop(w->ring, frames + n * room, room, rejected);
+		if (len < 0)
+			break;
+		lens[n++] = (size_t)len;
+	}
+	return n;
+}
+
+ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
+			 size_t *lens, size_t max, uint64_t *rejected,
+			 int timeout_ms)
+{
+	struct deadline d;
+	size_t n;
+	int r;
+
+	deadline_start(&d, timeout_ms);
+	for (;;) {
+		n = take_all(w, frames, room, lens, max, rejected);
+		if (n) {
+			if (w->taken)
+				w->taken(w->ctx, n);
+			shm_spin_taken(&w->spin);
+			return (ssize_t)n;
+		}
+		if (stop_requested())
+			return -EINTR;
+		if (!d.forever && !deadline_left_ns(&d))
+			return -ETIMEDOUT;
+		/* Stop signals land only here; a stop ends spin and sleep. */
+		stop_unblock();
+		r = 0;
+		if (!shm_spin_wait(&w->spin, w->ring, &d) && !stop_requested())
+			r = w->sleep(w->ctx, &d);
+		stop_block();
+		if (r < 0 && r != -EINTR && r != -ETIMEDOUT)
+			return r;
+	}
 }

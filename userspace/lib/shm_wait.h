@@ -1,29 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The look a shared-memory receiver (shm-sysv, shm-posix, mmap) takes
- * before it sleeps. The ring is the truth and the wake-up only a hint, so
- * every turn of the receive loop first takes a frame if there is one, and
- * sleeps on the wake-up only when the ring is empty, no stop signal came
- * (stop.h) and the call's one deadline (deadline.h) has not passed. It
- * sleeps with the stop signals let in (stop_unblock()), and its wake()
- * makes that sleep return, so a stop is never missed.
+ * The receive loop of a shared-memory receiver (shm-sysv, shm-posix,
+ * mmap), around the transport's own wake-up. The ring is the truth and
+ * the wake-up only a hint, so every turn first takes what the ring holds,
+ * up to the caller's room, in one go; only when it is empty, no stop
+ * signal came (stop.h) and the call's one deadline (deadline.h) has not
+ * passed, does it wait: first the adaptive spin (shm_spin.h) when the
+ * option asks for it, then the transport's sleep. Both run with the stop
+ * signals let in, and the transport's wake() makes its sleep return, so a
+ * stop is never missed.
  */
 #ifndef IPC_SHM_WAIT_H
 #define IPC_SHM_WAIT_H
 
 #include "deadline.h"
 #include "frame_ring.h"
+#include "shm_spin.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+struct shm_wait {
+	struct frame_ring *ring;
+	struct shm_spin spin;
+	/*
+	 * Sleep on the wake-up until @d passes, unless a frame or a stop
+	 * came since the ring was found empty: 0 (woken, or maybe
+	 * spuriously), -EINTR, -ETIMEDOUT, or a fatal negative errno.
+	 */
+	int (*sleep)(void *ctx, const struct deadline *d);
+	/* Optional: @count frames were taken; drop the wake-up counts
+	 * already posted for them, without waiting. */
+	void (*taken)(void *ctx, size_t count);
+	void *ctx;
+};
+
 /*
- * frame_ring_pop() into @buf: the frame's length; or, the ring being
- * empty, -EINTR once a stop signal came, -ETIMEDOUT once @d passed, and
- * else -EAGAIN: sleep on the wake-up, then look again.
+ * Wait up to @timeout_ms (-1: forever) for a frame, then take every frame
+ * already in the ring, at most @max: frame i into @frames + i * @room (cut
+ * at @room bytes; the caller's decoder rejects those), its length in
+ * @lens[i]. Returns how many (1..@max); -EINTR once a stop signal came;
+ * -ETIMEDOUT; or the sleep's fatal errno. Frames the ring itself refuses
+ * are counted in *@rejected.
  */
-ssize_t shm_wait_pop(struct frame_ring *ring, void *buf, size_t size,
-		     uint64_t *rejected, const struct deadline *d);
+ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
+			 size_t *lens, size_t max, uint64_t *rejected,
+			 int timeout_ms);
 
 #endif /* IPC_SHM_WAIT_H */

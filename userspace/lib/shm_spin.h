@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The adaptive spin of a shared-memory receiver (the spin=adaptive option
+ * of shm-sysv, shm-posix and mmap). Waking a sleeping process costs a
+ * futex wake-up and a trip through the scheduler, about 10 µs
+ * cross-core; a receiver that watches the ring for a few microseconds
+ * before it sleeps takes a frame that comes meanwhile at the cost of a
+ * cache miss, and its sender makes no wake-up call either.
+ *
+ * How long to watch is learnt, never set: an exponentially weighted mean
+ * of the gaps between the frames taken (each new gap weighs 1/4). The
+ * receiver spins only while that mean is at most SHM_SPIN_MAX_NS, and
+ * then for twice the mean (at least SHM_SPIN_MIN_NS, at most
+ * SHM_SPIN_MAX_NS) counted from the last frame. One long gap lifts the
+ * mean past the cap, so sparse frames and an idle receiver never spin:
+ * after its last frame a receiver spins once, at most SHM_SPIN_MAX_NS,
+ * then sleeps as without the option. A spin that finds nothing (the
+ * sender may need the very CPU we spin on) turns the next 1, 2, 4, ...
+ * 64 spins off, until one finds a frame again.
+ *
+ * The caller spins with the stop signals let in (stop.h), so a stop ends
+ * the spin at once, and gives its deadline, which ends it too.
+ */
+#ifndef IPC_SHM_SPIN_H
+#define IPC_SHM_SPIN_H
+
+#include "deadline.h"
+#include "frame_ring.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SHM_SPIN_MIN_NS		2000ull
+#define SHM_SPIN_MAX_NS		50000ull
+#define SHM_SPIN_OPTION		"spin"	/* off | adaptive */
+
+struct shm_spin {
+	bool adaptive;		/* the option; false: never spin */
+	uint64_t last_ns;	/* when the last frames were taken; 0: never */
+	uint64_t mean_gap_ns;
+	unsigned int skip;	/* waits left without a spin, after a miss */
+	unsigned int penalty;	/* the next skip after a miss */
+};
+
+/* The option's check for transport_option.check: NULL if @value is good. */
+const char *shm_spin_check(const char *value);
+
+/* Start with nothing learnt; @value is the option's value (NULL: off). */
+void shm_spin_init(struct shm_spin *s, const char *value);
+
+/* Frames were just taken from the ring: learn the gap since the last. */
+void shm_spin_taken(struct shm_spin *s);
+
+/* How long the next wait would spin, counted from the last frame: 0
+ * when it would not (off, nothing learnt, sparse frames, backing off). */
+uint64_t shm_spin_budget_ns(const struct shm_spin *s);
+
+/*
+ * The ring is empty: watch it while the learnt budget lasts. True as soon
+ * as a frame is there; false when the budget is 0 or ran out, a stop
+ * signal came or @d passed (the caller checks those and sleeps).
+ */
+bool shm_spin_wait(struct shm_spin *s, const struct frame_ring *ring,
+		   const struct deadline *d);
+
+#endif /* IPC_SHM_SPIN_H */
