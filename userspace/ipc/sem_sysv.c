@@ -13,6 +13,7 @@
 
 #include "../lib/counted_event.h"
 #include "../lib/deadline.h"
+#include "../lib/frame_batch.h"
 #include "../lib/message.h"
 #include "../lib/named_object.h"
 #include "../lib/sem_set.h"
@@ -142,13 +143,10 @@ static ssize_t sem_sysv_receive_many(struct transport *t,
 				     struct transport_batch *batch,
 				     int timeout_ms)
 {
-	ssize_t r = sem_sysv_take(t, batch->frame[0], sizeof(batch->frame[0]),
+	ssize_t n = sem_sysv_take(t, batch->frame[0], sizeof(batch->frame[0]),
 				  TRANSPORT_BATCH_MAX - 1, timeout_ms);
 
-	batch->count = r < 0 ? 0 : (size_t)r;
-	for (size_t i = 0; i < batch->count; i++)
-		batch->len[i] = IPC_MESSAGE_SIZE;
-	return r;
+	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void sem_sysv_wake(struct transport *t)

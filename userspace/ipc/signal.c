@@ -17,6 +17,7 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/frame_batch.h"
 #include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
@@ -145,13 +146,10 @@ static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
 static ssize_t signal_receive_many(struct transport *t,
 				   struct transport_batch *batch, int timeout_ms)
 {
-	ssize_t r = signal_read(t, batch->frame[0], sizeof(batch->frame[0]),
+	ssize_t n = signal_read(t, batch->frame[0], sizeof(batch->frame[0]),
 				TRANSPORT_BATCH_MAX, timeout_ms);
 
-	batch->count = r < 0 ? 0 : (size_t)r;
-	for (size_t i = 0; i < batch->count; i++)
-		batch->len[i] = IPC_MESSAGE_SIZE;
-	return r;
+	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void signal_close_receiver(struct transport *t, struct signal_state *st)
