@@ -822,6 +822,57 @@ out:
 	transport_close(rx, NULL);
 }
 
+/*
+ * shared-file's send_many() and receive_many(): 1100 frames offered in
+ * runs of up to 64 fill the file to FILE_RECORD_UNREAD_MAX in a few
+ * pwrite()s, the run that does not fit is cut, not torn, and the receiver
+ * takes them back in runs of 64, complete and in order.
+ */
+static void test_shared_file_batches(struct subject *s)
+{
+	enum { N = FILE_RECORD_UNREAD_MAX + 76 };
+	static uint8_t frames[N][IPC_MESSAGE_SIZE];
+	static struct transport_batch batch;
+	struct transport *rx = NULL, *tx = NULL;
+	size_t sent = 0, calls = 0, got = 0, largest = 0;
+	struct ipc_message m;
+	ssize_t n;
+	int r = 0;
+
+	for (uint32_t i = 0; i < N; i++)
+		frame_for(i + 1, frames[i]);
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0 ||
+	    open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		tap_ok(false, "%s: open for the batch test", s->via);
+		goto out;
+	}
+	while (sent < N && (r = transport_send_many(tx, frames[sent],
+						   IPC_MESSAGE_SIZE, N - sent)) > 0) {
+		sent += r;
+		calls++;
+	}
+	tap_ok(sent == FILE_RECORD_UNREAD_MAX && r == -EAGAIN &&
+	       calls <= (FILE_RECORD_UNREAD_MAX + 63) / 64,
+	   "%s: send_many appends runs of up to 64 records until the file is full (%zu frames in %zu calls, then %s)",
+	   s->via, sent, calls, strerror(-r));
+	while (got < sent && (n = transport_receive_many(rx, &batch, 5000)) > 0) {
+		for (ssize_t i = 0; i < n; i++, got++)
+			if (ipc_message_decode(batch.frame[i], batch.len[i], &m) !=
+			    IPC_MESSAGE_OK || m.seqno != got + 1)
+				break;
+		if ((size_t)n > largest)
+			largest = n;
+	}
+	tap_ok(got == sent && largest == TRANSPORT_BATCH_MAX,
+	   "%s: receive_many takes them back in order, up to %d in one call (%zu of %zu, largest %zu)",
+	   s->via, TRANSPORT_BATCH_MAX, got, sent, largest);
+	r = receive_seqno(rx, 0);
+	tap_ok(r == -ETIMEDOUT, "%s: then it is empty (%s)", s->via, strerror(-r));
+out:
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
 static bool make_runtime_dir(struct subject *s)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
@@ -878,6 +929,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		test_mechanism(&s);
+		if (!s.ring)
+			test_shared_file_batches(&s);
 		remove_everything(&s);
 	}
 	return tap_done();

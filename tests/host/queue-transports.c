@@ -35,6 +35,7 @@
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
 #include "../../userspace/lib/deadline.h"
+#include "../../userspace/lib/signal_target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -526,6 +527,69 @@ static void test_many(struct subject *s)
 	transport_close(rx, NULL);
 }
 
+/*
+ * send_many() and receive_many(): 200 events offered in runs of up to 64
+ * arrive complete and in order, with more than one frame per call on the
+ * sides the mechanism batches. The receiver takes what is there only
+ * when the sender cannot go on (full, or a handshake waits for it), so
+ * the runs queue up as under load.
+ */
+static void test_batches(struct subject *s)
+{
+	enum { N = 200 };
+	static uint8_t frames[N][IPC_MESSAGE_SIZE];
+	static struct transport_batch batch;
+	size_t sent = 0, got = 0, largest_sent = 0, largest_got = 0;
+	struct transport *rx, *tx;
+	char why[160] = "";
+	ssize_t n = 0;
+	int r = 0;
+
+	for (uint32_t i = 0; i < N; i++)
+		frame_for(i + 1, frames[i]);
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx, NULL);
+		return;
+	}
+	for (int rounds = 0; got < N && !why[0] && rounds < 10000; rounds++) {
+		if (sent < N) {
+			r = transport_send_many(tx, frames[sent], IPC_MESSAGE_SIZE,
+						N - sent);
+			if (r > 0) {
+				sent += r;
+				largest_sent = (size_t)r > largest_sent ? (size_t)r : largest_sent;
+			} else if (r != -EAGAIN) {
+				snprintf(why, sizeof(why), "send_many: %s", strerror(-r));
+			}
+		}
+		if (why[0] || (sent < N && r != -EAGAIN))
+			continue;
+		n = transport_receive_many(rx, &batch, sent == N ? WAIT_MS : 0);
+		if (n < 0 && n != -ETIMEDOUT)
+			snprintf(why, sizeof(why), "receive_many: %s", strerror(-n));
+		for (ssize_t i = 0; i < n && !why[0]; i++, got++)
+			if (!frame_is(s, batch.frame[i], batch.len[i], got + 1))
+				snprintf(why, sizeof(why), "event %zu: got %s", got + 1,
+					 describe(batch.frame[i], batch.len[i]));
+		largest_got = n > 0 && (size_t)n > largest_got ? (size_t)n : largest_got;
+	}
+	tap_ok(got == N && !why[0], "%s: %d events sent with send_many arrive complete and in order through receive_many (%zu%s%s)",
+	   s->via, N, got, why[0] ? ", " : "", why);
+	tap_ok(!s->ops->send_many || largest_sent > 1,
+	   "%s: send_many takes a run of frames in one call (up to %zu)",
+	   s->via, largest_sent);
+	tap_ok(!s->ops->receive_many || largest_got > 1,
+	   "%s: receive_many takes all that waits in one call (up to %zu)",
+	   s->via, largest_got);
+	n = transport_receive(rx, batch.frame[0], sizeof(batch.frame[0]), 0);
+	tap_ok(n == -ETIMEDOUT, "%s: and nothing more arrives (%s)", s->via,
+	   n < 0 ? strerror(-n) : describe(batch.frame[0], n));
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
 static void test_timeout(struct subject *s)
 {
 	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
@@ -848,6 +912,7 @@ static void test_signal_refuses_kill(struct subject *s)
 struct stop_job {
 	int ready[2];
 	bool before;		/* the stop comes before the receive */
+	int timeout_ms;		/* of the receive; -1 waits untimed */
 };
 
 static void stop_wake(void *arg)
@@ -874,7 +939,7 @@ static int stop_receiver(struct subject *s, void *arg)
 	if (job->before)
 		raise(SIGTERM);		/* blocked: pending until we wait */
 	put_byte(job->ready[1]);
-	n = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+	n = transport_receive(rx, buf, sizeof(buf), job->timeout_ms);
 	/*
 	 * A counted mechanism's object stays, for the parent to make sure
 	 * no wake-up token became an event. A queue has no token to leave:
@@ -901,6 +966,8 @@ static void test_stop(struct subject *s)
 		ssize_t n;
 
 		job.before = round == 0;
+		/* Untimed waits (semop, sem_wait) are woken by wake() alone. */
+		job.timeout_ms = round % 2 ? -1 : WAIT_MS;
 		child = spawn(stop_receiver, s, &job);
 		if (!wait_byte(job.ready[0]))
 			failures++;
@@ -923,7 +990,7 @@ static void test_stop(struct subject *s)
 			phantoms++;
 		transport_close(rx, NULL);
 	}
-	tap_ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, also one sent before it (6 rounds; statuses%s)",
+	tap_ok(!failures, "%s: a stop signal ends a blocked receive with -EINTR, timed or untimed, also one sent before it (6 rounds; statuses%s)",
 	   s->via, statuses[0] ? statuses : " 0");
 	tap_ok(!phantoms, "%s: no stop ever leaves an event behind (%d did)",
 	   s->via, phantoms);
@@ -1063,6 +1130,11 @@ static void test_receiver_closes(struct subject *s)
 	send_seq(tx, 1, 3);
 	receive_seq(s, rx, 1, 3, why, sizeof(why));
 	transport_close(rx, NULL);
+	/* A signal sender looks whether its receiver closed at most once per
+	 * SIGNAL_TARGET_LOOK_NS (lib/signal_target.h): past it, it must. */
+	if (is(s, "signal"))
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * SIGNAL_TARGET_LOOK_NS },
+			  NULL);
 	frame_for(4, frame);
 	r = transport_send(tx, frame, sizeof(frame));
 	tap_ok(r == -EPIPE, "%s: after the receiver closed, send says -EPIPE (%s)",
@@ -1236,6 +1308,112 @@ static int idle_child(struct subject *s, void *arg)
 	return read(*fd, &c, 1) == 1 ? 0 : 60;
 }
 
+/*
+ * A receiver that died and whose PID went to another process: a sender
+ * that opened before the death signals neither. The PID is handed out
+ * again through /proc/sys/kernel/ns_last_pid (root only).
+ */
+struct reuse_job {
+	int ready[2], go[2];
+};
+
+static int reuse_receiver(struct subject *s, void *arg)
+{
+	struct reuse_job *job = arg;
+	struct transport *rx;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return 50;
+	put_byte(job->ready[1]);
+	for (;;)
+		pause();	/* until SIGKILLed */
+}
+
+/* The new holder of the PID: SIGRTMIN blocked, is it ever sent one? */
+static int reuse_squatter(struct subject *s, void *arg)
+{
+	struct reuse_job *job = arg;
+	sigset_t set, pending;
+
+	(void)s;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	put_byte(job->ready[1]);
+	if (!wait_byte(job->go[0]) || sigpending(&pending) < 0)
+		return 51;
+	return sigismember(&pending, SIGRTMIN) ? 52 : 0;
+}
+
+/* Fork @fn as PID @want (ns_last_pid); -1 when it cannot be had. */
+static pid_t spawn_as(pid_t want, int (*fn)(struct subject *, void *),
+		      struct subject *s, void *arg)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "we");
+		pid_t pid;
+
+		if (!f || fprintf(f, "%d", (int)want - 1) < 0 || fclose(f)) {
+			if (f)
+				fclose(f);
+			return -1;
+		}
+		pid = spawn(fn, s, arg);
+		if (pid == want || pid < 0)
+			return pid;
+		kill(pid, SIGKILL);	/* another process took it first */
+		reap(pid, WAIT_MS);
+	}
+	return -1;
+}
+
+static void test_signal_pid_reused(struct subject *s)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *tx = NULL, *rx;
+	struct reuse_job job;
+	pid_t receiver, squatter;
+	int r = 0, status = -1;
+
+	if (access("/proc/sys/kernel/ns_last_pid", W_OK) < 0) {
+		tap_skip("handing a PID out again (ns_last_pid) needs root",
+			 "signal: a dead receiver's reused PID is never signalled");
+		return;
+	}
+	if (pipe2(job.ready, O_CLOEXEC) < 0 || pipe2(job.go, O_CLOEXEC) < 0)
+		return;
+	receiver = spawn(reuse_receiver, s, &job);
+	if (wait_byte(job.ready[0]))
+		r = open_as(s, TRANSPORT_SENDER, &tx);
+	kill(receiver, SIGKILL);
+	reap(receiver, WAIT_MS);
+	squatter = r == 0 ? spawn_as(receiver, reuse_squatter, s, &job) : -1;
+	if (squatter == receiver && wait_byte(job.ready[0])) {
+		frame_for(1, frame);
+		r = transport_send(tx, frame, sizeof(frame));
+		put_byte(job.go[1]);
+		status = reap(squatter, WAIT_MS);
+	} else if (squatter > 0) {
+		kill(squatter, SIGKILL);
+		reap(squatter, WAIT_MS);
+	}
+	if (squatter != receiver)
+		tap_skip("the PID went to another process first",
+			 "signal: a dead receiver's reused PID is never signalled");
+	else
+		tap_ok(r == -EPIPE && status == 0,
+		   "signal: a receiver died and its PID %d went to a new process: send says -EPIPE (%s), the new process gets nothing (status %d)",
+		   (int)receiver, strerror(-r), status);
+	transport_close(tx, NULL);
+	/* The dead receiver's pid file: the next receiver replaces it. */
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) == 0)
+		transport_close(rx, NULL);
+	for (int i = 0; i < 2; i++) {
+		close(job.ready[i]);
+		close(job.go[i]);
+	}
+}
+
 static void test_foreign(struct subject *s)
 {
 	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
@@ -1368,6 +1546,8 @@ static void run(const char *via)
 	test_object(&s);
 	test_many(&s);
 	test_timeout(&s);
+	if (is(&s, "sem-sysv") || is(&s, "sem-posix") || is(&s, "signal"))
+		test_batches(&s);
 	if (is(&s, "sem-posix"))
 		tap_skip("SEM_VALUE_MAX is 2^31 - 1 posts", "sem-posix: full at SEM_VALUE_MAX");
 	else if (is(&s, "signal"))
@@ -1395,6 +1575,8 @@ static void run(const char *via)
 	/* Killed at an odd count: a count mechanism's LED must not invert. */
 	if (!s.payload)
 		test_receiver_killed(&s, 3);
+	if (is(&s, "signal"))
+		test_signal_pid_reused(&s);
 	test_foreign(&s);
 	test_clean(&s);
 	subject_cleanup(&s);

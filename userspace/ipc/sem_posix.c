@@ -1,35 +1,34 @@
 // SPDX-License-Identifier: MIT
 /*
  * sem-posix: POSIX named semaphores. No payload crosses, only counts: the
- * sender calls sem_post() on EVENTS once per event, the receiver sleeps in
- * sem_wait() (sem_clockwait() for a timeout) and rebuilds the frame from
- * the event's number, which it keeps and the sender hands over in the
- * handshake of lib/sem_handshake.h. EVENTS (0600, named by
- * transport_global_name()) outlives a killed receiver with its count.
+ * sender calls sem_post() on EVENTS once per event (a batch looks once
+ * whether the names are still its receiver's), the receiver sleeps in
+ * sem_wait() (sem_clockwait() only for a timeout), takes what else waits
+ * with sem_trywait(), and rebuilds the frames from the events' numbers,
+ * which it keeps and the sender hands over in the handshake of
+ * lib/sem_handshake.h. A stop wakes it through lib/sem_named_wait.h.
+ * EVENTS (0600, named by transport_global_name()) outlives a killed
+ * receiver with its count.
  */
 #include "transport.h"
 
 #include "../lib/counted_event.h"
 #include "../lib/deadline.h"
+#include "../lib/frame_batch.h"
 #include "../lib/message.h"
 #include "../lib/named_object.h"
-#include "../lib/private_object.h"
 #include "../lib/sem_handshake.h"
 #include "../lib/sem_named.h"
-#include "../lib/stop.h"
+#include "../lib/sem_named_wait.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 struct sem_posix_state {
 	struct sem_named events;
 	struct sem_handshake hs;	/* and the numbering, both sides' */
-	volatile sig_atomic_t wake_posts;	/* EVENTS tokens wake() added */
-	sig_atomic_t wake_absorbed;		/* tokens taken back */
+	struct sem_named_wait wait;	/* receiver: woken by a stop */
 };
 
 /* --- sender ------------------------------------------------------------ */
@@ -47,38 +46,52 @@ static int sem_posix_open_sender(struct sem_posix_state *st)
 	return r == -EPERM || r == -EACCES || r == -ESTALE ? TRANSPORT_ABSENT : r;
 }
 
-static int sem_posix_send(struct transport *t, const uint8_t *frame,
+/* One event posted (an idle report answers a waiting receiver instead). */
+static int sem_posix_post(struct sem_posix_state *st, const uint8_t *frame,
 			  size_t len)
 {
-	struct sem_posix_state *st = t->priv;
 	struct ipc_message m;
-	uint32_t phase;
 	int r;
 
 	/* A count cannot carry a malformed frame for the receiver to reject. */
 	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
 		return -EINVAL;
-	/* A post to a nameless semaphore is lost: follow a new receiver,
-	 * keeping what we know of our last event. */
+	if (m.type == IPC_EVENT_STATE) {
+		/* The button is idle: no event, but a waiting receiver's answer. */
+		sem_handshake_idle(&st->hs, &st->events);
+		return 0;
+	}
+	r = sem_handshake_post(&st->hs, &st->events, m.seqno,
+			       counted_event_phase(&m));
+	/* -EAGAIN: until the receiver comes to our ASK; -EOVERFLOW: full. */
+	return r == -EAGAIN || r == -EOVERFLOW ? TRANSPORT_FULL : r;
+}
+
+/* One lstat() per call: a post to a nameless semaphore is lost, so a new
+ * receiver is followed, keeping what we know of our last event. */
+static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
+			       size_t len, size_t count)
+{
+	struct sem_posix_state *st = t->priv;
+	size_t n = 0;
+	int r = 0;
+
 	if (!sem_handshake_current(&st->hs)) {
 		sem_named_close(&st->events);
 		sem_handshake_close(&st->hs);
 		if (sem_posix_open_sender(st) < 0)
 			return TRANSPORT_STALE;
 	}
-	if (m.type == IPC_EVENT_STATE) {
-		/* The button is idle: no event, but a waiting receiver's answer. */
-		sem_handshake_idle(&st->hs, &st->events);
-		return 0;
-	}
-	phase = counted_event_phase(&m);
-	r = sem_handshake_prepare(&st->hs, &st->events, m.seqno, phase);
-	if (r < 0)	/* -EAGAIN: until the receiver comes to our ASK */
-		return r == -EAGAIN ? TRANSPORT_FULL : r;
-	if (sem_post(st->events.sem) < 0)
-		return errno == EOVERFLOW ? TRANSPORT_FULL : -errno;
-	sem_handshake_posted(&st->hs, m.seqno, phase);
-	return 0;
+	while (n < count && !(r = sem_posix_post(st, frames + n * len, len)))
+		n++;
+	return n ? (int)n : r;
+}
+
+static int sem_posix_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = sem_posix_send_many(t, frame, len, 1);
+
+	return r > 0 ? 0 : r;
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -86,10 +99,7 @@ static int sem_posix_send(struct transport *t, const uint8_t *frame,
 /* EVENTS: made with 0, or adopted with its count from a killed receiver. */
 static int sem_posix_create(void *ctx)
 {
-	struct sem_named *ev = ctx;
-
-	ev->sem = sem_open(ev->name, O_CREAT | O_EXCL, PRIVATE_OBJECT_MODE, 0);
-	return ev->sem == SEM_FAILED ? -errno : sem_named_created(ev);
+	return sem_named_create(ctx, 0);
 }
 
 static const struct named_object_ops sem_posix_events = {
@@ -104,79 +114,66 @@ static int sem_posix_open_receiver(struct sem_posix_state *st)
 
 	if (r >= 0)
 		r = sem_handshake_create(&st->hs);
+	if (r >= 0)	/* wake() may post from now on */
+		st->wait.events = st->events.sem;
 	return r < 0 ? r : 0;
 }
 
-/* Take back the tokens wake() posted: a stop must not count as events. */
-static void sem_posix_absorb_wakes(struct sem_posix_state *st)
+/* One event, then up to @more waiting (sem_trywait(): no system call). */
+static ssize_t sem_posix_take(struct sem_posix_state *st, uint8_t *frames,
+			      size_t stride, size_t more, int timeout_ms)
 {
-	while (st->wake_absorbed < st->wake_posts &&
-	       sem_trywait(st->events.sem) == 0)
-		st->wake_absorbed++;
-}
-
-/* Take one from EVENTS, or ANS while the handshake waits for an answer:
- * 0, -EINTR on a stop (its wake tokens taken back), -ETIMEDOUT, -errno. */
-static int sem_posix_wait(struct sem_posix_state *st, const struct deadline *d)
-{
-	sem_t *sem = sem_handshake_wait_on(&st->hs, st->events.sem);
-	struct timespec end = deadline_end_timespec(d);
+	uint32_t seqno, k;
+	struct deadline d;
+	uint64_t now;
+	size_t n = 0;
 	int r;
 
-	while (!stop_requested()) {
-		/* Stop signals may land only while we sleep; wake() posts. */
-		stop_unblock();
-		if (stop_requested())
-			r = -EINTR;
-		else if (d->forever ? sem_wait(sem) :
-			 sem_clockwait(sem, CLOCK_MONOTONIC, &end))
-			r = -errno;
-		else
-			r = 0;
-		stop_block();
-		if (!r && !stop_requested())
-			return 0;
-		if (!r && sem == st->events.sem)
-			sem_post(sem);	/* taken after the stop: give it back */
-		if (r && r != -EINTR)
+	deadline_start(&d, timeout_ms);
+	do {
+		r = sem_named_wait_take(&st->wait, sem_handshake_wait_on(
+					&st->hs, st->events.sem), &d);
+		if (r < 0)
 			return r;
-	}
-	sem_posix_absorb_wakes(st);
-	return -EINTR;
+		/* An event, unless the handshake took a step (then wait again). */
+	} while (sem_handshake_taken(&st->hs, st->events.sem));
+	now = monotonic_ns();
+	do {
+		seqno = sem_handshake_number(&st->hs, &k);
+		counted_event_frame_at(seqno, k, 0, now, frames + n++ * stride);
+	} while (n <= more && !sem_named_wait_tokens(&st->wait) &&
+		 sem_trywait(st->events.sem) == 0 &&
+		 !sem_handshake_taken(&st->hs, st->events.sem));
+	return (ssize_t)n;
 }
 
 static ssize_t sem_posix_receive(struct transport *t, uint8_t *buf,
 				 size_t size, int timeout_ms)
 {
-	struct sem_posix_state *st = t->priv;
-	struct deadline d;
-	uint32_t seqno, k;
-	int r;
+	ssize_t r = size < IPC_MESSAGE_SIZE ? -EMSGSIZE :
+		    sem_posix_take(t->priv, buf, 0, 0, timeout_ms);
 
-	if (size < IPC_MESSAGE_SIZE)
-		return -EMSGSIZE;
-	deadline_start(&d, timeout_ms);
-	do {
-		r = sem_posix_wait(st, &d);
-		if (r < 0)
-			return r;
-		/* An event, unless the handshake took a step (then wait again). */
-	} while (sem_handshake_taken(&st->hs, st->events.sem));
-	seqno = sem_handshake_number(&st->hs, &k);
-	counted_event_frame_at(seqno, k, 0, monotonic_ns(), buf);
-	return IPC_MESSAGE_SIZE;
+	return r < 0 ? r : IPC_MESSAGE_SIZE;
+}
+
+static ssize_t sem_posix_receive_many(struct transport *t,
+				      struct transport_batch *batch,
+				      int timeout_ms)
+{
+	ssize_t n = sem_posix_take(t->priv, batch->frame[0],
+				   sizeof(batch->frame[0]),
+				   TRANSPORT_BATCH_MAX - 1, timeout_ms);
+
+	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void sem_posix_wake(struct transport *t)
 {
 	struct sem_posix_state *st = t->priv;
 
-	/* Async-signal-safe: sem_post(), a counter only the handler raises. */
-	if (t->role != TRANSPORT_RECEIVER || !st || st->hs.req.sem == SEM_FAILED)
-		return;
-	st->wake_posts++;
-	sem_post(st->events.sem);
-	sem_post(st->hs.ans.sem);
+	/* Async-signal-safe. ANS too: the receiver may wait for an answer. */
+	if (t->role == TRANSPORT_RECEIVER && st)
+		sem_named_wait_wake(&st->wait, st->hs.ans.sem);
 }
 
 /* --- both -------------------------------------------------------------- */
@@ -188,7 +185,7 @@ static void sem_posix_close(struct transport *t)
 
 	if (t->role == TRANSPORT_RECEIVER) {
 		if (st->events.sem != SEM_FAILED) {
-			sem_posix_absorb_wakes(st);
+			sem_named_wait_absorb(&st->wait);
 			pending = sem_named_value(&st->events);
 		}
 		if (pending > 0)
@@ -214,6 +211,7 @@ static int sem_posix_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
+	st->wait.events = SEM_FAILED;
 	t->priv = st;
 	r = transport_global_name(t, base, sizeof(base));
 	if (!r)
@@ -241,7 +239,9 @@ static const struct transport_ops sem_posix_ops = {
 		 TRANSPORT_IDLE_REPORTS,
 	.open = sem_posix_open,
 	.send = sem_posix_send,
+	.send_many = sem_posix_send_many,
 	.receive = sem_posix_receive,
+	.receive_many = sem_posix_receive_many,
 	.wake = sem_posix_wake,
 	.close = sem_posix_close,
 };

@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
  * sem-sysv: a System V semaphore set. No payload crosses, only counts: the
- * sender adds 1 to EVENTS per event, the receiver sleeps in semtimedop()
- * until it can take 1 and rebuilds the frame from the event's number,
- * which the set keeps beside the events (lib/sem_tally.h), so a receiver
- * that adopts a killed one's set numbers on where it stopped. The set is
+ * sender adds to EVENTS one per event, a run of events in one semop(); the
+ * receiver sleeps in semop() (semtimedop() when a timeout is due) until it
+ * can take 1, takes what else waits in one more semop() and rebuilds the
+ * frames from the events' numbers, which the set keeps beside the events
+ * (lib/sem_tally.h), so a receiver that adopts a killed one's set numbers
+ * on where it stopped. A stop wakes it through lib/sem_wait.h. The set is
  * 0600, under the key transport_sysv_open_receiver() hands out.
  */
 #include "transport.h"
 
+#include "../lib/counted_event.h"
 #include "../lib/deadline.h"
+#include "../lib/frame_batch.h"
 #include "../lib/message.h"
 #include "../lib/named_object.h"
 #include "../lib/sem_set.h"
 #include "../lib/sem_tally.h"
-#include "../lib/stop.h"
+#include "../lib/sem_wait.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
@@ -30,53 +33,60 @@ _Static_assert(SEM_COUNT <= SEM_TALLY_SET_MAX, "a set sem_tally can read");
 struct sem_sysv_state {
 	struct sem_set_object set;
 	struct sem_tally tally;
-	/* Receiver. */
-	volatile sig_atomic_t wake_posts;	/* tokens wake() added */
-	sig_atomic_t wake_absorbed;		/* tokens taken back */
+	struct sem_wait wait;	/* receiver: on EVENTS, woken by a stop */
 };
 
 /* --- sender ------------------------------------------------------------ */
 
-/* EVENTS and POSTED up by one, in one semop(); no SEM_UNDO, which would
- * erase a dead sender's events. */
-static int sem_sysv_post(struct sem_sysv_state *st)
+/* EVENTS, POSTED up by @count in one semop(); no SEM_UNDO (dead senders'). */
+static int sem_sysv_post(struct sem_sysv_state *st, unsigned int count)
 {
-	struct sem_tally next = sem_tally_next(&st->tally);
-	struct sembuf ops[4] = { { SEM_TALLY_EVENTS, 1, IPC_NOWAIT } };
+	struct sem_tally next = sem_tally_next(&st->tally, count);
+	struct sembuf ops[4] = { { SEM_TALLY_EVENTS, (short)count, IPC_NOWAIT } };
 	unsigned int n = sem_tally_move(ops, 1, &st->tally, &next);
 
 	if (semop(st->set.id, ops, n) < 0)
 		return -errno;
 	st->tally = next;
-	return 0;
+	return (int)count;
 }
 
-static int sem_sysv_send(struct transport *t, const uint8_t *frame,
-			 size_t len)
+static int sem_sysv_send_many(struct transport *t, const uint8_t *frames,
+			      size_t len, size_t count)
 {
 	struct sem_sysv_state *st = t->priv;
 	struct ipc_message m;
+	unsigned int n = counted_event_run(frames, len, count, &m);
 	int r;
 
 	/* A count cannot carry a malformed frame for the receiver to reject. */
-	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
+	if (!n)
 		return -EINVAL;
 	/* A new button, a new set, events dropped before us: in step again. */
 	sem_tally_realign(&st->tally, st->set.id, &m);
-	r = sem_sysv_post(st);
+	r = sem_sysv_post(st, n);
 	/*
 	 * A value would leave 0..32767: EVENTS full, or our copy of POSTED
-	 * out of date (another sender was here). Look, and try once more.
+	 * out of date (another sender was here). Look, and post what fits.
 	 */
 	if (r == -ERANGE || r == -EAGAIN) {
 		r = sem_tally_load(&st->tally, st->set.id);
 		if (r == SEM_TALLY_EVENTS_MAX)
 			return TRANSPORT_FULL;
-		r = r < 0 ? r : sem_sysv_post(st);
+		if (r >= 0 && n > (unsigned int)(SEM_TALLY_EVENTS_MAX - r))
+			n = SEM_TALLY_EVENTS_MAX - r;
+		r = r < 0 ? r : sem_sysv_post(st, n);
 		if (r == -ERANGE || r == -EAGAIN)
 			r = -EIO;
 	}
 	return sem_set_removed(r) ? TRANSPORT_STALE : r; /* removed, replaced */
+}
+
+static int sem_sysv_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = sem_sysv_send_many(t, frame, len, 1);
+
+	return r > 0 ? 0 : r;
 }
 
 static int sem_sysv_open_sender(struct transport *t,
@@ -98,18 +108,9 @@ static int sem_sysv_open_sender(struct transport *t,
 
 /* --- receiver ---------------------------------------------------------- */
 
-/* Take back the tokens wake() posted: a stop must not count as events. */
-static void sem_sysv_absorb_wakes(struct sem_sysv_state *st)
-{
-	sig_atomic_t n = st->wake_posts - st->wake_absorbed;
-
-	if (n > 0 && sem_set_change(st->set.id, SEM_TALLY_EVENTS, -(short)n,
-				    IPC_NOWAIT) == 0)
-		st->wake_absorbed += n;
-}
-
-static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
-				size_t size, int timeout_ms)
+/* Wait for one event, then take up to @more of those waiting with it. */
+static ssize_t sem_sysv_take(struct transport *t, uint8_t *frames,
+			     size_t stride, unsigned int more, int timeout_ms)
 {
 	struct sem_sysv_state *st = t->priv;
 	/* EVENTS without SEM_UNDO, which would replay a dead receiver's
@@ -117,49 +118,41 @@ static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
 	struct sembuf take[2] = {
 		{ SEM_TALLY_EVENTS, -1, 0 }, { SEM_TALLY_BUSY, 1, SEM_UNDO },
 	};
-	struct sembuf untake[2] = {
-		{ SEM_TALLY_EVENTS, 1, IPC_NOWAIT },
-		{ SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO },
-	};
-	struct timespec left;
-	struct deadline d;
-	int r;
+	int r = sem_wait_take(&st->wait, take, 2, timeout_ms);
+
+	if (r < 0)
+		return r;
+	/* Numbered, BUSY given back; more only with no wake token left. */
+	return sem_tally_number(&st->tally, st->set.id, monotonic_ns(),
+				sem_wait_tokens(&st->wait) ? 0 : more, frames,
+				stride);
+}
+
+static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,
+				size_t size, int timeout_ms)
+{
+	ssize_t r;
 
 	if (size < IPC_MESSAGE_SIZE)
 		return -EMSGSIZE;
-	deadline_start(&d, timeout_ms);
-	while (!stop_requested()) {
-		left = deadline_left_timespec(&d);
-		/* Stop signals may land only while we sleep; wake() posts. */
-		stop_unblock();
-		r = stop_requested() ? -EINTR : 0;
-		if (!r && semtimedop(st->set.id, take, 2,
-				     d.forever ? NULL : &left) < 0)
-			r = -errno;
-		stop_block();
-		if (!r && !stop_requested())	/* numbered, BUSY given back */
-			return sem_tally_number(&st->tally, st->set.id,
-						monotonic_ns(), buf);
-		if (!r)		/* perhaps a wake token: give it back */
-			(void)semop(st->set.id, untake, 2);
-		if (r == -EAGAIN)
-			return -ETIMEDOUT;
-		if (r < 0 && r != -EINTR)
-			return r;
-	}
-	sem_sysv_absorb_wakes(st);
-	return -EINTR;
+	r = sem_sysv_take(t, buf, 0, 0, timeout_ms);
+	return r < 0 ? r : IPC_MESSAGE_SIZE;
+}
+
+static ssize_t sem_sysv_receive_many(struct transport *t,
+				     struct transport_batch *batch,
+				     int timeout_ms)
+{
+	ssize_t n = sem_sysv_take(t, batch->frame[0], sizeof(batch->frame[0]),
+				  TRANSPORT_BATCH_MAX - 1, timeout_ms);
+
+	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void sem_sysv_wake(struct transport *t)
 {
-	struct sem_sysv_state *st = t->priv;
-
-	/* Async-signal-safe: one semop(), a counter only the handler raises. */
-	if (t->role != TRANSPORT_RECEIVER || !st || st->set.id < 0)
-		return;
-	st->wake_posts++;
-	(void)sem_set_change(st->set.id, SEM_TALLY_EVENTS, 1, IPC_NOWAIT);
+	if (t->role == TRANSPORT_RECEIVER && t->priv)	/* async-signal-safe */
+		sem_wait_wake(&((struct sem_sysv_state *)t->priv)->wait);
 }
 
 /* The set, made exclusively, given its values once and claimed. */
@@ -205,7 +198,7 @@ static void sem_sysv_close(struct transport *t)
 	/* Removed with any events still in it: a sender's next post fails. */
 	if (t->role == TRANSPORT_RECEIVER && st->set.id >= 0) {
 		pending = semctl(st->set.id, SEM_TALLY_EVENTS, GETVAL) -
-			  (st->wake_posts - st->wake_absorbed);
+			  sem_wait_tokens(&st->wait);
 		if (pending > 0)
 			snprintf(t->detail, sizeof(t->detail),
 				 "%d untaken events discarded with semaphore set key 0x%08x",
@@ -225,11 +218,15 @@ static int sem_sysv_open(struct transport *t)
 		return -ENOMEM;
 	st->set = (struct sem_set_object){ .id = -1, .nsems = SEM_COUNT,
 					   .claim = SEM_RECEIVER };
+	st->wait.id = -1;
 	t->priv = st;
-	if (t->role == TRANSPORT_RECEIVER)
+	if (t->role == TRANSPORT_RECEIVER) {
 		r = transport_sysv_open_receiver(t, sem_sysv_open_receiver);
-	else
+		st->wait.num = SEM_TALLY_EVENTS;
+		st->wait.id = st->set.id;	/* wake() may post from now on */
+	} else {
 		r = sem_sysv_open_sender(t, st);
+	}
 	if (r < 0)
 		sem_sysv_close(t);	/* a set made but not initialised too */
 	return r;
@@ -237,11 +234,13 @@ static int sem_sysv_open(struct transport *t)
 
 static const struct transport_ops sem_sysv_ops = {
 	.name = "sem-sysv",
-	.summary = "System V semaphore set, one post per event, count kept in step with the button",
+	.summary = "System V semaphore set, one post per event or batch, count kept in step with the button",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE,
 	.open = sem_sysv_open,
 	.send = sem_sysv_send,
+	.send_many = sem_sysv_send_many,
 	.receive = sem_sysv_receive,
+	.receive_many = sem_sysv_receive_many,
 	.wake = sem_sysv_wake,
 	.close = sem_sysv_close,
 };

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * shared-file: frames appended as fixed records (lib/file_record.h) to
- * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock; the
- * receiver, woken by inotify (IN_MODIFY), reads them under a read lock and
- * empties the file once it has read all. Pull, FIFO, lossless, durable.
+ * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock, a
+ * run of them in one pwrite(); the receiver, woken by inotify (IN_MODIFY),
+ * looks at the size (one fstat()) and only then takes all that waits, up
+ * to TRANSPORT_BATCH_MAX, under the same lock in one pread()
+ * (lib/file_record_io.h), and empties the file once it has read all.
+ * Pull, FIFO, lossless, durable.
  * Step by step: docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
@@ -11,6 +14,7 @@
 #include "../lib/deadline.h"
 #include "../lib/fd_wait.h"
 #include "../lib/file_record.h"
+#include "../lib/file_record_io.h"
 #include "../lib/named_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
@@ -23,7 +27,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#define BATCH	32	/* records read under one lock */
+#define BATCH	TRANSPORT_BATCH_MAX	/* records taken in one go */
 
 struct shared_file_state {
 	char path[PATH_MAX];
@@ -84,63 +88,66 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 	return 0;
 }
 
-/* Read up to BATCH records (read lock), then mark them consumed (write lock). */
-static int shared_file_read_batch(struct transport *t,
-				  struct shared_file_state *st)
+/* Records taken already, or else wait for some: 0 when there are. */
+static int shared_file_fill(struct transport *t, int timeout_ms)
 {
-	ssize_t n = 0;
-	off_t count;
-	int r = shared_object_lock_data(st->fd, F_RDLCK);
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct shared_file_state *st = t->priv;
+	struct deadline d;
+	ssize_t r;
 
-	if (r < 0)
-		return r;
-	count = file_record_unread(st->fd, &st->read_offset, BATCH, &t->rejected);
-	if (count > 0)
-		n = pread(st->fd, st->batch, count * FILE_RECORD_SIZE, st->read_offset);
-	r = count < 0 ? count : n < 0 ? -errno : 0;
-	(void)shared_object_lock_data(st->fd, F_UNLCK);
-	count = n / FILE_RECORD_SIZE;
-	if (r < 0 || !count)
-		return r;
-
-	r = shared_object_lock_data(st->fd, F_WRLCK);
-	if (r < 0)
-		return r;
-	r = file_record_consume(st->fd, &st->read_offset, count);
-	(void)shared_object_lock_data(st->fd, F_UNLCK);
-	if (r < 0)
-		return r;
-	st->batch_count = count;
-	st->batch_next = 0;
-	return count;
+	deadline_start(&d, timeout_ms);
+	while (st->batch_next >= st->batch_count) {
+		if (stop_requested())
+			return -EINTR;
+		/* Drain before looking: a later append queues a new event, so
+		 * the wait cannot miss it. One read takes all that is queued. */
+		while ((r = read(st->inotify_fd, events, sizeof(events))) ==
+		       sizeof(events))
+			;
+		if (r < 0 && errno != EAGAIN)
+			return -errno;
+		/* Our own consume wakes us too: a look, before a lock. */
+		r = file_record_waiting(st->fd, st->read_offset);
+		if (r > 0)
+			r = file_record_take(st->fd, &st->read_offset,
+					     st->batch[0], BATCH, &t->rejected);
+		if (r > 0) {
+			st->batch_count = r;
+			st->batch_next = 0;
+		} else if (!r) {
+			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 				   size_t size, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
-	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct deadline d;
-	ssize_t r;
+	int r = shared_file_fill(t, timeout_ms);
 
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		if (st->batch_next < st->batch_count)
-			return file_record_unpack(st->batch[st->batch_next++], buf, size);
-		if (stop_requested())
-			return -EINTR;
-		/* Drain before reading: an append after this point queues a
-		 * new event, so the wait below cannot miss it. */
-		while ((r = read(st->inotify_fd, events, sizeof(events))) > 0)
-			;
-		if (r < 0 && errno != EAGAIN)
-			return -errno;
-		r = shared_file_read_batch(t, st);
-		if (!r)
-			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
-		if (r < 0)
-			return r;
-	}
+	return r < 0 ? r : (ssize_t)file_record_unpack(
+				   st->batch[st->batch_next++], buf, size);
+}
+
+/* All the records read in one go, up to TRANSPORT_BATCH_MAX. */
+static ssize_t shared_file_receive_many(struct transport *t,
+					struct transport_batch *batch,
+					int timeout_ms)
+{
+	struct shared_file_state *st = t->priv;
+	int r = shared_file_fill(t, timeout_ms);
+
+	for (batch->count = 0; !r && st->batch_next < st->batch_count &&
+	     batch->count < TRANSPORT_BATCH_MAX; batch->count++)
+		batch->len[batch->count] = file_record_unpack(
+			st->batch[st->batch_next++], batch->frame[batch->count],
+			sizeof(batch->frame[0]));
+	return r < 0 ? r : (ssize_t)batch->count;
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -157,30 +164,21 @@ static int shared_file_open_sender(struct shared_file_state *st)
 	return r == -ENODATA ? TRANSPORT_ABSENT : r;
 }
 
-static int shared_file_send(struct transport *t, const uint8_t *frame,
-			    size_t len)
+/* Up to @count records appended in one pwrite() under one lock. */
+static int shared_file_send_many(struct transport *t, const uint8_t *frames,
+				 size_t len, size_t count)
 {
 	struct shared_file_state *st = t->priv;
-	uint8_t record[FILE_RECORD_SIZE];
-	off_t end;
-	ssize_t n;
-	int r;
+	int r = file_record_append(st->fd, frames, len, count);	/* -EAGAIN: full */
 
-	if (len > FILE_RECORD_FRAME_MAX)
-		return -EMSGSIZE;
-	file_record_pack(record, frame, len);
-	r = shared_object_lock_data(st->fd, F_WRLCK);
-	if (r < 0)
-		return r;
-	/* -ENODATA: removed or closed; -EAGAIN: full (TRANSPORT_FULL). */
-	r = file_record_append_at(st->fd, &end);
-	if (!r) {
-		/* Torn by a crash or a full disk: the next append cuts it off. */
-		n = pwrite(st->fd, record, sizeof(record), end);
-		r = n == sizeof(record) ? 0 : n < 0 ? -errno : -ENOSPC;
-	}
-	(void)shared_object_lock_data(st->fd, F_UNLCK);
 	return r == -ENODATA ? TRANSPORT_STALE : r;
+}
+
+static int shared_file_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = shared_file_send_many(t, frame, len, 1);
+
+	return r > 0 ? 0 : r;
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -242,7 +240,9 @@ static const struct transport_ops shared_file_ops = {
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
 	.open = shared_file_open,
 	.send = shared_file_send,
+	.send_many = shared_file_send_many,
 	.receive = shared_file_receive,
+	.receive_many = shared_file_receive_many,
 	.poll_fd = shared_file_poll_fd,
 	.close = shared_file_close,
 };

@@ -7,17 +7,22 @@
  * t->rejected. Real-time signals queue, in order, up to the receiver's
  * RLIMIT_SIGPENDING (beyond it, TRANSPORT_FULL). The receiver is found
  * through its pid file, an owner lock (lib/owner_lock.h) it holds for its
- * whole life. docs/mechanisms/signal.md tells why the sender checks that
- * lock around pidfd_open(), and what SIGRTMIN is in the receiver before,
- * while and after it receives (open it before other threads start).
+ * whole life; the sender addresses it through a pidfd made once, so a
+ * send is one system call and a reused PID is never signalled
+ * (lib/signal_target.h says why). The receiver reads all that is queued,
+ * up to TRANSPORT_BATCH_MAX, in one read(). SIGRTMIN is blocked in the
+ * receiver before, while and after it receives: open it before other
+ * threads start (docs/mechanisms/signal.md).
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
+#include "../lib/frame_batch.h"
 #include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
 #include "../lib/signal_hold.h"
+#include "../lib/signal_target.h"
 #include "../lib/signal_value.h"
 
 #include <errno.h>
@@ -26,23 +31,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 struct signal_state {
 	int signo;
 	char path[PATH_MAX];
-	int pidfile;		/* receiver: its owner lock; sender: read */
 	/* Receiver. */
+	int pidfile;		/* its owner lock */
 	int sfd;
 	struct signal_hold hold;
 	struct signal_value_unpacker unpacker;
-	/* Sender. */
-	int pidfd;
-	pid_t self;
-	uid_t uid;
+	struct signal_target target;	/* sender */
 };
 
 /* ---- receiver ---------------------------------------------------------- */
@@ -79,39 +79,50 @@ static bool signal_expected(const struct signal_state *st,
 	       (si->ssi_int & SIGNAL_VALUE_MARK);
 }
 
-static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
-			      int timeout_ms)
+/* Refused records are counted, told at 1, 2, 4, 8...: visible, no flood. */
+static void signal_refused(struct transport *t,
+			   const struct signalfd_siginfo *si)
+{
+	t->rejected++;
+	if (!(t->rejected & (t->rejected - 1)))
+		snprintf(t->detail, sizeof(t->detail),
+			 "refused a signal with code %d from pid %u (%llu refused)",
+			 si->ssi_code, si->ssi_pid, (unsigned long long)t->rejected);
+}
+
+/* Up to @max events queued, in one read(), waiting up to @timeout_ms for
+ * the first: how many went to @frames (@stride bytes apart), or as
+ * receive(). The kernel hands out whole records, never more than asked. */
+static ssize_t signal_read(struct transport *t, uint8_t *frames,
+			   size_t stride, size_t max, int timeout_ms)
 {
 	struct signal_state *st = t->priv;
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[TRANSPORT_BATCH_MAX];
+	size_t count, taken;
 	struct deadline d;
 	ssize_t n;
 	int r;
 
-	if (size < IPC_MESSAGE_SIZE)
-		return -EMSGSIZE;
 	deadline_start(&d, timeout_ms);
 	for (;;) {
-		n = read(st->sfd, &si, sizeof(si));
-		if (n == sizeof(si) && signal_expected(st, &si)) {
-			signal_value_unpack(&st->unpacker, (uint32_t)si.ssi_int,
-					    monotonic_ns(), buf);
-			return IPC_MESSAGE_SIZE;
-		}
-		if (n == sizeof(si)) {
-			/* Told at 1, 2, 4, 8...: visible, never a flood. */
-			t->rejected++;
-			if (!(t->rejected & (t->rejected - 1)))
-				snprintf(t->detail, sizeof(t->detail),
-					 "refused a signal with code %d from pid %u (%llu refused)",
-					 si.ssi_code, si.ssi_pid,
-					 (unsigned long long)t->rejected);
-			continue;
-		}
-		if (n >= 0)
+		n = read(st->sfd, si, max * sizeof(si[0]));
+		if (n == 0 || (n > 0 && n % sizeof(si[0])))
 			return -EIO;	/* signalfd reads whole records */
-		if (errno == EINTR)
-			continue;
+		count = n > 0 ? (size_t)n / sizeof(si[0]) : 0;
+		taken = 0;
+		for (size_t i = 0; i < count; i++) {
+			if (!signal_expected(st, &si[i])) {
+				signal_refused(t, &si[i]);
+				continue;
+			}
+			signal_value_unpack(&st->unpacker, (uint32_t)si[i].ssi_int,
+					    monotonic_ns(),
+					    frames + taken++ * stride);
+		}
+		if (taken)
+			return (ssize_t)taken;
+		if (n >= 0 || errno == EINTR)
+			continue;	/* refused ones only, or a signal */
 		if (errno != EAGAIN)
 			return -errno;
 		r = fd_wait_keep_blocked(st->sfd, POLLIN, deadline_left_ms(&d),
@@ -119,6 +130,26 @@ static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
 		if (r < 0)
 			return r;
 	}
+}
+
+static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
+			      int timeout_ms)
+{
+	ssize_t r;
+
+	if (size < IPC_MESSAGE_SIZE)
+		return -EMSGSIZE;
+	r = signal_read(t, buf, 0, 1, timeout_ms);
+	return r < 0 ? r : IPC_MESSAGE_SIZE;
+}
+
+static ssize_t signal_receive_many(struct transport *t,
+				   struct transport_batch *batch, int timeout_ms)
+{
+	ssize_t n = signal_read(t, batch->frame[0], sizeof(batch->frame[0]),
+				TRANSPORT_BATCH_MAX, timeout_ms);
+
+	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void signal_close_receiver(struct transport *t, struct signal_state *st)
@@ -142,48 +173,16 @@ static void signal_close_receiver(struct transport *t, struct signal_state *st)
 
 /* ---- sender ------------------------------------------------------------ */
 
-static int signal_open_sender(struct signal_state *st)
-{
-	pid_t pid;
-
-	st->self = getpid();
-	st->uid = getuid();
-	/* The pid file of a live receiver of ours, or none yet (ABSENT). */
-	st->pidfile = owner_lock_open_held(st->path, &pid);
-	if (st->pidfile < 0)
-		return st->pidfile;
-	st->pidfd = pidfd_open(pid, 0);
-	if (st->pidfd < 0)
-		return errno == ESRCH ? TRANSPORT_ABSENT : -errno;
-	/* Still locked after the pidfd was made: the receiver lived all
-	 * along, so the pidfd is the receiver, not a successor to its PID. */
-	return owner_lock_held(st->pidfile) == 1 ? 0 : TRANSPORT_ABSENT;
-}
-
 static int signal_send(struct transport *t, const uint8_t *frame, size_t len)
 {
 	struct signal_state *st = t->priv;
-	struct pollfd died = { .fd = st->pidfd, .events = POLLIN };
 	struct ipc_message m;
-	siginfo_t info;
+	int r;
 
 	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
 		return -EINVAL;
-	if (owner_lock_held(st->pidfile) != 1)
-		return TRANSPORT_STALE;		/* the receiver closed */
-	if (poll(&died, 1, 0) != 0)
-		return TRANSPORT_STALE;		/* the receiver died */
-
-	memset(&info, 0, sizeof(info));
-	info.si_signo = st->signo;
-	info.si_code = SI_QUEUE;
-	info.si_pid = st->self;
-	info.si_uid = st->uid;
-	info.si_value.sival_int = (int)signal_value_pack(&m);
-	if (pidfd_send_signal(st->pidfd, st->signo, &info, 0) < 0)
-		return errno == ESRCH ? TRANSPORT_STALE :
-		       errno == EAGAIN ? TRANSPORT_FULL : -errno;
-	return 0;
+	r = signal_target_send(&st->target, (int)signal_value_pack(&m));
+	return r == -EPIPE ? TRANSPORT_STALE : r == -EAGAIN ? TRANSPORT_FULL : r;
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -197,10 +196,7 @@ static void signal_close(struct transport *t)
 	if (t->role == TRANSPORT_RECEIVER) {
 		signal_close_receiver(t, st);
 	} else {
-		if (st->pidfd >= 0)
-			close(st->pidfd);
-		if (st->pidfile >= 0)
-			close(st->pidfile);
+		signal_target_close(&st->target);
 	}
 	free(st);
 	t->priv = NULL;
@@ -214,12 +210,13 @@ static int signal_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->signo = SIGRTMIN;
-	st->pidfile = st->sfd = st->pidfd = -1;
+	st->pidfile = st->sfd = st->target.pidfile = st->target.pidfd = -1;
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
 	if (r == 0)
-		r = t->role == TRANSPORT_SENDER ? signal_open_sender(st) :
-						  signal_open_receiver(t, st);
+		r = t->role == TRANSPORT_SENDER ?
+		    signal_target_open(&st->target, st->path, st->signo) :
+		    signal_open_receiver(t, st);
 	if (r < 0) {
 		if (!t->detail[0])
 			snprintf(t->detail, sizeof(t->detail), "%s", st->path);
@@ -243,6 +240,7 @@ static const struct transport_ops signal_ops = {
 	.open = signal_open,
 	.send = signal_send,
 	.receive = signal_receive,
+	.receive_many = signal_receive_many,
 	.poll_fd = signal_poll_fd,
 	.close = signal_close,
 };

@@ -26,3 +26,20 @@ uint32_t counted_event_phase(const struct ipc_message *m)
 
 	return (want - m->seqno) & 3;
 }
+
+size_t counted_event_run(const uint8_t *frames, size_t len, size_t count,
+			 struct ipc_message *first)
+{
+	struct ipc_message m;
+	size_t n = 0;
+
+	for (; n < count; n++) {
+		if (ipc_message_decode(frames + n * len, len,
+				       n ? &m : first) != IPC_MESSAGE_OK)
+			break;
+		if (n && (m.seqno != first->seqno + n ||
+			  counted_event_phase(&m) != counted_event_phase(first)))
+			break;
+	}
+	return n;
+}

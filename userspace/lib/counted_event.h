@@ -43,4 +43,13 @@ void counted_event_frame_at(uint32_t seqno, uint32_t k, uint32_t dropped,
  */
 uint32_t counted_event_phase(const struct ipc_message *m);
 
+/*
+ * How many of @count frames of @len bytes at @frames, from the front,
+ * decode and follow one another as counted events do (seqno one up, the
+ * same phase): a count can carry them in one go. The first one decoded
+ * in *@first; 0 when it does not decode.
+ */
+size_t counted_event_run(const uint8_t *frames, size_t len, size_t count,
+			 struct ipc_message *first);
+
 #endif /* IPC_COUNTED_EVENT_H */

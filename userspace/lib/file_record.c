@@ -161,7 +161,14 @@ int file_record_append_at(int fd, off_t *ret_end)
 	if (count_records(read_offset, end) >= FILE_RECORD_UNREAD_MAX)
 		return -EAGAIN;
 	*ret_end = end;
-	return 0;
+	return (int)(FILE_RECORD_UNREAD_MAX - count_records(read_offset, end));
+}
+
+int file_record_waiting(int fd, off_t offset)
+{
+	off_t end = whole_end_now(fd);
+
+	return end < 0 ? (int)end : end != offset;
 }
 
 int file_record_consume(int fd, off_t *offset, off_t count)

@@ -81,11 +81,19 @@ off_t file_record_unread(int fd, off_t *offset, off_t max, uint64_t *rejected);
 
 /*
  * Under the write lock, before an append: where the next record goes.
- * 0 and *@ret_end, after cutting off a torn append; -ENODATA when the file
- * is not live (file_record_check()); -EAGAIN when FILE_RECORD_UNREAD_MAX
- * records wait unread.
+ * How many records may be appended (1 or more, up to FILE_RECORD_UNREAD_MAX
+ * unread in all) and *@ret_end, after cutting off a torn append; -ENODATA
+ * when the file is not live (file_record_check()); -EAGAIN when
+ * FILE_RECORD_UNREAD_MAX records wait unread.
  */
 int file_record_append_at(int fd, off_t *ret_end);
+
+/*
+ * Without a lock, a hint only: is there something past @offset to read
+ * (or has the file shrunk below it, which the locked read counts)? 1, 0,
+ * or a negative errno. One fstat(): a receiver looks before it locks.
+ */
+int file_record_waiting(int fd, off_t offset);
 
 /*
  * Under the write lock, after reading @count records at *@offset: they

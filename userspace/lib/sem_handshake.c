@@ -128,6 +128,19 @@ void sem_handshake_posted(struct sem_handshake *h, uint32_t seqno,
 	h->last_phase = phase;
 }
 
+int sem_handshake_post(struct sem_handshake *h, const struct sem_named *events,
+		       uint32_t seqno, uint32_t phase)
+{
+	int r = sem_handshake_prepare(h, events, seqno, phase);
+
+	if (r < 0)
+		return r;
+	if (sem_post(events->sem) < 0)
+		return -errno;
+	sem_handshake_posted(h, seqno, phase);
+	return 0;
+}
+
 void sem_handshake_idle(struct sem_handshake *h,
 			const struct sem_named *events)
 {

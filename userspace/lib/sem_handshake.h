@@ -89,6 +89,11 @@ int sem_handshake_prepare(struct sem_handshake *h,
 void sem_handshake_posted(struct sem_handshake *h, uint32_t seqno,
 			  uint32_t phase);
 
+/* The three in turn: prepare, sem_post() on @events, posted. 0, -EAGAIN
+ * (not yet, as prepare), -EOVERFLOW (@events full), or -errno. */
+int sem_handshake_post(struct sem_handshake *h, const struct sem_named *events,
+		       uint32_t seqno, uint32_t phase);
+
 /* No event to post (the button is idle): answer a waiting receiver. */
 void sem_handshake_idle(struct sem_handshake *h,
 			const struct sem_named *events);

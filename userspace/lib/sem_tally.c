@@ -27,11 +27,11 @@ int sem_tally_load(struct sem_tally *t, int id)
 	return values[SEM_TALLY_EVENTS];
 }
 
-struct sem_tally sem_tally_next(const struct sem_tally *t)
+struct sem_tally sem_tally_next(const struct sem_tally *t, uint32_t count)
 {
 	struct sem_tally next = *t;
 
-	next.posted = (t->posted + 1) & SEM_TALLY_MASK;
+	next.posted = (t->posted + count) & SEM_TALLY_MASK;
 	return next;
 }
 
@@ -76,26 +76,41 @@ void sem_tally_realign(struct sem_tally *t, int id,
 }
 
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
-		     uint8_t frame[IPC_MESSAGE_SIZE])
+		     unsigned int more, uint8_t *frames, size_t stride)
 {
 	unsigned short values[SEM_TALLY_SET_MAX];
+	struct sembuf ops[2] = {
+		{ SEM_TALLY_EVENTS, 0, IPC_NOWAIT },
+		{ SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO },
+	};
 	uint32_t k, gap;
 	int r, done;
 
 	/* The values first, BUSY given back even when they fail. */
 	r = sem_set_values(id, values);
-	done = sem_set_change(id, SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO);
+	if (r == 0)
+		ops[0].sem_op = -(short)(more < values[SEM_TALLY_EVENTS] ?
+					 more : values[SEM_TALLY_EVENTS]);
+	done = 0;
+	/* An op of 0 would wait for zero: without one, BUSY alone. */
+	if (!ops[0].sem_op || semop(id, ops, 2) < 0) {
+		ops[0].sem_op = 0;
+		done = semop(id, ops + 1, 1) < 0 ? -errno : 0;
+	}
 	if (r < 0 || done < 0)
 		return r < 0 ? r : done;
+	more = (unsigned int)-ops[0].sem_op;
 	k = (sem_tally_posted(values) - values[SEM_TALLY_EVENTS]) &
 	    SEM_TALLY_MASK;
 	gap = (k - t->last_k - 1) & SEM_TALLY_MASK;
 	/* Within one digit ahead: dropped; further is a renumbering back. */
 	if (!t->have_last || gap >= SEM_TALLY_DIGIT)
 		gap = 0;
-	counted_event_frame_at(k, k + (values[SEM_TALLY_PHASE] & 3), gap,
-			       now_ns, frame);
+	/* Those taken after it follow it: EVENTS is counted off in order. */
+	for (unsigned int i = 0; i <= more; i++, k = (k + 1) & SEM_TALLY_MASK)
+		counted_event_frame_at(k, k + (values[SEM_TALLY_PHASE] & 3),
+				       i ? 0 : gap, now_ns, frames + i * stride);
 	t->have_last = true;
-	t->last_k = k;
-	return IPC_MESSAGE_SIZE;
+	t->last_k = (k - 1) & SEM_TALLY_MASK;
+	return (int)more + 1;
 }

@@ -24,6 +24,7 @@
 #include "message.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/sem.h>
 
@@ -62,8 +63,8 @@ int sem_tally_load(struct sem_tally *t, int id);
 void sem_tally_realign(struct sem_tally *t, int id,
 		       const struct ipc_message *m);
 
-/* @t with one more event posted. */
-struct sem_tally sem_tally_next(const struct sem_tally *t);
+/* @t with @count more events posted. */
+struct sem_tally sem_tally_next(const struct sem_tally *t, uint32_t count);
 
 /*
  * Append to @ops, which holds @n, the IPC_NOWAIT operations that move
@@ -76,13 +77,15 @@ unsigned int sem_tally_move(struct sembuf *ops, unsigned int n,
 
 /*
  * Receiver, with one event taken from set @id and BUSY raised in the same
- * semop(): read every value (one GETALL), give BUSY back, and rebuild the
- * event's frame, received at @now_ns: number k, press or release and LED
- * state as event k + PHASE of the counted stream, and the events dropped
- * since the last one taken (a jump forward of more than one).
- * IPC_MESSAGE_SIZE, or -errno.
+ * semop(): read every value (one GETALL), then take up to @more of the
+ * events still waiting and give BUSY back, in one semop() (BUSY held, no
+ * realignment renumbers them), and rebuild each event's frame, received
+ * at @now_ns, @stride bytes apart from @frames: number k, press or release
+ * and LED state as event k + PHASE of the counted stream, and the events
+ * dropped since the last one taken (a jump forward of more than one).
+ * How many frames (1 + those taken), or -errno.
  */
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
-		     uint8_t frame[IPC_MESSAGE_SIZE]);
+		     unsigned int more, uint8_t *frames, size_t stride);
 
 #endif /* IPC_SEM_TALLY_H */

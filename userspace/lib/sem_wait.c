@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#include "sem_wait.h"
+
+#include "deadline.h"
+#include "sem_set.h"
+#include "stop.h"
+
+#include <errno.h>
+
+/* Take back the tokens sem_wait_wake() posted: a stop is not an event. */
+static void sem_wait_absorb(struct sem_wait *w)
+{
+	sig_atomic_t n = w->posts - w->absorbed;
+
+	if (n > 0 && sem_set_change(w->id, w->num, -(short)n, IPC_NOWAIT) == 0)
+		w->absorbed += n;
+}
+
+/* The operations that undo @take, without waiting. */
+static void sem_wait_undo(const struct sembuf *take, unsigned int nops,
+			  struct sembuf *undo)
+{
+	for (unsigned int i = 0; i < nops; i++) {
+		undo[i] = take[i];
+		undo[i].sem_op = (short)-take[i].sem_op;
+		undo[i].sem_flg |= IPC_NOWAIT;
+	}
+}
+
+int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
+		  int timeout_ms)
+{
+	struct sembuf untake[SEM_WAIT_OPS_MAX];
+	struct timespec left;
+	struct deadline d;
+	int r;
+
+	if (nops > SEM_WAIT_OPS_MAX)
+		return -EINVAL;
+	deadline_start(&d, timeout_ms);
+	while (!stop_requested()) {
+		left = deadline_left_timespec(&d);
+		/* Stop signals may land only while we sleep; the wake posts. */
+		stop_unblock();
+		r = stop_requested() ? -EINTR : 0;
+		if (!r && (d.forever ? semop(w->id, take, nops) :
+			   semtimedop(w->id, take, nops, &left)) < 0)
+			r = -errno;
+		stop_block();
+		if (!r && !stop_requested())
+			return 0;
+		if (!r) {	/* perhaps a token: give it back */
+			sem_wait_undo(take, nops, untake);
+			(void)semop(w->id, untake, nops);
+		}
+		if (r == -EAGAIN)
+			return -ETIMEDOUT;
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+	sem_wait_absorb(w);
+	return -EINTR;
+}
+
+void sem_wait_wake(struct sem_wait *w)
+{
+	/* Async-signal-safe: one semop(), a counter only the handler raises. */
+	if (w->id < 0)
+		return;
+	w->posts++;
+	(void)sem_set_change(w->id, w->num, 1, IPC_NOWAIT);
+}
+
+int sem_wait_tokens(const struct sem_wait *w)
+{
+	return w->posts - w->absorbed;
+}
