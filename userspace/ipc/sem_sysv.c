@@ -13,7 +13,7 @@
 
 #include "../lib/counted_event.h"
 #include "../lib/deadline.h"
-#include "../lib/frame_batch.h"
+#include "../lib/batch_fill.h"
 #include "../lib/message.h"
 #include "../lib/named_object.h"
 #include "../lib/sem_set.h"
@@ -146,7 +146,7 @@ static ssize_t sem_sysv_receive_many(struct transport *t,
 	ssize_t n = sem_sysv_take(t, batch->frame[0], sizeof(batch->frame[0]),
 				  TRANSPORT_BATCH_MAX - 1, timeout_ms);
 
-	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
+	return batch_fill_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void sem_sysv_wake(struct transport *t)

@@ -17,7 +17,7 @@
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/frame_batch.h"
+#include "../lib/batch_fill.h"
 #include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
@@ -149,7 +149,7 @@ static ssize_t signal_receive_many(struct transport *t,
 	ssize_t n = signal_read(t, batch->frame[0], sizeof(batch->frame[0]),
 				TRANSPORT_BATCH_MAX, timeout_ms);
 
-	return frame_batch_fixed(batch, n, IPC_MESSAGE_SIZE);
+	return batch_fill_fixed(batch, n, IPC_MESSAGE_SIZE);
 }
 
 static void signal_close_receiver(struct transport *t, struct signal_state *st)

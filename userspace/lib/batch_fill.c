@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "frame_batch.h"
+#include "batch_fill.h"
 
-ssize_t frame_batch_fixed(struct transport_batch *batch, ssize_t count,
+ssize_t batch_fill_fixed(struct transport_batch *batch, ssize_t count,
 			  size_t len)
 {
 	batch->count = count < 0 ? 0 : (size_t)count;

@@ -4,8 +4,8 @@
  * every frame IPC_MESSAGE_SIZE bytes), written @stride =
  * TRANSPORT_FRAME_ROOM apart straight into a struct transport_batch.
  */
-#ifndef IPC_FRAME_BATCH_H
-#define IPC_FRAME_BATCH_H
+#ifndef IPC_BATCH_FILL_H
+#define IPC_BATCH_FILL_H
 
 #include "../ipc/transport.h"
 
@@ -13,7 +13,7 @@
 
 /* @count frames of @len bytes each are in @batch, or none when @count is
  * an error: set batch->count and the lengths, and return @count. */
-ssize_t frame_batch_fixed(struct transport_batch *batch, ssize_t count,
+ssize_t batch_fill_fixed(struct transport_batch *batch, ssize_t count,
 			  size_t len);
 
-#endif /* IPC_FRAME_BATCH_H */
+#endif /* IPC_BATCH_FILL_H */
