@@ -15,9 +15,9 @@
 #include "../lib/message.h"
 #include "../lib/net_addr.h"
 #include "../lib/net_mqtt.h"
+#include "../lib/net_mqtt_frames.h"
 #include "../lib/net_mqtt_loop.h"
 #include "../lib/pub_window.h"
-#include "../lib/redelivery.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,8 +29,9 @@
 /* Told to the program at once (transport.h); most end no call. */
 #define mqtt_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
-/* Frames a sender keeps unacknowledged before TRANSPORT_FULL. */
-#define MQTT_WINDOW		64
+/* Publications (of up to TRANSPORT_BATCH_MAX frames each) a sender keeps
+ * unacknowledged before TRANSPORT_FULL. */
+#define MQTT_WINDOW		8
 /* How long open() waits for the broker's answers. */
 #define MQTT_OPEN_TIMEOUT_MS	10000
 /* Sender reconnection (libmosquitto counts in seconds). */
@@ -38,6 +39,9 @@
 #define MQTT_RECONNECT_MAX_S	8
 /* How long closing drains the receiver's connection (net_mqtt_leave). */
 #define MQTT_DRAIN_MS		1000
+
+_Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX,
+	       "one publication holds a whole batch");
 
 static const struct transport_option mqtt_options[] = {
 	{ "host", "localhost", "broker host name or address", NULL },
@@ -66,12 +70,11 @@ struct mqtt_state {
 	bool thread;			/* the network thread runs */
 	/* receiver */
 	struct net_mqtt_loop loop;	/* its connection, without a thread */
-	struct redelivery frames;
+	struct net_mqtt_frames frames;
 	bool subscribed;
 	int sub_mid;
 	int led_state;			/* state published; -1: none yet */
 	bool state_dirty;		/* to publish at the next chance */
-	uint64_t duplicates;
 };
 
 /* libmosquitto's own errors (TLS verification, ...) carry the details. */
@@ -209,13 +212,12 @@ static int mqtt_open_sender(struct mqtt_state *st)
 	return r;
 }
 
-static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
+/* One publication of @len bytes: 0, TRANSPORT_FULL or an error. */
+static int mqtt_publish(struct mqtt_state *st, const uint8_t *payload,
+			size_t len)
 {
-	struct mqtt_state *st = t->priv;
 	int rc, r = 0;
 
-	if (len > IPC_MESSAGE_MAX_WIRE)
-		return -EMSGSIZE;
 	pthread_mutex_lock(&st->window.lock);
 	if (st->error) {
 		r = st->error;
@@ -224,7 +226,7 @@ static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
 	} else {
 		pthread_mutex_unlock(&st->window.lock);
 		rc = mosquitto_publish(st->mosq, NULL, st->cfg.event_topic,
-				       (int)len, frame, 1, false);
+				       (int)len, payload, 1, false);
 		pthread_mutex_lock(&st->window.lock);
 		if (rc != MOSQ_ERR_SUCCESS)
 			pub_window_untake(&st->window);
@@ -240,6 +242,32 @@ static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
 	}
 	pthread_mutex_unlock(&st->window.lock);
 	return r;
+}
+
+/* All @count frames in one publication (lib/frame_batch.h); one alone as
+ * send() publishes it, so a lone event costs what it always did. */
+static int mqtt_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
+{
+	uint8_t batch[FRAME_BATCH_HEADER + TRANSPORT_BATCH_MAX * IPC_MESSAGE_SIZE];
+	int n, r;
+
+	if (len > IPC_MESSAGE_MAX_WIRE)
+		return -EMSGSIZE;
+	if (count == 1 || len > IPC_MESSAGE_SIZE) {	/* odd sizes: alone */
+		r = mqtt_publish(t->priv, frames, len);
+		return r < 0 ? r : 1;
+	}
+	n = frame_batch_encode(frames, len, count, batch, sizeof(batch));
+	r = n < 0 ? n : mqtt_publish(t->priv, batch, (size_t)n);
+	return r < 0 ? r : (int)count;
+}
+
+static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = mqtt_send_many(t, frame, len, 1);
+
+	return r < 0 ? r : 0;
 }
 
 static void mqtt_close_sender(struct mqtt_state *st)
@@ -337,12 +365,11 @@ static void mqtt_on_message(struct mosquitto *mosq, void *userdata,
 		st->t->rejected++;	/* not ours: a stale subscription */
 		return;
 	}
-	/* QoS 1 is "at least once": skip a frame delivered again. */
-	r = redelivery_push_new(&st->frames, m->payload, len);
-	if (r > 0)
-		st->duplicates++;
+	r = net_mqtt_frames_push(&st->frames, m->payload, len);
+	if (r == -EBADMSG)
+		st->t->rejected++;	/* a malformed batch */
 	else if (r < 0)
-		st->error = -ENOMEM;
+		st->error = r;
 }
 
 static bool mqtt_subscribed(void *ctx)
@@ -361,6 +388,13 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	mosquitto_disconnect_callback_set(st->mosq, mqtt_receiver_on_disconnect);
 	mosquitto_subscribe_callback_set(st->mosq, mqtt_on_subscribe);
 	mosquitto_message_callback_set(st->mosq, mqtt_on_message);
+	r = transport_object_path(st->t, why, size);
+	if (r == 0)
+		r = net_mqtt_frames_restore(&st->frames, why);
+	why[0] = '\0';
+	if (r < 0)
+		mqtt_notice(st, "mqtt: reading what the last LED applied: %s",
+			    strerror(-r));
 	r = net_mqtt_loop_init(&st->loop, st->mosq, &st->cfg, &st->error);
 	if (r == 0)
 		r = net_mqtt_loop_open(&st->loop, mqtt_subscribed, st,
@@ -369,19 +403,21 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 }
 
 /*
- * The frame returned last was applied: acknowledge it to the broker (its
- * PUBACK waits in libmosquitto's queue) and publish the state it set.
+ * The frame returned last was applied. Once the last of its message is,
+ * acknowledge the message to the broker (its PUBACK waits in
+ * libmosquitto's queue) and publish the state it set.
  */
 static void mqtt_confirm(struct mqtt_state *st)
 {
-	struct redelivery_frame f;
+	int led_state;
+	bool whole = net_mqtt_frames_confirm(&st->frames, &led_state);
 
-	if (!redelivery_confirm(&st->frames, &f))
-		return;
-	if (f.led_state >= 0 && f.led_state != st->led_state) {
-		st->led_state = f.led_state;
+	if (led_state >= 0 && led_state != st->led_state) {
+		st->led_state = led_state;
 		st->state_dirty = true;
 	}
+	if (!whole)
+		return;
 	mqtt_publish_state(st);
 	/* A failure shows at the next read: on_disconnect, reconnection. */
 	(void)net_mqtt_loop_flush(&st->loop);
@@ -398,20 +434,43 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 	deadline_start(&end, timeout_ms);
 	mqtt_confirm(st);
 	for (;;) {
-		n = redelivery_pop(&st->frames, buf, size);
+		n = redelivery_pop(&st->frames.queue, buf, size);
 		if (n >= 0) {
 			r = net_mqtt_loop_arm(&st->loop,
-					      redelivery_busy(&st->frames));
+					      redelivery_busy(&st->frames.queue));
 			return r < 0 ? r : n;
 		}
 		if (st->error)
 			return st->error;
-		r = net_mqtt_loop_wait(&st->loop, redelivery_busy(&st->frames),
+		r = net_mqtt_loop_wait(&st->loop, redelivery_busy(&st->frames.queue),
 				       deadline_left_ms(&end));
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 		net_mqtt_loop_service(&st->loop);
 	}
+}
+
+/*
+ * Stopped in the middle of a batch: its PUBACK must not leave (the broker
+ * delivers the whole batch again, to the next LED), and what of it was
+ * applied is left for the next LED to skip. Else leave as usual.
+ */
+static void mqtt_close_receiver(struct mqtt_state *st)
+{
+	char path[PATH_MAX];
+	int r;
+
+	mqtt_confirm(st);
+	if (!net_mqtt_frames_partial(&st->frames)) {
+		net_mqtt_leave(st->mosq, MQTT_DRAIN_MS);
+		return;
+	}
+	r = transport_object_path(st->t, path, sizeof(path));
+	if (r == 0)
+		r = net_mqtt_frames_save(&st->frames, path);
+	if (r < 0)
+		mqtt_notice(st, "mqtt: cannot keep what was applied of a batch (%s): the next LED applies it again",
+			    strerror(-r));
 }
 
 /* --- the transport ----------------------------------------------------- */
@@ -423,13 +482,12 @@ static void mqtt_close(struct transport *t)
 	if (t->role == TRANSPORT_SENDER) {
 		mqtt_close_sender(st);
 	} else if (st->mosq && st->loop.connected) {
-		mqtt_confirm(st);
-		net_mqtt_leave(st->mosq, MQTT_DRAIN_MS);
+		mqtt_close_receiver(st);
 	}
-	if (st->duplicates)
+	if (st->frames.duplicates)
 		mqtt_notice(st, "mqtt: skipped %llu repeated deliveries",
-			    (unsigned long long)st->duplicates);
-	redelivery_free(&st->frames);
+			    (unsigned long long)st->frames.duplicates);
+	net_mqtt_frames_free(&st->frames);
 	net_mqtt_loop_free(&st->loop);
 	mosquitto_destroy(st->mosq);
 	free(st);
@@ -456,7 +514,7 @@ static int mqtt_open(struct transport *t)
 	st->window.gate_fd = -1;
 	st->led_state = -1;
 	st->t = t;
-	redelivery_init(&st->frames, NULL);
+	net_mqtt_frames_init(&st->frames);
 	r = net_mqtt_parse(mqtt_option, t, instance, sender, &st->cfg, why,
 			   sizeof(why));
 	if (r == 0)
@@ -489,6 +547,7 @@ static const struct transport_ops mqtt_ops = {
 	.options = mqtt_options,
 	.open = mqtt_open,
 	.send = mqtt_send,
+	.send_many = mqtt_send_many,
 	.receive = mqtt_receive,
 	.poll_fd = mqtt_poll_fd,
 	.close = mqtt_close,
