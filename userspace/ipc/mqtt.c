@@ -2,11 +2,13 @@
 /*
  * mqtt: button and LED talk through an MQTT broker (mosquitto), across
  * hosts. Push, lossless while the broker keeps its state, in order: frames
- * go to ipc-button/<device>/event at QoS 1, the LED publishes its state to
- * ipc-button/<device>/led, both keep persistent sessions. Sender:
- * libmosquitto's thread, a window of unacknowledged frames
- * (lib/pub_window.h). Receiver: no thread (lib/net_mqtt_loop.h); a frame's
- * PUBACK leaves once the LED applied it (lib/redelivery.h). More in
+ * go to ipc-button/<device>/event at QoS 1, a lone one bare, a run of them
+ * as one batch (lib/frame_batch.h); the LED publishes its state to
+ * ipc-button/<device>/led; both keep persistent sessions. Sender:
+ * libmosquitto's thread, a window of MQTT_WINDOW unacknowledged
+ * publications (lib/net_mqtt_pub.h). Receiver: no thread
+ * (lib/net_mqtt_loop.h); a message's PUBACK leaves once the LED applied
+ * all its frames (lib/net_mqtt_frames.h). More in
  * docs/mechanisms/mqtt.md.
  */
 #include "transport.h"
@@ -17,6 +19,7 @@
 #include "../lib/net_mqtt.h"
 #include "../lib/net_mqtt_frames.h"
 #include "../lib/net_mqtt_loop.h"
+#include "../lib/net_mqtt_pub.h"
 #include "../lib/pub_window.h"
 
 #include <errno.h>
@@ -29,9 +32,9 @@
 /* Told to the program at once (transport.h); most end no call. */
 #define mqtt_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
-/* Publications (of up to TRANSPORT_BATCH_MAX frames each) a sender keeps
- * unacknowledged before TRANSPORT_FULL. */
-#define MQTT_WINDOW		8
+/* Publications unacknowledged before TRANSPORT_FULL: few, so that frames
+ * that come meanwhile wait and go together, TRANSPORT_BATCH_MAX at most. */
+#define MQTT_WINDOW		4
 /* How long open() waits for the broker's answers. */
 #define MQTT_OPEN_TIMEOUT_MS	10000
 /* Sender reconnection (libmosquitto counts in seconds). */
@@ -40,8 +43,7 @@
 /* How long closing drains the receiver's connection (net_mqtt_leave). */
 #define MQTT_DRAIN_MS		1000
 
-_Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX,
-	       "one publication holds a whole batch");
+_Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX, "a batch per publish");
 
 static const struct transport_option mqtt_options[] = {
 	{ "host", "localhost", "broker host name or address", NULL },
@@ -65,6 +67,7 @@ struct mqtt_state {
 	int error;			/* fatal, sticky */
 	/* sender; the network thread shares these under window.lock */
 	struct pub_window window;	/* QoS 1 publications unacknowledged */
+	struct net_mqtt_pub pub;	/* what publishes into it */
 	bool answered;			/* the broker answered CONNECT once */
 	bool connected;
 	bool thread;			/* the network thread runs */
@@ -142,16 +145,14 @@ static void mqtt_on_publish(struct mosquitto *mosq, void *userdata, int mid)
 {
 	struct mqtt_state *st = ((struct transport *)userdata)->priv;
 
-	(void)mosq;
-	(void)mid;
+	(void)mosq, (void)mid;
 	pub_window_acked(&st->window);
 }
 
 static bool mqtt_answered(void *ctx)
 {
-	const struct mqtt_state *st = ctx;
-
-	return st->answered || st->error;
+	return ((const struct mqtt_state *)ctx)->answered ||
+	       ((const struct mqtt_state *)ctx)->error;
 }
 
 static bool mqtt_all_acked(void *ctx)
@@ -168,6 +169,8 @@ static int mqtt_open_sender(struct mqtt_state *st)
 	r = pub_window_init(&st->window, MQTT_WINDOW);
 	if (r < 0)
 		return r;
+	st->pub = (struct net_mqtt_pub){ st->mosq, &st->window,
+					 st->cfg.event_topic, &st->error, 0 };
 	mosquitto_connect_with_flags_callback_set(st->mosq, mqtt_sender_on_connect);
 	mosquitto_disconnect_callback_set(st->mosq, mqtt_sender_on_disconnect);
 	mosquitto_publish_callback_set(st->mosq, mqtt_on_publish);
@@ -212,55 +215,18 @@ static int mqtt_open_sender(struct mqtt_state *st)
 	return r;
 }
 
-/* One publication of @len bytes: 0, TRANSPORT_FULL or an error. */
-static int mqtt_publish(struct mqtt_state *st, const uint8_t *payload,
-			size_t len)
-{
-	int rc, r = 0;
-
-	pthread_mutex_lock(&st->window.lock);
-	if (st->error) {
-		r = st->error;
-	} else if (!pub_window_take(&st->window)) {
-		r = TRANSPORT_FULL;
-	} else {
-		pthread_mutex_unlock(&st->window.lock);
-		rc = mosquitto_publish(st->mosq, NULL, st->cfg.event_topic,
-				       (int)len, payload, 1, false);
-		pthread_mutex_lock(&st->window.lock);
-		if (rc != MOSQ_ERR_SUCCESS)
-			pub_window_untake(&st->window);
-		if (rc == MOSQ_ERR_NO_CONN)
-			r = TRANSPORT_FULL;
-		else if (rc == MOSQ_ERR_OVERSIZE_PACKET)
-			r = -EMSGSIZE;
-		else if (rc != MOSQ_ERR_SUCCESS)
-			mqtt_notice(st, "mqtt: publishing to %s: %s",
-				    st->cfg.event_topic, net_mqtt_strerror(rc));
-		if (r == 0)
-			r = net_mqtt_errno(rc);
-	}
-	pthread_mutex_unlock(&st->window.lock);
-	return r;
-}
-
-/* All @count frames in one publication (lib/frame_batch.h); one alone as
- * send() publishes it, so a lone event costs what it always did. */
+/* A run of frames as one publication (lib/net_mqtt_pub.h): how many. */
 static int mqtt_send_many(struct transport *t, const uint8_t *frames,
 			  size_t len, size_t count)
 {
-	uint8_t batch[FRAME_BATCH_HEADER + TRANSPORT_BATCH_MAX * IPC_MESSAGE_SIZE];
-	int n, r;
+	struct mqtt_state *st = t->priv;
+	int r = net_mqtt_pub_frames(&st->pub, frames, len, count);
 
-	if (len > IPC_MESSAGE_MAX_WIRE)
-		return -EMSGSIZE;
-	if (count == 1 || len > IPC_MESSAGE_SIZE) {	/* odd sizes: alone */
-		r = mqtt_publish(t->priv, frames, len);
-		return r < 0 ? r : 1;
-	}
-	n = frame_batch_encode(frames, len, count, batch, sizeof(batch));
-	r = n < 0 ? n : mqtt_publish(t->priv, batch, (size_t)n);
-	return r < 0 ? r : (int)count;
+	if (st->pub.last_rc != MOSQ_ERR_SUCCESS && r != -EAGAIN &&
+	    r != -EMSGSIZE)
+		mqtt_notice(st, "mqtt: publishing to %s: %s", st->cfg.event_topic,
+			    net_mqtt_strerror(st->pub.last_rc));
+	return r;
 }
 
 static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -281,7 +247,7 @@ static void mqtt_close_sender(struct mqtt_state *st)
 		unacked = pub_window_unacked(&st->window);
 		pthread_mutex_unlock(&st->window.lock);
 		if (unacked)
-			mqtt_notice(st, "mqtt: %llu frame(s) not acknowledged by the %s when closing",
+			mqtt_notice(st, "mqtt: %llu publication(s) not acknowledged by the %s when closing",
 				    (unsigned long long)unacked, st->cfg.label);
 		mosquitto_disconnect(st->mosq);
 		mosquitto_loop_stop(st->mosq, false);
@@ -361,22 +327,18 @@ static void mqtt_on_message(struct mosquitto *mosq, void *userdata,
 	int r;
 
 	(void)mosq;
-	if (strcmp(m->topic, st->cfg.event_topic)) {
-		st->t->rejected++;	/* not ours: a stale subscription */
-		return;
-	}
-	r = net_mqtt_frames_push(&st->frames, m->payload, len);
-	if (r == -EBADMSG)
-		st->t->rejected++;	/* a malformed batch */
+	r = strcmp(m->topic, st->cfg.event_topic) ? -EBADMSG :
+	    net_mqtt_frames_push(&st->frames, m->payload, len);
+	if (r == -EBADMSG)	/* not ours (a stale subscription), or a */
+		st->t->rejected++;	/* malformed batch */
 	else if (r < 0)
 		st->error = r;
 }
 
 static bool mqtt_subscribed(void *ctx)
 {
-	const struct mqtt_state *st = ctx;
-
-	return st->subscribed || st->error;
+	return ((const struct mqtt_state *)ctx)->subscribed ||
+	       ((const struct mqtt_state *)ctx)->error;
 }
 
 /* Ready means subscribed: from now on the broker keeps our events. */
@@ -389,12 +351,10 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	mosquitto_subscribe_callback_set(st->mosq, mqtt_on_subscribe);
 	mosquitto_message_callback_set(st->mosq, mqtt_on_message);
 	r = transport_object_path(st->t, why, size);
-	if (r == 0)
-		r = net_mqtt_frames_restore(&st->frames, why);
-	why[0] = '\0';
+	r = r ? r : net_mqtt_frames_restore(&st->frames, why);
 	if (r < 0)
-		mqtt_notice(st, "mqtt: reading what the last LED applied: %s",
-			    strerror(-r));
+		mqtt_notice(st, "mqtt: reading what the last LED applied: %s", strerror(-r));
+	why[0] = '\0';
 	r = net_mqtt_loop_init(&st->loop, st->mosq, &st->cfg, &st->error);
 	if (r == 0)
 		r = net_mqtt_loop_open(&st->loop, mqtt_subscribed, st,
@@ -402,11 +362,8 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	return r < 0 ? r : st->error;
 }
 
-/*
- * The frame returned last was applied. Once the last of its message is,
- * acknowledge the message to the broker (its PUBACK waits in
- * libmosquitto's queue) and publish the state it set.
- */
+/* The frame returned last was applied. Once all of its message are, send
+ * the PUBACK (it waits in libmosquitto's queue) and publish the state. */
 static void mqtt_confirm(struct mqtt_state *st)
 {
 	int led_state;
@@ -450,39 +407,24 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 	}
 }
 
-/*
- * Stopped in the middle of a batch: its PUBACK must not leave (the broker
- * delivers the whole batch again, to the next LED), and what of it was
- * applied is left for the next LED to skip. Else leave as usual.
- */
-static void mqtt_close_receiver(struct mqtt_state *st)
-{
-	char path[PATH_MAX];
-	int r;
-
-	mqtt_confirm(st);
-	if (!net_mqtt_frames_partial(&st->frames)) {
-		net_mqtt_leave(st->mosq, MQTT_DRAIN_MS);
-		return;
-	}
-	r = transport_object_path(st->t, path, sizeof(path));
-	if (r == 0)
-		r = net_mqtt_frames_save(&st->frames, path);
-	if (r < 0)
-		mqtt_notice(st, "mqtt: cannot keep what was applied of a batch (%s): the next LED applies it again",
-			    strerror(-r));
-}
-
 /* --- the transport ----------------------------------------------------- */
 
 static void mqtt_close(struct transport *t)
 {
 	struct mqtt_state *st = t->priv;
+	char path[PATH_MAX];
+	int r;
 
-	if (t->role == TRANSPORT_SENDER) {
+	if (t->role == TRANSPORT_SENDER)
 		mqtt_close_sender(st);
-	} else if (st->mosq && st->loop.connected) {
-		mqtt_close_receiver(st);
+	if (t->role == TRANSPORT_RECEIVER && st->mosq && st->loop.connected) {
+		mqtt_confirm(st);	/* stopped in a batch: no PUBACK for it */
+		r = transport_object_path(t, path, sizeof(path));
+		r = net_mqtt_frames_leave(&st->frames, st->mosq, r ? NULL : path,
+					  MQTT_DRAIN_MS);
+		if (r < 0)
+			mqtt_notice(st, "mqtt: cannot keep what was applied of a batch (%s): the next LED applies it again",
+				    strerror(-r));
 	}
 	if (st->frames.duplicates)
 		mqtt_notice(st, "mqtt: skipped %llu repeated deliveries",

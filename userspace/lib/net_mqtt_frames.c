@@ -2,6 +2,7 @@
 #include "net_mqtt_frames.h"
 
 #include "frame_file.h"
+#include "net_mqtt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -92,4 +93,15 @@ int net_mqtt_frames_restore(struct net_mqtt_frames *f, const char *object)
 	for (ssize_t i = 0; i < n; i++)
 		redelivery_remember(&f->queue, frames[i], IPC_MESSAGE_SIZE);
 	return n < 0 ? (int)n : 0;
+}
+
+int net_mqtt_frames_leave(struct net_mqtt_frames *f, struct mosquitto *mosq,
+			  const char *object, int drain_ms)
+{
+	if (!net_mqtt_frames_partial(f)) {
+		net_mqtt_leave(mosq, drain_ms);
+		return 0;
+	}
+	/* No DISCONNECT either: the queued PUBACK would go with it. */
+	return object ? net_mqtt_frames_save(f, object) : -ENAMETOOLONG;
 }

@@ -15,6 +15,8 @@
 #include "message.h"
 #include "redelivery.h"
 
+#include <mosquitto.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,5 +62,15 @@ int net_mqtt_frames_save(const struct net_mqtt_frames *f, const char *object);
 /* Skip, when delivered again, what "@object.applied" says a receiver
  * applied; remove it. 0 (also when there is none) or a negative errno. */
 int net_mqtt_frames_restore(struct net_mqtt_frames *f, const char *object);
+
+/*
+ * Closing: leave the broker cleanly (net_mqtt_leave), unless stopped in
+ * the middle of a message, whose PUBACK must not leave: then save what of
+ * it was applied (net_mqtt_frames_save(); @object NULL: cannot) and leave
+ * without a word, so that the broker delivers the whole message again to
+ * the next receiver of the session. 0 or the negative errno of saving.
+ */
+int net_mqtt_frames_leave(struct net_mqtt_frames *f, struct mosquitto *mosq,
+			  const char *object, int drain_ms);
 
 #endif /* IPC_NET_MQTT_FRAMES_H */
