@@ -27,6 +27,7 @@
 #include "../lib/net_options.h"
 #include "../lib/ready_set.h"
 #include "../lib/redelivery.h"
+#include "../lib/stop.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -53,6 +54,8 @@ _Static_assert(TRANSPORT_BATCH_MAX <= NET_DBUS_LED_BATCH_MAX,
  * of up to TRANSPORT_BATCH_MAX frames, when the daemon or the LED lags.
  */
 #define DBUS_CALLS_MAX		8
+/* Messages the receiver reads at most before it lets a stop signal in. */
+#define DBUS_STOP_CHECK		16
 /* How long send() waits for room in a full window before TRANSPORT_FULL. */
 #define DBUS_SEND_WAIT_MS	100
 
@@ -78,6 +81,7 @@ struct dbus_state {
 	/* receiver */
 	struct net_dbus_led led;	/* the object, its calls queued */
 	struct ready_set *ready;
+	unsigned int unwaited;		/* messages read without a wait */
 };
 
 /* --- sender ------------------------------------------------------------ */
@@ -343,6 +347,16 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 			r = dbus_update_ready(st);
 			return r < 0 ? r : n;
 		}
+		/* The stop signals come in only while waiting (a wait that finds
+		 * the bus ready does not let them in), and batches may come for
+		 * long without a pause: let them in now and then. */
+		if (++st->unwaited >= DBUS_STOP_CHECK) {
+			st->unwaited = 0;
+			stop_unblock();
+			stop_block();
+			if (stop_requested())
+				return -EINTR;
+		}
 		/* One message at a time: a frame is returned as soon as seen. */
 		r = sd_bus_process(st->bus, NULL);
 		if (r > 0)
@@ -352,6 +366,7 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 		r = dbus_update_ready(st);
 		if (r < 0)
 			return r;
+		st->unwaited = 0;
 		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
