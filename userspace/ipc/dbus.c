@@ -222,6 +222,18 @@ static int dbus_open_sender(struct dbus_state *st)
 	return r;	/* TRANSPORT_ABSENT: it left meanwhile */
 }
 
+/*
+ * Room for frames: with an LED, only when a call can carry them now, for
+ * nothing would send them later (a sender has no fd for its caller to
+ * poll); the frames that come meanwhile wait in the caller's backlog and
+ * go together next time. Without one, the window keeps them for it.
+ */
+static bool dbus_has_room(const struct dbus_state *st)
+{
+	return st->window.count < REDELIVERY_WINDOW &&
+	       (!st->owner || st->calls < DBUS_CALLS_MAX);
+}
+
 /* As many of @count frames as the window takes, as one call: how many. */
 static int dbus_send_many(struct transport *t, const uint8_t *frames,
 			  size_t len, size_t count)
@@ -235,10 +247,10 @@ static int dbus_send_many(struct transport *t, const uint8_t *frames,
 	if (len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
 	r = dbus_pump(st);
-	/* A full window with an LED: its replies are worth a short wait. */
+	/* No room with an LED: its replies are worth a short wait. */
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
 	while (r == 0) {
-		while (added < count &&
+		while (dbus_has_room(st) && added < count &&
 		       redelivery_window_add(w, frames + added * len, len))
 			added++;
 		if (added)
