@@ -223,15 +223,15 @@ static int dbus_open_sender(struct dbus_state *st)
 }
 
 /*
- * Room for frames: with an LED, only when a call can carry them now, for
- * nothing would send them later (a sender has no fd for its caller to
- * poll); the frames that come meanwhile wait in the caller's backlog and
- * go together next time. Without one, the window keeps them for it.
+ * Room for frames only when a call can carry them now, for nothing would
+ * send them later (a sender has no fd for its caller to poll): what comes
+ * meanwhile, or while there is no LED, stays in the caller's backlog,
+ * which retries, and goes together next time.
  */
 static bool dbus_has_room(const struct dbus_state *st)
 {
-	return st->window.count < REDELIVERY_WINDOW &&
-	       (!st->owner || st->calls < DBUS_CALLS_MAX);
+	return st->window.count < REDELIVERY_WINDOW && st->owner &&
+	       st->calls < DBUS_CALLS_MAX;
 }
 
 /* As many of @count frames as the window takes, as one call: how many. */
