@@ -4,13 +4,15 @@
  *
  * Push, lossless, in order. The receiver (LED) owns the well-known name
  * io.github.ipcbutton.Led<instance> and exports /io/github/ipcbutton/Led
- * (userspace/dbus/io.github.ipcbutton.Led.xml): SetState(ay frame),
- * replied once the LED applied the frame (or with InvalidFrame), and the
- * State property. The sender calls SetState asynchronously, up to
- * REDELIVERY_WINDOW (64, half the system bus's limit of pending replies)
- * calls unanswered, each frame kept until its reply (lib/redelivery.h):
- * what a stopped or killed LED did not confirm goes again, in order, to
- * the name's next owner. Calls go to the owner's unique name, so no frame
+ * (userspace/dbus/io.github.ipcbutton.Led.xml, lib/net_dbus_led.h):
+ * SetState(ay frame) for a lone frame, SetStates(aay frames) -> u applied
+ * for a batch, each replied once the LED applied its last frame, and the
+ * State property. The sender calls asynchronously, at most DBUS_CALLS_MAX
+ * (8) calls unanswered,
+ * every run of waiting frames as one call, each frame kept until its
+ * call's reply (lib/redelivery.h, REDELIVERY_WINDOW frames): what a
+ * stopped or killed LED did not confirm goes again, in order, to the
+ * name's next owner. Calls go to the owner's unique name, so no frame
  * overtakes an older one. The bus policy decides who may own the name and
  * call (userspace/dbus/io.github.ipcbutton.Led.conf). More in
  * docs/mechanisms/dbus.md.
@@ -20,9 +22,12 @@
 #include "../lib/deadline.h"
 #include "../lib/message.h"
 #include "../lib/net_dbus.h"
+#include "../lib/net_dbus_frames.h"
+#include "../lib/net_dbus_led.h"
 #include "../lib/net_options.h"
 #include "../lib/ready_set.h"
 #include "../lib/redelivery.h"
+#include "../lib/stop.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -37,10 +42,20 @@
 /* Told to the program at once (transport.h); most end no call. */
 #define dbus_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
-#define DBUS_OBJECT_PATH	"/io/github/ipcbutton/Led"
-#define DBUS_INTERFACE		"io.github.ipcbutton.Led"
-#define DBUS_ERROR_INVALID	"io.github.ipcbutton.Led.Error.InvalidFrame"
+#define DBUS_OBJECT_PATH	NET_DBUS_LED_PATH
+#define DBUS_INTERFACE		NET_DBUS_LED_INTERFACE
 
+_Static_assert(TRANSPORT_BATCH_MAX <= NET_DBUS_LED_BATCH_MAX,
+	       "a SetStates call holds a whole batch");
+
+/*
+ * Calls unanswered at most (the system bus allows 128 pending replies):
+ * few, so that frames coming meanwhile wait and go together, one call
+ * of up to TRANSPORT_BATCH_MAX frames, when the daemon or the LED lags.
+ */
+#define DBUS_CALLS_MAX		8
+/* Messages the receiver reads at most before it lets a stop signal in. */
+#define DBUS_STOP_CHECK		16
 /* How long send() waits for room in a full window before TRANSPORT_FULL. */
 #define DBUS_SEND_WAIT_MS	100
 
@@ -60,17 +75,22 @@ struct dbus_state {
 	/* sender */
 	char *owner;		/* unique name owning the well-known name */
 	struct redelivery_window window;
+	unsigned int calls;	/* unanswered */
 	int error;		/* sticky fatal error */
 	uint64_t refused;	/* frames the LED answered InvalidFrame */
 	/* receiver */
-	struct redelivery calls;	/* cookie: the SetState call */
+	struct net_dbus_led led;	/* the object, its calls queued */
 	struct ready_set *ready;
-	int led_state;			/* the State property: -1 unknown */
+	unsigned int unwaited;		/* messages read without a wait */
 };
 
 /* --- sender ------------------------------------------------------------ */
 
-/* The answer to a SetState call of the frame in @userdata's slot. */
+/*
+ * The answer to the call of the frames from @userdata's slot on: SetState
+ * (one frame) returns nothing, SetStates how many the LED applied (all,
+ * or fewer when it stopped in the middle: the rest go again).
+ */
 static int dbus_on_reply(sd_bus_message *m, void *userdata,
 			 sd_bus_error *ret_error)
 {
@@ -78,11 +98,18 @@ static int dbus_on_reply(sd_bus_message *m, void *userdata,
 	struct dbus_state *st = (struct dbus_state *)((char *)slot->window -
 		offsetof(struct dbus_state, window));
 	const sd_bus_error *e = sd_bus_message_get_error(m);
-	bool again = e && !sd_bus_error_has_name(e, DBUS_ERROR_INVALID);
+	bool again = e && !sd_bus_error_has_name(e, NET_DBUS_LED_ERROR_INVALID);
+	uint32_t applied = again ? 0 : slot->batch;
 
 	(void)ret_error;
-	if (e && sd_bus_error_has_name(e, DBUS_ERROR_INVALID))
-		st->refused++;	/* sending it again would not make it valid */
+	st->calls--;
+	if (e && !again)
+		st->refused += slot->batch;	/* sending again would not help */
+	if (!e && slot->batch > 1 &&
+	    (sd_bus_message_read(m, "u", &applied) < 0 || applied > slot->batch)) {
+		dbus_notice(st, "dbus: SetStates answered with no valid count");
+		st->error = -EPROTO;
+	}
 	if (again && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
 		dbus_notice(st, "dbus: SetState refused by the bus policy: %s",
 			    e->message ? e->message : e->name);
@@ -92,40 +119,58 @@ static int dbus_on_reply(sd_bus_message *m, void *userdata,
 			    e->message ? e->message : "");
 		st->error = -EPROTO;
 	}
-	redelivery_window_answered(slot, again);
+	redelivery_window_answered_batch(slot, applied);
 	return 1;
 }
 
-/* Send every waiting frame, oldest first, to the current owner, if it may. */
+/* One call for @n waiting frames from the window's @i-th on. */
+static int dbus_call(struct dbus_state *st, unsigned int i, unsigned int n)
+{
+	sd_bus_message *m;
+	int r;
+
+	r = net_dbus_frames_call(st->bus, &m, st->owner, DBUS_OBJECT_PATH,
+				 DBUS_INTERFACE, &st->window, i, n);
+	/* The LED may take its time: only its answer ends a call. */
+	if (r >= 0)
+		r = sd_bus_call_async(st->bus, NULL, m, dbus_on_reply,
+				      redelivery_window_at(&st->window, i),
+				      UINT64_MAX);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+/*
+ * Send every waiting frame, oldest first, to the current owner, if it may:
+ * each run of waiting frames as one call (a lone frame alone, at once).
+ */
 static int dbus_call_waiting(struct dbus_state *st)
 {
 	struct redelivery_window *w = &st->window;
+	unsigned int n;
 
 	if (!st->owner || st->error || !redelivery_window_may_send(w, st->owner))
 		return 0;
-	for (unsigned int i = 0; i < w->count; i++) {
-		struct redelivery_slot *slot = redelivery_window_at(w, i);
-		sd_bus_message *m = NULL;
+	for (unsigned int i = 0; i < w->count && st->calls < DBUS_CALLS_MAX;
+	     i += n) {
 		int r;
 
-		if (slot->state != REDELIVERY_WAITING)
+		n = 1;
+		if (redelivery_window_at(w, i)->state != REDELIVERY_WAITING)
 			continue;
-		r = sd_bus_message_new_method_call(st->bus, &m, st->owner,
-						   DBUS_OBJECT_PATH,
-						   DBUS_INTERFACE, "SetState");
-		if (r >= 0)
-			r = sd_bus_message_append_array(m, 'y', slot->bytes,
-							slot->len);
-		/* The LED may take its time: only its answer ends a call. */
-		if (r >= 0)
-			r = sd_bus_call_async(st->bus, NULL, m, dbus_on_reply,
-					      slot, UINT64_MAX);
-		sd_bus_message_unref(m);
+		while (i + n < w->count && n < TRANSPORT_BATCH_MAX &&
+		       redelivery_window_at(w, i + n)->state == REDELIVERY_WAITING)
+			n++;
+		r = dbus_call(st, i, n);
 		if (r == -ENOBUFS)
 			return 0;	/* sd-bus's queue is full: later */
 		if (r < 0)
 			return r;
-		redelivery_window_sent(slot, st->owner);
+		st->calls++;
+		redelivery_window_at(w, i)->batch = n;
+		for (unsigned int k = 0; k < n; k++)
+			redelivery_window_sent(redelivery_window_at(w, i + k),
+					       st->owner);
 	}
 	return 0;
 }
@@ -177,19 +222,39 @@ static int dbus_open_sender(struct dbus_state *st)
 	return r;	/* TRANSPORT_ABSENT: it left meanwhile */
 }
 
-static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
+/*
+ * Room for frames only when a call can carry them now, for nothing would
+ * send them later (a sender has no fd for its caller to poll): what comes
+ * meanwhile, or while there is no LED, stays in the caller's backlog,
+ * which retries, and goes together next time.
+ */
+static bool dbus_has_room(const struct dbus_state *st)
+{
+	return st->window.count < REDELIVERY_WINDOW && st->owner &&
+	       st->calls < DBUS_CALLS_MAX;
+}
+
+/* As many of @count frames as the window takes, as one call: how many. */
+static int dbus_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
 {
 	struct dbus_state *st = t->priv;
-	struct redelivery_slot *slot;
+	struct redelivery_window *w = &st->window;
 	struct deadline end;
+	size_t added = 0;
 	int r;
 
 	if (len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
 	r = dbus_pump(st);
-	/* A full window with an LED: its replies are worth a short wait. */
+	/* No room with an LED: its replies are worth a short wait. */
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
-	while (r == 0 && !(slot = redelivery_window_add(&st->window, frame, len))) {
+	while (r == 0) {
+		while (dbus_has_room(st) && added < count &&
+		       redelivery_window_add(w, frames + added * len, len))
+			added++;
+		if (added)
+			break;
 		if (!st->owner || deadline_left_ns(&end) == 0)
 			return TRANSPORT_FULL;
 		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
@@ -201,9 +266,20 @@ static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
 	if (r < 0)
 		return r;
 	r = dbus_pump(st);
-	if (r < 0 && slot->state == REDELIVERY_WAITING)
-		redelivery_window_drop_last(&st->window);	/* the caller keeps it */
-	return r;
+	/* The caller keeps what never left. */
+	while (r < 0 && added &&
+	       redelivery_window_at(w, w->count - 1)->state == REDELIVERY_WAITING) {
+		redelivery_window_drop_last(w);
+		added--;
+	}
+	return added ? (int)added : r;
+}
+
+static int dbus_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = dbus_send_many(t, frame, len, 1);
+
+	return r > 0 ? 0 : r;
 }
 
 /* Give the LED up to linger-ms to confirm what is still in the window. */
@@ -226,105 +302,6 @@ static void dbus_close_sender(struct dbus_state *st)
 
 /* --- receiver ---------------------------------------------------------- */
 
-static void release_call(void *cookie)
-{
-	sd_bus_message_unref(cookie);
-}
-
-static int dbus_on_set_state(sd_bus_message *m, void *userdata,
-			     sd_bus_error *ret_error)
-{
-	struct dbus_state *st = userdata;
-	enum ipc_message_error err;
-	struct ipc_message msg;
-	const void *bytes;
-	size_t len;
-	int r;
-
-	r = sd_bus_message_read_array(m, 'y', &bytes, &len);
-	if (r < 0)
-		return r;
-	/* The caller validates and counts it too: queue it either way. */
-	r = redelivery_push(&st->calls, bytes, len, sd_bus_message_ref(m));
-	if (r < 0) {
-		sd_bus_message_unref(m);
-		return r;
-	}
-	err = ipc_message_decode(bytes, len, &msg);
-	if (err != IPC_MESSAGE_OK)
-		return sd_bus_error_setf(ret_error, DBUS_ERROR_INVALID,
-					 "invalid frame: %s",
-					 ipc_message_error_name(err));
-	return 1;	/* replied later, once the LED applied it */
-}
-
-static int dbus_get_state(sd_bus *bus, const char *path,
-			  const char *interface, const char *property,
-			  sd_bus_message *reply, void *userdata,
-			  sd_bus_error *ret_error)
-{
-	struct dbus_state *st = userdata;
-
-	(void)bus, (void)path, (void)interface, (void)property, (void)ret_error;
-	return sd_bus_message_append(reply, "b", st->led_state > 0);
-}
-
-/*
- * sd-bus answers a SetState call with the wrong argument types itself
- * (InvalidArgs) before our handler sees it; count those here, as refused
- * by the transport.
- */
-static int dbus_filter(sd_bus_message *m, void *userdata,
-		       sd_bus_error *ret_error)
-{
-	struct dbus_state *st = userdata;
-
-	(void)ret_error;
-	if (sd_bus_message_is_method_call(m, DBUS_INTERFACE, "SetState") &&
-	    !sd_bus_message_has_signature(m, "ay"))
-		st->t->rejected++;
-	return 0;
-}
-
-/*
- * Who may call SetState is the bus policy's business (the system bus policy
- * lets root and the group ipc-button), not a capability: without
- * UNPRIVILEGED, sd-bus would demand CAP_SYS_ADMIN from callers on the
- * system bus.
- */
-static const sd_bus_vtable led_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD_WITH_ARGS("SetState", SD_BUS_ARGS("ay", frame),
-				SD_BUS_NO_RESULT, dbus_on_set_state,
-				SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_PROPERTY("State", "b", dbus_get_state, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END
-};
-
-/* The frame returned last was applied: reply, and publish the state. */
-static int dbus_confirm(struct dbus_state *st)
-{
-	struct redelivery_frame f;
-	int r = 0;
-
-	if (!redelivery_confirm(&st->calls, &f))
-		return 0;
-	if (f.led_state >= 0) {	/* an invalid one was answered already */
-		r = sd_bus_reply_method_return(f.cookie, NULL);
-		if (r >= 0 && st->led_state != f.led_state) {
-			st->led_state = f.led_state;
-			r = sd_bus_emit_properties_changed(st->bus,
-							   DBUS_OBJECT_PATH,
-							   DBUS_INTERFACE,
-							   "State", NULL);
-		}
-	}
-	release_call(f.cookie);
-	/* A caller that already left is no error of ours. */
-	return r == -ENOTCONN || r == -ECONNRESET ? 0 : r;
-}
-
 static int dbus_open_receiver(struct dbus_state *st)
 {
 	int r;
@@ -332,10 +309,7 @@ static int dbus_open_receiver(struct dbus_state *st)
 	r = ready_set_new(&st->ready);
 	if (r < 0)
 		return r;
-	r = sd_bus_add_filter(st->bus, NULL, dbus_filter, st);
-	if (r >= 0)
-		r = sd_bus_add_object_vtable(st->bus, NULL, DBUS_OBJECT_PATH,
-					     DBUS_INTERFACE, led_vtable, st);
+	r = net_dbus_led_export(&st->led, st->bus);
 	if (r < 0) {
 		dbus_notice(st, "dbus: exporting %s: %s", DBUS_OBJECT_PATH,
 			    strerror(-r));
@@ -365,7 +339,7 @@ static int dbus_update_ready(struct dbus_state *st)
 		return events;
 	r = ready_set_watch(st->ready, sd_bus_get_fd(st->bus), (short)events);
 	if (r >= 0)
-		r = ready_set_mark(st->ready, redelivery_busy(&st->calls));
+		r = ready_set_mark(st->ready, redelivery_busy(&st->led.calls));
 	return r;
 }
 
@@ -378,12 +352,22 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 	int r;
 
 	deadline_start(&end, timeout_ms);
-	r = dbus_confirm(st);
+	r = net_dbus_led_confirm(&st->led);
 	while (r >= 0) {
-		n = redelivery_pop(&st->calls, buf, size);
+		n = redelivery_pop(&st->led.calls, buf, size);
 		if (n >= 0) {
 			r = dbus_update_ready(st);
 			return r < 0 ? r : n;
+		}
+		/* The stop signals come in only while waiting (a wait that finds
+		 * the bus ready does not let them in), and batches may come for
+		 * long without a pause: let them in now and then. */
+		if (++st->unwaited >= DBUS_STOP_CHECK) {
+			st->unwaited = 0;
+			stop_unblock();
+			stop_block();
+			if (stop_requested())
+				return -EINTR;
 		}
 		/* One message at a time: a frame is returned as soon as seen. */
 		r = sd_bus_process(st->bus, NULL);
@@ -394,6 +378,7 @@ static ssize_t dbus_receive(struct transport *t, uint8_t *buf, size_t size,
 		r = dbus_update_ready(st);
 		if (r < 0)
 			return r;
+		st->unwaited = 0;
 		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
@@ -412,13 +397,12 @@ static void dbus_close(struct transport *t)
 	    (st->owner || st->window.count))
 		dbus_close_sender(st);
 	if (st->bus && t->role == TRANSPORT_RECEIVER) {
-		/* The last frame was applied; the rest go back unanswered. */
-		(void)dbus_confirm(st);
+		net_dbus_led_stop(&st->led);
 		(void)sd_bus_release_name(st->bus, st->name);
 	}
 	if (st->bus)
 		sd_bus_flush_close_unref(st->bus);
-	redelivery_free(&st->calls);
+	net_dbus_led_free(&st->led);
 	ready_set_free(st->ready);
 	free(st->owner);
 	free(st);
@@ -438,8 +422,7 @@ static int dbus_open(struct transport *t)
 		return -ENOMEM;
 	t->priv = st;
 	st->t = t;
-	st->led_state = -1;
-	redelivery_init(&st->calls, release_call);
+	net_dbus_led_init(&st->led, &t->rejected);
 	redelivery_window_init(&st->window);
 	r = net_options_uint("linger-ms", transport_option(t, "linger-ms"),
 			     3600000, &st->linger_ms, t->detail,
@@ -489,6 +472,7 @@ static const struct transport_ops dbus_ops = {
 	.options = dbus_options,
 	.open = dbus_open,
 	.send = dbus_send,
+	.send_many = dbus_send_many,
 	.receive = dbus_receive,
 	.poll_fd = dbus_poll_fd,
 	.close = dbus_close,

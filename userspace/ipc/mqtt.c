@@ -2,11 +2,13 @@
 /*
  * mqtt: button and LED talk through an MQTT broker (mosquitto), across
  * hosts. Push, lossless while the broker keeps its state, in order: frames
- * go to ipc-button/<device>/event at QoS 1, the LED publishes its state to
- * ipc-button/<device>/led, both keep persistent sessions. Sender:
- * libmosquitto's thread, a window of unacknowledged frames
- * (lib/pub_window.h). Receiver: no thread (lib/net_mqtt_loop.h); a frame's
- * PUBACK leaves once the LED applied it (lib/redelivery.h). More in
+ * go to ipc-button/<device>/event at QoS 1, a lone one bare, a run of them
+ * as one batch (lib/frame_batch.h); the LED publishes its state to
+ * ipc-button/<device>/led; both keep persistent sessions. Sender:
+ * libmosquitto's thread, a window of MQTT_WINDOW unacknowledged
+ * publications (lib/net_mqtt_pub.h). Receiver: no thread
+ * (lib/net_mqtt_loop.h); a message's PUBACK leaves once the LED applied
+ * all its frames (lib/net_mqtt_frames.h). More in
  * docs/mechanisms/mqtt.md.
  */
 #include "transport.h"
@@ -15,9 +17,10 @@
 #include "../lib/message.h"
 #include "../lib/net_addr.h"
 #include "../lib/net_mqtt.h"
+#include "../lib/net_mqtt_frames.h"
 #include "../lib/net_mqtt_loop.h"
+#include "../lib/net_mqtt_pub.h"
 #include "../lib/pub_window.h"
-#include "../lib/redelivery.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,8 +32,9 @@
 /* Told to the program at once (transport.h); most end no call. */
 #define mqtt_notice(st, ...) transport_notice((st)->t, LOG_ERR, __VA_ARGS__)
 
-/* Frames a sender keeps unacknowledged before TRANSPORT_FULL. */
-#define MQTT_WINDOW		64
+/* Publications unacknowledged before TRANSPORT_FULL: few, so that frames
+ * that come meanwhile wait and go together, TRANSPORT_BATCH_MAX at most. */
+#define MQTT_WINDOW		4
 /* How long open() waits for the broker's answers. */
 #define MQTT_OPEN_TIMEOUT_MS	10000
 /* Sender reconnection (libmosquitto counts in seconds). */
@@ -38,6 +42,8 @@
 #define MQTT_RECONNECT_MAX_S	8
 /* How long closing drains the receiver's connection (net_mqtt_leave). */
 #define MQTT_DRAIN_MS		1000
+
+_Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX, "a batch per publish");
 
 static const struct transport_option mqtt_options[] = {
 	{ "host", "localhost", "broker host name or address", NULL },
@@ -61,17 +67,17 @@ struct mqtt_state {
 	int error;			/* fatal, sticky */
 	/* sender; the network thread shares these under window.lock */
 	struct pub_window window;	/* QoS 1 publications unacknowledged */
+	struct net_mqtt_pub pub;	/* what publishes into it */
 	bool answered;			/* the broker answered CONNECT once */
 	bool connected;
 	bool thread;			/* the network thread runs */
 	/* receiver */
 	struct net_mqtt_loop loop;	/* its connection, without a thread */
-	struct redelivery frames;
+	struct net_mqtt_frames frames;
 	bool subscribed;
 	int sub_mid;
 	int led_state;			/* state published; -1: none yet */
 	bool state_dirty;		/* to publish at the next chance */
-	uint64_t duplicates;
 };
 
 /* libmosquitto's own errors (TLS verification, ...) carry the details. */
@@ -139,16 +145,14 @@ static void mqtt_on_publish(struct mosquitto *mosq, void *userdata, int mid)
 {
 	struct mqtt_state *st = ((struct transport *)userdata)->priv;
 
-	(void)mosq;
-	(void)mid;
+	(void)mosq, (void)mid;
 	pub_window_acked(&st->window);
 }
 
 static bool mqtt_answered(void *ctx)
 {
-	const struct mqtt_state *st = ctx;
-
-	return st->answered || st->error;
+	return ((const struct mqtt_state *)ctx)->answered ||
+	       ((const struct mqtt_state *)ctx)->error;
 }
 
 static bool mqtt_all_acked(void *ctx)
@@ -165,6 +169,8 @@ static int mqtt_open_sender(struct mqtt_state *st)
 	r = pub_window_init(&st->window, MQTT_WINDOW);
 	if (r < 0)
 		return r;
+	st->pub = (struct net_mqtt_pub){ st->mosq, &st->window,
+					 st->cfg.event_topic, &st->error, 0 };
 	mosquitto_connect_with_flags_callback_set(st->mosq, mqtt_sender_on_connect);
 	mosquitto_disconnect_callback_set(st->mosq, mqtt_sender_on_disconnect);
 	mosquitto_publish_callback_set(st->mosq, mqtt_on_publish);
@@ -209,37 +215,25 @@ static int mqtt_open_sender(struct mqtt_state *st)
 	return r;
 }
 
-static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
+/* A run of frames as one publication (lib/net_mqtt_pub.h): how many. */
+static int mqtt_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
 {
 	struct mqtt_state *st = t->priv;
-	int rc, r = 0;
+	int r = net_mqtt_pub_frames(&st->pub, frames, len, count);
 
-	if (len > IPC_MESSAGE_MAX_WIRE)
-		return -EMSGSIZE;
-	pthread_mutex_lock(&st->window.lock);
-	if (st->error) {
-		r = st->error;
-	} else if (!pub_window_take(&st->window)) {
-		r = TRANSPORT_FULL;
-	} else {
-		pthread_mutex_unlock(&st->window.lock);
-		rc = mosquitto_publish(st->mosq, NULL, st->cfg.event_topic,
-				       (int)len, frame, 1, false);
-		pthread_mutex_lock(&st->window.lock);
-		if (rc != MOSQ_ERR_SUCCESS)
-			pub_window_untake(&st->window);
-		if (rc == MOSQ_ERR_NO_CONN)
-			r = TRANSPORT_FULL;
-		else if (rc == MOSQ_ERR_OVERSIZE_PACKET)
-			r = -EMSGSIZE;
-		else if (rc != MOSQ_ERR_SUCCESS)
-			mqtt_notice(st, "mqtt: publishing to %s: %s",
-				    st->cfg.event_topic, net_mqtt_strerror(rc));
-		if (r == 0)
-			r = net_mqtt_errno(rc);
-	}
-	pthread_mutex_unlock(&st->window.lock);
+	if (st->pub.last_rc != MOSQ_ERR_SUCCESS && r != -EAGAIN &&
+	    r != -EMSGSIZE)
+		mqtt_notice(st, "mqtt: publishing to %s: %s", st->cfg.event_topic,
+			    net_mqtt_strerror(st->pub.last_rc));
 	return r;
+}
+
+static int mqtt_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = mqtt_send_many(t, frame, len, 1);
+
+	return r < 0 ? r : 0;
 }
 
 static void mqtt_close_sender(struct mqtt_state *st)
@@ -253,7 +247,7 @@ static void mqtt_close_sender(struct mqtt_state *st)
 		unacked = pub_window_unacked(&st->window);
 		pthread_mutex_unlock(&st->window.lock);
 		if (unacked)
-			mqtt_notice(st, "mqtt: %llu frame(s) not acknowledged by the %s when closing",
+			mqtt_notice(st, "mqtt: %llu publication(s) not acknowledged by the %s when closing",
 				    (unsigned long long)unacked, st->cfg.label);
 		mosquitto_disconnect(st->mosq);
 		mosquitto_loop_stop(st->mosq, false);
@@ -333,23 +327,18 @@ static void mqtt_on_message(struct mosquitto *mosq, void *userdata,
 	int r;
 
 	(void)mosq;
-	if (strcmp(m->topic, st->cfg.event_topic)) {
-		st->t->rejected++;	/* not ours: a stale subscription */
-		return;
-	}
-	/* QoS 1 is "at least once": skip a frame delivered again. */
-	r = redelivery_push_new(&st->frames, m->payload, len);
-	if (r > 0)
-		st->duplicates++;
+	r = strcmp(m->topic, st->cfg.event_topic) ? -EBADMSG :
+	    net_mqtt_frames_push(&st->frames, m->payload, len);
+	if (r == -EBADMSG)	/* not ours (a stale subscription), or a */
+		st->t->rejected++;	/* malformed batch */
 	else if (r < 0)
-		st->error = -ENOMEM;
+		st->error = r;
 }
 
 static bool mqtt_subscribed(void *ctx)
 {
-	const struct mqtt_state *st = ctx;
-
-	return st->subscribed || st->error;
+	return ((const struct mqtt_state *)ctx)->subscribed ||
+	       ((const struct mqtt_state *)ctx)->error;
 }
 
 /* Ready means subscribed: from now on the broker keeps our events. */
@@ -361,6 +350,11 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	mosquitto_disconnect_callback_set(st->mosq, mqtt_receiver_on_disconnect);
 	mosquitto_subscribe_callback_set(st->mosq, mqtt_on_subscribe);
 	mosquitto_message_callback_set(st->mosq, mqtt_on_message);
+	r = transport_object_path(st->t, why, size);
+	r = r ? r : net_mqtt_frames_restore(&st->frames, why);
+	if (r < 0)
+		mqtt_notice(st, "mqtt: reading what the last LED applied: %s", strerror(-r));
+	why[0] = '\0';
 	r = net_mqtt_loop_init(&st->loop, st->mosq, &st->cfg, &st->error);
 	if (r == 0)
 		r = net_mqtt_loop_open(&st->loop, mqtt_subscribed, st,
@@ -368,20 +362,19 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	return r < 0 ? r : st->error;
 }
 
-/*
- * The frame returned last was applied: acknowledge it to the broker (its
- * PUBACK waits in libmosquitto's queue) and publish the state it set.
- */
+/* The frame returned last was applied. Once all of its message are, send
+ * the PUBACK (it waits in libmosquitto's queue) and publish the state. */
 static void mqtt_confirm(struct mqtt_state *st)
 {
-	struct redelivery_frame f;
+	int led_state;
+	bool whole = net_mqtt_frames_confirm(&st->frames, &led_state);
 
-	if (!redelivery_confirm(&st->frames, &f))
-		return;
-	if (f.led_state >= 0 && f.led_state != st->led_state) {
-		st->led_state = f.led_state;
+	if (led_state >= 0 && led_state != st->led_state) {
+		st->led_state = led_state;
 		st->state_dirty = true;
 	}
+	if (!whole)
+		return;
 	mqtt_publish_state(st);
 	/* A failure shows at the next read: on_disconnect, reconnection. */
 	(void)net_mqtt_loop_flush(&st->loop);
@@ -398,15 +391,15 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 	deadline_start(&end, timeout_ms);
 	mqtt_confirm(st);
 	for (;;) {
-		n = redelivery_pop(&st->frames, buf, size);
+		n = redelivery_pop(&st->frames.queue, buf, size);
 		if (n >= 0) {
 			r = net_mqtt_loop_arm(&st->loop,
-					      redelivery_busy(&st->frames));
+					      redelivery_busy(&st->frames.queue));
 			return r < 0 ? r : n;
 		}
 		if (st->error)
 			return st->error;
-		r = net_mqtt_loop_wait(&st->loop, redelivery_busy(&st->frames),
+		r = net_mqtt_loop_wait(&st->loop, redelivery_busy(&st->frames.queue),
 				       deadline_left_ms(&end));
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
@@ -419,17 +412,24 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 static void mqtt_close(struct transport *t)
 {
 	struct mqtt_state *st = t->priv;
+	char path[PATH_MAX];
+	int r;
 
-	if (t->role == TRANSPORT_SENDER) {
+	if (t->role == TRANSPORT_SENDER)
 		mqtt_close_sender(st);
-	} else if (st->mosq && st->loop.connected) {
-		mqtt_confirm(st);
-		net_mqtt_leave(st->mosq, MQTT_DRAIN_MS);
+	if (t->role == TRANSPORT_RECEIVER && st->mosq && st->loop.connected) {
+		mqtt_confirm(st);	/* stopped in a batch: no PUBACK for it */
+		r = transport_object_path(t, path, sizeof(path));
+		r = net_mqtt_frames_leave(&st->frames, st->mosq, r ? NULL : path,
+					  MQTT_DRAIN_MS);
+		if (r < 0)
+			mqtt_notice(st, "mqtt: cannot keep what was applied of a batch (%s): the next LED applies it again",
+				    strerror(-r));
 	}
-	if (st->duplicates)
+	if (st->frames.duplicates)
 		mqtt_notice(st, "mqtt: skipped %llu repeated deliveries",
-			    (unsigned long long)st->duplicates);
-	redelivery_free(&st->frames);
+			    (unsigned long long)st->frames.duplicates);
+	net_mqtt_frames_free(&st->frames);
 	net_mqtt_loop_free(&st->loop);
 	mosquitto_destroy(st->mosq);
 	free(st);
@@ -456,7 +456,7 @@ static int mqtt_open(struct transport *t)
 	st->window.gate_fd = -1;
 	st->led_state = -1;
 	st->t = t;
-	redelivery_init(&st->frames, NULL);
+	net_mqtt_frames_init(&st->frames);
 	r = net_mqtt_parse(mqtt_option, t, instance, sender, &st->cfg, why,
 			   sizeof(why));
 	if (r == 0)
@@ -489,6 +489,7 @@ static const struct transport_ops mqtt_ops = {
 	.options = mqtt_options,
 	.open = mqtt_open,
 	.send = mqtt_send,
+	.send_many = mqtt_send_many,
 	.receive = mqtt_receive,
 	.poll_fd = mqtt_poll_fd,
 	.close = mqtt_close,

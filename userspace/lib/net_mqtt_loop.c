@@ -3,6 +3,7 @@
 
 #include "deadline.h"
 #include "net_mqtt.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -123,6 +124,18 @@ int net_mqtt_loop_wait(struct net_mqtt_loop *l, bool pending, int timeout_ms)
 {
 	int r = net_mqtt_loop_arm(l, pending);
 
+	/*
+	 * A wait that finds the socket ready does not let a pending stop
+	 * signal in, and batches may keep it ready for long: let it in now
+	 * and then.
+	 */
+	if (r >= 0 && ++l->unwaited >= NET_MQTT_LOOP_STOP_CHECK) {
+		l->unwaited = 0;
+		stop_unblock();
+		stop_block();
+		if (stop_requested())
+			return -EINTR;
+	}
 	return r < 0 ? r : ready_set_wait(l->ready, timeout_ms);
 }
 

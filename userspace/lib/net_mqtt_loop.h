@@ -27,7 +27,11 @@ struct net_mqtt_loop {
 					 * no more reconnections */
 	bool connected;			/* the broker accepted us */
 	int last_rc, last_errno;	/* why the last connection ended */
+	unsigned int unwaited;		/* waits since a stop was let in */
 };
+
+/* Waits at most between two looks at a pending stop signal. */
+#define NET_MQTT_LOOP_STOP_CHECK	16
 
 /*
  * For @mosq, to the broker of @cfg; @error is the caller's sticky error.
@@ -61,7 +65,9 @@ void net_mqtt_loop_service(struct net_mqtt_loop *l);
 /*
  * Point the fd at what the next round needs, marked readable while
  * @pending (the caller holds work the socket does not show), and wait up
- * to @timeout_ms with the stop signals let in: 0, -ETIMEDOUT or -EINTR.
+ * to @timeout_ms with the stop signals let in (also every
+ * NET_MQTT_LOOP_STOP_CHECK calls when the socket is always ready): 0,
+ * -ETIMEDOUT or -EINTR.
  */
 int net_mqtt_loop_wait(struct net_mqtt_loop *l, bool pending, int timeout_ms);
 /* Only point the fd (the caller polls it): 0 or a negative errno. */

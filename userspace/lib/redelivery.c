@@ -31,6 +31,12 @@ static int grow(struct redelivery *q)
 int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 		    void *cookie)
 {
+	return redelivery_push_part(q, bytes, len, 0, 1, cookie);
+}
+
+int redelivery_push_part(struct redelivery *q, const void *bytes, size_t len,
+			 unsigned int index, unsigned int count, void *cookie)
+{
 	struct redelivery_frame *f;
 	struct ipc_message msg;
 
@@ -42,6 +48,8 @@ int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 		memcpy(f->bytes, bytes, f->len);
 	f->led_state = ipc_message_decode(bytes, len, &msg) == IPC_MESSAGE_OK ?
 		       msg.led_state : -1;
+	f->batch_index = index;
+	f->batch_count = count;
 	f->cookie = cookie;
 	q->count++;
 	return 0;
@@ -74,6 +82,16 @@ int redelivery_push_new(struct redelivery *q, const void *bytes, size_t len)
 	if (redelivery_seen(q, bytes, len))
 		return 1;
 	return redelivery_push(q, bytes, len, NULL);
+}
+
+void redelivery_remember(struct redelivery *q, const void *bytes, size_t len)
+{
+	(void)redelivery_seen(q, bytes, len);
+}
+
+const struct redelivery_frame *redelivery_peek(const struct redelivery *q)
+{
+	return q->count ? &q->queue[q->head] : NULL;
 }
 
 ssize_t redelivery_pop(struct redelivery *q, uint8_t *buf, size_t size)
@@ -181,4 +199,17 @@ bool redelivery_window_answered(struct redelivery_slot *s, bool again)
 		return false;
 	w->resending = false;
 	return true;
+}
+
+bool redelivery_window_answered_batch(struct redelivery_slot *first,
+				      unsigned int applied)
+{
+	struct redelivery_window *w = first->window;
+	unsigned int at = (unsigned int)(first - w->slot), n = first->batch;
+	bool idle = false;
+
+	for (unsigned int i = 0; i < n; i++)
+		idle = redelivery_window_answered(
+			&w->slot[(at + i) % REDELIVERY_WINDOW], i >= applied);
+	return idle;
 }

@@ -32,6 +32,8 @@ struct redelivery_frame {
 	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
 	size_t len;		/* as received, at most sizeof(bytes) */
 	int led_state;		/* of a valid frame; -1: not valid */
+	/* Its place in the message that brought it (1 of 1: alone). */
+	unsigned int batch_index, batch_count;
 	void *cookie;
 };
 
@@ -55,12 +57,29 @@ int redelivery_push(struct redelivery *q, const void *bytes, size_t len,
 		    void *cookie);
 
 /*
+ * As redelivery_push(), for frame @index (from 0) of the @count that one
+ * message brought, kept with the frame: the mechanism answers the message
+ * once its last frame is confirmed (or says how many were, when stopped).
+ */
+int redelivery_push_part(struct redelivery *q, const void *bytes, size_t len,
+			 unsigned int index, unsigned int count, void *cookie);
+
+/*
  * A delivery of an at-least-once protocol (MQTT QoS 1): queue it without a
  * cookie, unless it is a valid frame identical to one pushed recently (a
  * repeat after a reconnection). Every other payload, however broken, is
  * queued for the caller to validate. 0 queued, 1 skipped, or -ENOMEM.
  */
 int redelivery_push_new(struct redelivery *q, const void *bytes, size_t len);
+
+/*
+ * Remember a valid frame as if pushed (a previous receiver applied it):
+ * redelivery_push_new() then skips it when it comes again.
+ */
+void redelivery_remember(struct redelivery *q, const void *bytes, size_t len);
+
+/* The oldest frame waiting, or NULL. */
+const struct redelivery_frame *redelivery_peek(const struct redelivery *q);
 
 /*
  * Copy the oldest frame into @buf and keep it as the delivered one until
@@ -92,7 +111,8 @@ void redelivery_free(struct redelivery *q);
  * reach the next receiver in order. Answers come in order, so the done
  * frames always form a prefix and leave the window from its head.
  */
-#define REDELIVERY_WINDOW	64
+/* Frames kept: room for the calls in flight to carry whole batches. */
+#define REDELIVERY_WINDOW	1024
 /* Room for the name of a receiver (a D-Bus name is at most 255 bytes). */
 #define REDELIVERY_TARGET_MAX	256
 
@@ -106,6 +126,7 @@ struct redelivery_slot {
 	uint8_t bytes[IPC_MESSAGE_MAX_WIRE];
 	size_t len;
 	enum redelivery_slot_state state;
+	unsigned int batch;	/* frames of the call that starts here */
 	struct redelivery_window *window;
 };
 
@@ -147,5 +168,14 @@ void redelivery_window_sent(struct redelivery_slot *s, const char *target);
  * more (so a new batch, possibly to a new receiver, may start).
  */
 bool redelivery_window_answered(struct redelivery_slot *s, bool again);
+
+/*
+ * @first went out with the next frames as one call of first->batch
+ * frames (the window counts frames, not calls): the answer says the
+ * receiver applied the first @applied of them; the rest must go again.
+ * As redelivery_window_answered() for each frame, in order.
+ */
+bool redelivery_window_answered_batch(struct redelivery_slot *first,
+				      unsigned int applied);
 
 #endif /* IPC_REDELIVERY_H */
