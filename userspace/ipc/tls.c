@@ -186,7 +186,7 @@ static int tls_send_many(struct transport *t, const uint8_t *frames,
 	char why[200] = "";
 	int r;
 
-	if (count > sizeof(st->tail.buf) / len)
+	if (len && count > sizeof(st->tail.buf) / len)
 		count = sizeof(st->tail.buf) / len;
 
 	/* OpenSSL wants an unfinished write repeated with the same bytes. */
