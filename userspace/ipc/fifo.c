@@ -17,10 +17,10 @@
  *
  * Receiver restart: frames written before the receiver died stay in the
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
- * before the sender writes again reads them; once the sender gets EPIPE
- * and reopens, those unread frames are gone (at most one pipe's worth,
- * PACKET_PIPE_FRAMES packets). Events made while no receiver exists wait
- * in the sender's backlog.
+ * before the sender writes again reads them (not the rest of a batch the
+ * last one had read: its close says how many); once the sender gets EPIPE
+ * and reopens, unread frames are gone (at most PACKET_PIPE_FRAMES
+ * packets). Events made while no receiver exists wait in the backlog.
  */
 #include "transport.h"
 
@@ -226,6 +226,9 @@ static void fifo_close(struct transport *t)
 	/* Remove the name only if it is still ours, not a successor's. */
 	if (t->role == TRANSPORT_RECEIVER)
 		shared_object_unlink(st->fd, st->path);
+	if (packet_reader_left(&st->rd))	/* read, never handed out */
+		snprintf(t->detail, sizeof(t->detail), "%s: %zu frames of a batch discarded",
+			 st->path, packet_reader_left(&st->rd));
 	close(st->fd);
 	free(st);
 	t->priv = NULL;

@@ -99,6 +99,13 @@ struct packet_reader {
 ssize_t packet_reader_split(struct packet_reader *r, size_t n, uint8_t *buf,
 			    size_t size, uint64_t *rejected);
 
+/* How many frames of the last batch are still to hand out: a receiver
+ * that closes now discards them, and says so. */
+static inline size_t packet_reader_left(const struct packet_reader *r)
+{
+	return r->off < r->len ? (r->len - r->off) / IPC_MESSAGE_SIZE : 0;
+}
+
 /* The next frame left of a batch into @buf: its length, or -EAGAIN. */
 ssize_t packet_reader_take(struct packet_reader *r, uint8_t *buf,
 			   size_t size);
