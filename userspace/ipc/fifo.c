@@ -3,7 +3,8 @@
  * fifo: a named pipe, <runtime-dir>/fifo.<instance>, mode 0600.
  *
  * Push, lossless, ordered. Frames are packets (lib/packet_io.h): 40 bytes,
- * below PIPE_BUF, so each write() is atomic and each read() returns one.
+ * below PIPE_BUF, so each write() is atomic and each read() returns one;
+ * a backlog goes as one packet of up to 64 frames, split by the receiver.
  *
  * Receiver: mkfifo() the name (adopting a FIFO of ours a killed receiver
  * left, replacing anything else), open() it O_RDWR, so that a sender that
@@ -16,10 +17,10 @@
  *
  * Receiver restart: frames written before the receiver died stay in the
  * pipe while the sender holds it open, and a receiver that adopts the FIFO
- * before the sender writes again reads them; once the sender gets EPIPE
- * and reopens, those unread frames are gone (at most one pipe's worth,
- * PACKET_PIPE_FRAMES frames). Events made while no receiver exists wait in
- * the sender's backlog.
+ * before the sender writes again reads them (not the rest of a batch the
+ * last one had read: its close says how many); once the sender gets EPIPE
+ * and reopens, unread frames are gone (at most PACKET_PIPE_FRAMES
+ * packets). Events made while no receiver exists wait in the backlog.
  */
 #include "transport.h"
 
@@ -38,7 +39,7 @@
 
 struct fifo_state {
 	int fd;
-	bool idle;		/* the last receive waited (packet_read) */
+	struct packet_reader rd;	/* receiver: the rest of a batch */
 	char path[PATH_MAX];
 };
 
@@ -90,7 +91,6 @@ static int fifo_open_receiver(struct transport *t, struct fifo_state *st)
 	if (r == NAMED_OBJECT_REPLACED)
 		snprintf(t->detail, sizeof(t->detail),
 			 "%s: replaced a stale object that was not our FIFO", st->path);
-
 	st->fd = open(st->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (st->fd < 0)
 		return -errno;
@@ -129,7 +129,20 @@ static ssize_t fifo_receive(struct transport *t, uint8_t *buf, size_t size,
 	struct fifo_state *st = t->priv;
 
 	/* Never 0 (end of file): we hold a writing end ourselves (O_RDWR). */
-	return packet_read(st->fd, buf, size, timeout_ms, &st->idle);
+	return packet_reader_read(&st->rd, st->fd, buf, size, timeout_ms,
+				  &t->rejected);
+}
+
+static ssize_t fifo_receive_many(struct transport *t,
+				 struct transport_batch *batch, int timeout_ms)
+{
+	struct fifo_state *st = t->priv;
+	ssize_t n = packet_reader_read_many(&st->rd, st->fd, batch->frame,
+					    batch->len, TRANSPORT_BATCH_MAX,
+					    timeout_ms, &t->rejected);
+
+	batch->count = n > 0 ? (size_t)n : 0;	/* never 0 frames: O_RDWR */
+	return n;
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -142,25 +155,18 @@ static int fifo_open_sender(struct transport *t, struct fifo_state *st)
 	st->fd = open(st->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (st->fd < 0)
 		return errno == ENOENT || errno == ENXIO ? TRANSPORT_ABSENT : -errno;
-	if (fstat(st->fd, &sb) < 0) {
-		r = -errno;
-		goto err_close_fd;
-	}
-	if (!fifo_of_ours(&sb)) {
+	r = fstat(st->fd, &sb) < 0 ? -errno : 0;
+	if (r == 0 && !fifo_of_ours(&sb)) {
 		snprintf(t->detail, sizeof(t->detail), "%s: not a FIFO of ours",
 			 st->path);
 		r = -EPERM;
-		goto err_close_fd;
 	}
-	/* Packet mode: one write, one packet, one read. */
-	flags = fcntl(st->fd, F_GETFL);
-	if (flags < 0 || fcntl(st->fd, F_SETFL, flags | O_DIRECT) < 0) {
+	/* Packet mode: one write, one packet (a frame or a batch), one read. */
+	flags = r < 0 ? -1 : fcntl(st->fd, F_GETFL);
+	if (r == 0 && (flags < 0 || fcntl(st->fd, F_SETFL, flags | O_DIRECT) < 0))
 		r = -errno;
-		goto err_close_fd;
-	}
-	return 0;
-
-err_close_fd:
+	if (r == 0)
+		return 0;
 	close(st->fd);
 	return r;
 }
@@ -171,6 +177,13 @@ static int fifo_send(struct transport *t, const uint8_t *frame, size_t len)
 
 	/* -EAGAIN is TRANSPORT_FULL, -EPIPE TRANSPORT_STALE (transport.h). */
 	return packet_write(st->fd, frame, len);
+}
+
+static int fifo_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
+{
+	return packet_write_many(((struct fifo_state *)t->priv)->fd, frames,
+				 len, count);
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -213,6 +226,9 @@ static void fifo_close(struct transport *t)
 	/* Remove the name only if it is still ours, not a successor's. */
 	if (t->role == TRANSPORT_RECEIVER)
 		shared_object_unlink(st->fd, st->path);
+	if (packet_reader_left(&st->rd))	/* read, never handed out */
+		snprintf(t->detail, sizeof(t->detail), "%s: %zu frames of a batch discarded",
+			 st->path, packet_reader_left(&st->rd));
 	close(st->fd);
 	free(st);
 	t->priv = NULL;
@@ -225,6 +241,8 @@ static const struct transport_ops fifo_ops = {
 	.open = fifo_open,
 	.send = fifo_send,
 	.receive = fifo_receive,
+	.send_many = fifo_send_many,
+	.receive_many = fifo_receive_many,
 	.poll_fd = fifo_poll_fd,
 	.close = fifo_close,
 };

@@ -5,7 +5,9 @@
  * Push, lossless, ordered. Packet mode (O_DIRECT, lib/packet_io.h): every
  * write of a frame (40 bytes, below PIPE_BUF, so atomic) is one packet and
  * every read returns at most one, so frame boundaries survive even a
- * malformed frame of another size. Both ends are non-blocking: a full pipe
+ * malformed frame of another size. A backlog goes as one packet of up to
+ * 64 frames (send_many), which the receiver splits: one system call on
+ * each side for the lot. Both ends are non-blocking: a full pipe
  * (PACKET_PIPE_FRAMES frames) is TRANSPORT_FULL, and POLLOUT says when to
  * go on.
  * Object: none with a name; the kernel frees the pipe with its last end.
@@ -27,7 +29,7 @@
 
 struct pipe_state {
 	int fd;
-	bool idle;	/* the last receive waited (packet_read) */
+	struct packet_reader rd;	/* receiver: the rest of a batch */
 };
 
 /* The launcher's part: the pair, before it starts the two programs. */
@@ -90,15 +92,38 @@ static int pipe_send(struct transport *t, const uint8_t *frame, size_t len)
 	return packet_write(st->fd, frame, len);
 }
 
+static int pipe_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
+{
+	return packet_write_many(((struct pipe_state *)t->priv)->fd, frames,
+				 len, count);
+}
+
 /* ---- receiver ---------------------------------------------------------- */
 
 static ssize_t pipe_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct pipe_state *st = t->priv;
-	ssize_t n = packet_read(st->fd, buf, size, timeout_ms, &st->idle);
+	ssize_t n = packet_reader_read(&st->rd, st->fd, buf, size, timeout_ms,
+				       &t->rejected);
 
 	return n == 0 ? TRANSPORT_STALE : n;	/* 0: every writer is gone */
+}
+
+static ssize_t pipe_receive_many(struct transport *t,
+				 struct transport_batch *batch, int timeout_ms)
+{
+	struct pipe_state *st = t->priv;
+	ssize_t n = packet_reader_read_many(&st->rd, st->fd, batch->frame,
+					    batch->len, TRANSPORT_BATCH_MAX,
+					    timeout_ms, &t->rejected);
+
+	if (n == 0)
+		return TRANSPORT_STALE;
+	if (n > 0)
+		batch->count = (size_t)n;
+	return n;
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -125,6 +150,8 @@ static const struct transport_ops pipe_ops = {
 	.open = pipe_open,
 	.send = pipe_send,
 	.receive = pipe_receive,
+	.send_many = pipe_send_many,
+	.receive_many = pipe_receive_many,
 	.poll_fd = pipe_poll_fd,
 	.close = pipe_close,
 	.make_pair = pipe_make_pair,

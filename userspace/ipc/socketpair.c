@@ -5,8 +5,11 @@
  *
  * Push, lossless, ordered, and message-preserving: one send is one record,
  * so a frame of any size arrives as one (a longer one is cut to the
- * receive buffer and rejected as too long). Both ends non-blocking: a full
- * receive queue is TRANSPORT_FULL, and POLLOUT says when to go on.
+ * receive buffer and rejected as too long). A backlog goes as one record
+ * of up to 64 frames (send_many), which the receiver splits
+ * (lib/packet_io.h): one system call on each side for the lot. Both ends
+ * non-blocking: a full receive queue is TRANSPORT_FULL, and POLLOUT says
+ * when to go on.
  * Object: none with a name; the kernel frees it with the last descriptor.
  * The sender's exit is end of file for the receiver (TRANSPORT_STALE: no
  * sender can come back); the receiver's exit is EPIPE for the sender, and
@@ -27,7 +30,7 @@
 
 struct socketpair_state {
 	int fd;
-	bool idle;	/* the last receive waited (packet_read) */
+	struct packet_reader rd;	/* receiver: the rest of a batch */
 };
 
 /* The launcher's part: the pair, before it starts the two programs. */
@@ -64,30 +67,34 @@ static int socketpair_open(struct transport *t)
 	/* The receiver never writes, the sender never reads. */
 	if (shutdown(fd, t->role == TRANSPORT_SENDER ? SHUT_RD : SHUT_WR) < 0)
 		return -errno;
-	st = malloc(sizeof(*st));
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	*st = (struct socketpair_state){ .fd = fd, .idle = false };
+	st->fd = fd;
 	t->priv = st;
 	return 0;
 }
 
 /* ---- sender ------------------------------------------------------------ */
 
+/* One record of @count frames: all of them, or none when full. */
+static int socketpair_send_many(struct transport *t, const uint8_t *frames,
+				size_t len, size_t count)
+{
+	struct socketpair_state *st = t->priv;
+	int r = packet_send_many(st->fd, frames, len, count);
+
+	if (r == -ECONNRESET)
+		return TRANSPORT_STALE;
+	return r;	/* -EAGAIN: TRANSPORT_FULL, -EPIPE: TRANSPORT_STALE */
+}
+
 static int socketpair_send(struct transport *t, const uint8_t *frame,
 			   size_t len)
 {
-	struct socketpair_state *st = t->priv;
-	ssize_t n = send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	int r = socketpair_send_many(t, frame, len, 1);
 
-	if (n < 0) {
-		if (errno == EAGAIN)
-			return TRANSPORT_FULL;
-		if (errno == EPIPE || errno == ECONNRESET)
-			return TRANSPORT_STALE;
-		return -errno;
-	}
-	return (size_t)n == len ? 0 : -EIO;
+	return r < 0 ? r : 0;
 }
 
 /* ---- receiver ---------------------------------------------------------- */
@@ -104,10 +111,29 @@ static ssize_t socketpair_receive(struct transport *t, uint8_t *buf,
 				  size_t size, int timeout_ms)
 {
 	struct socketpair_state *st = t->priv;
-	ssize_t n = packet_read(st->fd, buf, size, timeout_ms, &st->idle);
+	ssize_t n = packet_reader_read(&st->rd, st->fd, buf, size, timeout_ms,
+				       &t->rejected);
 
 	if (n == 0)
 		return peer_gone(st->fd) ? TRANSPORT_STALE : 0;
+	return n;
+}
+
+static ssize_t socketpair_receive_many(struct transport *t,
+				       struct transport_batch *batch,
+				       int timeout_ms)
+{
+	struct socketpair_state *st = t->priv;
+	ssize_t n = packet_reader_read_many(&st->rd, st->fd, batch->frame,
+					    batch->len, TRANSPORT_BATCH_MAX,
+					    timeout_ms, &t->rejected);
+
+	if (n == 0) {	/* an empty record (the caller rejects it), or the end */
+		if (peer_gone(st->fd))
+			return TRANSPORT_STALE;
+		batch->len[n++] = 0;
+	}
+	batch->count = n > 0 ? (size_t)n : 0;
 	return n;
 }
 
@@ -135,6 +161,8 @@ static const struct transport_ops socketpair_ops = {
 	.open = socketpair_open,
 	.send = socketpair_send,
 	.receive = socketpair_receive,
+	.send_many = socketpair_send_many,
+	.receive_many = socketpair_receive_many,
 	.poll_fd = socketpair_poll_fd,
 	.close = socketpair_close,
 	.make_pair = socketpair_make_pair,

@@ -9,6 +9,8 @@
  * t->rejected). The SENDER connects once and keeps the connection. A
  * stream has no message boundaries: both ends move fixed 40-byte frames
  * and reassemble them from partial reads and writes (lib/net_frame.h).
+ * A backlog goes in one send() (send_many); the receiver reads ahead and
+ * hands out whole frames, so a burst costs one read for many.
  *
  * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
  * writing: the frame stays in the button's backlog) and open() returns
@@ -186,49 +188,33 @@ static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
 				  &t->rejected);
 }
 
-/* send() without blocking: the bytes taken, -EAGAIN (full) or -EPIPE (gone). */
-static ssize_t tcp_write(struct tcp_state *st, const uint8_t *buf, size_t len)
+static ssize_t tcp_receive_many(struct transport *t,
+				struct transport_batch *batch, int timeout_ms)
 {
-	ssize_t n;
-	int err;
+	struct tcp_state *st = t->priv;
+	ssize_t n = net_server_receive_many(st->server, batch->frame,
+					    batch->len, TRANSPORT_BATCH_MAX,
+					    timeout_ms, &t->rejected);
 
-	do
-		n = send(st->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	err = errno;
-	if (err == EAGAIN || err == ENOBUFS)
-		return TRANSPORT_FULL;
-	if (err == EPIPE || err == ENOTCONN || net_unreachable(err))
-		return TRANSPORT_STALE;
-	return -err;
+	batch->count = n > 0 ? (size_t)n : 0;
+	return n;
+}
+
+/* One send() of the lot; a frame cut short is finished first next time. */
+static int tcp_send_many(struct transport *t, const uint8_t *frames,
+			 size_t len, size_t count)
+{
+	struct tcp_state *st = t->priv;
+
+	/* -EAGAIN is TRANSPORT_FULL, -EPIPE TRANSPORT_STALE (transport.h). */
+	return net_frame_send(st->fd, &st->tail, frames, len, count);
 }
 
 static int tcp_send(struct transport *t, const uint8_t *frame, size_t len)
 {
-	struct tcp_state *st = t->priv;
-	ssize_t n;
-	int r;
+	int r = tcp_send_many(t, frame, len, 1);
 
-	/* What is left of the previous frame goes first: never two mixed. */
-	while (!net_tail_empty(&st->tail)) {
-		n = tcp_write(st, st->tail.buf + st->tail.off,
-			      st->tail.len - st->tail.off);
-		if (n < 0)
-			return (int)n;
-		st->tail.off += (size_t)n;
-	}
-	/* A FIN: the LED is gone; keep the frame for the next connection. */
-	r = net_peer_gone(st->fd);
-	if (r)
-		return r > 0 ? -EPIPE : r;
-	n = tcp_write(st, frame, len);
-	if (n < 0)
-		return (int)n;
-	if ((size_t)n < len)
-		net_tail_keep(&st->tail, frame, len, (size_t)n);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static int tcp_open(struct transport *t)
@@ -290,6 +276,8 @@ static const struct transport_ops tcp_ops = {
 	.open = tcp_open,
 	.send = tcp_send,
 	.receive = tcp_receive,
+	.send_many = tcp_send_many,
+	.receive_many = tcp_receive_many,
 	.poll_fd = tcp_poll_fd,
 	.close = tcp_close,
 };

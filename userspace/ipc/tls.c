@@ -22,9 +22,7 @@
 #include "tcp.h"
 #include "transport.h"
 
-#include "../lib/deadline.h"
 #include "../lib/detail.h"
-#include "../lib/fd_wait.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_server.h"
 #include "../lib/net_tls.h"
@@ -32,7 +30,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +42,7 @@ struct tls_state {
 	/* sender */
 	int fd;
 	SSL *ssl;
-	struct net_tail tail;		/* a frame SSL_write has not finished */
+	struct net_tail tail;		/* frames SSL_write has not finished */
 	bool accepted;			/* the LED's ticket came */
 	/* receiver */
 	struct net_server *server;
@@ -84,66 +81,6 @@ static const struct net_server_ops tls_server_ops = {
 	.conn_free = net_tls_conn_free,
 };
 
-/*
- * Run SSL_connect to completion within @timeout_ms, then read until the
- * LED's verdict on our certificate comes (tls_new_session, or an alert).
- */
-static int tls_client_handshake(struct tls_state *st, int timeout_ms,
-				char *why, size_t size)
-{
-	char reason[200];
-	struct deadline end;
-	uint8_t junk[64];
-	int ret, err, r;
-	size_t n;
-
-	deadline_start(&end, timeout_ms);
-	for (;;) {
-		ERR_clear_error();
-		if (!SSL_is_init_finished(st->ssl)) {
-			ret = SSL_connect(st->ssl);
-		} else if ((ret = SSL_read_ex(st->ssl, junk, sizeof(junk), &n))) {
-			snprintf(why, size, "%s sent data during the handshake",
-				 st->name);
-			return -EPROTO;
-		}
-		if (st->accepted)
-			return 0;
-		err = ret == 1 ? SSL_ERROR_WANT_READ : SSL_get_error(st->ssl, ret);
-		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-			break;
-		if (deadline_left_ns(&end) == 0) {
-			snprintf(why, size, "%s: no handshake within %d ms",
-				 st->name, timeout_ms);
-			return TRANSPORT_ABSENT;
-		}
-		r = fd_wait(st->fd, err == SSL_ERROR_WANT_READ ?
-				      POLLIN : POLLOUT, deadline_left_ms(&end),
-				      NULL);
-		if (r < 0 && r != -ETIMEDOUT)
-			return r;
-	}
-	if (SSL_get_verify_result(st->ssl) != X509_V_OK) {
-		/* The LED is not who it should be: no retry. */
-		snprintf(why, size, "%s: server %s", st->name,
-			 net_tls_reason(st->ssl, "", reason, sizeof(reason)));
-		return -EACCES;
-	}
-	if (err == SSL_ERROR_SSL) {
-		/* An alert: the LED refused our certificate. */
-		snprintf(why, size, "%s refused the button: %s", st->name,
-			 net_tls_reason(NULL, "protocol error", reason,
-					sizeof(reason)));
-		return -EACCES;
-	}
-	/* Reset or closed mid-handshake: an LED restarting. Retried later. */
-	snprintf(why, size, "%s: handshake: %s", st->name,
-		 net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
-				"connection closed" : "protocol error",
-				reason, sizeof(reason)));
-	return TRANSPORT_ABSENT;
-}
-
 /* Called by OpenSSL for the LED's ticket: it has accepted us. */
 static int tls_new_session(SSL *ssl, SSL_SESSION *session)
 {
@@ -170,7 +107,8 @@ static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
 	    SSL_set1_host(st->ssl, st->peer.name) != 1 ||
 	    SSL_set_tlsext_host_name(st->ssl, st->peer.name) != 1)
 		return -ENOMEM;
-	return tls_client_handshake(st, timeout_ms, why, size);
+	return net_tls_client_handshake(st->ssl, st->fd, st->name,
+					&st->accepted, timeout_ms, why, size);
 }
 
 static void tls_close(struct transport *t)
@@ -240,11 +178,16 @@ static int tls_open(struct transport *t)
 	return r;
 }
 
-static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
+/* One TLS record of the lot, which OpenSSL sends whole or wants again. */
+static int tls_send_many(struct transport *t, const uint8_t *frames,
+			 size_t len, size_t count)
 {
 	struct tls_state *st = t->priv;
 	char why[200] = "";
 	int r;
+
+	if (len && count > sizeof(st->tail.buf) / len)
+		count = sizeof(st->tail.buf) / len;
 
 	/* OpenSSL wants an unfinished write repeated with the same bytes. */
 	if (!net_tail_empty(&st->tail)) {
@@ -258,13 +201,17 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 		detail_add(t->detail, sizeof(t->detail), "%s %s", st->name, why);
 	if (r < 0)
 		return r;
-	r = net_tls_write(st->ssl, frame, len);
-	if (r == -EAGAIN) {
-		/* Part of the record may be out: the frame is ours now. */
-		net_tail_keep(&st->tail, frame, len, 0);
-		return 0;
-	}
-	return r;
+	r = net_tls_write(st->ssl, frames, len * count);
+	if (r == -EAGAIN)	/* part of the record may be out: ours now */
+		net_tail_keep(&st->tail, frames, len * count, 0);
+	return r == 0 || r == -EAGAIN ? (int)count : r;
+}
+
+static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = tls_send_many(t, frame, len, 1);
+
+	return r < 0 ? r : 0;
 }
 
 static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
@@ -274,6 +221,18 @@ static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
 
 	return net_server_receive(st->server, buf, size, timeout_ms,
 				  &t->rejected);
+}
+
+static ssize_t tls_receive_many(struct transport *t,
+				struct transport_batch *batch, int timeout_ms)
+{
+	struct tls_state *st = t->priv;
+	ssize_t n = net_server_receive_many(st->server, batch->frame,
+					    batch->len, TRANSPORT_BATCH_MAX,
+					    timeout_ms, &t->rejected);
+
+	batch->count = n > 0 ? (size_t)n : 0;
+	return n;
 }
 
 static int tls_poll_fd(struct transport *t)
@@ -291,6 +250,8 @@ static const struct transport_ops tls_ops = {
 	.open = tls_open,
 	.send = tls_send,
 	.receive = tls_receive,
+	.send_many = tls_send_many,
+	.receive_many = tls_receive_many,
 	.poll_fd = tls_poll_fd,
 	.close = tls_close,
 };

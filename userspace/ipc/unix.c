@@ -9,13 +9,15 @@
  * once). A sender's exit is end of file: it accepts the next. On close it
  * removes the file if still its own. The SENDER connects (no file, a
  * stale one or a full backlog: absent) and checks that the receiver runs
- * as us or root. docs/mechanisms/unix.md tells the details.
+ * as us or root. A backlog goes as one record of up to 64 frames, split
+ * by the receiver (lib/packet_io.h). docs/mechanisms/unix.md tells more.
  */
 #include "transport.h"
 
 #include "../lib/fd_wait.h"
 #include "../lib/net_options.h"
 #include "../lib/net_unix.h"
+#include "../lib/packet_io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -40,6 +42,7 @@ struct unix_state {
 	ino_t ino;
 	struct sockaddr_un addr;
 	char *detail;		/* the transport's, TRANSPORT_DETAIL_MAX */
+	struct packet_reader rd;	/* receiver: the rest of a batch */
 };
 
 static const struct transport_option unix_options[] = {
@@ -47,16 +50,6 @@ static const struct transport_option unix_options[] = {
 	  "receiver: uid allowed to send (default: our own; \"any\": everyone who can reach the file)", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
-
-static int bind_private(struct unix_state *st)
-{
-	mode_t old = umask(0177);	/* no window where others could connect */
-	int r = bind(st->fd, (struct sockaddr *)&st->addr, sizeof(st->addr));
-
-	r = r < 0 ? -errno : 0;
-	umask(old);
-	return r;
-}
 
 /* On failure, unix_close() releases what this took (the file once bound). */
 static int unix_open_receiver(struct unix_state *st)
@@ -72,7 +65,7 @@ static int unix_open_receiver(struct unix_state *st)
 	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->fd < 0)
 		return -errno;
-	r = bind_private(st);
+	r = net_unix_bind_private(st->fd, &st->addr);
 	if (r == -EADDRINUSE) {
 		if (net_unix_live(&st->addr, SOCK_SEQPACKET)) {
 			snprintf(st->detail, TRANSPORT_DETAIL_MAX,
@@ -80,7 +73,7 @@ static int unix_open_receiver(struct unix_state *st)
 			return -EBUSY;
 		}
 		/* Left by a killed receiver (or not a socket at all): replace. */
-		r = unlink(path) < 0 ? -errno : bind_private(st);
+		r = unlink(path) < 0 ? -errno : net_unix_bind_private(st->fd, &st->addr);
 	}
 	if (r == 0 && lstat(path, &file) < 0) {
 		r = -errno;
@@ -183,18 +176,22 @@ static int unix_open(struct transport *t)
 	return r;
 }
 
-static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
+static int unix_send_many(struct transport *t, const uint8_t *frames,
+			  size_t len, size_t count)
 {
 	struct unix_state *st = t->priv;
-	ssize_t n = send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	int r = packet_send_many(st->fd, frames, len, count);
 
-	if (n >= 0)
-		return (size_t)n == len ? 0 : -EIO;
-	if (errno == EAGAIN)
-		return TRANSPORT_FULL;
-	if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+	if (r == -ECONNRESET || r == -ENOTCONN)
 		return TRANSPORT_STALE;
-	return -errno;
+	return r;	/* -EAGAIN: TRANSPORT_FULL, -EPIPE: TRANSPORT_STALE */
+}
+
+static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int r = unix_send_many(t, frame, len, 1);
+
+	return r < 0 ? r : 0;
 }
 
 /* Swap what epoll watches: the listening socket or the current sender. */
@@ -211,67 +208,72 @@ static void drop_sender(struct unix_state *st)
 	watch(st, st->conn, st->fd);
 	close(st->conn);
 	st->conn = -1;
+	st->rd.zero = false;
 }
 
 /* Take the next sender if one is waiting. 0: none yet; 1: one taken. */
 static int accept_sender(struct transport *t, struct unix_state *st)
 {
-	uid_t uid = (uid_t)-1;
-	int fd, r;
+	uid_t uid;
+	int fd = net_unix_accept(st->fd, st->any_uid ? NULL : &st->allowed_uid,
+				 &uid);
 
-	fd = accept4(st->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return errno == EAGAIN || errno == ECONNABORTED || errno == EINTR ?
-		       0 : -errno;
-	r = net_unix_peer_uid(fd, &uid);
-	if (r < 0 || (!st->any_uid && uid != st->allowed_uid)) {
+	if (fd == -EPERM) {
 		t->rejected++;
 		transport_notice(t, LOG_WARNING,
 				 "unix %s: refused a sender with uid %d (allowed: %s%u)",
-				 st->addr.sun_path, r < 0 ? -1 : (int)uid,
+				 st->addr.sun_path, (int)uid,
 				 st->any_uid ? "any, not " : "",
 				 (unsigned int)st->allowed_uid);
-		close(fd);
-		return 0;
 	}
+	if (fd < 0)
+		return fd == -EPERM || fd == -EAGAIN ? 0 : fd;
 	st->conn = fd;
 	watch(st, st->fd, fd);
 	return 1;
 }
 
+/* Wait first when the last receive waited: the read would find nothing. */
 static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct unix_state *st = t->priv;
+	ssize_t n = packet_reader_take(&st->rd, buf, size);
+	bool wait = st->rd.idle;
+	int r;
 
-	for (;;) {
-		int r;
-
-		if (st->conn < 0) {
-			r = accept_sender(t, st);
-			if (r < 0)
-				return r;
-		}
-		if (st->conn >= 0) {
-			struct pollfd pfd = { .fd = st->conn, .events = POLLIN };
-			ssize_t n = recv(st->conn, buf, size, MSG_DONTWAIT);
-
-			if (n > 0)
-				return n;
-			/* An empty record from a live sender: reject it. */
-			if (n == 0 && poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
-				return 0;
-			if (n == 0 || errno == ECONNRESET) {
-				drop_sender(st);	/* it ended: wait for the next */
-				continue;
-			}
-			if (errno != EAGAIN && errno != EINTR)
-				return -errno;
-		}
-		r = fd_wait(st->epoll, POLLIN, timeout_ms, NULL);
-		if (r < 0)
+	while (n < 0) {
+		r = wait ? fd_wait(st->epoll, POLLIN, timeout_ms, NULL) : 0;
+		st->rd.idle = wait;
+		wait = true;
+		if (r < 0 || (st->conn < 0 && (r = accept_sender(t, st)) < 0))
 			return r;
+		if (st->conn < 0)
+			continue;
+		n = packet_reader_recv(&st->rd, st->conn, buf, size,
+				       &t->rejected);
+		if (n == -EPIPE)
+			drop_sender(st);	/* it ended: wait for the next */
+		else if (n < 0 && n != -EAGAIN && n != -EINTR)
+			return n;
 	}
+	return n;	/* 0: an empty record from a live sender, to reject */
+}
+
+static ssize_t unix_receive_many(struct transport *t,
+				 struct transport_batch *batch, int timeout_ms)
+{
+	struct unix_state *st = t->priv;
+	ssize_t n = unix_receive(t, batch->frame[0], sizeof(batch->frame[0]),
+				 timeout_ms);
+
+	if (n < 0)
+		return n;
+	batch->len[0] = (size_t)n;	/* then what is there already: */
+	batch->count = st->conn < 0 ? 1 :
+		packet_reader_more(&st->rd, st->conn, batch->frame, batch->len,
+				   1, TRANSPORT_BATCH_MAX, &t->rejected);
+	return (ssize_t)batch->count;
 }
 
 static int unix_poll_fd(struct transport *t)
@@ -289,6 +291,8 @@ static const struct transport_ops unix_ops = {
 	.open = unix_open,
 	.send = unix_send,
 	.receive = unix_receive,
+	.send_many = unix_send_many,
+	.receive_many = unix_receive_many,
 	.poll_fd = unix_poll_fd,
 	.close = unix_close,
 };

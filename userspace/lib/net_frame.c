@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "net_frame.h"
 
+#include "net_socket.h"
+
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 void net_tail_keep(struct net_tail *t, const uint8_t *frame, size_t len,
 		   size_t sent)
@@ -15,4 +20,57 @@ void net_tail_keep(struct net_tail *t, const uint8_t *frame, size_t len,
 	memcpy(t->buf, frame, len);
 	t->off = sent;
 	t->len = len;
+}
+
+/* send() without blocking: the bytes taken, -EAGAIN (full) or -EPIPE (gone). */
+static ssize_t stream_write(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	do
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	err = n == 0 ? EAGAIN : errno;
+	if (err == EAGAIN || err == ENOBUFS)
+		return -EAGAIN;
+	if (err == EPIPE || err == ENOTCONN || net_unreachable(err))
+		return -EPIPE;
+	return -err;
+}
+
+int net_frame_send(int fd, struct net_tail *tail, const uint8_t *frames,
+		   size_t len, size_t count)
+{
+	size_t taken;
+	ssize_t n;
+	int r;
+
+	/* What is left of the previous frame goes first: never two mixed. */
+	while (!net_tail_empty(tail)) {
+		n = stream_write(fd, tail->buf + tail->off,
+				 tail->len - tail->off);
+		if (n < 0)
+			return (int)n;
+		tail->off += (size_t)n;
+	}
+	/* A FIN: the peer is gone; keep the frames for the next connection. */
+	r = net_peer_gone(fd);
+	if (r)
+		return r > 0 ? -EPIPE : r;
+	if (!len || !count)
+		return -EINVAL;
+	if (count > sizeof(tail->buf) / len)
+		count = sizeof(tail->buf) / len;
+	n = stream_write(fd, frames, len * count);
+	if (n < 0)
+		return (int)n;
+	taken = (size_t)n / len;
+	if ((size_t)n % len) {
+		net_tail_keep(tail, frames + taken * len, len, (size_t)n % len);
+		taken++;
+	}
+	return (int)taken;
 }

@@ -4,10 +4,9 @@
 #include "message.h"
 #include "backoff.h"
 #include "deadline.h"
-#include "fd_wait.h"
+#include "stop.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +291,8 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		if (s->ops->handshake)
 			promote(s, c);
 	}
-	for (;;) {
+	/* Read only when no whole frame is left from the last read. */
+	while (!net_frame_ready(&c->frame)) {
 		space = net_frame_space(&c->frame, &len);
 		n = s->ops->read(s->user, c, space, len);
 		if (n == -EAGAIN) {
@@ -300,7 +300,7 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 			return r < 0 ? r : 0;
 		}
 		if (n <= 0) {
-			if (c->frame.have)
+			if (net_frame_partial(&c->frame))
 				refuse(s, c->name,
 				       "stream ended inside a frame");
 			else if (n < 0)
@@ -316,8 +316,7 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		if (!c->active && !c->deadline_ns)
 			c->deadline_ns = candidate_deadline(s);
 	}
-	memcpy(buf, c->frame.buf, IPC_MESSAGE_SIZE);
-	net_frame_reset(&c->frame);
+	memcpy(buf, net_frame_take(&c->frame), IPC_MESSAGE_SIZE);
 	err = ipc_message_decode(buf, IPC_MESSAGE_SIZE, &msg);
 	if (err != IPC_MESSAGE_OK) {
 		/* Returned all the same: the caller counts it by reason. */
@@ -352,6 +351,40 @@ static int next_wait_ms(struct net_server *s, uint64_t now, uint64_t end)
 	return (int)((soonest - now + 999999) / 1000000);
 }
 
+/* A frame from a connection that holds one already read; 0 if none. */
+static ssize_t serve_buffered(struct net_server *s, uint8_t *buf)
+{
+	ssize_t got;
+
+	for (size_t i = 0; i < NET_SERVER_MAX_CONNS; i++) {
+		struct net_conn *c = &s->conns[i];
+
+		if (c->fd < 0 || !c->established ||
+		    (!net_frame_ready(&c->frame) && !(s->ops->has_pending &&
+		      s->ops->has_pending(s->user, c))))
+			continue;
+		got = conn_service(s, c, buf);
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
+/*
+ * epoll_pwait with the stop signals let in (fd_wait.h says why), in one
+ * system call: how many events, 0 on timeout, -EINTR, or a negative errno.
+ */
+static int wait_events(struct net_server *s, struct epoll_event *ev, int max,
+		       int timeout_ms)
+{
+	int n;
+
+	if (stop_requested())
+		return -EINTR;
+	n = epoll_pwait(s->epoll_fd, ev, max, timeout_ms, stop_wait_mask());
+	return n < 0 ? -errno : n;
+}
+
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected)
 {
@@ -374,33 +407,20 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 				return r;
 		}
 		expire_candidates(s, now);
-		/* TLS may hold whole records already read from the socket. */
-		for (size_t i = 0; s->ops->has_pending &&
-		     i < NET_SERVER_MAX_CONNS; i++) {
-			struct net_conn *c = &s->conns[i];
-
-			if (c->fd < 0 || !c->established ||
-			    !s->ops->has_pending(s->user, c))
-				continue;
-			got = conn_service(s, c, buf);
-			if (got)
-				return got;
-		}
-		r = fd_wait(s->epoll_fd, POLLIN, next_wait_ms(s, now, end), NULL);
-		if (r == -ETIMEDOUT) {
+		/* Frames read ahead, or TLS records already read from the
+		 * socket, are served before any wait: poll cannot see them. */
+		got = serve_buffered(s, buf);
+		if (got)
+			return got;
+		n = wait_events(s, ev, sizeof(ev) / sizeof(ev[0]),
+				next_wait_ms(s, now, end));
+		if (n == 0) {
 			if (end && monotonic_ns() >= end)
 				return -ETIMEDOUT;
 			continue;
 		}
-		if (r < 0)
-			return r;
-		n = epoll_wait(s->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got = 0;
+		if (n < 0)
+			return n;
 		for (int i = 0; i < n; i++) {
 			struct net_conn *c = ev[i].data.ptr;
 
@@ -422,6 +442,22 @@ ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 		if (end && monotonic_ns() >= end)
 			return -ETIMEDOUT;
 	}
+}
+
+ssize_t net_server_receive_many(struct net_server *s,
+				uint8_t (*frames)[IPC_MESSAGE_MAX_WIRE],
+				size_t *lens, size_t max, int timeout_ms,
+				uint64_t *rejected)
+{
+	ssize_t n = net_server_receive(s, frames[0], IPC_MESSAGE_MAX_WIRE,
+				       timeout_ms, rejected);
+	size_t count = 0;
+
+	while (n > 0) {
+		lens[count++] = (size_t)n;
+		n = count < max ? serve_buffered(s, frames[count]) : 0;
+	}
+	return count ? (ssize_t)count : n;
 }
 
 int net_server_open(int listen_fd, int timeout_ms,

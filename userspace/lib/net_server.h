@@ -100,6 +100,16 @@ int net_server_open(int listen_fd, int timeout_ms,
 ssize_t net_server_receive(struct net_server *s, uint8_t *buf, size_t size,
 			   int timeout_ms, uint64_t *rejected);
 
+/*
+ * As net_server_receive() for the first frame, then the frames already
+ * read (from the same read ahead, no system call), up to @max: into
+ * @frames, their lengths in @lens. How many, or as net_server_receive().
+ */
+ssize_t net_server_receive_many(struct net_server *s,
+				uint8_t (*frames)[IPC_MESSAGE_MAX_WIRE],
+				size_t *lens, size_t max, int timeout_ms,
+				uint64_t *rejected);
+
 /* An epoll fd: readable when a connection or the listener has news. */
 int net_server_poll_fd(const struct net_server *s);
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "net_tls.h"
 
+#include "deadline.h"
+#include "fd_wait.h"
+
 #include <errno.h>
 #include <sys/epoll.h>
 #include <fcntl.h>
@@ -370,4 +373,61 @@ int net_tls_write(SSL *ssl, const uint8_t *buf, size_t len)
 	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
 		return -EAGAIN;
 	return -EPIPE;
+}
+
+int net_tls_client_handshake(SSL *ssl, int fd, const char *name,
+			     const bool *accepted, int timeout_ms, char *why,
+			     size_t size)
+{
+	char reason[200];
+	struct deadline end;
+	uint8_t junk[64];
+	int ret, err, r;
+	size_t n;
+
+	deadline_start(&end, timeout_ms);
+	for (;;) {
+		ERR_clear_error();
+		if (!SSL_is_init_finished(ssl)) {
+			ret = SSL_connect(ssl);
+		} else if ((ret = SSL_read_ex(ssl, junk, sizeof(junk), &n))) {
+			snprintf(why, size, "%s sent data during the handshake",
+				 name);
+			return -EPROTO;
+		}
+		if (*accepted)
+			return 0;
+		err = ret == 1 ? SSL_ERROR_WANT_READ : SSL_get_error(ssl, ret);
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+			break;
+		if (deadline_left_ns(&end) == 0) {
+			snprintf(why, size, "%s: no handshake within %d ms",
+				 name, timeout_ms);
+			return -ENOENT;	/* retried later */
+		}
+		r = fd_wait(fd, err == SSL_ERROR_WANT_READ ?
+				      POLLIN : POLLOUT, deadline_left_ms(&end),
+				      NULL);
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+	}
+	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		/* The LED is not who it should be: no retry. */
+		snprintf(why, size, "%s: server %s", name,
+			 net_tls_reason(ssl, "", reason, sizeof(reason)));
+		return -EACCES;
+	}
+	if (err == SSL_ERROR_SSL) {
+		/* An alert: the LED refused our certificate. */
+		snprintf(why, size, "%s refused the button: %s", name,
+			 net_tls_reason(NULL, "protocol error", reason,
+					sizeof(reason)));
+		return -EACCES;
+	}
+	/* Reset or closed mid-handshake: an LED restarting. Retried later. */
+	snprintf(why, size, "%s: handshake: %s", name,
+		 net_tls_reason(NULL, err == SSL_ERROR_SYSCALL ?
+				"connection closed" : "protocol error",
+				reason, sizeof(reason)));
+	return -ENOENT;	/* retried later */
 }

@@ -54,6 +54,20 @@ const char *net_tls_reason(SSL *ssl, const char *fallback, char *buf,
 			   size_t size);
 
 /*
+ * The sender's handshake on the connected non-blocking @fd of @ssl (whose
+ * peer must be @name): SSL_connect to completion within @timeout_ms, then
+ * read until the LED's verdict on our certificate comes: *@accepted turns
+ * true (the caller's new-session callback sets it on the LED's ticket), or
+ * an alert. 0; -EACCES when the LED is not who it should be or refused us
+ * (no retry); -ENOENT (TRANSPORT_ABSENT) when it did not answer in time or
+ * closed mid-handshake (retry later); -EPROTO, -EINTR or another negative
+ * errno. @why says what happened.
+ */
+int net_tls_client_handshake(SSL *ssl, int fd, const char *name,
+			     const bool *accepted, int timeout_ms, char *why,
+			     size_t size);
+
+/*
  * Sender, before writing: read what the LED sent, which is only ever the
  * end (its close_notify, or an alert when it refused our certificate).
  * 0 while the connection lasts; -EPIPE when it ended, @why (if it is worth

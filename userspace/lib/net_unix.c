@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int net_unix_address(const char *path, struct sockaddr_un *ret)
@@ -28,6 +29,31 @@ bool net_unix_live(const struct sockaddr_un *addr, int type)
 	       errno == EAGAIN;
 	close(fd);
 	return live;
+}
+
+int net_unix_bind_private(int fd, const struct sockaddr_un *addr)
+{
+	mode_t old = umask(0177);
+	int r = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
+
+	r = r < 0 ? -errno : 0;
+	umask(old);
+	return r;
+}
+
+int net_unix_accept(int fd, const uid_t *allowed, uid_t *ret_uid)
+{
+	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	*ret_uid = (uid_t)-1;
+	if (conn < 0)
+		return errno == ECONNABORTED || errno == EINTR ? -EAGAIN : -errno;
+	if (net_unix_peer_uid(conn, ret_uid) < 0 ||
+	    (allowed && *ret_uid != *allowed)) {
+		close(conn);
+		return -EPERM;
+	}
+	return conn;
 }
 
 int net_unix_peer_uid(int fd, uid_t *ret)

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void packet_pipe_grow(int fd)
@@ -27,6 +29,38 @@ int packet_write(int fd, const uint8_t *frame, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int packet_write_many(int fd, const uint8_t *frames, size_t len,
+		      size_t count)
+{
+	int r;
+
+	if (len && count > PIPE_BUF / len)
+		count = PIPE_BUF / len;
+	/* A batch is made of whole frames of the one size the reader splits
+	 * by; anything else goes one packet per frame, as it always did. */
+	if (len != IPC_MESSAGE_SIZE || count < 2) {
+		r = packet_write(fd, frames, len);
+		return r < 0 ? r : 1;
+	}
+	r = packet_write(fd, frames, len * count);
+	return r < 0 ? r : (int)count;
+}
+
+int packet_send_many(int fd, const uint8_t *frames, size_t len,
+		     size_t count)
+{
+	ssize_t n;
+
+	if (len != IPC_MESSAGE_SIZE)
+		count = 1;
+	else if (count > PACKET_READ_MAX / len)
+		count = PACKET_READ_MAX / len;
+	n = send(fd, frames, len * count, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len * count ? (int)count : -EIO;
 }
 
 ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,
@@ -54,4 +88,134 @@ ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,
 			return -errno;
 		waited = true;	/* wait (again) before the next read */
 	}
+}
+
+static size_t copy_cut(uint8_t *buf, size_t size, const uint8_t *from,
+		       size_t len)
+{
+	if (len > size)
+		len = size;
+	memcpy(buf, from, len);
+	return len;
+}
+
+ssize_t packet_reader_split(struct packet_reader *r, size_t n, uint8_t *buf,
+			    size_t size, uint64_t *rejected)
+{
+	struct ipc_message msg;
+	size_t off;
+
+	r->off = r->len = 0;
+	if (n <= IPC_MESSAGE_SIZE || n % IPC_MESSAGE_SIZE)
+		return (ssize_t)copy_cut(buf, size, r->buf, n);
+	for (off = 0; off < n; off += IPC_MESSAGE_SIZE) {
+		if (ipc_message_decode(r->buf + off, IPC_MESSAGE_SIZE, &msg) !=
+		    IPC_MESSAGE_OK) {
+			(*rejected)++;
+			return -EAGAIN;
+		}
+	}
+	r->off = IPC_MESSAGE_SIZE;
+	r->len = n;
+	return (ssize_t)copy_cut(buf, size, r->buf, IPC_MESSAGE_SIZE);
+}
+
+ssize_t packet_reader_take(struct packet_reader *r, uint8_t *buf,
+			   size_t size)
+{
+	size_t len;
+
+	if (r->off >= r->len)
+		return -EAGAIN;
+	len = copy_cut(buf, size, r->buf + r->off, IPC_MESSAGE_SIZE);
+	r->off += IPC_MESSAGE_SIZE;
+	return (ssize_t)len;
+}
+
+ssize_t packet_reader_read(struct packet_reader *r, int fd, uint8_t *buf,
+			   size_t size, int timeout_ms, uint64_t *rejected)
+{
+	ssize_t n;
+
+	if (r->zero) {
+		r->zero = false;
+		return 0;
+	}
+	n = packet_reader_take(r, buf, size);
+	while (n == -EAGAIN) {
+		n = packet_read(fd, r->buf, sizeof(r->buf), timeout_ms,
+				&r->idle);
+		if (n > 0)
+			n = packet_reader_split(r, (size_t)n, buf, size,
+						rejected);
+	}
+	return n;
+}
+
+ssize_t packet_reader_read_many(struct packet_reader *r, int fd,
+				uint8_t (*frames)[IPC_MESSAGE_MAX_WIRE],
+				size_t *lens, size_t max, int timeout_ms,
+				uint64_t *rejected)
+{
+	size_t count = 0;
+	ssize_t n;
+
+	n = packet_reader_read(r, fd, frames[0], IPC_MESSAGE_MAX_WIRE,
+			       timeout_ms, rejected);
+	if (n <= 0)
+		return n;
+	lens[count++] = (size_t)n;
+	return (ssize_t)packet_reader_more(r, fd, frames, lens, count, max,
+					   rejected);
+}
+
+/* After a read of 0: whether the peer closed, or only sent an empty record. */
+static bool peer_closed(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && pfd.revents & (POLLHUP | POLLRDHUP);
+}
+
+ssize_t packet_reader_recv(struct packet_reader *r, int fd, uint8_t *buf,
+			   size_t size, uint64_t *rejected)
+{
+	ssize_t n = -EAGAIN;
+
+	while (n == -EAGAIN) {
+		n = r->zero ? 0 : read(fd, r->buf, sizeof(r->buf));
+		r->zero = false;
+		if (n == 0)
+			return peer_closed(fd) ? -EPIPE : 0;
+		if (n < 0)
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		n = packet_reader_split(r, (size_t)n, buf, size, rejected);
+	}
+	return n;
+}
+
+size_t packet_reader_more(struct packet_reader *r, int fd,
+			  uint8_t (*frames)[IPC_MESSAGE_MAX_WIRE], size_t *lens,
+			  size_t count, size_t max, uint64_t *rejected)
+{
+	ssize_t n;
+
+	while (count < max) {
+		n = packet_reader_take(r, frames[count], IPC_MESSAGE_MAX_WIRE);
+		if (n == -EAGAIN) {
+			if (r->idle)	/* it waited: nothing more, most likely */
+				break;
+			n = read(fd, r->buf, sizeof(r->buf));
+			if (n == 0)
+				r->zero = true;	/* the next call's answer */
+			if (n <= 0)	/* EAGAIN, EINTR: that was all */
+				break;
+			n = packet_reader_split(r, (size_t)n, frames[count],
+						IPC_MESSAGE_MAX_WIRE, rejected);
+			if (n == -EAGAIN)
+				continue;
+		}
+		lens[count++] = (size_t)n;
+	}
+	return count;
 }
