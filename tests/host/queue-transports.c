@@ -23,8 +23,12 @@
  * the next receiver, numbered as documented) and are lost with the signal
  * receiver's process, whose sender gets -EPIPE and reopens; stale and
  * foreign objects are replaced, and a stale pid file never gets a process
- * signalled; nothing remains after close. Mechanism specifics: mq-sysv
- * sends one message of the frame's length, mq-posix sizes its queue
+ * signalled; nothing remains after close; receive_many takes what is
+ * queued in order, at most 64 per call. Mechanism specifics: mq-sysv
+ * sends one message of the frame's length, receives without a timeout
+ * asleep in msgrcv() itself, which a stop ends without leaving its wake
+ * message behind, and never takes a sender's message of the wake type
+ * for an event; mq-posix sizes its queue
  * within fs.mqueue limits, frames up to 256 bytes cross the queues whole,
  * a second live sem-sysv or signal receiver is refused, signal refuses a
  * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
