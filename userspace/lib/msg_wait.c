@@ -18,6 +18,7 @@ void msg_wait_init(struct msg_wait *w, int msqid)
 	w->msqid = msqid;
 	w->posted = 0;
 	w->taken = 0;
+	w->empty = false;
 }
 
 void msg_wait_wake(struct msg_wait *w)
@@ -50,6 +51,10 @@ unsigned long msg_wait_pending(const struct msg_wait *w)
 ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 			 bool block)
 {
+	/* Sleep at once only when the last look found the queue empty: a
+	 * receiver that keeps finding messages takes them with IPC_NOWAIT,
+	 * one system call each, without letting the stop signals in. */
+	bool sleep = block && w->empty;
 	ssize_t n;
 	int err;
 
@@ -60,13 +65,18 @@ ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 		}
 		/* Stop signals may land only while msgrcv() sleeps; one that
 		 * lands just before it posts a wake message. */
-		if (block)
+		if (sleep)
 			stop_unblock();
 		n = msgrcv(w->msqid, msg, text_size, 0,
-			   MSG_NOERROR | (block ? 0 : IPC_NOWAIT));
+			   MSG_NOERROR | (sleep ? 0 : IPC_NOWAIT));
 		err = errno;
-		if (block)
+		if (sleep)
 			stop_block();
+		w->empty = n < 0 && err == ENOMSG;
+		if (w->empty && block) {
+			sleep = true;
+			continue;
+		}
 		if (n < 0 && err != EINTR)
 			return -err;
 		if (n >= 0 && *(const long *)msg != MSG_WAIT_WAKE_MTYPE)

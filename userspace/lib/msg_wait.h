@@ -32,6 +32,7 @@ struct msg_wait {
 	int msqid;
 	volatile sig_atomic_t posted;	/* wake messages msg_wait_wake() posted */
 	sig_atomic_t taken;		/* of those, received or taken back */
+	bool empty;			/* the last msgrcv() found nothing */
 };
 
 void msg_wait_init(struct msg_wait *w, int msqid);
@@ -39,7 +40,10 @@ void msg_wait_init(struct msg_wait *w, int msqid);
 /*
  * The next message of any type but a wake one, into @msg (a long mtype,
  * then @text_size bytes; a longer message is cut, MSG_NOERROR). @block:
- * sleep in msgrcv() with the stop signals let in; else IPC_NOWAIT.
+ * sleep in msgrcv() with the stop signals let in (at once when the last
+ * msgrcv() found the queue empty, else after one with IPC_NOWAIT found it
+ * so: a receiver that keeps finding messages makes one system call per
+ * message); else IPC_NOWAIT only.
  * Returns the text's length, -EINTR once a stop was requested (the wake
  * messages still queued taken back), -ENOMSG (not @block: the queue holds
  * nothing), or another negative errno (EIDRM: the queue was removed).
