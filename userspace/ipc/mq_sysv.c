@@ -8,9 +8,10 @@
  * (transport_sysv_open_receiver()). Who makes, adopts and removes it:
  * docs/mechanisms/mq-sysv.md.
  *
- * The receiver's wait, by timeout: -1 (the LED's default) sleeps in
- * msgrcv() itself, one wake-up per event, and a stop ends it through a
- * wake message of a reserved type (lib/msg_wait.h); 0 is one msgrcv()
+ * The receiver's wait, by timeout: -1 (the LED's default) takes what is
+ * queued with IPC_NOWAIT and, once the queue is empty, sleeps in msgrcv()
+ * itself, one wake-up per event; a stop ends it through a wake message of
+ * a reserved type (lib/msg_wait.h). 0 is one msgrcv()
  * with IPC_NOWAIT; above 0, msgrcv() having no timeout, a doorbell thread
  * started at the first such wait (lib/msg_doorbell.h) makes the queue
  * pollable. receive_many() adds what is already queued (IPC_NOWAIT).
