@@ -14,7 +14,7 @@
  * whole (MSG_TRUNC, counted in t->rejected), never cut to look like a frame.
  *
  * Per event: one send() on the sender; on the receiver one ppoll() and
- * one recvmsg() when the last receive waited, else the recvmsg() first.
+ * one recvmsg() when the socket is likely empty, else the recvmsg() first.
  * A backlog goes out in one sendmmsg() (send_many), and receive_many takes
  * what is queued in one recvmmsg(), each datagram refused or kept on its
  * own, in order (lib/datagram_io.h).

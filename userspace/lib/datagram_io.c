@@ -71,6 +71,21 @@ static size_t keep_whole(struct datagram_in *in, uint8_t *bufs, size_t room,
 	return kept;
 }
 
+/*
+ * Whether the next receive waits before it reads. A batch says it: fewer
+ * datagrams than asked for, the socket is empty now. One datagram alone
+ * does not: after a receive that waited, the next waits first only if
+ * this one did not (a waited-for datagram may have had others behind it),
+ * so a receiver under load soon reads first again and an isolated event
+ * costs a failed read only every other time.
+ */
+static bool next_idle(bool idle, bool waited, size_t n, size_t max)
+{
+	if (max > 1)
+		return n < max;
+	return waited && !idle;
+}
+
 ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 			 size_t *lens, size_t max, int timeout_ms,
 			 uint64_t *ret_refused)
@@ -110,8 +125,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 		kept = keep_whole(in, bufs, room, lens, mm, (size_t)n,
 				  ret_refused);
 		if (kept) {
-			/* Fewer than asked for: the queue is empty now. */
-			in->idle = waited || (max > 1 && (size_t)n < max);
+			in->idle = next_idle(in->idle, waited, (size_t)n, max);
 			return (ssize_t)kept;
 		}
 	}

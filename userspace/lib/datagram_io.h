@@ -30,8 +30,9 @@ struct datagram_in {
  * Up to @max (1..DATAGRAM_BATCH_MAX) datagrams into @bufs (@max buffers
  * of @room bytes, back to back), their lengths into @lens. Waits up to
  * @timeout_ms (-1: forever) for the first with the stop signals let in
- * (fd_wait.h), then takes only what is there. When the last receive had
- * to wait, it waits before it reads, sparing the read that would fail.
+ * (fd_wait.h), then takes only what is there. When the socket is likely
+ * empty (the last batch was short, or the last datagram alone was waited
+ * for), it waits before it reads, sparing the read that would fail.
  * Returns how many (1..@max), -ETIMEDOUT, -EINTR, or a negative errno.
  * Refused datagrams are counted in @in->oversize and in *@ret_refused.
  */
