@@ -17,6 +17,15 @@
  *       every K-th seqno is skipped (never sent), a loss the receiver must
  *       count exactly. Handles -EAGAIN (waits for writability) and -EPIPE
  *       or a refused open (reconnects with a back-off) like the button.
+ *   net-peer batch VIA [--opt K=V]... --to HOST
+ *       A datagram mechanism's batches: open both ends, send frames 1..10
+ *       with one transport_send_many(), then frame 11, 40 bytes of garbage
+ *       and a 300-byte datagram (both from a plain socket aimed at HOST,
+ *       the receiver's address) and frame 12, all before the first
+ *       receive; then receive_many until the 12 frames came, and print
+ *       "sent-many=N batches=N frames=N invalid=N rejected=N order=ok|bad
+ *       middle=yes|no" (middle: one batch held a frame on each side of the
+ *       garbage).
  *   net-peer ttl GROUP [--opt port=P] [--opt interface=NAME]
  *       Join multicast GROUP on the interface, print "ready", and print
  *       the TTL (IPv4) or hop limit (IPv6) of the first datagram to it:
@@ -53,6 +62,7 @@ static unsigned long first = 1;
 static unsigned long skip_every;
 static int idle_ms = -1;
 static int hold_ms = 1000;
+static const char *to_host;	/* batch: where the garbage goes */
 
 static int usage(void)
 {
@@ -60,6 +70,7 @@ static int usage(void)
 		"[--count N] [--first S] [--skip-every K] [--idle MS]\n"
 		"       net-peer hostile KIND [--opt K=V]... [--count N] "
 		"[--hold MS]\n"
+		"       net-peer batch VIA [--opt K=V]... --to HOST\n"
 		"       net-peer ttl GROUP [--opt port=P] [--opt interface=I]\n");
 	return 2;
 }
@@ -83,6 +94,8 @@ static int parse_args(int argc, char **argv)
 			skip_every = strtoul(val, NULL, 10);
 		} else if (!strcmp(arg, "--idle")) {
 			idle_ms = atoi(val);
+		} else if (!strcmp(arg, "--to")) {
+			to_host = val;
 		} else if (!strcmp(arg, "--hold")) {
 			hold_ms = atoi(val);
 		} else {
@@ -253,6 +266,7 @@ static int target(int type, struct net_addr *addr, int *ret_fd)
 	uint16_t p;
 	int fam, fd;
 
+	host = to_host;
 	for (size_t i = 0; i < nopts; i++) {
 		if (!strncmp(opts[i], "host=", 5))
 			host = opts[i] + 5;
@@ -449,6 +463,80 @@ fail:
 	return 1;
 }
 
+static void frame_of(uint32_t seq, uint8_t frame[IPC_MESSAGE_SIZE])
+{
+	struct ipc_message msg = {
+		.type = (seq & 1) ? IPC_EVENT_PRESS : IPC_EVENT_RELEASE,
+		.led_state = (seq + 1) / 2 % 2,
+		.seqno = seq,
+		.event_ns = monotonic_ns(),
+	};
+
+	msg.send_ns = msg.event_ns;
+	ipc_message_encode(&msg, frame);
+}
+
+static int batch_main(const struct transport_ops *ops)
+{
+	static struct transport_batch batch;
+	uint8_t frames[10][IPC_MESSAGE_SIZE], frame[IPC_MESSAGE_SIZE];
+	uint8_t junk[300];
+	unsigned long batches = 0, got = 0, invalid = 0, valid = 0;
+	bool order = true, middle = false;
+	struct transport *rx = NULL, *tx = NULL;
+	struct net_addr addr;
+	int fd = -1, many = 0, r;
+
+	memset(junk, 0x5a, sizeof(junk));
+	r = transport_open(ops, TRANSPORT_RECEIVER, &config, &rx, NULL);
+	if (r == 0)
+		r = transport_open(ops, TRANSPORT_SENDER, &config, &tx, NULL);
+	if (r == 0)
+		r = target(SOCK_DGRAM, &addr, &fd);
+	if (r < 0) {
+		fprintf(stderr, "net-peer: batch %s: %s\n", ops->name, strerror(-r));
+		transport_close(tx, NULL);
+		transport_close(rx, NULL);
+		return 1;
+	}
+	for (uint32_t i = 0; i < 10; i++)
+		frame_of(i + 1, frames[i]);
+	many = transport_send_many(tx, &frames[0][0], IPC_MESSAGE_SIZE, 10);
+	frame_of(11, frame);
+	transport_send(tx, frame, sizeof(frame));
+	(void)!send(fd, junk, IPC_MESSAGE_SIZE, 0);
+	(void)!send(fd, junk, sizeof(junk), 0);
+	frame_of(12, frame);
+	transport_send(tx, frame, sizeof(frame));
+	while (valid < 12 && transport_receive_many(rx, &batch, 2000) > 0) {
+		bool before = false, bad = false;
+
+		batches++;
+		for (size_t i = 0; i < batch.count; i++) {
+			struct ipc_message msg;
+
+			got++;
+			if (ipc_message_decode(batch.frame[i], batch.len[i],
+					       &msg) != IPC_MESSAGE_OK) {
+				invalid++;
+				bad = before;
+				continue;
+			}
+			order = order && msg.seqno == ++valid;
+			before = true;
+			middle = middle || bad;
+		}
+	}
+	printf("sent-many=%d batches=%lu frames=%lu invalid=%lu rejected=%llu order=%s middle=%s\n",
+	       many, batches, got, invalid, (unsigned long long)rx->rejected,
+	       order && valid == 12 ? "ok" : "bad", middle ? "yes" : "no");
+	fflush(stdout);
+	close(fd);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct transport_ops *ops = NULL;
@@ -474,5 +562,7 @@ int main(int argc, char **argv)
 		return receive_main(ops);
 	if (!strcmp(argv[1], "send"))
 		return send_main(ops);
+	if (!strcmp(argv[1], "batch"))
+		return batch_main(ops);
 	return usage();
 }

@@ -23,8 +23,12 @@
  * the next receiver, numbered as documented) and are lost with the signal
  * receiver's process, whose sender gets -EPIPE and reopens; stale and
  * foreign objects are replaced, and a stale pid file never gets a process
- * signalled; nothing remains after close. Mechanism specifics: mq-sysv
- * sends one message of the frame's length, mq-posix sizes its queue
+ * signalled; nothing remains after close; receive_many takes what is
+ * queued in order, at most 64 per call. Mechanism specifics: mq-sysv
+ * sends one message of the frame's length, receives without a timeout
+ * asleep in msgrcv() itself, which a stop ends without leaving its wake
+ * message behind, and never takes a sender's message of the wake type
+ * for an event; mq-posix sizes its queue
  * within fs.mqueue limits, frames up to 256 bytes cross the queues whole,
  * a second live sem-sysv or signal receiver is refused, signal refuses a
  * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
@@ -35,6 +39,7 @@
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
 #include "../../userspace/lib/deadline.h"
+#include "../../userspace/lib/msg_wait.h"
 #include "../../userspace/lib/signal_target.h"
 
 #include <dirent.h>
@@ -54,6 +59,7 @@
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -913,6 +919,7 @@ struct stop_job {
 	int ready[2];
 	bool before;		/* the stop comes before the receive */
 	int timeout_ms;		/* of the receive; -1 waits untimed */
+	bool keep;		/* leave the object for the parent to look at */
 };
 
 static void stop_wake(void *arg)
@@ -945,7 +952,7 @@ static int stop_receiver(struct subject *s, void *arg)
 	 * no wake-up token became an event. A queue has no token to leave:
 	 * it closes, as the LED does.
 	 */
-	if (s->payload)
+	if (s->payload && !job->keep)
 		transport_close(rx, NULL);
 	return n == -EINTR ? 0 : 42;
 }
@@ -960,6 +967,8 @@ static void test_stop(struct subject *s)
 
 	if (pipe2(job.ready, O_CLOEXEC) < 0)
 		return;
+	job.timeout_ms = WAIT_MS;
+	job.keep = false;
 	for (int round = 0; round < 6; round++) {
 		pid_t child;
 		int status;
@@ -996,6 +1005,166 @@ static void test_stop(struct subject *s)
 	   s->via, phantoms);
 	close(job.ready[0]);
 	close(job.ready[1]);
+}
+
+
+/* Is @pid asleep in system call @nr (/proc/PID/syscall)? */
+static bool in_syscall(pid_t pid, long nr)
+{
+	char path[64], text[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = 0;
+	fclose(f);
+	return strtol(text, NULL, 10) == nr;
+}
+
+/* Until @pid sleeps in msgrcv(), at most WAIT_MS; false if it never does. */
+static bool await_msgrcv(pid_t pid)
+{
+	struct deadline d;
+
+	deadline_start(&d, WAIT_MS);
+	while (!in_syscall(pid, SYS_msgrcv))
+		if (deadline_left_ns(&d) == 0 ||
+		    nanosleep(&(struct timespec){ 0, 1000000 }, NULL) < 0)
+			return false;
+	return true;
+}
+
+/*
+ * mq-sysv without a timeout sleeps in msgrcv() itself: a stop ends it
+ * (before the receive, just after it began, or while it sleeps in
+ * msgrcv), and takes back the wake message it posted: the queue, kept by
+ * the stopped receiver, holds nothing afterwards.
+ */
+static void test_mq_sysv_stop_in_msgrcv(struct subject *s)
+{
+	struct stop_job job = { .timeout_ms = -1, .keep = true };
+	int failures = 0, asleep = 0;
+	unsigned long left = 0;
+	struct msqid_ds ds;
+	char statuses[64] = "";
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0)
+		return;
+	for (int round = 0; round < 6; round++) {
+		pid_t child;
+		int status;
+
+		job.before = round == 0;
+		child = spawn(stop_receiver, s, &job);
+		if (!wait_byte(job.ready[0]))
+			failures++;
+		if (round >= 3 && await_msgrcv(child))
+			asleep++;
+		if (round > 0)
+			kill(child, SIGTERM);
+		status = reap(child, WAIT_MS);
+		if (status) {
+			failures++;
+			snprintf(statuses + strlen(statuses),
+				 sizeof(statuses) - strlen(statuses), " %d",
+				 status);
+		}
+		if (msgctl(msgget(subject_sysv_key(s), 0), IPC_STAT, &ds) == 0)
+			left += ds.msg_qnum;
+	}
+	tap_ok(!failures && asleep == 3,
+	   "mq-sysv: receive(-1) sleeps in msgrcv() itself and a stop ends it with -EINTR, also one sent before it (6 rounds, %d of 3 seen asleep in msgrcv; statuses%s)",
+	   asleep, statuses[0] ? statuses : " 0");
+	tap_ok(left == 0, "mq-sysv: no stop leaves a wake message in the queue (%lu left)",
+	   left);
+	close(job.ready[0]);
+	close(job.ready[1]);
+}
+
+/* A message of the wake type from a sender is no frame, in either wait. */
+static void test_mq_sysv_forged_wake(struct subject *s)
+{
+	struct { long mtype; uint8_t mtext[IPC_MESSAGE_SIZE]; } forged;
+	uint8_t frame[IPC_MESSAGE_SIZE], buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx, *tx;
+	ssize_t first, second, third;
+	int id;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx, NULL);
+		return;
+	}
+	id = msgget(subject_sysv_key(s), 0);
+	forged.mtype = MSG_WAIT_WAKE_MTYPE;
+	frame_for(7, forged.mtext);	/* a valid frame, of the wrong type */
+	msgsnd(id, &forged, sizeof(forged.mtext), IPC_NOWAIT);
+	frame_for(1, frame);
+	transport_send(tx, frame, sizeof(frame));
+	msgsnd(id, &forged, sizeof(forged.mtext), IPC_NOWAIT);
+	frame_for(2, frame);
+	transport_send(tx, frame, sizeof(frame));
+	first = transport_receive(rx, buf, sizeof(buf), -1);
+	first = frame_is(s, buf, first, 1) ? 1 : -1;
+	second = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+	second = frame_is(s, buf, second, 2) ? 2 : -1;
+	third = transport_receive(rx, buf, sizeof(buf), 0);
+	tap_ok(first == 1 && second == 2 && third == -ETIMEDOUT &&
+	       rx->rejected == 0,
+	   "mq-sysv: messages of the wake type a sender puts in are skipped, never events (%zd, %zd, then %s, %llu refused)",
+	   first, second, third < 0 ? strerror(-third) : "a frame",
+	   (unsigned long long)rx->rejected);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
+/* receive_many() takes what is queued, in order, 64 at most per call. */
+static void test_receive_many(struct subject *s)
+{
+	struct transport_batch *batch = malloc(sizeof(*batch));
+	size_t got[3] = { 0 }, want[3], bad = 0;
+	uint32_t next = 1;
+	struct transport *rx, *tx;
+	long room;
+
+	if (!batch || open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		free(batch);
+		return;
+	}
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx, NULL);
+		free(batch);
+		return;
+	}
+	/* 3 frames, then as many as the queue holds up to 70 (64 and 6). */
+	room = expected_capacity(s);
+	want[0] = 3;
+	want[1] = room < TRANSPORT_BATCH_MAX ? (size_t)room : TRANSPORT_BATCH_MAX;
+	want[2] = room >= 70 ? 6 : 0;
+	for (int round = 0; round < 2; round++) {
+		size_t sent = round ? want[1] + want[2] : want[0];
+
+		send_seq(tx, next, sent);
+		for (int call = round; call <= 2 * round; call++) {
+			ssize_t n = want[call] ?
+				transport_receive_many(rx, batch, call ? -1 : WAIT_MS) : 0;
+
+			got[call] = n > 0 ? (size_t)n : 0;
+			for (size_t i = 0; i < got[call]; i++)
+				bad += !frame_is(s, batch->frame[i],
+						 batch->len[i], next++);
+		}
+	}
+	tap_ok(!memcmp(got, want, sizeof(got)) && !bad && drain(rx) == 0,
+	   "%s: receive_many takes what is queued in one call, in order (batches of %zu, %zu, %zu of %zu, %zu, %zu; %zu out of order)",
+	   s->via, got[0], got[1], got[2], want[0], want[1], want[2], bad);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	free(batch);
 }
 
 static void test_sender_death(struct subject *s)
@@ -1569,6 +1738,12 @@ static void run(const char *via)
 	if (is(&s, "sem-sysv"))
 		test_sem_sysv_catch_up(&s);
 	test_stop(&s);
+	if (is(&s, "mq-sysv")) {
+		test_mq_sysv_stop_in_msgrcv(&s);
+		test_mq_sysv_forged_wake(&s);
+	}
+	if (s.ops->receive_many)
+		test_receive_many(&s);
 	test_sender_death(&s);
 	test_receiver_closes(&s);
 	test_receiver_killed(&s, 2);

@@ -6,15 +6,21 @@
  * is TRANSPORT_FULL at once and POLLOUT says when to go on. Durable.
  * Object: the queue transport_global_name() names, 0600, 256-byte messages;
  * who makes, adopts and removes it: docs/mechanisms/mq-posix.md.
+ *
+ * Receive: ppoll() then mq_receive() when the last receive waited (one
+ * wait, one read per isolated event), else mq_receive() first;
+ * receive_many() adds what is already queued. Send: fstat() (a queue
+ * whose name is gone has no reader: TRANSPORT_STALE, not a lost frame),
+ * then mq_send().
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/fd_wait.h"
 #include "../lib/message.h"
+#include "../lib/mqueue_object.h"
 #include "../lib/named_object.h"
 #include "../lib/number.h"
-#include "../lib/private_object.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +36,9 @@
 #define MQ_POSIX_MAXMSG_CAP	64	/* enough for bursts; more is memory */
 
 struct mq_posix_state {
-	char name[NAME_MAX];
-	mqd_t mq;
-	struct mq_attr attr;		/* receiver: what it creates */
+	struct mqueue_object q;		/* name, descriptor, shape */
 	uint8_t buf[MQ_POSIX_MSGSIZE];	/* receiver: one whole message */
+	bool idle;			/* receiver: the last receive waited */
 };
 
 static const struct transport_option mq_posix_options[] = {
@@ -41,14 +46,6 @@ static const struct transport_option mq_posix_options[] = {
 	  number_check_positive },
 	{ NULL, NULL, NULL, NULL },
 };
-
-/* Ours and private (0600). */
-static bool mq_posix_ours(struct mq_posix_state *st)
-{
-	struct stat sb;
-
-	return fstat(st->mq, &sb) == 0 && private_object_file(&sb);
-}
 
 /* ---- receiver ---------------------------------------------------------- */
 
@@ -71,78 +68,46 @@ static int mq_posix_shape(struct transport *t, struct mq_attr *attr)
 	return 0;
 }
 
-static int mq_posix_create(void *ctx)
-{
-	struct mq_posix_state *st = ctx;
-
-	st->mq = mq_open(st->name,
-			 O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_CREAT | O_EXCL,
-			 PRIVATE_OBJECT_MODE, &st->attr);
-	if (st->mq == (mqd_t)-1)
-		return -errno;
-	/* The umask may have taken bits away: set exactly. */
-	if (fchmod(st->mq, PRIVATE_OBJECT_MODE) < 0)
-		return -errno;
-	return mq_posix_ours(st) ? 0 : -EPERM;
-}
-
-static int mq_posix_adopt(void *ctx)
-{
-	struct mq_posix_state *st = ctx;
-	struct mq_attr found;
-
-	st->mq = mq_open(st->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (st->mq == (mqd_t)-1)
-		return errno == ENOENT ? NAMED_OBJECT_GONE :
-		       errno == EACCES ? NAMED_OBJECT_STALE : -errno;
-	if (mq_posix_ours(st) && mq_getattr(st->mq, &found) == 0 &&
-	    found.mq_msgsize == st->attr.mq_msgsize)
-		return NAMED_OBJECT_OURS;	/* left by a killed receiver */
-	mq_close(st->mq);
-	st->mq = (mqd_t)-1;
-	return NAMED_OBJECT_STALE;
-}
-
-static int mq_posix_remove(void *ctx)
-{
-	struct mq_posix_state *st = ctx;
-
-	return mq_unlink(st->name) == 0 ? 0 : -errno;
-}
-
-static const struct named_object_ops mq_posix_object = {
-	.create = mq_posix_create,
-	.adopt = mq_posix_adopt,
-	.remove = mq_posix_remove,
-};
-
 static int mq_posix_open_receiver(struct transport *t,
 				  struct mq_posix_state *st)
 {
-	int r = mq_posix_shape(t, &st->attr);
+	int r = mq_posix_shape(t, &st->q.attr);
 
 	if (r < 0)
 		return r;
-	r = named_object_get(&mq_posix_object, st);
+	r = named_object_get(&mqueue_object_ops, &st->q);
 	if (r == NAMED_OBJECT_REPLACED)
 		snprintf(t->detail, sizeof(t->detail),
 			 "%s: replaced a queue that was not ours (owner, mode or message size)",
-			 st->name);
+			 st->q.name);
 	return r < 0 ? r : 0;
 }
 
+/*
+ * One message. When the last receive had to wait, the next message is most
+ * likely not there yet either: wait first (ppoll, the stop signals let
+ * in), sparing the mq_receive() that would fail with EAGAIN.
+ */
 static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 				size_t size, int timeout_ms)
 {
 	struct mq_posix_state *st = t->priv;
+	bool waited = false;
 	struct deadline d;
 	ssize_t n;
 	int r;
 
 	deadline_start(&d, timeout_ms);
 	for (;;) {
-		n = mq_receive(st->mq, (char *)st->buf, sizeof(st->buf), NULL);
+		if ((st->idle || waited) && timeout_ms) {
+			r = fd_wait(st->q.mq, POLLIN, deadline_left_ms(&d), NULL);
+			if (r < 0)
+				return r;
+			waited = true;
+		}
+		n = mq_receive(st->q.mq, (char *)st->buf, sizeof(st->buf), NULL);
 		if (n >= 0) {
+			st->idle = waited;
 			if ((size_t)n > size)
 				n = size;
 			memcpy(buf, st->buf, n);
@@ -151,21 +116,43 @@ static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 		/* O_NONBLOCK: it never sleeps, so no signal interrupts it. */
 		if (errno != EAGAIN)
 			return -errno;
-		r = fd_wait(st->mq, POLLIN, deadline_left_ms(&d), NULL);
-		if (r < 0)
-			return r;
+		if (!timeout_ms)
+			return -ETIMEDOUT;
+		waited = true;
 	}
+}
+
+/* The first frame as receive(), then what is queued, without waiting. */
+static ssize_t mq_posix_receive_many(struct transport *t,
+				     struct transport_batch *batch,
+				     int timeout_ms)
+{
+	ssize_t n = mq_posix_receive(t, batch->frame[0],
+				     sizeof(batch->frame[0]), timeout_ms);
+
+	while (n >= 0) {
+		batch->len[batch->count++] = (size_t)n;
+		if (batch->count == TRANSPORT_BATCH_MAX)
+			break;
+		n = mq_posix_receive(t, batch->frame[batch->count],
+				     sizeof(batch->frame[0]), 0);
+	}
+	/* Emptied: the next receive waits first. Whatever else ended the
+	 * batch comes again with the next call. */
+	if (n == -ETIMEDOUT)
+		((struct mq_posix_state *)t->priv)->idle = true;
+	return batch->count ? (ssize_t)batch->count : n;
 }
 
 /* ---- sender ------------------------------------------------------------ */
 
 static int mq_posix_open_sender(struct mq_posix_state *st)
 {
-	st->mq = mq_open(st->name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	st->q.mq = mq_open(st->q.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	/* Missing, someone else's, or not ours: our receiver is not there. */
-	if (st->mq == (mqd_t)-1)
+	if (st->q.mq == (mqd_t)-1)
 		return errno == ENOENT || errno == EACCES ? TRANSPORT_ABSENT : -errno;
-	return mq_posix_ours(st) ? 0 : TRANSPORT_ABSENT;
+	return mqueue_object_ours(st->q.mq) ? 0 : TRANSPORT_ABSENT;
 }
 
 static int mq_posix_send(struct transport *t, const uint8_t *frame,
@@ -175,10 +162,10 @@ static int mq_posix_send(struct transport *t, const uint8_t *frame,
 	struct stat sb;
 
 	/* Before sending: a frame put into a nameless queue is lost. */
-	if (fstat(st->mq, &sb) < 0 || sb.st_nlink == 0)
+	if (fstat(st->q.mq, &sb) < 0 || sb.st_nlink == 0)
 		return TRANSPORT_STALE;
 	/* O_NONBLOCK: never interrupted; -EMSGSIZE for a frame too long. */
-	if (mq_send(st->mq, (const char *)frame, len, 0) < 0)
+	if (mq_send(st->q.mq, (const char *)frame, len, 0) < 0)
 		return errno == EAGAIN ? TRANSPORT_FULL : -errno;
 	return 0;
 }
@@ -194,17 +181,17 @@ static void mq_posix_close(struct transport *t)
 	/* The receiver unlinks its queue only while the name is its own (a
 	 * queue has one name at most), then empties it: a sender waiting for
 	 * POLLOUT wakes and finds it nameless. */
-	if (t->role == TRANSPORT_RECEIVER && st->mq != (mqd_t)-1) {
-		if (fstat(st->mq, &sb) == 0 && sb.st_nlink > 0)
-			(void)mq_unlink(st->name);
-		while (mq_receive(st->mq, (char *)st->buf, sizeof(st->buf), NULL) >= 0)
+	if (t->role == TRANSPORT_RECEIVER && st->q.mq != (mqd_t)-1) {
+		if (fstat(st->q.mq, &sb) == 0 && sb.st_nlink > 0)
+			(void)mq_unlink(st->q.name);
+		while (mq_receive(st->q.mq, (char *)st->buf, sizeof(st->buf), NULL) >= 0)
 			discarded++;
 		if (discarded)
 			snprintf(t->detail, sizeof(t->detail),
-				 "%lu unread frames discarded with %s", discarded, st->name);
+				 "%lu unread frames discarded with %s", discarded, st->q.name);
 	}
-	if (st->mq != (mqd_t)-1)
-		mq_close(st->mq);
+	if (st->q.mq != (mqd_t)-1)
+		mq_close(st->q.mq);
 	free(st);
 	t->priv = NULL;
 }
@@ -216,15 +203,15 @@ static int mq_posix_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->mq = (mqd_t)-1;
+	st->q.mq = (mqd_t)-1;
 	t->priv = st;
-	r = transport_global_name(t, st->name, sizeof(st->name));
+	r = transport_global_name(t, st->q.name, sizeof(st->q.name));
 	if (r == 0)
 		r = t->role == TRANSPORT_RECEIVER ? mq_posix_open_receiver(t, st) :
 						    mq_posix_open_sender(st);
 	if (r < 0) {
 		if (!t->detail[0])
-			snprintf(t->detail, sizeof(t->detail), "%s", st->name);
+			snprintf(t->detail, sizeof(t->detail), "%s", st->q.name);
 		mq_posix_close(t);
 	}
 	return r;
@@ -232,7 +219,7 @@ static int mq_posix_open(struct transport *t)
 
 static int mq_posix_poll_fd(struct transport *t)
 {
-	return ((struct mq_posix_state *)t->priv)->mq;
+	return ((struct mq_posix_state *)t->priv)->q.mq;
 }
 
 static const struct transport_ops mq_posix_ops = {
@@ -243,6 +230,7 @@ static const struct transport_ops mq_posix_ops = {
 	.open = mq_posix_open,
 	.send = mq_posix_send,
 	.receive = mq_posix_receive,
+	.receive_many = mq_posix_receive_many,
 	.poll_fd = mq_posix_poll_fd,
 	.close = mq_posix_close,
 };

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
  * mq-sysv: a System V message queue (msgget, msgsnd, msgrcv), one message
- * of the frame's length per frame, all of one type, so FIFO. Push,
- * lossless while both run: the sender uses IPC_NOWAIT, so a full queue is
- * TRANSPORT_FULL at once. Durable. Object: one queue, mode 0600, under a
- * key the registry hands out (transport_sysv_open_receiver()); it has no
- * descriptor, so the receiver waits on a doorbell (lib/msg_doorbell.h).
- * Who makes, adopts and removes it: docs/mechanisms/mq-sysv.md.
+ * of the frame's length per frame, all of type 1 and taken in arrival
+ * order, so FIFO. Push, lossless while both run: the sender uses
+ * IPC_NOWAIT, so a full queue is TRANSPORT_FULL at once. Durable. Object:
+ * one queue, mode 0600, under a key the registry hands out
+ * (transport_sysv_open_receiver()). Who makes, adopts and removes it:
+ * docs/mechanisms/mq-sysv.md.
+ *
+ * The receiver's wait, by timeout: -1 (the LED's default) takes what is
+ * queued with IPC_NOWAIT and, once the queue is empty, sleeps in msgrcv()
+ * itself, one wake-up per event; a stop ends it through a wake message of
+ * a reserved type (lib/msg_wait.h). 0 is one msgrcv()
+ * with IPC_NOWAIT; above 0, msgrcv() having no timeout, a doorbell thread
+ * started at the first such wait (lib/msg_doorbell.h) makes the queue
+ * pollable. receive_many() adds what is already queued (IPC_NOWAIT).
  */
 #include "transport.h"
 
-#include "../lib/deadline.h"
 #include "../lib/message.h"
 #include "../lib/msg_doorbell.h"
+#include "../lib/msg_queue.h"
+#include "../lib/msg_wait.h"
 #include "../lib/named_object.h"
 #include "../lib/private_object.h"
 
@@ -23,10 +32,9 @@
 #include <sys/msg.h>
 
 struct mq_sysv_state {
-	int key;
-	int id;
-	int found_id;			/* receiver: what adopt() looked at */
-	struct msg_doorbell *doorbell;	/* receiver */
+	struct msg_queue_object q;	/* its key and id */
+	struct msg_doorbell *doorbell;	/* receiver, once a wait had a timeout */
+	struct msg_wait wait;		/* receiver */
 	struct {
 		long mtype;
 		/* +1: a foreign message longer than a frame stays longer */
@@ -34,53 +42,7 @@ struct mq_sysv_state {
 	} msg;
 };
 
-/* EIDRM: removed while we used it; EINVAL: the id no longer exists. */
-static bool mq_sysv_gone(int err)
-{
-	return err == EIDRM || err == EINVAL;
-}
-
 /* ---- receiver ---------------------------------------------------------- */
-
-static int mq_sysv_create(void *ctx)
-{
-	struct mq_sysv_state *st = ctx;
-
-	st->id = msgget(st->key, IPC_CREAT | IPC_EXCL | PRIVATE_OBJECT_MODE);
-	return st->id >= 0 ? 0 : -errno;
-}
-
-static int mq_sysv_adopt(void *ctx)
-{
-	struct mq_sysv_state *st = ctx;
-	struct msqid_ds ds;
-
-	st->found_id = msgget(st->key, 0);
-	if (st->found_id < 0)
-		return errno == ENOENT ? NAMED_OBJECT_GONE : -errno;
-	if (msgctl(st->found_id, IPC_STAT, &ds) < 0)
-		return mq_sysv_gone(errno) ? NAMED_OBJECT_GONE :
-		       errno == EACCES ? NAMED_OBJECT_STALE : -errno;
-	if (!private_object_sysv(&ds.msg_perm))
-		return NAMED_OBJECT_STALE;
-	st->id = st->found_id;		/* left by a killed receiver */
-	return NAMED_OBJECT_OURS;
-}
-
-static int mq_sysv_remove(void *ctx)
-{
-	struct mq_sysv_state *st = ctx;
-
-	/* Gone by itself meanwhile is fine too. */
-	return msgctl(st->found_id, IPC_RMID, NULL) == 0 || mq_sysv_gone(errno) ?
-	       0 : -errno;
-}
-
-static const struct named_object_ops mq_sysv_object = {
-	.create = mq_sysv_create,
-	.adopt = mq_sysv_adopt,
-	.remove = mq_sysv_remove,
-};
 
 /* Called by the registry with each key it may hand out. */
 static int mq_sysv_open_at(struct transport *t, int key)
@@ -88,8 +50,8 @@ static int mq_sysv_open_at(struct transport *t, int key)
 	struct mq_sysv_state *st = t->priv;
 	int r;
 
-	st->key = key;
-	r = named_object_get(&mq_sysv_object, st);
+	st->q.key = key;
+	r = named_object_get(&msg_queue_object_ops, &st->q);
 	if (r == NAMED_OBJECT_REPLACED)
 		snprintf(t->detail, sizeof(t->detail),
 			 "queue key 0x%08x was not ours: replaced", (unsigned int)key);
@@ -104,49 +66,76 @@ static int mq_sysv_open_receiver(struct transport *t, struct mq_sysv_state *st)
 {
 	int r = transport_sysv_open_receiver(t, mq_sysv_open_at);
 
-	if (r < 0)
-		return r;
-	r = msg_doorbell_start(st->id, &st->doorbell);
-	if (r < 0)
-		snprintf(t->detail, sizeof(t->detail), "doorbell thread");
+	if (r == 0)
+		msg_wait_init(&st->wait, st->q.id);
 	return r;
+}
+
+/* What msg_wait or the doorbell returned: the frame copied out. */
+static ssize_t mq_sysv_copy(struct transport *t, ssize_t n, uint8_t *buf,
+			    size_t size)
+{
+	struct mq_sysv_state *st = t->priv;
+
+	if (msg_queue_gone(-n))
+		snprintf(t->detail, sizeof(t->detail),
+			 "queue key 0x%08x removed under the receiver",
+			 (unsigned int)st->q.key);
+	if (n == -ENOMSG)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return n;
+	if ((size_t)n > size)
+		n = size;
+	memcpy(buf, st->msg.mtext, n);
+	return n;
 }
 
 static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 			       size_t size, int timeout_ms)
 {
 	struct mq_sysv_state *st = t->priv;
-	struct deadline d;
 	ssize_t n;
-	int r;
 
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		/* An empty message the doorbell took: the caller rejects it. */
-		if (msg_doorbell_took_empty(st->doorbell))
-			return 0;
-		n = msgrcv(st->id, &st->msg, sizeof(st->msg.mtext), 0,
-			   IPC_NOWAIT | MSG_NOERROR);
-		if (n >= 0) {
-			if ((size_t)n > size)
-				n = size;
-			memcpy(buf, st->msg.mtext, n);
-			return n;
-		}
-		/* IPC_NOWAIT: it never sleeps, so no signal interrupts it. */
-		r = -errno;
-		if (mq_sysv_gone(-r))
-			snprintf(t->detail, sizeof(t->detail),
-				 "queue key 0x%08x removed under the receiver",
-				 (unsigned int)st->key);
-		if (r != -ENOMSG)
-			return r;
-		r = msg_doorbell_wait(st->doorbell, deadline_left_ms(&d));
-		if (r < 0 && -r == msg_doorbell_error(st->doorbell))
-			snprintf(t->detail, sizeof(t->detail), "doorbell: msgrcv");
-		if (r < 0)
-			return r;
+	/* msgrcv() has no timeout: a timed wait rings the doorbell. */
+	if (timeout_ms > 0) {
+		n = msg_doorbell_receive(&st->doorbell, &st->wait, &st->msg,
+					 sizeof(st->msg.mtext), timeout_ms);
+		if (n == -ECHILD)
+			snprintf(t->detail, sizeof(t->detail), "doorbell thread");
+	} else {
+		n = msg_wait_receive(&st->wait, &st->msg,
+				     sizeof(st->msg.mtext), timeout_ms < 0);
 	}
+	return mq_sysv_copy(t, n, buf, size);
+}
+
+/* The first frame as receive(), then what is queued, without waiting. */
+static ssize_t mq_sysv_receive_many(struct transport *t,
+				    struct transport_batch *batch,
+				    int timeout_ms)
+{
+	ssize_t n = mq_sysv_receive(t, batch->frame[0],
+				    sizeof(batch->frame[0]), timeout_ms);
+
+	while (n >= 0) {
+		batch->len[batch->count++] = (size_t)n;
+		if (batch->count == TRANSPORT_BATCH_MAX)
+			break;
+		n = mq_sysv_receive(t, batch->frame[batch->count],
+				    sizeof(batch->frame[0]), 0);
+	}
+	/* Whatever ended the batch comes again with the next call. */
+	return batch->count ? (ssize_t)batch->count : n;
+}
+
+/* Async-signal-safe: a stop ends a receive asleep in msgrcv(). */
+static void mq_sysv_wake(struct transport *t)
+{
+	struct mq_sysv_state *st = t->priv;
+
+	if (t->role == TRANSPORT_RECEIVER && st && st->q.id >= 0)
+		msg_wait_wake(&st->wait);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -154,16 +143,16 @@ static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 static int mq_sysv_open_sender(struct transport *t, struct mq_sysv_state *st)
 {
 	struct msqid_ds ds;
-	int r = transport_sysv_key(t, &st->key);
+	int r = transport_sysv_key(t, &st->q.key);
 
 	if (r < 0)
 		return r;
 	/* Missing, or closed to us, or not ours: no receiver of ours yet. */
-	st->id = msgget(st->key, 0);
-	if (st->id < 0)
+	st->q.id = msgget(st->q.key, 0);
+	if (st->q.id < 0)
 		return errno == ENOENT || errno == EACCES ? TRANSPORT_ABSENT : -errno;
-	if (msgctl(st->id, IPC_STAT, &ds) < 0)
-		return mq_sysv_gone(errno) || errno == EACCES ? TRANSPORT_ABSENT : -errno;
+	if (msgctl(st->q.id, IPC_STAT, &ds) < 0)
+		return msg_queue_gone(errno) || errno == EACCES ? TRANSPORT_ABSENT : -errno;
 	return private_object_sysv(&ds.msg_perm) ? 0 : TRANSPORT_ABSENT;
 }
 
@@ -178,11 +167,11 @@ static int mq_sysv_send(struct transport *t, const uint8_t *frame, size_t len)
 	memcpy(st->msg.mtext, frame, len);
 	/* IPC_NOWAIT: never interrupted. A removed or replaced queue (a new
 	 * one has a new id) is stale: the button reopens. */
-	if (msgsnd(st->id, &st->msg, len, IPC_NOWAIT) == 0)
+	if (msgsnd(st->q.id, &st->msg, len, IPC_NOWAIT) == 0)
 		return 0;
 	if (errno == EAGAIN)
 		return TRANSPORT_FULL;		/* msg_qbytes reached */
-	return mq_sysv_gone(errno) ? TRANSPORT_STALE : -errno;
+	return msg_queue_gone(errno) ? TRANSPORT_STALE : -errno;
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -194,16 +183,18 @@ static void mq_sysv_close(struct transport *t)
 	bool removed;
 
 	/* The receiver removes its queue, with what it still holds. */
-	if (t->role == TRANSPORT_RECEIVER && st->id >= 0) {
-		if (msgctl(st->id, IPC_STAT, &ds) == 0 && ds.msg_qnum)
+	if (t->role == TRANSPORT_RECEIVER && st->q.id >= 0) {
+		if (msgctl(st->q.id, IPC_STAT, &ds) == 0 &&
+		    ds.msg_qnum > msg_wait_pending(&st->wait))
 			snprintf(t->detail, sizeof(t->detail),
 				 "%lu unread frames discarded with queue key 0x%08x",
-				 (unsigned long)ds.msg_qnum, (unsigned int)st->key);
+				 (unsigned long)ds.msg_qnum - msg_wait_pending(&st->wait),
+				 (unsigned int)st->q.key);
 		/* Removal also ends the doorbell's msgrcv() with EIDRM. */
-		removed = msgctl(st->id, IPC_RMID, NULL) == 0 || mq_sysv_gone(errno);
+		removed = msgctl(st->q.id, IPC_RMID, NULL) == 0 || msg_queue_gone(errno);
 		if (!removed)
 			snprintf(t->detail, sizeof(t->detail),
-				 "cannot remove queue key 0x%08x", (unsigned int)st->key);
+				 "cannot remove queue key 0x%08x", (unsigned int)st->q.key);
 		msg_doorbell_stop(st->doorbell, removed);
 	}
 	free(st);
@@ -217,7 +208,8 @@ static int mq_sysv_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->id = -1;
+	st->q.id = -1;
+	st->wait.msqid = -1;
 	t->priv = st;
 	r = t->role == TRANSPORT_RECEIVER ? mq_sysv_open_receiver(t, st) :
 					    mq_sysv_open_sender(t, st);
@@ -228,7 +220,8 @@ static int mq_sysv_open(struct transport *t)
 
 static int mq_sysv_poll_fd(struct transport *t)
 {
-	/* -1 for a sender (no doorbell): TRANSPORT_FULL means back off. */
+	/* -1 for a sender, and for a receiver until a timed wait started the
+	 * doorbell: TRANSPORT_FULL means back off. */
 	return msg_doorbell_fd(((struct mq_sysv_state *)t->priv)->doorbell);
 }
 
@@ -239,7 +232,9 @@ static const struct transport_ops mq_sysv_ops = {
 	.open = mq_sysv_open,
 	.send = mq_sysv_send,
 	.receive = mq_sysv_receive,
+	.receive_many = mq_sysv_receive_many,
 	.poll_fd = mq_sysv_poll_fd,
+	.wake = mq_sysv_wake,
 	.close = mq_sysv_close,
 };
 

@@ -13,14 +13,19 @@
  * receiver at close. Datagrams larger than the caller's buffer are refused
  * whole (MSG_TRUNC, counted in t->rejected), never cut to look like a frame.
  *
+ * Per event: one send() on the sender; on the receiver one ppoll() and
+ * one recvmsg() when the socket is likely empty, else the recvmsg() first.
+ * A backlog goes out in one sendmmsg() (send_many), and receive_many takes
+ * what is queued in one recvmmsg(), each datagram refused or kept on its
+ * own, in order (lib/datagram_io.h).
+ *
  * No object to clean up: the socket dies with the process. No
  * authentication: any local process can send to the loopback port.
  */
 #include "udp.h"
 
-#include "../lib/deadline.h"
+#include "../lib/datagram_io.h"
 #include "../lib/detail.h"
-#include "../lib/fd_wait.h"
 #include "../lib/net_options.h"
 
 #include <errno.h>
@@ -33,10 +38,11 @@
 #include <unistd.h>
 
 struct udp_state {
-	int fd;
-	uint32_t kernel_drops;	/* SO_RXQ_OVFL as of the last datagram */
-	uint64_t oversize;	/* refused with MSG_TRUNC */
+	struct datagram_in in;	/* the socket, and what the receiver counts */
 };
+
+_Static_assert(TRANSPORT_BATCH_MAX <= DATAGRAM_BATCH_MAX,
+	       "one batch is one sendmmsg() or recvmmsg()");
 
 static const struct transport_option udp_options[] = {
 	{ "host", NULL, "address or name to bind / send to (default 127.0.0.1, or ::1 with family=ipv6)", NULL },
@@ -99,7 +105,7 @@ int udp_open_finish(struct transport *t, int fd, int r)
 	struct udp_state *st = r < 0 ? NULL : calloc(1, sizeof(*st));
 
 	if (st) {
-		st->fd = fd;
+		st->in.fd = fd;
 		t->priv = st;
 		return 0;
 	}
@@ -130,95 +136,78 @@ static int udp_open_receiver(struct transport *t, int fd,
 	return r;
 }
 
-/* Keep the kernel's count of what it dropped, sent with each datagram. */
-static void note_drops(struct udp_state *st, struct msghdr *mh)
+ssize_t udp_receive_many(struct transport *t, struct transport_batch *batch,
+			 int timeout_ms)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
-			memcpy(&st->kernel_drops, CMSG_DATA(c), sizeof(uint32_t));
+	struct udp_state *st = t->priv;
+	uint64_t refused;
+	ssize_t n;
+
+	n = datagram_receive(&st->in, &batch->frame[0][0],
+			     sizeof(batch->frame[0]), batch->len,
+			     TRANSPORT_BATCH_MAX, timeout_ms, &refused);
+	t->rejected += refused;
+	batch->count = n > 0 ? (size_t)n : 0;
+	return n;
 }
 
 ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
 		    int timeout_ms)
 {
 	struct udp_state *st = t->priv;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct deadline end;
+	uint64_t refused;
+	size_t len;
 	ssize_t n;
-	int r;
 
-	deadline_start(&end, timeout_ms);
-	for (;;) {
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		n = recvmsg(st->fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
-			    MSG_CMSG_CLOEXEC);
-		if (n >= 0) {
-			note_drops(st, &mh);
-			if ((size_t)n <= size && !(mh.msg_flags & MSG_TRUNC))
-				return n;
-			st->oversize++;		/* refused whole */
-			t->rejected++;
-			continue;
-		}
-		/* ECONNREFUSED: an ICMP error pending on the socket, not ours
-		 * to keep. */
-		if (errno == EINTR || errno == ECONNREFUSED)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		if (!end.forever && deadline_left_ns(&end) == 0)
-			return -ETIMEDOUT;
-		r = fd_wait(st->fd, POLLIN, deadline_left_ms(&end),
-				      NULL);
-		if (r < 0)
-			return r;
-	}
+	n = datagram_receive(&st->in, buf, size, &len, 1, timeout_ms, &refused);
+	t->rejected += refused;
+	return n < 0 ? n : (ssize_t)len;
 }
 
 /* --- sender ------------------------------------------------------------ */
 
-int udp_send(struct transport *t, const uint8_t *frame, size_t len)
+int udp_send_many(struct transport *t, const uint8_t *frames, size_t len,
+		  size_t count)
 {
 	struct udp_state *st = t->priv;
-	int refused = 0;
+	int refused = 0, n;
 
 	for (;;) {
-		if (send(st->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-			return 0;
-		switch (errno) {
-		case EINTR:
+		n = datagram_send(st->in.fd, frames, len, count);
+		switch (n) {
+		case -EINTR:
 			continue;
-		case ECONNREFUSED:
+		case -ECONNREFUSED:
 			/* An ICMP error about an earlier datagram (no
 			 * receiver then); this one was not sent yet. */
 			if (refused++)
-				return 0;
+				return 1;
 			continue;
-		case EAGAIN:
+		case -EAGAIN:
 			return TRANSPORT_FULL;
-		case ENOBUFS:
+		case -ENOBUFS:
 			/* Dropped on the way out: a loss like any other,
 			 * which the receiver counts from the seqno gap. */
-			return 0;
-		case ENETUNREACH:
-		case EHOSTUNREACH:
-		case ENETDOWN:
-		case EADDRNOTAVAIL:
-		case ENODEV:
+			return 1;
+		case -ENETUNREACH:
+		case -EHOSTUNREACH:
+		case -ENETDOWN:
+		case -EADDRNOTAVAIL:
+		case -ENODEV:
 			/* The interface or route is gone: reopen later,
 			 * which looks the interface up again. */
 			return TRANSPORT_STALE;
 		default:
-			return -errno;
+			return n;
 		}
 	}
+}
+
+int udp_send(struct transport *t, const uint8_t *frame, size_t len)
+{
+	int n = udp_send_many(t, frame, len, 1);
+
+	return n < 0 ? n : 0;
 }
 
 /* --- the transport ----------------------------------------------------- */
@@ -257,7 +246,7 @@ int udp_poll_fd(struct transport *t)
 {
 	struct udp_state *st = t->priv;
 
-	return st ? st->fd : -1;
+	return st ? st->in.fd : -1;
 }
 
 void udp_close(struct transport *t)
@@ -266,16 +255,16 @@ void udp_close(struct transport *t)
 
 	if (!st)
 		return;
-	if (t->role == TRANSPORT_RECEIVER && st->kernel_drops)
+	if (t->role == TRANSPORT_RECEIVER && st->in.kernel_drops)
 		detail_add(t->detail, sizeof(t->detail), "the kernel dropped "
 			   "%u datagrams for a full receive queue before the "
 			   "last one received (each a lost event, in lost=, or "
-			   "a lost state report)", st->kernel_drops);
-	if (st->oversize)
+			   "a lost state report)", st->in.kernel_drops);
+	if (st->in.oversize)
 		detail_add(t->detail, sizeof(t->detail),
 			   "refused %llu oversized datagrams",
-			   (unsigned long long)st->oversize);
-	close(st->fd);
+			   (unsigned long long)st->in.oversize);
+	close(st->in.fd);
 	free(st);
 	t->priv = NULL;
 }
@@ -288,6 +277,8 @@ static const struct transport_ops udp_ops = {
 	.open = udp_open,
 	.send = udp_send,
 	.receive = udp_receive,
+	.send_many = udp_send_many,
+	.receive_many = udp_receive_many,
 	.poll_fd = udp_poll_fd,
 	.close = udp_close,
 };

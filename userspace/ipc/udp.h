@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What udp-broadcast and udp-multicast share with udp: one datagram per
- * frame, the same receiver set-up, and the same send, receive, poll_fd and
- * close. They differ only in where the datagrams go (their open()).
+ * frame, the same receiver set-up, and the same send, send_many, receive,
+ * receive_many, poll_fd and close. They differ only in where the datagrams go (their open()).
  */
 #ifndef IPC_UDP_H
 #define IPC_UDP_H
@@ -34,8 +34,15 @@ int udp_setup_receiver(const struct transport *t, int fd, char *why,
 int udp_open_finish(struct transport *t, int fd, int r);
 
 int udp_send(struct transport *t, const uint8_t *frame, size_t len);
+/* One sendmmsg() for a backlog (lib/datagram_io.h). */
+int udp_send_many(struct transport *t, const uint8_t *frames, size_t len,
+		  size_t count);
 ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
 		    int timeout_ms);
+/* One recvmmsg() for what is queued; each datagram refused or kept on
+ * its own, in order. */
+ssize_t udp_receive_many(struct transport *t, struct transport_batch *batch,
+			 int timeout_ms);
 int udp_poll_fd(struct transport *t);
 void udp_close(struct transport *t);
 

@@ -225,6 +225,8 @@ static const struct transport_ops udp_multicast_ops = {
 	.open = udp_multicast_open,
 	.send = udp_send,
 	.receive = udp_receive,
+	.send_many = udp_send_many,
+	.receive_many = udp_receive_many,
 	.poll_fd = udp_poll_fd,
 	.close = udp_close,
 };

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "msg_doorbell.h"
+#include "deadline.h"
 #include "fd_wait.h"
 
 #include <errno.h>
@@ -123,6 +124,30 @@ bool msg_doorbell_took_empty(struct msg_doorbell *d)
 
 	return empty && atomic_compare_exchange_strong(&d->empty_taken, &empty,
 						       empty - 1);
+}
+
+ssize_t msg_doorbell_receive(struct msg_doorbell **d, struct msg_wait *w,
+			     void *msg, size_t text_size, int timeout_ms)
+{
+	struct deadline end;
+	ssize_t n;
+	int r;
+
+	if (!*d && msg_doorbell_start(w->msqid, d) < 0)
+		return -ECHILD;
+	deadline_start(&end, timeout_ms);
+	for (;;) {
+		if (msg_doorbell_took_empty(*d))
+			return 0;
+		n = msg_wait_receive(w, msg, text_size, false);
+		if (n != -ENOMSG)
+			return n;
+		r = msg_doorbell_wait(*d, deadline_left_ms(&end));
+		if (r == -EINTR)
+			msg_wait_take_back(w);
+		if (r < 0)
+			return r;
+	}
 }
 
 void msg_doorbell_stop(struct msg_doorbell *d, bool queue_removed)

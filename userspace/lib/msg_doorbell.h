@@ -14,7 +14,10 @@
 #ifndef IPC_MSG_DOORBELL_H
 #define IPC_MSG_DOORBELL_H
 
+#include "msg_wait.h"
+
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct msg_doorbell;
 
@@ -40,6 +43,16 @@ int msg_doorbell_wait(struct msg_doorbell *d, int timeout_ms);
 /* True (once per message) when the watcher took an empty message: a
  * zero-length one is taken by its zero-byte msgrcv(), never ours. */
 bool msg_doorbell_took_empty(struct msg_doorbell *d);
+
+/*
+ * A receive of up to @timeout_ms (above 0) from @w's queue: the doorbell
+ * *@d, started at the first call (-ECHILD when it cannot be), rings when
+ * a message is there, which msg_wait_receive() then takes without
+ * waiting. As msg_wait_receive() (0: an empty message the watcher took),
+ * or -ETIMEDOUT; a stop (-EINTR) takes back the wake messages it posted.
+ */
+ssize_t msg_doorbell_receive(struct msg_doorbell **d, struct msg_wait *w,
+			     void *msg, size_t text_size, int timeout_ms);
 
 /* Stop and free. @queue_removed: the caller removed the queue (IPC_RMID),
  * which ended the watcher's msgrcv(); else a one-byte message ends it. */
