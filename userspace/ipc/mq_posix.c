@@ -127,15 +127,12 @@ static ssize_t mq_posix_receive_many(struct transport *t,
 				     struct transport_batch *batch,
 				     int timeout_ms)
 {
-	struct mq_posix_state *st = t->priv;
 	ssize_t n = mq_posix_receive(t, batch->frame[0],
 				     sizeof(batch->frame[0]), timeout_ms);
 
 	while (n >= 0) {
 		batch->len[batch->count++] = (size_t)n;
-		/* A frame it had to wait for most likely came alone: looking
-		 * for more would cost a failing mq_receive() per event. */
-		if (batch->count == TRANSPORT_BATCH_MAX || st->idle)
+		if (batch->count == TRANSPORT_BATCH_MAX)
 			break;
 		n = mq_posix_receive(t, batch->frame[batch->count],
 				     sizeof(batch->frame[0]), 0);
@@ -143,7 +140,7 @@ static ssize_t mq_posix_receive_many(struct transport *t,
 	/* Emptied: the next receive waits first. Whatever else ended the
 	 * batch comes again with the next call. */
 	if (n == -ETIMEDOUT)
-		st->idle = true;
+		((struct mq_posix_state *)t->priv)->idle = true;
 	return batch->count ? (ssize_t)batch->count : n;
 }
 
