@@ -54,7 +54,9 @@
  * while the button runs. sem-posix (TRANSPORT_IDLE_REPORTS) gets the idle
  * reports too, though it loses nothing: a receiver that starts while no
  * event comes waits for the sender to number the events it holds, which
- * the sender does when it is next called (ipc/sem_posix.c).
+ * the sender does when it is next called (ipc/sem_posix.c). dbus gets
+ * them for the same reason: frames a killed LED left unconfirmed go to the
+ * name's next owner from a send(), and a sender has no fd to wait on.
  */
 #define REPORT_IDLE_MS		1000
 #define REPORT_CLOSING_COUNT	3

@@ -468,7 +468,10 @@ static int dbus_poll_fd(struct transport *t)
 static const struct transport_ops dbus_ops = {
 	.name = "dbus",
 	.summary = "D-Bus method calls to the LED's bus name (sd-bus), replied once applied",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
+	/* Idle reports: frames a killed LED left unconfirmed go to the next
+	 * one from a send(), and with no event coming, a report is the send. */
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE |
+		 TRANSPORT_IDLE_REPORTS,
 	.options = dbus_options,
 	.open = dbus_open,
 	.send = dbus_send,

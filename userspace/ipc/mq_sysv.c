@@ -115,17 +115,12 @@ static ssize_t mq_sysv_receive_many(struct transport *t,
 				    struct transport_batch *batch,
 				    int timeout_ms)
 {
-	struct mq_sysv_state *st = t->priv;
-	/* Asleep at once (the last look found the queue empty): the frame
-	 * that wakes it most likely came alone, and a look for more would
-	 * cost a failing msgrcv() per event. */
-	bool alone = st->wait.empty;
 	ssize_t n = mq_sysv_receive(t, batch->frame[0],
 				    sizeof(batch->frame[0]), timeout_ms);
 
 	while (n >= 0) {
 		batch->len[batch->count++] = (size_t)n;
-		if (batch->count == TRANSPORT_BATCH_MAX || alone)
+		if (batch->count == TRANSPORT_BATCH_MAX)
 			break;
 		n = mq_sysv_receive(t, batch->frame[batch->count],
 				    sizeof(batch->frame[0]), 0);

@@ -96,7 +96,7 @@ enum transport_status {
 #define TRANSPORT_IDLE_REPORTS	(1U << 7) /* the sender needs the button's
 					   * idle state reports to answer a
 					   * receiver that came while no
-					   * event did (sem-posix) */
+					   * event did (sem-posix, dbus) */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
