@@ -489,7 +489,12 @@ static const struct transport_ops mqtt_ops = {
 	.options = mqtt_options,
 	.open = mqtt_open,
 	.send = mqtt_send,
-	.send_many = mqtt_send_many,
+	/*
+	 * No .send_many yet: batched publishes broke an LED host that comes
+	 * back to its persistent session (42-mqtt-hosts: it did not say
+	 * ready in time), found too late to fix; mqtt_send_many() stays for
+	 * the fix. The LED still takes batches.
+	 */
 	.receive = mqtt_receive,
 	.poll_fd = mqtt_poll_fd,
 	.close = mqtt_close,
