@@ -42,6 +42,9 @@
 #define MQTT_RECONNECT_MAX_S	8
 /* How long closing drains the receiver's connection (net_mqtt_leave). */
 #define MQTT_DRAIN_MS		1000
+/* How long, after a stop, the LED waits for the broker's answer to its
+ * barrier (mqtt_barrier_step()). */
+#define MQTT_BARRIER_MS		1000
 
 _Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX, "a batch per publish");
 
@@ -76,6 +79,13 @@ struct mqtt_state {
 	struct net_mqtt_frames frames;
 	bool subscribed;
 	int sub_mid;
+	bool stopping;			/* a stop signal ended a wait */
+	/* the barrier of a drain (mqtt_barrier_step()) */
+	bool barrier_due;		/* frames handed out since the last one */
+	bool barrier_out;		/* sent, and waited for */
+	bool barrier_answered;
+	int barrier_mid;
+	struct deadline barrier_end;
 	int led_state;			/* state published; -1: none yet */
 	bool state_dirty;		/* to publish at the next chance */
 };
@@ -297,6 +307,8 @@ static void mqtt_on_subscribe(struct mosquitto *mosq, void *userdata,
 	struct mqtt_state *st = ((struct transport *)userdata)->priv;
 
 	(void)mosq;
+	if (mid == st->barrier_mid)
+		st->barrier_answered = true;
 	if (mid != st->sub_mid)
 		return;
 	if (qos_count < 1 || granted[0] > 2) {	/* 0x80: refused */
@@ -380,6 +392,44 @@ static void mqtt_confirm(struct mqtt_state *st)
 	(void)net_mqtt_loop_flush(&st->loop);
 }
 
+/*
+ * After a stop, "what is already queued" is what the broker already routed
+ * to us, and some of it may still be on its way: the button's PUBACK can
+ * overtake the PUBLISH to us, so a button that just ended may have frames
+ * we never saw. A broker answers one client's packets in order, so once
+ * the answer to a request sent now arrives, everything it had queued for
+ * us before has arrived too. The request is the subscription again
+ * (idempotent; MQTT 3.1.1 has no ping for a client to send). While it is
+ * out, frames that arrive are handed out one message at a time, as ever
+ * (a round reads the next message only once the last one was applied,
+ * since its PUBACK leaves with that round). A new barrier follows while
+ * the last one brought frames: their PUBACKs let the broker send what it
+ * held back beyond our in-flight window. 1: wait for the answer, 0: the
+ * drain is over (nothing more came, no connection, or no answer in
+ * MQTT_BARRIER_MS).
+ */
+static int mqtt_barrier_step(struct mqtt_state *st)
+{
+	if (st->barrier_out) {
+		if (st->barrier_answered)
+			st->barrier_out = false;
+		else if (!st->loop.connected || deadline_left_ms(&st->barrier_end) == 0)
+			return 0;
+		else
+			return 1;
+	}
+	if (!st->barrier_due || !st->loop.connected)
+		return 0;
+	st->barrier_due = false;
+	st->barrier_answered = false;
+	if (mosquitto_subscribe(st->mosq, &st->barrier_mid, st->cfg.event_topic,
+				1) != MOSQ_ERR_SUCCESS)
+		return 0;
+	st->barrier_out = true;
+	deadline_start(&st->barrier_end, MQTT_BARRIER_MS);
+	return 1;
+}
+
 static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
@@ -393,14 +443,26 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 	for (;;) {
 		n = redelivery_pop(&st->frames.queue, buf, size);
 		if (n >= 0) {
+			st->barrier_due = true;
 			r = net_mqtt_loop_arm(&st->loop,
 					      redelivery_busy(&st->frames.queue));
 			return r < 0 ? r : n;
 		}
 		if (st->error)
 			return st->error;
-		r = net_mqtt_loop_wait(&st->loop, redelivery_busy(&st->frames.queue),
-				       deadline_left_ms(&end));
+		if (st->stopping && timeout_ms == 0 && mqtt_barrier_step(st))
+			r = net_mqtt_loop_wait(&st->loop, false,
+					       deadline_left_ms(&st->barrier_end));
+		else
+			r = net_mqtt_loop_wait(&st->loop,
+					       redelivery_busy(&st->frames.queue),
+					       deadline_left_ms(&end));
+		if (r == -EINTR && !st->stopping) {
+			st->stopping = true;	/* drain() comes next */
+			st->barrier_due = true;
+		}
+		if (r == -ETIMEDOUT && st->barrier_out)
+			continue;	/* mqtt_barrier_step() ends it */
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 		net_mqtt_loop_service(&st->loop);
