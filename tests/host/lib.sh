@@ -45,7 +45,16 @@ hl_setup() {
 	# Subshells inherit the trap (one killed before it execs runs it),
 	# and $BASHPID can be stale there: ask the kernel who we are; only
 	# the suite itself cleans up.
-	trap '{ read -r hl_self _ </proc/self/stat; [ "$hl_self" = "$HL_MAIN_PID" ] && hl_cleanup; } 2>/dev/null' EXIT
+	hl_cleanup_also :
+}
+
+# hl_cleanup_also FUNCTION: at exit the suite runs hl_cleanup, then
+# FUNCTION (its own namespaces, daemons...). Never $BASHPID for "are we
+# the suite": in a subshell forked for `cmd &` and killed before it
+# execs (hl_reap's watchdog), it can still read the suite's PID, and that
+# subshell would then kill the suite's processes and remove HL_DIR.
+hl_cleanup_also() {
+	trap "{ read -r hl_self _ </proc/self/stat; [ \"\$hl_self\" = \"\$HL_MAIN_PID\" ] && { hl_cleanup; $1; }; } 2>/dev/null" EXIT
 }
 
 hl_cleanup() {

@@ -551,12 +551,7 @@ static const struct transport_ops mqtt_ops = {
 	.options = mqtt_options,
 	.open = mqtt_open,
 	.send = mqtt_send,
-	/*
-	 * No .send_many yet: batched publishes broke an LED host that comes
-	 * back to its persistent session (42-mqtt-hosts: it did not say
-	 * ready in time), found too late to fix; mqtt_send_many() stays for
-	 * the fix. The LED still takes batches.
-	 */
+	.send_many = mqtt_send_many,
 	.receive = mqtt_receive,
 	.poll_fd = mqtt_poll_fd,
 	.close = mqtt_close,
