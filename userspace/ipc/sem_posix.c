@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * sem-posix: POSIX named semaphores. No payload crosses, only counts: the
- * sender calls sem_post() on EVENTS once per event (a batch looks once
- * whether the names are still its receiver's), the receiver sleeps in
- * sem_wait() (sem_clockwait() only for a timeout), takes what else waits
- * with sem_trywait(), and rebuilds the frames from the events' numbers,
- * which it keeps and the sender hands over in the handshake of
- * lib/sem_handshake.h. A stop wakes it through lib/sem_named_wait.h.
- * EVENTS (0600, named by transport_global_name()) outlives a killed
- * receiver with its count.
+ * sender calls sem_post() on EVENTS once per event (whether the names are
+ * still its receiver's it reads in user space: lib/sem_handshake.h), the
+ * receiver takes what waits with sem_trywait() and sleeps in sem_wait()
+ * (sem_clockwait() only for a timeout) only when nothing does, and
+ * rebuilds the frames from the events' numbers, which it keeps and the
+ * sender hands over in the handshake. A stop wakes it through
+ * lib/sem_named_wait.h. EVENTS (0600, named by transport_global_name())
+ * outlives a killed receiver with its count.
  */
 #include "transport.h"
 
@@ -67,8 +67,8 @@ static int sem_posix_post(struct sem_posix_state *st, const uint8_t *frame,
 	return r == -EAGAIN || r == -EOVERFLOW ? TRANSPORT_FULL : r;
 }
 
-/* One lstat() per call: a post to a nameless semaphore is lost, so a new
- * receiver is followed, keeping what we know of our last event. */
+/* A post to a nameless semaphore is lost, so a new receiver is followed
+ * (its mark read in user space), keeping what we know of our last event. */
 static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 			       size_t len, size_t count)
 {
@@ -76,7 +76,7 @@ static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 	size_t n = 0;
 	int r = 0;
 
-	if (!sem_handshake_current(&st->hs)) {
+	if (sem_handshake_moved(&st->hs, monotonic_ns())) {
 		sem_named_close(&st->events);
 		sem_handshake_close(&st->hs);
 		if (sem_posix_open_sender(st) < 0)

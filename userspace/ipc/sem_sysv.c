@@ -2,22 +2,25 @@
 /*
  * sem-sysv: a System V semaphore set. No payload crosses, only counts: the
  * sender adds to EVENTS one per event, a run of events in one semop(); the
- * receiver sleeps in semop() (semtimedop() when a timeout is due) until it
- * can take 1, takes what else waits in one more semop() and rebuilds the
- * frames from the events' numbers, which the set keeps beside the events
- * (lib/sem_tally.h), so a receiver that adopts a killed one's set numbers
- * on where it stopped. A stop wakes it through lib/sem_wait.h. The set is
- * 0600, under the key transport_sysv_open_receiver() hands out.
+ * receiver takes all that waits in one semop(), or sleeps in semop()
+ * (semtimedop() when a timeout is due) until it can take 1, and rebuilds
+ * the frames from the events' numbers, which the set keeps beside the
+ * events (lib/sem_tally.h), so a receiver that adopts a killed one's set
+ * numbers on where it stopped; once it numbered an event it counts on
+ * itself until the sender moves the numbering (lib/sem_tally_take.h: a
+ * lone event costs each side one semop()). A stop wakes it through
+ * lib/sem_wait.h. The set is 0600, under the key
+ * transport_sysv_open_receiver() hands out.
  */
 #include "transport.h"
 
 #include "../lib/counted_event.h"
-#include "../lib/deadline.h"
 #include "../lib/batch_fill.h"
 #include "../lib/message.h"
 #include "../lib/named_object.h"
 #include "../lib/sem_set.h"
 #include "../lib/sem_tally.h"
+#include "../lib/sem_tally_take.h"
 #include "../lib/sem_wait.h"
 
 #include <errno.h>
@@ -113,19 +116,9 @@ static ssize_t sem_sysv_take(struct transport *t, uint8_t *frames,
 			     size_t stride, unsigned int more, int timeout_ms)
 {
 	struct sem_sysv_state *st = t->priv;
-	/* EVENTS without SEM_UNDO, which would replay a dead receiver's
-	 * takes; BUSY with it: a receiver killed while numbering frees it. */
-	struct sembuf take[2] = {
-		{ SEM_TALLY_EVENTS, -1, 0 }, { SEM_TALLY_BUSY, 1, SEM_UNDO },
-	};
-	int r = sem_wait_take(&st->wait, take, 2, timeout_ms);
 
-	if (r < 0)
-		return r;
-	/* Numbered, BUSY given back; more only with no wake token left. */
-	return sem_tally_number(&st->tally, st->set.id, monotonic_ns(),
-				sem_wait_tokens(&st->wait) ? 0 : more, frames,
-				stride);
+	return sem_tally_take(&st->tally, &st->wait, more, frames, stride,
+			      timeout_ms);
 }
 
 static ssize_t sem_sysv_receive(struct transport *t, uint8_t *buf,

@@ -42,12 +42,25 @@ int sem_handshake_init(struct sem_handshake *h, const char *base)
 	return r;
 }
 
+/* Raise @req to SEM_HANDSHAKE_GONE or above: its senders open anew. */
+static void sem_handshake_mark_gone(sem_t *req)
+{
+	for (int i = 0; i < SEM_HANDSHAKE_GONE && sem_post(req) == 0; i++)
+		;
+}
+
 int sem_handshake_create(struct sem_handshake *h)
 {
 	struct sem_named *all[SEM_HANDSHAKE_SEMS];
+	struct sem_named left = h->req;
 	int r = 0;
 
 	sem_handshake_all(h, all);
+	/* A killed receiver's REQ, if ours: its senders must follow us. */
+	if (sem_named_open(&left) == 0) {
+		sem_handshake_mark_gone(left.sem);
+		sem_named_close(&left);
+	}
 	/* Nothing of a killed receiver's: its answers are not ours. */
 	for (int i = 0; r == 0 && i < SEM_HANDSHAKE_SEMS; i++) {
 		if (sem_unlink(all[i]->name) < 0 && errno != ENOENT)
@@ -71,9 +84,26 @@ int sem_handshake_open(struct sem_handshake *h)
 	return r;
 }
 
+/* sem_getvalue() reads the shared page: no system call. */
+static bool sem_handshake_gone(const struct sem_handshake *h)
+{
+	return h->req.sem == SEM_FAILED ||
+	       sem_named_value(&h->req) >= SEM_HANDSHAKE_GONE;
+}
+
 bool sem_handshake_current(const struct sem_handshake *h)
 {
-	return sem_named_current(&h->req);
+	return !sem_handshake_gone(h) && sem_named_current(&h->req);
+}
+
+bool sem_handshake_moved(struct sem_handshake *h, uint64_t now_ns)
+{
+	if (sem_handshake_gone(h))
+		return true;
+	if (now_ns - h->looked_ns < SEM_HANDSHAKE_LOOK_NS)
+		return false;
+	h->looked_ns = now_ns;
+	return !sem_named_current(&h->req);
 }
 
 /*
@@ -187,6 +217,8 @@ void sem_handshake_remove(struct sem_handshake *h)
 {
 	struct sem_named *all[SEM_HANDSHAKE_SEMS];
 
+	if (h->req.sem != SEM_FAILED)
+		sem_handshake_mark_gone(h->req.sem);
 	sem_handshake_all(h, all);
 	for (int i = 0; i < SEM_HANDSHAKE_SEMS; i++)
 		sem_named_remove(all[i]);

@@ -22,6 +22,11 @@
  *           first one waiting, and PHASE (0..3, lib/counted_event.h)
  * While the receiver waits for ANS it takes nothing, so the count of
  * events waiting is exact and BASE follows from the last seqno posted.
+ *
+ * A receiver that leaves the names (it closes, or a new one replaces a
+ * killed one's) first raises the REQ it leaves to SEM_HANDSHAKE_GONE or
+ * above: a sender that holds it sees so in sem_getvalue(), which reads the
+ * shared page and makes no system call, and opens the names again.
  */
 #ifndef IPC_SEM_HANDSHAKE_H
 #define IPC_SEM_HANDSHAKE_H
@@ -31,11 +36,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* REQ at or above: its receiver left the names (a request is 0 or 1). */
+#define SEM_HANDSHAKE_GONE	1024
+/* How often a sender looks whether the names were removed under it. */
+#define SEM_HANDSHAKE_LOOK_NS	100000000ULL	/* 100 ms */
+
 struct sem_handshake {
 	struct sem_named ans, ask, digit[3], req;
 	/* Sender: the last event it posted, and an ASK not answered yet. */
 	bool have_last, asked;
 	uint32_t last_seqno, last_phase;
+	uint64_t looked_ns;	/* its last look at the name */
 	/* Receiver: waiting for ANS; the last event's number and phase. */
 	bool asking;
 	uint32_t k, phase;
@@ -47,7 +58,8 @@ int sem_handshake_init(struct sem_handshake *h, const char *base);
 
 /* --- receiver --- */
 
-/* Make them all new, REQ last: the receiver then waits for ANS. */
+/* Make them all new, REQ last, after marking the REQ of a killed
+ * receiver gone: the receiver then waits for ANS. */
 int sem_handshake_create(struct sem_handshake *h);
 
 /* The semaphore to take next: ANS while waiting for an answer, else
@@ -66,7 +78,7 @@ bool sem_handshake_taken(struct sem_handshake *h, sem_t *events);
  * place in the counted stream (for counted_event_frame_at()). */
 uint32_t sem_handshake_number(struct sem_handshake *h, uint32_t *k);
 
-/* Unlink the names still ours, and close. */
+/* Mark the REQ gone, unlink the names still ours, and close. */
 void sem_handshake_remove(struct sem_handshake *h);
 
 /* --- sender --- */
@@ -74,8 +86,17 @@ void sem_handshake_remove(struct sem_handshake *h);
 /* Open them, REQ first: 0 or as sem_named_open(). */
 int sem_handshake_open(struct sem_handshake *h);
 
-/* Is the REQ we hold still the one under its name (the same receiver)? */
+/* Is the REQ we hold still the one under its name (the same receiver)?
+ * One lstat(). */
 bool sem_handshake_current(const struct sem_handshake *h);
+
+/*
+ * Has the receiver of the REQ we hold left (then open them again)? Its
+ * mark is read every call, in user space; the name is looked at (one
+ * lstat()) at most every SEM_HANDSHAKE_LOOK_NS, from @now_ns on, for names
+ * removed by anyone else.
+ */
+bool sem_handshake_moved(struct sem_handshake *h, uint64_t now_ns);
 
 /*
  * Before posting event @seqno of @phase on @events: answer a waiting

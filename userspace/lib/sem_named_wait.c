@@ -9,9 +9,13 @@
 int sem_named_wait_take(struct sem_named_wait *w, sem_t *sem,
 			const struct deadline *d)
 {
-	struct timespec end = deadline_end_timespec(d);
+	struct timespec end;
 	int r;
 
+	/* One already there: no wait, so the stop signals stay blocked. */
+	if (!stop_requested() && sem_trywait(sem) == 0)
+		return 0;
+	end = deadline_end_timespec(d);
 	while (!stop_requested()) {
 		/* Stop signals may land only while we sleep; the wake posts. */
 		stop_unblock();

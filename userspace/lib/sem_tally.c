@@ -62,44 +62,59 @@ void sem_tally_realign(struct sem_tally *t, int id,
 		       const struct ipc_message *m)
 {
 	struct sem_tally to = *t;
-	struct sembuf ops[5] = {
+	struct sembuf ops[6] = {
 		{ SEM_TALLY_EVENTS, 0, IPC_NOWAIT },	/* nothing waiting */
 		{ SEM_TALLY_BUSY, 0, IPC_NOWAIT },	/* nothing numbered */
+		{ SEM_TALLY_MOVED, 1, IPC_NOWAIT },	/* the receiver reads */
 	};
 	unsigned int n;
 
 	to.posted = (m->seqno - 1) & SEM_TALLY_MASK;
 	to.phase = counted_event_phase(m);
-	n = sem_tally_move(ops, 2, t, &to);
-	if (n > 2 && semop(id, ops, n) == 0)
+	n = sem_tally_move(ops, 3, t, &to);
+	if (n > 3 && semop(id, ops, n) == 0)
 		*t = to;
+}
+
+/* Give BUSY back, taking @take more events and MOVED down by @moved. */
+static int sem_tally_release(int id, short take, short moved)
+{
+	struct sembuf ops[3];
+	unsigned int n = 0;
+
+	/* An op of 0 would wait for zero: none where nothing is taken. */
+	if (take)
+		ops[n++] = (struct sembuf){ SEM_TALLY_EVENTS, (short)-take,
+					    IPC_NOWAIT };
+	if (moved)
+		ops[n++] = (struct sembuf){ SEM_TALLY_MOVED, (short)-moved,
+					    IPC_NOWAIT };
+	ops[n++] = (struct sembuf){ SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO };
+	return semop(id, ops, n) < 0 ? -errno : 0;
 }
 
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
 		     unsigned int more, uint8_t *frames, size_t stride)
 {
 	unsigned short values[SEM_TALLY_SET_MAX];
-	struct sembuf ops[2] = {
-		{ SEM_TALLY_EVENTS, 0, IPC_NOWAIT },
-		{ SEM_TALLY_BUSY, -1, IPC_NOWAIT | SEM_UNDO },
-	};
+	unsigned int take = 0;
 	uint32_t k, gap;
 	int r, done;
 
 	/* The values first, BUSY given back even when they fail. */
 	r = sem_set_values(id, values);
 	if (r == 0)
-		ops[0].sem_op = -(short)(more < values[SEM_TALLY_EVENTS] ?
-					 more : values[SEM_TALLY_EVENTS]);
-	done = 0;
-	/* An op of 0 would wait for zero: without one, BUSY alone. */
-	if (!ops[0].sem_op || semop(id, ops, 2) < 0) {
-		ops[0].sem_op = 0;
-		done = semop(id, ops + 1, 1) < 0 ? -errno : 0;
+		take = more < values[SEM_TALLY_EVENTS] ? more :
+		       values[SEM_TALLY_EVENTS];
+	/* MOVED cannot rise while we hold BUSY: the value read is it. */
+	done = sem_tally_release(id, (short)take,
+				 r ? 0 : (short)values[SEM_TALLY_MOVED]);
+	if (done < 0 && take) {
+		take = 0;
+		done = sem_tally_release(id, 0, 0);
 	}
 	if (r < 0 || done < 0)
 		return r < 0 ? r : done;
-	more = (unsigned int)-ops[0].sem_op;
 	k = (sem_tally_posted(values) - values[SEM_TALLY_EVENTS]) &
 	    SEM_TALLY_MASK;
 	gap = (k - t->last_k - 1) & SEM_TALLY_MASK;
@@ -107,10 +122,24 @@ int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
 	if (!t->have_last || gap >= SEM_TALLY_DIGIT)
 		gap = 0;
 	/* Those taken after it follow it: EVENTS is counted off in order. */
-	for (unsigned int i = 0; i <= more; i++, k = (k + 1) & SEM_TALLY_MASK)
-		counted_event_frame_at(k, k + (values[SEM_TALLY_PHASE] & 3),
-				       i ? 0 : gap, now_ns, frames + i * stride);
+	t->last_phase = values[SEM_TALLY_PHASE] & 3;
+	for (unsigned int i = 0; i <= take; i++, k = (k + 1) & SEM_TALLY_MASK)
+		counted_event_frame_at(k, k + t->last_phase, i ? 0 : gap,
+				       now_ns, frames + i * stride);
 	t->have_last = true;
 	t->last_k = (k - 1) & SEM_TALLY_MASK;
-	return (int)more + 1;
+	return (int)take + 1;
+}
+
+void sem_tally_follow(struct sem_tally *t, unsigned int count, uint64_t now_ns,
+		      uint8_t *frames, size_t stride)
+{
+	uint32_t k = t->last_k;
+
+	for (unsigned int i = 0; i < count; i++) {
+		k = (k + 1) & SEM_TALLY_MASK;
+		counted_event_frame_at(k, k + t->last_phase, 0, now_ns,
+				       frames + i * stride);
+	}
+	t->last_k = k;
 }

@@ -11,7 +11,13 @@
  * holding BUSY meanwhile. When the button's seqno and k part (a new
  * button, events dropped before the sender), the sender moves POSTED and
  * PHASE in one semop() that also asks "EVENTS and BUSY are 0", so no event
- * waiting or being numbered changes its number.
+ * waiting or being numbered changes its number, and raises MOVED.
+ *
+ * So a receiver that numbered an event once knows the next ones without
+ * reading: k goes up by one per event taken, PHASE stays, as long as MOVED
+ * is 0. Its take asks that too ({ EVENTS, -n }, { MOVED, 0, IPC_NOWAIT }:
+ * lib/sem_tally_take.h); when it fails with EAGAIN the receiver numbers
+ * by reading, as above, which gives MOVED back to 0.
  *
  * The event's own semop()s, the post and the take, are the caller's (the
  * ops for the post's POSTED come from sem_tally_move()); the realignment
@@ -36,19 +42,22 @@ enum sem_tally_num {
 	SEM_TALLY_POSTED_HI,	/* 15-bit digits (a semaphore holds 0..32767) */
 	SEM_TALLY_BUSY,		/* 1 while the receiver numbers its take */
 	SEM_TALLY_PHASE,	/* 0..3: event k is as event k + PHASE would be */
+	SEM_TALLY_MOVED,	/* not 0: POSTED or PHASE moved since numbered */
 	SEM_TALLY_COUNT
 };
 
 #define SEM_TALLY_EVENTS_MAX	32767	/* SEMVMX: the most that can wait */
 #define SEM_TALLY_SET_MAX	8	/* semaphores in the set, in all */
+_Static_assert(SEM_TALLY_COUNT <= SEM_TALLY_SET_MAX, "room in the set");
 
 struct sem_tally {
 	/* Sender: POSTED and PHASE as it last left them (the only writer). */
 	uint32_t posted;
 	uint32_t phase;
-	/* Receiver: the number of the last event it took. */
+	/* Receiver: the number and phase of the last event it took. */
 	bool have_last;
 	uint32_t last_k;
+	uint32_t last_phase;
 };
 
 /* Sender: its copy from set @id (one GETALL): EVENTS, or -errno. */
@@ -87,5 +96,13 @@ unsigned int sem_tally_move(struct sembuf *ops, unsigned int n,
  */
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
 		     unsigned int more, uint8_t *frames, size_t stride);
+
+/*
+ * Receiver, once numbered (@t->have_last), with @count events taken by
+ * { EVENTS, -count }, { MOVED, 0, IPC_NOWAIT } (so nothing moved since):
+ * rebuild their frames, numbered on from the last one, as above.
+ */
+void sem_tally_follow(struct sem_tally *t, unsigned int count, uint64_t now_ns,
+		      uint8_t *frames, size_t stride);
 
 #endif /* IPC_SEM_TALLY_H */

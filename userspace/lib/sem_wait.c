@@ -16,15 +16,21 @@ static void sem_wait_absorb(struct sem_wait *w)
 		w->absorbed += n;
 }
 
-/* The operations that undo @take, without waiting. */
-static void sem_wait_undo(const struct sembuf *take, unsigned int nops,
-			  struct sembuf *undo)
+/* The operations that undo @take, without waiting: how many. A test for
+ * zero changed nothing, and must not stop the undo. */
+static unsigned int sem_wait_undo(const struct sembuf *take, unsigned int nops,
+				  struct sembuf *undo)
 {
+	unsigned int n = 0;
+
 	for (unsigned int i = 0; i < nops; i++) {
-		undo[i] = take[i];
-		undo[i].sem_op = (short)-take[i].sem_op;
-		undo[i].sem_flg |= IPC_NOWAIT;
+		if (!take[i].sem_op)
+			continue;
+		undo[n] = take[i];
+		undo[n].sem_op = (short)-take[i].sem_op;
+		undo[n++].sem_flg |= IPC_NOWAIT;
 	}
+	return n;
 }
 
 int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
@@ -50,11 +56,13 @@ int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 		if (!r && !stop_requested())
 			return 0;
 		if (!r) {	/* perhaps a token: give it back */
-			sem_wait_undo(take, nops, untake);
-			(void)semop(w->id, untake, nops);
+			(void)semop(w->id, untake,
+				    sem_wait_undo(take, nops, untake));
 		}
+		/* semtimedop() says EAGAIN for its timeout too. */
 		if (r == -EAGAIN)
-			return -ETIMEDOUT;
+			return d.forever || deadline_left_ns(&d) ? -EAGAIN :
+								   -ETIMEDOUT;
 		if (r < 0 && r != -EINTR)
 			return r;
 	}

@@ -27,9 +27,10 @@ struct sem_wait {
 
 /*
  * Run the @nops (up to SEM_WAIT_OPS_MAX) operations @take (waiting, the
- * first one -1 on @w->num) up to @timeout_ms (-1: forever): 0 when they ran with no stop
- * requested, -EINTR on a stop (a take made meanwhile undone, the tokens
- * taken back), -ETIMEDOUT, or -errno.
+ * first one -1 on @w->num) up to @timeout_ms (-1: forever): 0 when they
+ * ran with no stop requested, -EINTR on a stop (a take made meanwhile
+ * undone, the tokens taken back), -ETIMEDOUT, -EAGAIN when an IPC_NOWAIT
+ * operation of @take failed before the deadline, or -errno.
  */
 int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 		  int timeout_ms);
