@@ -16,7 +16,9 @@
  * sent in bursts by another process arrive complete and in order; a
  * receiver that learnt close gaps and then gets nothing spends almost no
  * CPU time in a receive of N ms (process CPU time, not wall-clock); and a
- * stop signal ends an adaptive receive.
+ * stop signal ends an adaptive receive. For shm-sysv, its wake-up count:
+ * a receive that finds frames awake drops their counts, and a lone
+ * event's wake-up leaves none behind (it takes the only one).
  */
 #include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
@@ -325,6 +327,50 @@ out:
 	transport_close(rx, NULL);
 }
 
+/* shm-sysv's wake-up count, semaphore 0 of its set (shm_sysv.c). */
+static void test_sysv_counts(struct subject *s)
+{
+	static struct transport_batch batch;
+	struct transport *rx = NULL, *tx = NULL;
+	int key, semid = -1, posted, left, lone, status;
+	ssize_t n, n1;
+	pid_t pid;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0 ||
+	    open_as(s, TRANSPORT_SENDER, &tx) < 0 ||
+	    transport_sysv_key(rx, &key) < 0 || (semid = semget(key, 0, 0)) < 0) {
+		tap_ok(false, "%s: a receiver, a sender and their set", s->via);
+		goto out;
+	}
+	for (uint32_t seqno = 1; seqno <= 5; seqno++)
+		send_batch(tx, seqno, 1);
+	posted = semctl(semid, 0, GETVAL);
+	n = transport_receive_many(rx, &batch, 10000);
+	left = semctl(semid, 0, GETVAL);
+	tap_ok(posted == 5 && n == 5 && left == 0,
+	       "%s: 5 frames sent one by one post 5 counts (%d); a receive finds %zd awake and drops their counts (%d left)",
+	       s->via, posted, n, left);
+	pid = fork();
+	if (pid == 0) {
+		/* Usually after the receiver went to sleep; either way, no
+		 * count may be left once it took the frame. */
+		struct timespec pause = { .tv_nsec = 50 * NSEC_PER_MSEC };
+
+		nanosleep(&pause, NULL);
+		_exit(send_batch(tx, 6, 1) == 1 ? 0 : 1);
+	}
+	n1 = pid < 0 ? -1 : transport_receive_many(rx, &batch, 10000);
+	lone = semctl(semid, 0, GETVAL);
+	status = pid < 0 ? -1 : wait_status(pid);
+	tap_ok(n1 == 1 && seqno_of(batch.frame[0], batch.len[0]) == 6 &&
+	       lone == 0 && status == 0,
+	       "%s: a lone event from another process is taken (%zd frame) and leaves no count (%d left; sender status %d)",
+	       s->via, n1, lone, status);
+out:
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
 static void test_mode(struct subject *s, const char *mode, int idle_ms)
 {
 	static struct transport_batch batch;
@@ -443,6 +489,8 @@ int main(int argc, char **argv)
 		}
 		s.options[0] = "spin=off";
 		test_batches(&s);
+		if (!strcmp(s.via, "shm-sysv"))
+			test_sysv_counts(&s);
 		test_mode(&s, "spin=off", idle_ms);
 		test_mode(&s, "spin=adaptive", idle_ms);
 		remove_dir(s.dir);

@@ -8,8 +8,9 @@
  * <runtime dir>/mmap.<instance> (0600) unnamed (O_TMPFILE) and names it
  * once the ring is complete; what a killed or a stopped receiver leaves
  * behind: docs/mechanisms/mmap.md, "Lossless or lossy". Batches both ways,
- * one FUTEX_WAKE at most per batch; the spin=adaptive receiver, which
- * takes a frame before it says "waiting": shm_transport.h.
+ * one FUTEX_WAKE at most per batch; the calls per event and the
+ * spin=adaptive receiver, which takes a frame before it says "waiting":
+ * shm_transport.h.
  */
 #include "shm_transport.h"
 

@@ -12,8 +12,8 @@
  * TRANSPORT_STALE, keeps its frame and reopens. One sender at a time (a
  * claim, lib/shared_object.h). The ring is the truth, the semaphore only
  * a wake-up (docs/mechanisms/shm-posix.md, "Pull or push"). Batches both
- * ways, one sem_post() per batch; the spin=adaptive receiver:
- * shm_transport.h.
+ * ways, one sem_post() per batch; the calls per event and the
+ * spin=adaptive receiver: shm_transport.h.
  */
 #include "shm_transport.h"
 

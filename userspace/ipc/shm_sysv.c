@@ -4,7 +4,7 @@
  * segment and a System V semaphore set (FRAMES, the wake-up; SENDER and
  * RECEIVER, the claims), 0600, under the key transport_sysv_open_receiver()
  * hands out; docs/mechanisms/shm-sysv.md tells how they are made and removed.
- * Batches both ways, one semop() each; the spin=adaptive receiver: shm_transport.h.
+ * Batches both ways, one semop() each; calls per event, spin=adaptive: shm_transport.h.
  */
 #include "shm_transport.h"
 

@@ -4,6 +4,7 @@
 #include "stop.h"
 
 #include <errno.h>
+#include <stdbool.h>
 
 static size_t take_all(struct shm_wait *w, uint8_t *frames, size_t room,
 		       size_t *lens, size_t max, uint64_t *rejected)
@@ -24,6 +25,7 @@ ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
 			 size_t *lens, size_t max, uint64_t *rejected,
 			 int timeout_ms)
 {
+	bool woken = false;
 	struct deadline d;
 	size_t n;
 	int r;
@@ -32,7 +34,8 @@ ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
 	for (;;) {
 		n = take_all(w, frames, room, lens, max, rejected);
 		if (n) {
-			if (w->taken)
+			/* One count slept on, one frame: none left over. */
+			if (w->taken && !(woken && n == 1))
 				w->taken(w->ctx, n);
 			shm_spin_taken(&w->spin);
 			return (ssize_t)n;
@@ -41,12 +44,15 @@ ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
 			return -EINTR;
 		if (!d.forever && !deadline_left_ns(&d))
 			return -ETIMEDOUT;
-		/* Stop signals land only here; a stop ends spin and sleep. */
+		/* The spin keeps the stop signals blocked: a frame it finds
+		 * costs no system call, and a stop waits at most its budget. */
+		if (shm_spin_wait(&w->spin, w->ring, &d))
+			continue;
+		/* Stop signals land only here; a stop ends the sleep. */
 		stop_unblock();
-		r = 0;
-		if (!shm_spin_wait(&w->spin, w->ring, &d) && !stop_requested())
-			r = w->sleep(w->ctx, &d);
+		r = stop_requested() ? -EINTR : w->sleep(w->ctx, &d);
 		stop_block();
+		woken = !r;
 		if (r < 0 && r != -EINTR && r != -ETIMEDOUT)
 			return r;
 	}

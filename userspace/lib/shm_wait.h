@@ -6,9 +6,15 @@
  * up to the caller's room, in one go; only when it is empty, no stop
  * signal came (stop.h) and the call's one deadline (deadline.h) has not
  * passed, does it wait: first the adaptive spin (shm_spin.h) when the
- * option asks for it, then the transport's sleep. Both run with the stop
- * signals let in, and the transport's wake() makes its sleep return, so a
- * stop is never missed.
+ * option asks for it, with the stop signals still blocked, so that a frame
+ * it finds costs no system call at all (a stop waits for the spin's end,
+ * at most SHM_SPIN_MAX_NS); then the transport's sleep, with the stop
+ * signals let in, and the transport's wake() makes that sleep return, so
+ * a stop is never missed. Letting them in and blocking them again costs
+ * two rt_sigprocmask() calls per sleep, one of them between the wake-up
+ * and the return: the price of "a stop signal lands only in a wait" (no
+ * other call of the process ever fails with EINTR) when the sleep itself
+ * (futex, sem_wait, semtimedop) cannot swap the mask as ppoll() does.
  */
 #ifndef IPC_SHM_WAIT_H
 #define IPC_SHM_WAIT_H
@@ -31,7 +37,9 @@ struct shm_wait {
 	 */
 	int (*sleep)(void *ctx, const struct deadline *d);
 	/* Optional: @count frames were taken; drop the wake-up counts
-	 * already posted for them, without waiting. */
+	 * already posted for them, without waiting. Not called when a
+	 * sleep took one count and one frame came (a lone event): nothing
+	 * is left to drop, and the call may cost a system call. */
 	void (*taken)(void *ctx, size_t count);
 	void *ctx;
 };
