@@ -14,6 +14,15 @@ union datagram_control {
 	char buf[CMSG_SPACE(sizeof(uint32_t))];
 };
 
+/* What one receive hands the kernel. The control buffers must live until
+ * keep_whole() has read the drop counts out of them, not just through the
+ * system call: the headers point into them. */
+struct datagram_slots {
+	struct mmsghdr mm[DATAGRAM_BATCH_MAX];
+	struct iovec iov[DATAGRAM_BATCH_MAX];
+	union datagram_control control[DATAGRAM_BATCH_MAX];
+};
+
 /* Keep the kernel's drop count, which comes with each datagram. */
 static void note_drops(struct datagram_in *in, struct msghdr *mh)
 {
@@ -25,19 +34,18 @@ static void note_drops(struct datagram_in *in, struct msghdr *mh)
 
 /* One recvmsg(), or one recvmmsg() for more: how many, or -errno. */
 static int read_some(struct datagram_in *in, uint8_t *bufs, size_t room,
-		     struct mmsghdr *mm, size_t max)
+		     struct datagram_slots *s, size_t max)
 {
-	union datagram_control control[DATAGRAM_BATCH_MAX];
-	struct iovec iov[DATAGRAM_BATCH_MAX];
 	const int flags = MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC;
+	struct mmsghdr *mm = s->mm;
 	ssize_t n;
 
 	for (size_t i = 0; i < max; i++) {
-		iov[i] = (struct iovec){ bufs + i * room, room };
+		s->iov[i] = (struct iovec){ bufs + i * room, room };
 		mm[i].msg_hdr = (struct msghdr){
-			.msg_iov = &iov[i], .msg_iovlen = 1,
-			.msg_control = control[i].buf,
-			.msg_controllen = sizeof(control[i].buf),
+			.msg_iov = &s->iov[i], .msg_iovlen = 1,
+			.msg_control = s->control[i].buf,
+			.msg_controllen = sizeof(s->control[i].buf),
 		};
 	}
 	if (max == 1) {
@@ -90,7 +98,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 			 size_t *lens, size_t max, int timeout_ms,
 			 uint64_t *ret_refused)
 {
-	struct mmsghdr mm[DATAGRAM_BATCH_MAX];
+	struct datagram_slots slots;
 	bool waited = false;
 	struct deadline end;
 	size_t kept;
@@ -109,7 +117,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 				return r;
 			waited = true;
 		}
-		n = read_some(in, bufs, room, mm, max);
+		n = read_some(in, bufs, room, &slots, max);
 		/* ECONNREFUSED: an ICMP error pending on the socket, not ours
 		 * to keep. */
 		if (n == -EINTR || n == -ECONNREFUSED)
@@ -122,7 +130,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 		}
 		if (n < 0)
 			return n;
-		kept = keep_whole(in, bufs, room, lens, mm, (size_t)n,
+		kept = keep_whole(in, bufs, room, lens, slots.mm, (size_t)n,
 				  ret_refused);
 		if (kept) {
 			in->idle = next_idle(in->idle, waited, (size_t)n, max);
