@@ -40,6 +40,7 @@
 #include "../../userspace/lib/stop.h"
 #include "../../userspace/lib/deadline.h"
 #include "../../userspace/lib/msg_wait.h"
+#include "../../userspace/lib/send_stamp.h"
 #include "../../userspace/lib/signal_target.h"
 
 #include <dirent.h>
@@ -873,7 +874,9 @@ static void test_mq_posix_limits(struct subject *s)
 		mq_getattr(mq, &attr);
 		mq_close(mq);
 	}
-	tap_ok(attr.mq_msgsize == IPC_MESSAGE_MAX_WIRE && attr.mq_maxmsg > 0 &&
+	/* A message: the largest frame, then its send time (send_stamp.h). */
+	tap_ok(attr.mq_msgsize == IPC_MESSAGE_MAX_WIRE + SEND_STAMP_SIZE &&
+	   attr.mq_maxmsg > 0 &&
 	   attr.mq_maxmsg <= msg_max && attr.mq_maxmsg <= 64,
 	   "mq-posix: queue of %ld messages of %ld bytes, within fs.mqueue.msg_max %ld for any user",
 	   (long)attr.mq_maxmsg, (long)attr.mq_msgsize, msg_max);
@@ -1164,6 +1167,53 @@ static void test_receive_many(struct subject *s)
 	   "%s: receive_many takes what is queued in one call, in order (batches of %zu, %zu, %zu of %zu, %zu, %zu; %zu out of order)",
 	   s->via, got[0], got[1], got[2], want[0], want[1], want[2], bad);
 	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	free(batch);
+}
+
+/* The sender of test_lone_frame(): starts once the receiver waits. */
+static int late_sender_child(struct subject *s, void *arg)
+{
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+
+	nanosleep(&pause, NULL);
+	return sender_child(s, arg);
+}
+
+/*
+ * A frame sent while receive_many() waits is a batch of its own: its send
+ * time tells the receiver the queue was empty, so it looks for no more (a
+ * lone event costs no failing call). The ones sent right after it are not
+ * lost: the next calls take them, in order.
+ */
+static void test_lone_frame(struct subject *s)
+{
+	struct transport_batch *batch = malloc(sizeof(*batch));
+	struct send_job job = { .first = 1, .count = 5 };
+	size_t first = 0, got = 0, bad = 0;
+	struct transport *rx;
+	int status;
+	pid_t child;
+
+	if (!batch || open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		free(batch);
+		return;
+	}
+	child = spawn(late_sender_child, s, &job);
+	for (int call = 0; got < job.count && call < 100; call++) {
+		ssize_t n = transport_receive_many(rx, batch, WAIT_MS);
+
+		if (n <= 0)
+			break;
+		first = call ? first : (size_t)n;
+		for (ssize_t i = 0; i < n; i++)
+			bad += !frame_is(s, batch->frame[i], batch->len[i], got + 1 + i);
+		got += (size_t)n;
+	}
+	status = reap(child, WAIT_MS);
+	tap_ok(first == 1 && got == job.count && !bad && status == 0,
+	   "%s: a frame sent while receive_many waits is a batch of its own, the ones sent after it follow in order (first batch %zu; %zu of %u, %zu out of order, sender status %d)",
+	   s->via, first, got, job.count, bad, status);
 	transport_close(rx, NULL);
 	free(batch);
 }
@@ -1745,6 +1795,8 @@ static void run(const char *via)
 	}
 	if (s.ops->receive_many)
 		test_receive_many(&s);
+	if (is(&s, "mq-sysv") || is(&s, "mq-posix"))
+		test_lone_frame(&s);
 	test_sender_death(&s);
 	test_receiver_closes(&s);
 	test_receiver_killed(&s, 2);

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * mq-posix: a POSIX message queue (mq_open, mq_send, mq_receive), one
- * message of the frame's length per frame, all of priority 0, so FIFO.
- * Push, lossless while both run: the sender is O_NONBLOCK, so a full queue
- * is TRANSPORT_FULL at once and POLLOUT says when to go on. Durable.
- * Object: the queue transport_global_name() names, 0600, 256-byte messages;
+ * message per frame (the frame, then its send time), all of priority 0:
+ * FIFO. Push, lossless while both run: the sender is O_NONBLOCK, so a full
+ * queue is TRANSPORT_FULL at once and POLLOUT says when to go on. Durable.
+ * Object: the queue transport_global_name() names, 0600, 264-byte messages;
  * who makes, adopts and removes it: docs/mechanisms/mq-posix.md.
  *
- * Receive: ppoll() then mq_receive() when the last receive waited (one
- * wait, one read per isolated event), else mq_receive() first;
- * receive_many() adds what is already queued. Send: fstat() (a queue
- * whose name is gone has no reader: TRANSPORT_STALE, not a lost frame),
- * then mq_send().
+ * Receive: ppoll() then mq_receive() when the last receive waited, else
+ * mq_receive() first; receive_many() adds what is queued, unless the first
+ * frame's send time says the queue was empty when it began (a lone event:
+ * no failing look). Send: fstat() (a queue whose name is gone has no
+ * reader: TRANSPORT_STALE, not a lost frame), then mq_send().
  */
 #include "transport.h"
 
@@ -21,6 +21,7 @@
 #include "../lib/mqueue_object.h"
 #include "../lib/named_object.h"
 #include "../lib/number.h"
+#include "../lib/send_stamp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,13 +33,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MQ_POSIX_MSGSIZE	IPC_MESSAGE_MAX_WIRE
+#define MQ_POSIX_MSGSIZE	(IPC_MESSAGE_MAX_WIRE + SEND_STAMP_SIZE)
 #define MQ_POSIX_MAXMSG_CAP	64	/* enough for bursts; more is memory */
 
 struct mq_posix_state {
 	struct mqueue_object q;		/* name, descriptor, shape */
-	uint8_t buf[MQ_POSIX_MSGSIZE];	/* receiver: one whole message */
+	uint8_t buf[MQ_POSIX_MSGSIZE];	/* one whole message */
 	bool idle;			/* receiver: the last receive waited */
+	uint64_t sent;			/* receiver: the last frame's send time */
 };
 
 static const struct transport_option mq_posix_options[] = {
@@ -64,7 +66,7 @@ static int mq_posix_shape(struct transport *t, struct mq_attr *attr)
 	if (opt && number_parse(opt, 1, LONG_MAX, &maxmsg) < 0)
 		return -EINVAL;
 	attr->mq_maxmsg = maxmsg;
-	attr->mq_msgsize = size_max < MQ_POSIX_MSGSIZE ? size_max : MQ_POSIX_MSGSIZE;
+	attr->mq_msgsize = size_max < MQ_POSIX_MSGSIZE ? size_max : (long)MQ_POSIX_MSGSIZE;
 	return 0;
 }
 
@@ -108,6 +110,7 @@ static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 		n = mq_receive(st->q.mq, (char *)st->buf, sizeof(st->buf), NULL);
 		if (n >= 0) {
 			st->idle = waited;
+			n = send_stamp_strip(st->buf, n, &st->sent);
 			if ((size_t)n > size)
 				n = size;
 			memcpy(buf, st->buf, n);
@@ -122,25 +125,31 @@ static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 	}
 }
 
-/* The first frame as receive(), then what is queued, without waiting. */
+/*
+ * The first frame as receive(). One sent after this call began found the
+ * queue empty: it is the batch (what came with it, the next call takes at
+ * once). After an older one, what is queued, without waiting.
+ */
 static ssize_t mq_posix_receive_many(struct transport *t,
 				     struct transport_batch *batch,
 				     int timeout_ms)
 {
+	struct mq_posix_state *st = t->priv;
+	uint64_t begun = monotonic_ns();
 	ssize_t n = mq_posix_receive(t, batch->frame[0],
 				     sizeof(batch->frame[0]), timeout_ms);
+	bool lone = n >= 0 && st->sent >= begun;
 
 	while (n >= 0) {
 		batch->len[batch->count++] = (size_t)n;
-		if (batch->count == TRANSPORT_BATCH_MAX)
+		if (lone || batch->count == TRANSPORT_BATCH_MAX)
 			break;
 		n = mq_posix_receive(t, batch->frame[batch->count],
 				     sizeof(batch->frame[0]), 0);
 	}
-	/* Emptied: the next receive waits first. Whatever else ended the
-	 * batch comes again with the next call. */
-	if (n == -ETIMEDOUT)
-		((struct mq_posix_state *)t->priv)->idle = true;
+	/* Emptied: the next receive waits first. What else ended it comes again. */
+	if (lone || n == -ETIMEDOUT)
+		st->idle = true;
 	return batch->count ? (ssize_t)batch->count : n;
 }
 
@@ -161,11 +170,14 @@ static int mq_posix_send(struct transport *t, const uint8_t *frame,
 	struct mq_posix_state *st = t->priv;
 	struct stat sb;
 
+	if (len > IPC_MESSAGE_MAX_WIRE)
+		return -EMSGSIZE;
 	/* Before sending: a frame put into a nameless queue is lost. */
 	if (fstat(st->q.mq, &sb) < 0 || sb.st_nlink == 0)
 		return TRANSPORT_STALE;
+	len = send_stamp_append(st->buf, frame, len);
 	/* O_NONBLOCK: never interrupted; -EMSGSIZE for a frame too long. */
-	if (mq_send(st->q.mq, (const char *)frame, len, 0) < 0)
+	if (mq_send(st->q.mq, (const char *)st->buf, len, 0) < 0)
 		return errno == EAGAIN ? TRANSPORT_FULL : -errno;
 	return 0;
 }

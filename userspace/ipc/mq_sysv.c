@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * mq-sysv: a System V message queue (msgget, msgsnd, msgrcv), one message
- * of the frame's length per frame, all of type 1 and taken in arrival
- * order, so FIFO. Push, lossless while both run: the sender uses
+ * of the frame's length per frame, taken in arrival order whatever its
+ * type (msgtyp 0): FIFO. Push, lossless while both run: the sender uses
  * IPC_NOWAIT, so a full queue is TRANSPORT_FULL at once. Durable. Object:
  * one queue, mode 0600, under a key the registry hands out
- * (transport_sysv_open_receiver()). Who makes, adopts and removes it:
+ * (transport_sysv_open_receiver()); who makes, adopts and removes it:
  * docs/mechanisms/mq-sysv.md.
  *
- * The receiver's wait, by timeout: -1 (the LED's default) takes what is
- * queued with IPC_NOWAIT and, once the queue is empty, sleeps in msgrcv()
- * itself, one wake-up per event; a stop ends it through a wake message of
- * a reserved type (lib/msg_wait.h). 0 is one msgrcv()
- * with IPC_NOWAIT; above 0, msgrcv() having no timeout, a doorbell thread
- * started at the first such wait (lib/msg_doorbell.h) makes the queue
- * pollable. receive_many() adds what is already queued (IPC_NOWAIT).
+ * Receiver, by timeout: -1 (the LED's) takes what is queued with
+ * IPC_NOWAIT, then sleeps in msgrcv() itself, the stop signals let in
+ * around it (two sigprocmask(): the price of a race-free stop, with the
+ * wake message of lib/msg_wait.h). 0: IPC_NOWAIT only. Above 0: a doorbell
+ * thread makes the queue pollable (lib/msg_doorbell.h). A frame's type is
+ * its send time, so receive_many() tells a lone event (one msgrcv(), as
+ * bare) from a backlog without a failing call.
  */
 #include "transport.h"
 
@@ -110,21 +110,30 @@ static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 	return mq_sysv_copy(t, n, buf, size);
 }
 
-/* The first frame as receive(), then what is queued, without waiting. */
+/*
+ * The first frame as receive(). One sent after this call began found the
+ * queue empty: it is the batch (what came with it, the next call takes at
+ * once). After an older one, what is queued, without waiting.
+ */
 static ssize_t mq_sysv_receive_many(struct transport *t,
 				    struct transport_batch *batch,
 				    int timeout_ms)
 {
+	struct mq_sysv_state *st = t->priv;
+	long begun = msg_wait_stamp();
 	ssize_t n = mq_sysv_receive(t, batch->frame[0],
 				    sizeof(batch->frame[0]), timeout_ms);
+	bool lone = n >= 0 && st->msg.mtype >= begun;
 
 	while (n >= 0) {
 		batch->len[batch->count++] = (size_t)n;
-		if (batch->count == TRANSPORT_BATCH_MAX)
+		if (lone || batch->count == TRANSPORT_BATCH_MAX)
 			break;
 		n = mq_sysv_receive(t, batch->frame[batch->count],
 				    sizeof(batch->frame[0]), 0);
 	}
+	if (lone)	/* the next wait sleeps at once */
+		msg_wait_expect_empty(&st->wait);
 	/* Whatever ended the batch comes again with the next call. */
 	return batch->count ? (ssize_t)batch->count : n;
 }
@@ -163,7 +172,7 @@ static int mq_sysv_send(struct transport *t, const uint8_t *frame, size_t len)
 	/* An empty message would be lost to the doorbell; nothing sends one. */
 	if (len == 0 || len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
-	st->msg.mtype = 1;	/* one type for every frame: FIFO */
+	st->msg.mtype = msg_wait_stamp();	/* its send time */
 	memcpy(st->msg.mtext, frame, len);
 	/* IPC_NOWAIT: never interrupted. A removed or replaced queue (a new
 	 * one has a new id) is stale: the button reopens. */

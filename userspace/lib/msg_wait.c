@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "msg_wait.h"
 
+#include "deadline.h"
 #include "stop.h"
 
 #include <errno.h>
@@ -19,6 +20,20 @@ void msg_wait_init(struct msg_wait *w, int msqid)
 	w->posted = 0;
 	w->taken = 0;
 	w->empty = false;
+}
+
+_Static_assert(sizeof(long) >= 8, "a message type holds a time in ns");
+
+long msg_wait_stamp(void)
+{
+	long now = (long)monotonic_ns();
+
+	return now > MSG_WAIT_WAKE_MTYPE ? now : MSG_WAIT_WAKE_MTYPE + 1;
+}
+
+void msg_wait_expect_empty(struct msg_wait *w)
+{
+	w->empty = true;
 }
 
 void msg_wait_wake(struct msg_wait *w)

@@ -24,8 +24,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The wake message's type. Frames use type 1; receivers take any type in
- * arrival order (msgtyp 0), so the queue stays FIFO. */
+/* The wake message's type. Frames use others (mq-sysv: the send time,
+ * always above it); receivers take any type in arrival order (msgtyp 0),
+ * so the queue stays FIFO. */
 #define MSG_WAIT_WAKE_MTYPE	2
 
 struct msg_wait {
@@ -50,6 +51,19 @@ void msg_wait_init(struct msg_wait *w, int msqid);
  */
 ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 			 bool block);
+
+/* The caller knows the queue is most likely empty now (the message it
+ * took was sent after it began to wait): the next blocking receive
+ * sleeps at once, sparing an IPC_NOWAIT look that would fail. */
+void msg_wait_expect_empty(struct msg_wait *w);
+
+/*
+ * Now as a message type: CLOCK_MONOTONIC in ns, always above the wake
+ * type. A frame typed with its send time tells its receiver, by comparing
+ * with its own stamp taken before it began to wait, whether the queue was
+ * empty then (the frame is younger) or held a backlog; no extra call.
+ */
+long msg_wait_stamp(void);
 
 /* Async-signal-safe: post one wake message (IPC_NOWAIT). */
 void msg_wait_wake(struct msg_wait *w);
