@@ -23,12 +23,21 @@ static void note_drops(struct datagram_in *in, struct msghdr *mh)
 			memcpy(&in->kernel_drops, CMSG_DATA(c), sizeof(uint32_t));
 }
 
-/* One recvmsg(), or one recvmmsg() for more: how many, or -errno. */
-static int read_some(struct datagram_in *in, uint8_t *bufs, size_t room,
-		     struct mmsghdr *mm, size_t max)
-{
+/* What one read points its headers at: it must outlive the read, since
+ * keep_whole() looks at the control data after it returned. */
+struct datagram_slots {
+	struct mmsghdr mm[DATAGRAM_BATCH_MAX];
 	union datagram_control control[DATAGRAM_BATCH_MAX];
 	struct iovec iov[DATAGRAM_BATCH_MAX];
+};
+
+/* One recvmsg(), or one recvmmsg() for more: how many, or -errno. */
+static int read_some(struct datagram_in *in, uint8_t *bufs, size_t room,
+		     struct datagram_slots *slots, size_t max)
+{
+	struct mmsghdr *mm = slots->mm;
+	union datagram_control *control = slots->control;
+	struct iovec *iov = slots->iov;
 	const int flags = MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC;
 	ssize_t n;
 
@@ -90,7 +99,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 			 size_t *lens, size_t max, int timeout_ms,
 			 uint64_t *ret_refused)
 {
-	struct mmsghdr mm[DATAGRAM_BATCH_MAX];
+	struct datagram_slots slots;
 	bool waited = false;
 	struct deadline end;
 	size_t kept;
@@ -109,7 +118,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 				return r;
 			waited = true;
 		}
-		n = read_some(in, bufs, room, mm, max);
+		n = read_some(in, bufs, room, &slots, max);
 		/* ECONNREFUSED: an ICMP error pending on the socket, not ours
 		 * to keep. */
 		if (n == -EINTR || n == -ECONNREFUSED)
@@ -122,7 +131,7 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 		}
 		if (n < 0)
 			return n;
-		kept = keep_whole(in, bufs, room, lens, mm, (size_t)n,
+		kept = keep_whole(in, bufs, room, lens, slots.mm, (size_t)n,
 				  ret_refused);
 		if (kept) {
 			in->idle = next_idle(in->idle, waited, (size_t)n, max);
