@@ -60,12 +60,16 @@ static uint64_t get_be64(const uint8_t *p)
 }
 
 /*
- * CRC-32 one byte at a time through a 256-entry table: every frame is
- * checked twice (encode, decode), and the bitwise loop cost about 0.4 us a
- * frame, a fifth of what our relay adds to a bare pipe. The table is built
- * once, before main(), so no caller ever sees it half made.
+ * CRC-32, eight bytes a step ("slicing by 8"): every frame is checked
+ * twice (encode, decode), and at one table look-up per byte the 36 bytes
+ * cost about 0.13 us each time, a tenth of what the wait for the event
+ * costs on top of a bare pipe. Table k holds the CRC of a byte followed by
+ * k zero bytes, so eight bytes fold in with eight independent look-ups;
+ * the last len % 8 bytes go one at a time through table 0, the classic
+ * byte-wise table. The tables are built once, before main(), so no caller
+ * ever sees them half made.
  */
-static uint32_t crc_table[256];
+static uint32_t crc_table[8][256];
 
 __attribute__((constructor)) static void crc_table_init(void)
 {
@@ -74,8 +78,19 @@ __attribute__((constructor)) static void crc_table_init(void)
 
 		for (int bit = 0; bit < 8; bit++)
 			c = (c >> 1) ^ (0xedb88320 & -(c & 1));
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (int k = 1; k < 8; k++)
+		for (uint32_t i = 0; i < 256; i++)
+			crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^
+					  crc_table[0][crc_table[k - 1][i] & 0xff];
+}
+
+/* Little-endian load: the reflected CRC takes the first byte lowest. */
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 
 uint32_t ipc_crc32(const void *buf, size_t len)
@@ -83,8 +98,16 @@ uint32_t ipc_crc32(const void *buf, size_t len)
 	const uint8_t *p = buf;
 	uint32_t crc = 0xffffffff;
 
+	for (; len >= 8; len -= 8, p += 8) {
+		uint32_t lo = get_le32(p) ^ crc, hi = get_le32(p + 4);
+
+		crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+		      crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
+		      crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
+		      crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+	}
 	while (len--)
-		crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 0xff];
+		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
 	return ~crc;
 }
 
