@@ -510,6 +510,81 @@ static bool read_byte(int fd)
 	return read(fd, &byte, 1) == 1;
 }
 
+/* shared-file: the header's changing fields, read or written by hand. */
+static bool file_header(int fd, struct file_record_header *hdr, bool write)
+{
+	ssize_t n = write ? pwrite(fd, hdr, sizeof(*hdr), 0) :
+			    pread(fd, hdr, sizeof(*hdr), 0);
+
+	return n == sizeof(*hdr);
+}
+
+/*
+ * shared-file: what a buggy writer, a writer killed mid-append and a
+ * stray tool leave in the file, made by hand: a published record whose
+ * length lies is clamped; a dead writer's announced, unpublished append
+ * neither wakes nor fools the reader and is written over by the next
+ * sender; records cut off below the published end are counted once as
+ * rejected and skipped, and frames flow on.
+ */
+static void test_shared_file_by_hand(struct subject *s, struct transport *rx,
+				     struct transport *tx)
+{
+	uint8_t record[FILE_RECORD_SIZE], buf[IPC_MESSAGE_MAX_WIRE];
+	struct file_record_header hdr;
+	uint32_t huge = 0xffffffff;
+	char path[PATH_MAX], why[PATH_MAX + 256] = "";
+	uint64_t rejected = rx->rejected;
+	ssize_t got = -EIO;
+	bool good;
+	int fd, r = -EIO;
+
+	object_path(s, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	memset(record, 0x5a, sizeof(record));
+	memcpy(record, &huge, sizeof(huge));
+	if (fd >= 0 && file_header(fd, &hdr, false) &&
+	    pwrite(fd, record, sizeof(record), hdr.end) == sizeof(record)) {
+		hdr.end += FILE_RECORD_SIZE;
+		hdr.next_end = hdr.end;
+		if (file_header(fd, &hdr, true))
+			got = transport_receive(rx, buf, sizeof(buf), 5000);
+	}
+	tap_ok(got == FILE_RECORD_FRAME_MAX,
+	   "%s: a record with a garbled length is clamped to the record (got %zd)",
+	   s->via, got);
+
+	/* Killed mid-append: part of a record past the end, announced. */
+	good = fd >= 0 && file_header(fd, &hdr, false) &&
+	       pwrite(fd, record, 100, hdr.end) == 100;
+	hdr.next_end = hdr.end + FILE_RECORD_SIZE;
+	good = good && file_header(fd, &hdr, true);
+	got = good ? receive_seqno(rx, 50) : -EIO;
+	tap_ok(got == -ETIMEDOUT,
+	   "%s: a dead writer's unfinished append is not read (got %s)",
+	   s->via, strerror(-got));
+	r = good ? send_seqno(tx, 300) : -EIO;
+	good = !r && receive_run(s, rx, 300, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: the next sender writes over a torn record (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+
+	/* Published records cut off by hand. */
+	r = send_seqno(tx, 301);
+	if (!r)
+		r = send_seqno(tx, 302);
+	good = !r && fd >= 0 && file_header(fd, &hdr, false) &&
+	       !ftruncate(fd, hdr.end - 2 * FILE_RECORD_SIZE);
+	got = good ? receive_seqno(rx, 50) : -EIO;
+	r = good ? send_seqno(tx, 303) : -EIO;
+	good = got == -ETIMEDOUT && rx->rejected == rejected + 1 && !r &&
+	       receive_run(s, rx, 303, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: records cut off by hand count one rejected, then frames flow (got %s, rejected +%llu, %s)",
+	   s->via, strerror(-got), (unsigned long long)(rx->rejected - rejected),
+	   r ? strerror(-r) : why[0] ? why : "ok");
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_mechanism(struct subject *s)
 {
 	struct transport *rx = NULL, *rx2 = NULL, *tx = NULL, *tx2 = NULL;
@@ -710,37 +785,8 @@ static void test_mechanism(struct subject *s)
 			tap_ok(false, "%s: map the object to garble it: %s", s->via,
 			   strerror(errno));
 		}
-	} else if (rx) {
-		/* shared-file: a record whose length lies, appended by hand. */
-		char path[PATH_MAX];
-		uint8_t record[FILE_RECORD_SIZE], buf[IPC_MESSAGE_MAX_WIRE];
-		uint32_t huge = 0xffffffff;
-		ssize_t got = -EIO;
-		int fd;
-
-		object_path(s, path, sizeof(path));
-		memset(record, 0x5a, sizeof(record));
-		memcpy(record, &huge, sizeof(huge));
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd >= 0 && write(fd, record, sizeof(record)) == sizeof(record))
-			got = transport_receive(rx, buf, sizeof(buf), 5000);
-		if (fd >= 0)
-			close(fd);
-		tap_ok(got == FILE_RECORD_FRAME_MAX,
-		   "%s: a record with a garbled length is clamped to the record (got %zd)",
-		   s->via, got);
-		/* A torn record (a sender killed mid-write) is cut off. */
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd >= 0 && write(fd, record, 100) == 100) {
-			r = send_seqno(tx, 300);
-			good = !r && receive_run(s, rx, 300, 1, 5000, why, sizeof(why));
-		} else {
-			good = false;
-		}
-		if (fd >= 0)
-			close(fd);
-		tap_ok(good, "%s: a torn record is cut off by the next sender (%s)",
-		   s->via, r ? strerror(-r) : good ? "ok" : why);
+	} else if (rx && tx) {
+		test_shared_file_by_hand(s, rx, tx);
 	}
 
 	/*

@@ -2,19 +2,19 @@
 /*
  * shared-file: frames appended as fixed records (lib/file_record.h) to
  * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock, a
- * run of them in one pwrite(); the receiver, woken by inotify (IN_MODIFY),
- * looks at the size (one fstat()) and only then takes all that waits, up
- * to TRANSPORT_BATCH_MAX, under the same lock in one pread()
- * (lib/file_record_io.h), and empties the file once it has read all.
- * Pull, FIFO, lossless, durable.
+ * run in one pwrite(), the new end published in the mapped header; the
+ * receiver, woken by inotify (IN_MODIFY), empties its queue and takes all
+ * that is published (up to TRANSPORT_BATCH_MAX) in one lock-free pread()
+ * (lib/file_record_io.h). A lone event: lock, pwrite(), unlock; ppoll(),
+ * read(), pread(). Pull, FIFO, lossless, durable.
  * Step by step: docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
 #include "../lib/fd_wait.h"
-#include "../lib/file_record.h"
 #include "../lib/file_record_io.h"
+#include "../lib/file_watch.h"
 #include "../lib/named_object.h"
 #include "../lib/shared_object.h"
 #include "../lib/stop.h"
@@ -24,7 +24,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #define BATCH	TRANSPORT_BATCH_MAX	/* records taken in one go */
@@ -33,6 +32,7 @@ struct shared_file_state {
 	char path[PATH_MAX];
 	int fd;
 	int inotify_fd;		/* receiver: wake-up and poll_fd */
+	struct file_record_header *hdr;	/* mapped: the changing fields */
 	off_t read_offset;	/* receiver: its own copy, the truth */
 	unsigned int batch_count, batch_next;
 	uint8_t batch[BATCH][FILE_RECORD_SIZE];
@@ -64,7 +64,7 @@ static int shared_file_remove(void *ctx)
 {
 	struct shared_file_state *st = ctx;
 
-	/* A sender still attached sees the name gone: file_record_check(). */
+	/* Not live: a sender still attached sees it closed, or gone once full. */
 	return unlink(st->path) == 0 ? 0 : -errno;
 }
 
@@ -80,46 +80,45 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 
 	if (r < 0)
 		return r;
+	r = file_record_map(st->fd, &st->hdr);
 	/* An adopted file's unread frames: the first receive() finds them. */
-	st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (st->inotify_fd < 0 ||
-	    inotify_add_watch(st->inotify_fd, st->path, IN_MODIFY) < 0)
-		return -errno;
-	return 0;
+	st->inotify_fd = r < 0 ? r : file_watch_open(st->path);
+	return st->inotify_fd < 0 ? st->inotify_fd : 0;
 }
 
-/* Records taken already, or else wait for some: 0 when there are. */
+/*
+ * Records taken already, or else wait for some: 0 when there are. The
+ * inotify queue is emptied after a wake-up, before the look, so a later
+ * append wakes the next wait; one whose end is not published yet shows as
+ * busy: its writer holds the lock, so we let it finish before we sleep.
+ */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
-	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct shared_file_state *st = t->priv;
+	bool busy, settled = false;
 	struct deadline d;
-	ssize_t r;
+	off_t r;
 
 	deadline_start(&d, timeout_ms);
 	while (st->batch_next >= st->batch_count) {
 		if (stop_requested())
 			return -EINTR;
-		/* Drain before looking: a later append queues a new event, so
-		 * the wait cannot miss it. One read takes all that is queued. */
-		while ((r = read(st->inotify_fd, events, sizeof(events))) ==
-		       sizeof(events))
-			;
-		if (r < 0 && errno != EAGAIN)
-			return -errno;
-		/* Our own consume wakes us too: a look, before a lock. */
-		r = file_record_waiting(st->fd, st->read_offset);
-		if (r > 0)
-			r = file_record_take(st->fd, &st->read_offset,
-					     st->batch[0], BATCH, &t->rejected);
+		r = file_record_take(st->fd, st->hdr, &st->read_offset,
+				     st->batch[0], BATCH, &t->rejected, &busy);
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
+			file_record_trim(st->fd, st->hdr, &st->read_offset);
+		} else if (!r && busy && !settled) {
+			r = file_record_settle(st->fd);
+			settled = true;
 		} else if (!r) {
 			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
+			r = r ? r : file_watch_drain(st->inotify_fd);
+			settled = false;
 		}
 		if (r < 0)
-			return r;
+			return (int)r;
 	}
 	return 0;
 }
@@ -160,16 +159,16 @@ static int shared_file_open_sender(struct shared_file_state *st)
 	if (st->fd < 0)
 		return errno == ENOENT || errno == ELOOP ? TRANSPORT_ABSENT : -errno;
 	/* Not ours, or closed: our receiver will make a new one. */
-	r = file_record_check(st->fd, NULL);
+	r = file_record_check(st->fd, NULL) ?: file_record_map(st->fd, &st->hdr);
 	return r == -ENODATA ? TRANSPORT_ABSENT : r;
 }
 
-/* Up to @count records appended in one pwrite() under one lock. */
+/* Up to @count records in one pwrite() under one lock; -EAGAIN: full. */
 static int shared_file_send_many(struct transport *t, const uint8_t *frames,
 				 size_t len, size_t count)
 {
 	struct shared_file_state *st = t->priv;
-	int r = file_record_append(st->fd, frames, len, count);	/* -EAGAIN: full */
+	int r = file_record_append(st->fd, st->hdr, frames, len, count);
 
 	return r == -ENODATA ? TRANSPORT_STALE : r;
 }
@@ -191,7 +190,7 @@ static void shared_file_close(struct transport *t)
 	/* Under the write lock, so that no sender appends in between. */
 	if (t->role == TRANSPORT_RECEIVER && st->fd >= 0 &&
 	    !shared_object_lock_data(st->fd, F_WRLCK)) {
-		unread += file_record_close(st->fd, st->read_offset);
+		unread += st->hdr ? file_record_close(st->hdr, st->read_offset) : 0;
 		shared_object_unlink(st->fd, st->path);
 		(void)shared_object_lock_data(st->fd, F_UNLCK);
 		if (unread)
@@ -199,6 +198,7 @@ static void shared_file_close(struct transport *t)
 				 "%lld unread frames discarded with %s",
 				 (long long)unread, st->path);
 	}
+	file_record_unmap(st->hdr);
 	if (st->fd >= 0)
 		close(st->fd);
 	if (st->inotify_fd >= 0)

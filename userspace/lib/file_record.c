@@ -8,15 +8,20 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define FILE_RECORD_MAGIC	0x49425346u	/* "IBSF" */
-#define FILE_RECORD_VERSION	1
+#define FILE_RECORD_VERSION	2	/* 2: records end at the header's end */
 
 _Static_assert(sizeof(struct file_record_header) == 64, "header layout");
 _Static_assert(offsetof(struct file_record_header, closed) >=
 	       SHARED_OBJECT_DATA_START, "data locks cover the header fields");
+_Static_assert(offsetof(struct file_record_header, end) % 8 == 0 &&
+	       offsetof(struct file_record_header, next_end) % 8 == 0 &&
+	       offsetof(struct file_record_header, read_offset) % 8 == 0,
+	       "the shared offsets are naturally aligned: atomic loads and stores");
 
 static int write_field(int fd, const void *value, size_t size, off_t offset)
 {
@@ -25,35 +30,19 @@ static int write_field(int fd, const void *value, size_t size, off_t offset)
 	return n < 0 ? -errno : (size_t)n == size ? 0 : -EIO;
 }
 
-/* Whole records between offsets @from and @to (0 if @to is below). */
-static off_t count_records(off_t from, off_t to)
+bool file_record_offset_ok(uint64_t offset)
 {
-	return to > from ? (to - from) / (off_t)FILE_RECORD_SIZE : 0;
+	return offset >= (uint64_t)FILE_RECORD_START &&
+	       (offset - FILE_RECORD_START) % FILE_RECORD_SIZE == 0 &&
+	       (offset - FILE_RECORD_START) / FILE_RECORD_SIZE <=
+		       FILE_RECORD_KEPT_MAX;
 }
 
-/* The end of the last whole record in a file of @size bytes: what lies
- * beyond is a torn append. */
-static off_t whole_end(off_t size)
-{
-	return FILE_RECORD_START +
-	       count_records(FILE_RECORD_START, size) * (off_t)FILE_RECORD_SIZE;
-}
-
-/* The same for @fd as it is now, or a negative errno. */
-static off_t whole_end_now(int fd)
-{
-	struct stat sb;
-
-	return fstat(fd, &sb) < 0 ? -errno : whole_end(sb.st_size);
-}
-
-/* file_record_check(), with the size and the end found on the way. */
-static int check_live(int fd, off_t *ret_size, off_t *ret_end,
-		      off_t *ret_read_offset)
+/* file_record_check(), with the first unread record found on the way. */
+static int check_live(int fd, off_t *ret_read_offset)
 {
 	struct file_record_header hdr;
 	struct stat sb;
-	off_t end;
 	ssize_t n;
 
 	if (fstat(fd, &sb) < 0)
@@ -66,16 +55,12 @@ static int check_live(int fd, off_t *ret_size, off_t *ret_end,
 	if (n != sizeof(hdr) || hdr.magic != FILE_RECORD_MAGIC ||
 	    hdr.version != FILE_RECORD_VERSION ||
 	    hdr.record_size != FILE_RECORD_SIZE ||
-	    hdr.creator_uid != (uint32_t)geteuid() || hdr.closed)
+	    hdr.creator_uid != (uint32_t)geteuid() || hdr.closed ||
+	    !file_record_offset_ok(hdr.end))
 		return -ENODATA;
-	end = whole_end(sb.st_size);
-	*ret_size = sb.st_size;
-	*ret_end = end;
 	/* A garbled offset: skip what we cannot place. */
-	*ret_read_offset = end;
-	if (hdr.read_offset >= (uint64_t)FILE_RECORD_START &&
-	    hdr.read_offset <= (uint64_t)end &&
-	    (hdr.read_offset - FILE_RECORD_START) % FILE_RECORD_SIZE == 0)
+	*ret_read_offset = (off_t)hdr.end;
+	if (file_record_offset_ok(hdr.read_offset) && hdr.read_offset <= hdr.end)
 		*ret_read_offset = (off_t)hdr.read_offset;
 	return 0;
 }
@@ -89,6 +74,8 @@ int file_record_create(const char *path)
 		.record_size = FILE_RECORD_SIZE,
 		.creator_uid = geteuid(),
 		.read_offset = FILE_RECORD_START,
+		.end = FILE_RECORD_START,
+		.next_end = FILE_RECORD_START,
 	};
 	char dir[PATH_MAX];
 	int fd, r;
@@ -126,72 +113,34 @@ int file_record_adopt(int *fd, off_t *ret_read_offset)
 
 int file_record_check(int fd, off_t *ret_read_offset)
 {
-	off_t size, end, read_offset;
-	int r = check_live(fd, &size, &end, &read_offset);
+	off_t read_offset;
 
-	if (!r && ret_read_offset)
-		*ret_read_offset = read_offset;
-	return r;
+	return check_live(fd, ret_read_offset ? ret_read_offset : &read_offset);
 }
 
-off_t file_record_unread(int fd, off_t *offset, off_t max, uint64_t *rejected)
+int file_record_map(int fd, struct file_record_header **ret)
 {
-	off_t end = whole_end_now(fd), count;
+	void *mem = mmap(NULL, sizeof(**ret), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0);
 
-	if (end < 0)
-		return end;
-	if (*offset > end) {
-		(*rejected)++;
-		*offset = end;
-	}
-	count = count_records(*offset, end);
-	return count < max ? count : max;
-}
-
-int file_record_append_at(int fd, off_t *ret_end)
-{
-	off_t size, end, read_offset;
-	int r = check_live(fd, &size, &end, &read_offset);
-
-	if (r < 0)
-		return r;
-	/* A writer killed mid-append left part of a record: cut it off. */
-	if (size != end && ftruncate(fd, end) < 0)
+	if (mem == MAP_FAILED)
 		return -errno;
-	if (count_records(read_offset, end) >= FILE_RECORD_UNREAD_MAX)
-		return -EAGAIN;
-	*ret_end = end;
-	return (int)(FILE_RECORD_UNREAD_MAX - count_records(read_offset, end));
+	*ret = mem;
+	return 0;
 }
 
-int file_record_waiting(int fd, off_t offset)
+void file_record_unmap(struct file_record_header *hdr)
 {
-	off_t end = whole_end_now(fd);
-
-	return end < 0 ? (int)end : end != offset;
+	if (hdr)
+		(void)munmap(hdr, sizeof(*hdr));
 }
 
-int file_record_consume(int fd, off_t *offset, off_t count)
+off_t file_record_close(struct file_record_header *hdr, off_t read_offset)
 {
-	uint64_t value;
-	struct stat sb;
+	uint64_t end = __atomic_load_n(&hdr->end, __ATOMIC_ACQUIRE);
 
-	*offset += count * (off_t)FILE_RECORD_SIZE;
-	if (!fstat(fd, &sb) && sb.st_size == *offset &&
-	    !ftruncate(fd, FILE_RECORD_START))
-		*offset = FILE_RECORD_START;
-	value = *offset;
-	return write_field(fd, &value, sizeof(value),
-			   offsetof(struct file_record_header, read_offset));
-}
-
-off_t file_record_close(int fd, off_t read_offset)
-{
-	uint32_t closed = 1;
-
-	(void)write_field(fd, &closed, sizeof(closed),
-			  offsetof(struct file_record_header, closed));
-	return count_records(read_offset, whole_end_now(fd));
+	__atomic_store_n(&hdr->closed, 1, __ATOMIC_RELEASE);
+	return file_record_offset_ok(end) ? file_record_count(read_offset, end) : 0;
 }
 
 void file_record_pack(uint8_t *record, const uint8_t *frame, size_t len)

@@ -2,23 +2,32 @@
 /*
  * The record file's format (the shared-file transport): a 64-byte header,
  * then fixed-size records, each a 32-bit length and room for the largest
- * frame. Fixed records bound the damage a writer or a stray tool can do:
- * an append torn by a writer killed mid-write leaves a size that is not a
- * whole number of records, so readers stop at the last whole one and the
- * next writer cuts the rest off; a length that lies is clamped to the
- * record. The header says whose file it is (magic, version, record size,
- * creator uid), whether its reader has left (closed), and where the
- * unread records start.
+ * frame. The header says whose file it is (magic, version, record size,
+ * creator uid), whether its reader has left (closed), where the unread
+ * records start (the reader's offset) and where the records end (the
+ * writers' end).
  *
- * These functions make, read and judge the header and lay out the
- * records. They take no data lock: where a comment says "under the write
- * lock", the caller holds it (shared_object_lock_data()). Appending and
- * reading the records themselves is the transport's own pwrite() and
- * pread(); the wake-up is its own too.
+ * The records a reader may read are those below the header's end, not
+ * the file's size: a writer publishes the end only after its pwrite() has
+ * returned, so what lies below it is whole and visible to a reader that
+ * takes no lock. Before its pwrite() a writer announces where it will end
+ * (next_end); next_end != end says an append is under way (or its writer
+ * died in it: the next writer finds that under the lock and writes over
+ * what it left). Fixed records bound the damage a writer or a stray tool
+ * can do: a length that lies is clamped to the record.
+ *
+ * The changing header fields (closed, read_offset, end, next_end) are
+ * read and written through a shared mapping of the header
+ * (file_record_map()): loads and stores, no system call, and no inotify
+ * event (a write() would wake the reader's own watch).
+ *
+ * These functions make, judge and map the header and lay out the
+ * records; lib/file_record_io.h appends and takes them.
  */
 #ifndef IPC_FILE_RECORD_H
 #define IPC_FILE_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,6 +37,11 @@
 /* Unread records a writer may leave; beyond, the file is full, so a reader
  * that is gone cannot make it grow forever. */
 #define FILE_RECORD_UNREAD_MAX	1024
+/* Records, read or not, the file may hold: the reader cuts it back to its
+ * header once it has read everything and FILE_RECORD_TRIM_AT are there,
+ * so this is reached only while it lags behind; a writer then waits too. */
+#define FILE_RECORD_KEPT_MAX	(4 * FILE_RECORD_UNREAD_MAX)
+#define FILE_RECORD_TRIM_AT	64
 
 struct file_record_header {
 	uint32_t magic;
@@ -36,11 +50,24 @@ struct file_record_header {
 	uint32_t creator_uid;
 	uint32_t closed;	/* 1: the reader has left */
 	uint64_t read_offset;	/* first unread record; the reader's */
-	uint8_t reserved[40];
+	uint64_t end;		/* end of the last published record */
+	uint64_t next_end;	/* = end, or where an append under way ends */
+	uint8_t reserved[24];
 };
 
 /* Where the first record starts. */
 #define FILE_RECORD_START	((off_t)sizeof(struct file_record_header))
+
+/* Records between offsets @from and @to (0 if @to is below). */
+static inline off_t file_record_count(off_t from, off_t to)
+{
+	return to > from ? (to - from) / (off_t)FILE_RECORD_SIZE : 0;
+}
+
+/* Can @offset be a read offset or an end: on a record boundary, within
+ * FILE_RECORD_KEPT_MAX records? (A garbled header field cannot be
+ * followed.) */
+bool file_record_offset_ok(uint64_t offset);
 
 /*
  * Receiver, as its named_object_ops.create(): a new record file @path,
@@ -71,46 +98,18 @@ int file_record_adopt(int *fd, off_t *ret_read_offset);
  */
 int file_record_check(int fd, off_t *ret_read_offset);
 
-/*
- * Under the read lock, before a read at *@offset: how many whole records
- * lie there, at most @max, or a negative errno. A file cut below *@offset
- * (by hand: nothing here cuts it there) lost what we had not read yet:
- * *@offset moves to its end, and *@rejected counts one.
- */
-off_t file_record_unread(int fd, off_t *offset, off_t max, uint64_t *rejected);
-
-/*
- * Under the write lock, before an append: where the next record goes.
- * How many records may be appended (1 or more, up to FILE_RECORD_UNREAD_MAX
- * unread in all) and *@ret_end, after cutting off a torn append; -ENODATA
- * when the file is not live (file_record_check()); -EAGAIN when
- * FILE_RECORD_UNREAD_MAX records wait unread.
- */
-int file_record_append_at(int fd, off_t *ret_end);
-
-/*
- * Without a lock, a hint only: is there something past @offset to read
- * (or has the file shrunk below it, which the locked read counts)? 1, 0,
- * or a negative errno. One fstat(): a receiver looks before it locks.
- */
-int file_record_waiting(int fd, off_t offset);
-
-/*
- * Under the write lock, after reading @count records at *@offset: they
- * are consumed, *@offset moves past them. When none is left, the file is
- * cut back to its header (and *@offset with it), so it stays small. The
- * offset is stored in the header for a successor (a killed reader's
- * adopts it): 0, or a negative errno.
- */
-int file_record_consume(int fd, off_t *offset, off_t count);
+/* The header of @fd, mapped shared, in *@ret: 0 or a negative errno. A
+ * file cut by hand to nothing faults (SIGBUS), as any mapped file does. */
+int file_record_map(int fd, struct file_record_header **ret);
+void file_record_unmap(struct file_record_header *hdr);
 
 /*
  * Under the write lock, as the reader leaves: mark the file closed, so
  * that a writer still attached sees it before its next append and goes to
- * look for a new file. Returns how many whole records lie unread past
+ * look for a new file. Returns how many published records lie unread past
  * @read_offset.
  */
-off_t file_record_close(int fd, off_t read_offset);
+off_t file_record_close(struct file_record_header *hdr, off_t read_offset);
 
 /* Lay out a record for @frame (@len <= FILE_RECORD_FRAME_MAX). */
 void file_record_pack(uint8_t *record, const uint8_t *frame, size_t len);

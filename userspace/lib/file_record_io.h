@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The record file's per-event path (the shared-file transport): records
- * appended, and records taken, each under one hold of the data write lock
- * (shared_object_lock_data()) and in as few system calls as the format
- * (lib/file_record.h) allows: a run of records in one pwrite(), all that
- * waits (up to a maximum) in one pread().
+ * The record file's per-event path (the shared-file transport), in as few
+ * system calls as the format (lib/file_record.h) allows. A writer appends
+ * under the data write lock (shared_object_lock_data()): lock, one
+ * pwrite() of a run of records, unlock; the header's fields are loads and
+ * stores in its mapping. A reader takes what is published without a
+ * lock: one pread() of all that waits, up to a maximum; it locks only to
+ * cut the file back (every FILE_RECORD_TRIM_AT records at most) and, now
+ * and then, to let a writer that is mid-append finish (file_record_settle()).
  */
 #ifndef IPC_FILE_RECORD_IO_H
 #define IPC_FILE_RECORD_IO_H
 
 #include "file_record.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,19 +24,41 @@
 
 /*
  * Append up to @count (FILE_RECORD_IO_MAX at most) frames of @len bytes
- * each, back to back at @frames: how many were (1 or more, as many as the
- * file has room for), -ENODATA when the file is not live, -EAGAIN when it
+ * each, back to back at @frames, to the record file @fd whose header is
+ * mapped at @hdr: how many were (1 or more, as many as the file has room
+ * for), -ENODATA when the file is not live (its reader closed it; or,
+ * found when it is full, it has no name or is not ours), -EAGAIN when it
  * is full, -EMSGSIZE for @len above FILE_RECORD_FRAME_MAX, or -errno.
+ * What a writer that died mid-append left past the end is written over.
  */
-int file_record_append(int fd, const uint8_t *frames, size_t len,
-		       size_t count);
+int file_record_append(int fd, struct file_record_header *hdr,
+		       const uint8_t *frames, size_t len, size_t count);
 
 /*
- * Read up to @max records at *@offset into @records and mark them
- * consumed (*@offset moves past them): how many (0: none waits), or
- * -errno. A file cut below *@offset counts one in *@rejected.
+ * Reader, without a lock: read up to @max published records at *@offset
+ * into @records and mark them read (*@offset moves past them, and the
+ * header's read offset with it, for a successor should this reader be
+ * killed): how many (0: none waits; no system call then), or -errno.
+ * *@ret_busy says an append is under way: its writer may have woken us
+ * already, so do not sleep before file_record_settle(). Records cut off
+ * by hand below the end, or an end garbled below *@offset, count one in
+ * *@rejected and are skipped.
  */
-off_t file_record_take(int fd, off_t *offset, uint8_t *records, off_t max,
-		       uint64_t *rejected);
+off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
+		       uint8_t *records, off_t max, uint64_t *rejected,
+		       bool *ret_busy);
+
+/* Reader: wait until no writer is mid-append (the read lock, taken and
+ * let go): 0 or -errno. */
+int file_record_settle(int fd);
+
+/*
+ * Reader, after a take: if it read everything up to *@offset and that is
+ * FILE_RECORD_TRIM_AT records or more, cut the file back to its header
+ * under the write lock (unless a writer appended meanwhile), *@offset with
+ * it. No system call otherwise. Nothing to report: a failure leaves the
+ * file as it was, only bigger, and writers stop at FILE_RECORD_KEPT_MAX.
+ */
+void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset);
 
 #endif /* IPC_FILE_RECORD_IO_H */

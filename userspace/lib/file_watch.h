@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A reader's wake-up for a file others write to: an inotify descriptor
+ * watching the file for IN_MODIFY (a write(), pwrite() or truncate; not a
+ * store through a mapping), non-blocking, to wait on with fd_wait().
+ */
+#ifndef IPC_FILE_WATCH_H
+#define IPC_FILE_WATCH_H
+
+/* Watch @path: the inotify descriptor (O_CLOEXEC), or a negative errno. */
+int file_watch_open(const char *path);
+
+/*
+ * Empty the queue of @fd: one read() takes all that is queued (more only
+ * when it filled the buffer). Events queued after it make @fd readable
+ * again, so a reader that empties the queue before it looks cannot miss
+ * a write after the look. 0 or a negative errno.
+ */
+int file_watch_drain(int fd);
+
+#endif /* IPC_FILE_WATCH_H */
