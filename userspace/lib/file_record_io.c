@@ -136,12 +136,14 @@ void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset)
 	    shared_object_lock_data(fd, F_WRLCK) < 0)
 		return;
 	if (LOAD(hdr->end) == (uint64_t)*offset) {
-		/* The header first: killed before the cut, it is still true;
-		 * a cut that fails leaves records past the end, unread. */
+		/* The header first, the end before the read offset: killed
+		 * in between, an offset past the end is skipped to it, never
+		 * read again from the start; a cut that fails leaves only
+		 * bytes past the end, which are never read. */
 		*offset = FILE_RECORD_START;
-		STORE(hdr->read_offset, *offset);
 		STORE(hdr->end, *offset);
 		STORE(hdr->next_end, *offset);
+		STORE(hdr->read_offset, *offset);
 		(void)!ftruncate(fd, FILE_RECORD_START);
 	}
 	(void)shared_object_lock_data(fd, F_UNLCK);
