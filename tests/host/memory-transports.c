@@ -18,7 +18,9 @@
  * get -EPIPE and the next receiver gets what is sent after; frames queued
  * while the receiver was SIGKILLed are delivered by the next receiver,
  * which adopts the object; stale and foreign objects are replaced;
- * garbled indices and lengths never make the receiver read out of bounds;
+ * garbled indices and lengths never make the receiver read out of bounds
+ * (shared-file: a dead writer's unfinished append is neither read nor
+ * waited for, and records cut off by hand are counted once and skipped);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
