@@ -90,8 +90,9 @@ int file_record_adopt(int *fd, off_t *ret_read_offset);
 
 /*
  * Is @fd a live record file of ours? 0 when it still has a name, is ours
- * (private_object_file()), and its header is whole, of this format, made
- * by our uid and not closed, with the first unread record in
+ * (private_object_file()), and its header is whole, of this format (its
+ * end one that can be placed), made by our uid and not closed, with the
+ * first unread record in
  * *@ret_read_offset if not NULL (a garbled offset becomes the end: what
  * cannot be placed is skipped); -ENODATA when not; another negative errno
  * when it cannot tell.
