@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * sem-posix: POSIX named semaphores. No payload crosses, only counts: the
- * sender validates a batch's frames, then calls sem_post() on EVENTS once
+ * sender validates a run of frames (up to 8), then calls sem_post() once
  * per event, back to back (whether the names are still its receiver's it
  * reads in user space: lib/sem_handshake.h); the receiver takes what
  * waits with sem_trywait(), back to back, sleeps in sem_wait()
@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/param.h>
 
 struct sem_posix_state {
 	struct sem_named events;
@@ -66,9 +67,10 @@ static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 		if (sem_posix_open_sender(st) < 0)
 			return TRANSPORT_STALE;
 	}
-	/* A count cannot carry a malformed frame for the receiver to reject. */
+	/* A count cannot carry a bad frame: each run checked, then posted. */
 	while (n < count && r >= 0) {
-		run = counted_event_run(frames + n * len, len, count - n, &m);
+		run = counted_event_run(frames + n * len, len,
+					MIN(count - n, SEM_HANDSHAKE_RUN_MAX), &m);
 		if (!run)
 			r = -EINVAL;
 		else if (m.type != IPC_EVENT_STATE)

@@ -41,6 +41,10 @@
 
 /* REQ at or above: its receiver left the names (a request is 0 or 1). */
 #define SEM_HANDSHAKE_GONE	1024
+/* The most events a sender checks and then posts back to back: a few, so
+ * that EVENTS's cache line moves once per run, not per event, while the
+ * receiver still gets the first of a backlog early and keeps busy. */
+#define SEM_HANDSHAKE_RUN_MAX	8
 /* How often a sender looks whether the names were removed under it. */
 #define SEM_HANDSHAKE_LOOK_NS	100000000ULL	/* 100 ms */
 
