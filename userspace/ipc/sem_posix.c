@@ -69,15 +69,15 @@ static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 	}
 	/* A count cannot carry a bad frame: each run checked, then posted. */
 	while (n < count && r >= 0) {
-		run = counted_event_run(frames + n * len, len,
-					MIN(count - n, SEM_HANDSHAKE_RUN_MAX), &m);
+		run = MIN(count - n, SEM_HANDSHAKE_RUN_MAX);
+		run = counted_event_run(frames + n * len, len, run, &m);
 		if (!run)
 			r = -EINVAL;
 		else if (m.type != IPC_EVENT_STATE)
 			r = sem_handshake_post(&st->hs, &st->events, m.seqno,
 					       counted_event_phase(&m),
 					       (unsigned int)run);
-		else	/* the button is idle: a waiting receiver's answer */
+		else	/* an idle report: answers a waiting receiver */
 			r = sem_handshake_idle(&st->hs, &st->events);
 		n += r > 0 ? (size_t)r : 0;
 	}
