@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * sem-posix: POSIX named semaphores. No payload crosses, only counts: the
- * sender calls sem_post() on EVENTS once per event (whether the names are
- * still its receiver's it reads in user space: lib/sem_handshake.h), the
- * receiver takes what waits with sem_trywait() and sleeps in sem_wait()
+ * sender validates a run of frames (up to 8), then calls sem_post() once
+ * per event, back to back (whether the names are still its receiver's it
+ * reads in user space: lib/sem_handshake.h); the receiver takes what
+ * waits with sem_trywait(), back to back, sleeps in sem_wait()
  * (sem_clockwait() only for a timeout) only when nothing does, and
  * rebuilds the frames from the events' numbers, which it keeps and the
- * sender hands over in the handshake. A stop wakes it through
- * lib/sem_named_wait.h. EVENTS (0600, named by transport_global_name())
- * outlives a killed receiver with its count.
+ * sender hands over in the handshake. No system call per event but the
+ * wait's: a lone event costs the sender's futex wake and the receiver's
+ * futex wait and one sigprocmask() after it (the stop signals let in
+ * around the wait, lib/sem_named_wait.h). EVENTS (0600, named by
+ * transport_global_name()) outlives a killed receiver with its count.
  */
 #include "transport.h"
 
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/param.h>
 
 struct sem_posix_state {
 	struct sem_named events;
@@ -46,34 +50,15 @@ static int sem_posix_open_sender(struct sem_posix_state *st)
 	return r == -EPERM || r == -EACCES || r == -ESTALE ? TRANSPORT_ABSENT : r;
 }
 
-/* One event posted (an idle report answers a waiting receiver instead). */
-static int sem_posix_post(struct sem_posix_state *st, const uint8_t *frame,
-			  size_t len)
-{
-	struct ipc_message m;
-	int r;
-
-	/* A count cannot carry a malformed frame for the receiver to reject. */
-	if (ipc_message_decode(frame, len, &m) != IPC_MESSAGE_OK)
-		return -EINVAL;
-	if (m.type == IPC_EVENT_STATE) {
-		/* The button is idle: no event, but a waiting receiver's answer. */
-		sem_handshake_idle(&st->hs, &st->events);
-		return 0;
-	}
-	r = sem_handshake_post(&st->hs, &st->events, m.seqno,
-			       counted_event_phase(&m));
-	/* -EAGAIN: until the receiver comes to our ASK; -EOVERFLOW: full. */
-	return r == -EAGAIN || r == -EOVERFLOW ? TRANSPORT_FULL : r;
-}
-
 /* A post to a nameless semaphore is lost, so a new receiver is followed
- * (its mark read in user space), keeping what we know of our last event. */
+ * (its mark read in user space), keeping what we know of our last event.
+ * Each run of events that follow one another is posted back to back. */
 static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 			       size_t len, size_t count)
 {
 	struct sem_posix_state *st = t->priv;
-	size_t n = 0;
+	struct ipc_message m;
+	size_t n = 0, run;
 	int r = 0;
 
 	if (sem_handshake_moved(&st->hs, monotonic_ns())) {
@@ -82,9 +67,22 @@ static int sem_posix_send_many(struct transport *t, const uint8_t *frames,
 		if (sem_posix_open_sender(st) < 0)
 			return TRANSPORT_STALE;
 	}
-	while (n < count && !(r = sem_posix_post(st, frames + n * len, len)))
-		n++;
-	return n ? (int)n : r;
+	/* A count cannot carry a bad frame: each run checked, then posted. */
+	while (n < count && r >= 0) {
+		run = MIN(count - n, SEM_HANDSHAKE_RUN_MAX);
+		run = counted_event_run(frames + n * len, len, run, &m);
+		if (!run)
+			r = -EINVAL;
+		else if (m.type != IPC_EVENT_STATE)
+			r = sem_handshake_post(&st->hs, &st->events, m.seqno,
+					       counted_event_phase(&m),
+					       (unsigned int)run);
+		else	/* an idle report: answers a waiting receiver */
+			r = sem_handshake_idle(&st->hs, &st->events);
+		n += r > 0 ? (size_t)r : 0;
+	}
+	/* -EAGAIN: until the receiver comes to our ASK; -EOVERFLOW: full. */
+	return n ? (int)n : r == -EOVERFLOW ? TRANSPORT_FULL : r;
 }
 
 static int sem_posix_send(struct transport *t, const uint8_t *frame, size_t len)
@@ -119,14 +117,15 @@ static int sem_posix_open_receiver(struct sem_posix_state *st)
 	return r < 0 ? r : 0;
 }
 
-/* One event, then up to @more waiting (sem_trywait(): no system call). */
+/* One event, then up to @more waiting, taken back to back (sem_trywait():
+ * no system call) before any is numbered. */
 static ssize_t sem_posix_take(struct sem_posix_state *st, uint8_t *frames,
 			      size_t stride, size_t more, int timeout_ms)
 {
+	size_t n = 0, extra = 0;
 	uint32_t seqno, k;
 	struct deadline d;
 	uint64_t now;
-	size_t n = 0;
 	int r;
 
 	deadline_start(&d, timeout_ms);
@@ -136,14 +135,16 @@ static ssize_t sem_posix_take(struct sem_posix_state *st, uint8_t *frames,
 		if (r < 0)
 			return r;
 		/* An event, unless the handshake took a step (then wait again). */
-	} while (sem_handshake_taken(&st->hs, st->events.sem));
+	} while (sem_handshake_taken(&st->hs, st->events.sem, 1));
+	/* Stop tokens are posted only while we sleep: none is taken here. */
+	if (!sem_named_wait_tokens(&st->wait))
+		extra = sem_handshake_take_more(&st->hs, st->events.sem,
+						(unsigned int)more);
 	now = monotonic_ns();
 	do {
 		seqno = sem_handshake_number(&st->hs, &k);
-		counted_event_frame_at(seqno, k, 0, now, frames + n++ * stride);
-	} while (n <= more && !sem_named_wait_tokens(&st->wait) &&
-		 sem_trywait(st->events.sem) == 0 &&
-		 !sem_handshake_taken(&st->hs, st->events.sem));
+		counted_event_frame_at(seqno, k, 0, now, frames + n * stride);
+	} while (n++ < extra);
 	return (ssize_t)n;
 }
 

@@ -6,13 +6,15 @@
  * (lib/signal_value.h); anything else that arrives is counted in
  * t->rejected. Real-time signals queue, in order, up to the receiver's
  * RLIMIT_SIGPENDING (beyond it, TRANSPORT_FULL). The receiver is found
- * through its pid file, an owner lock (lib/owner_lock.h) it holds for its
+ * through its pid file, an owner lock (lib/owner_lock.h) held for its
  * whole life; the sender addresses it through a pidfd made once, so a
  * send is one system call and a reused PID is never signalled
- * (lib/signal_target.h says why). The receiver reads all that is queued,
- * up to TRANSPORT_BATCH_MAX, in one read(). SIGRTMIN is blocked in the
- * receiver before, while and after it receives: open it before other
- * threads start (docs/mechanisms/signal.md).
+ * (lib/signal_target.h). The receiver reads what is queued, up to
+ * TRANSPORT_BATCH_MAX, in one read(); after one that emptied the queue it
+ * sleeps in ppoll() first: a lone event costs ppoll() and read(), one call
+ * more than sigtimedwait() for the race-free stop (lib/fd_wait.h).
+ * SIGRTMIN stays blocked in the receiver before, while and after it
+ * receives: open it before other threads start (docs/mechanisms/signal.md).
  */
 #include "transport.h"
 
@@ -42,6 +44,7 @@ struct signal_state {
 	int sfd;
 	struct signal_hold hold;
 	struct signal_value_unpacker unpacker;
+	bool drained;		/* the last read() left nothing queued */
 	struct signal_target target;	/* sender */
 };
 
@@ -90,9 +93,9 @@ static void signal_refused(struct transport *t,
 			 si->ssi_code, si->ssi_pid, (unsigned long long)t->rejected);
 }
 
-/* Up to @max events queued, in one read(), waiting up to @timeout_ms for
- * the first: how many went to @frames (@stride bytes apart), or as
- * receive(). The kernel hands out whole records, never more than asked. */
+/* Up to @max events queued, in one read(), after a wait of up to
+ * @timeout_ms when the last read emptied the queue or found nothing: how
+ * many went to @frames (@stride bytes apart), or as receive(). */
 static ssize_t signal_read(struct transport *t, uint8_t *frames,
 			   size_t stride, size_t max, int timeout_ms)
 {
@@ -105,10 +108,15 @@ static ssize_t signal_read(struct transport *t, uint8_t *frames,
 
 	deadline_start(&d, timeout_ms);
 	for (;;) {
+		r = st->drained ? fd_wait_keep_blocked(st->sfd, POLLIN,
+				deadline_left_ms(&d), st->signo) : 0;
+		if (r < 0)
+			return r;
 		n = read(st->sfd, si, max * sizeof(si[0]));
 		if (n == 0 || (n > 0 && n % sizeof(si[0])))
 			return -EIO;	/* signalfd reads whole records */
 		count = n > 0 ? (size_t)n / sizeof(si[0]) : 0;
+		st->drained = count < max;
 		taken = 0;
 		for (size_t i = 0; i < count; i++) {
 			if (!signal_expected(st, &si[i])) {
@@ -121,14 +129,9 @@ static ssize_t signal_read(struct transport *t, uint8_t *frames,
 		}
 		if (taken)
 			return (ssize_t)taken;
-		if (n >= 0 || errno == EINTR)
-			continue;	/* refused ones only, or a signal */
-		if (errno != EAGAIN)
+		/* Else refused ones only, nothing yet, or a signal: again. */
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
-		r = fd_wait_keep_blocked(st->sfd, POLLIN, deadline_left_ms(&d),
-					 st->signo);
-		if (r < 0)
-			return r;
 	}
 }
 
@@ -193,11 +196,10 @@ static void signal_close(struct transport *t)
 
 	if (!st)
 		return;
-	if (t->role == TRANSPORT_RECEIVER) {
+	if (t->role == TRANSPORT_RECEIVER)
 		signal_close_receiver(t, st);
-	} else {
+	else
 		signal_target_close(&st->target);
-	}
 	free(st);
 	t->priv = NULL;
 }

@@ -159,23 +159,30 @@ void sem_handshake_posted(struct sem_handshake *h, uint32_t seqno,
 }
 
 int sem_handshake_post(struct sem_handshake *h, const struct sem_named *events,
-		       uint32_t seqno, uint32_t phase)
+		       uint32_t seqno, uint32_t phase, unsigned int count)
 {
+	unsigned int n = 0;
 	int r = sem_handshake_prepare(h, events, seqno, phase);
 
 	if (r < 0)
 		return r;
-	if (sem_post(events->sem) < 0)
+	/* Renumbered: the ASK waits for the receiver; the rest, later. */
+	if (h->asked)
+		count = 1;
+	/* Back to back: EVENTS's line stays in this CPU's cache meanwhile. */
+	while (n < count && sem_post(events->sem) == 0)
+		n++;
+	if (!n)
 		return -errno;
-	sem_handshake_posted(h, seqno, phase);
-	return 0;
+	sem_handshake_posted(h, seqno + n - 1, phase);
+	return (int)n;
 }
 
-void sem_handshake_idle(struct sem_handshake *h,
-			const struct sem_named *events)
+int sem_handshake_idle(struct sem_handshake *h, const struct sem_named *events)
 {
 	if (h->have_last && sem_named_value(&h->req) > 0)
 		sem_handshake_answer(h, events);
+	return 1;
 }
 
 sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events)
@@ -183,7 +190,8 @@ sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events)
 	return h->asking ? h->ans.sem : events;
 }
 
-bool sem_handshake_taken(struct sem_handshake *h, sem_t *events)
+bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
+			 unsigned int count)
 {
 	uint32_t d0;
 
@@ -198,12 +206,26 @@ bool sem_handshake_taken(struct sem_handshake *h, sem_t *events)
 	}
 	if (sem_trywait(h->ask.sem) < 0)
 		return false;
-	/* Give the event back and ask to be numbered (a stale ANS out). */
-	sem_post(events);
+	/* Give the events back, all before the REQ that has them numbered
+	 * (the answer counts what waits), and ask (a stale ANS out). */
+	while (count--)
+		sem_post(events);
 	sem_handshake_drain(h->ans.sem);
 	sem_post(h->req.sem);
 	h->asking = true;
 	return true;
+}
+
+unsigned int sem_handshake_take_more(struct sem_handshake *h, sem_t *events,
+				     unsigned int more)
+{
+	unsigned int n = 0;
+
+	/* Back to back, none numbered yet: EVENTS's line stays here. */
+	while (n < more && sem_trywait(events) == 0)
+		n++;
+	/* An ASK among them: all given back, for the answer to number. */
+	return n && sem_handshake_taken(h, events, n) ? 0 : n;
 }
 
 uint32_t sem_handshake_number(struct sem_handshake *h, uint32_t *k)

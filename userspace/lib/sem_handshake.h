@@ -6,9 +6,12 @@
  * time, so the number k of an event cannot live in it atomically with the
  * take: the receiver keeps k itself, and the sender hands it over whenever
  * it may be wrong (a new receiver or sender, a seqno that jumps, a phase
- * that changes). The posts and takes of EVENTS are the caller's (but for
- * the one event a receiver gives back when it finds an ASK); this file
- * holds the handshake's own semaphores and decides each step.
+ * that changes). This file holds the handshake's own semaphores and
+ * decides each step; it also posts a run of events and takes what waits
+ * after a receiver's first take, each back to back, so that the handshake
+ * is asked once per run or batch, not once per event (EVENTS's cache line
+ * then stays with one CPU for the whole run). The first take of a wait is
+ * the caller's (lib/sem_named_wait.h).
  * docs/mechanisms/sem-posix.md, "Lossless or lossy", tells it in order.
  *
  * Every receiver makes the handshake's semaphores new (lib/sem_named.h),
@@ -38,6 +41,10 @@
 
 /* REQ at or above: its receiver left the names (a request is 0 or 1). */
 #define SEM_HANDSHAKE_GONE	1024
+/* The most events a sender checks and then posts back to back: a few, so
+ * that EVENTS's cache line moves once per run, not per event, while the
+ * receiver still gets the first of a backlog early and keeps busy. */
+#define SEM_HANDSHAKE_RUN_MAX	8
 /* How often a sender looks whether the names were removed under it. */
 #define SEM_HANDSHAKE_LOOK_NS	100000000ULL	/* 100 ms */
 
@@ -67,12 +74,23 @@ int sem_handshake_create(struct sem_handshake *h);
 sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events);
 
 /*
- * One was taken from what sem_handshake_wait_on() said: true if that was
- * a step of the handshake (the answer read; or an ASK found, so the event
- * taken from @events is given back and an answer asked for), and the
- * caller waits again; false for an event to number.
+ * @count were taken from what sem_handshake_wait_on() said (one from ANS,
+ * or @count events taken back to back, none numbered yet): true if that
+ * was a step of the handshake (the answer read; or an ASK found, so the
+ * events taken are given back and an answer asked for), and the caller
+ * waits again; false for events to number.
  */
-bool sem_handshake_taken(struct sem_handshake *h, sem_t *events);
+bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
+			 unsigned int count);
+
+/*
+ * After an event to number: take up to @more of those waiting on @events
+ * too, back to back (sem_trywait(), no system call), then look for an ASK
+ * once; how many to number after it (0 when an ASK came: all given back).
+ * Only while no stop token waits in @events (lib/sem_named_wait.h).
+ */
+unsigned int sem_handshake_take_more(struct sem_handshake *h, sem_t *events,
+				     unsigned int more);
 
 /* The event just taken: its number (the button's seqno), and in *@k its
  * place in the counted stream (for counted_event_frame_at()). */
@@ -110,14 +128,19 @@ int sem_handshake_prepare(struct sem_handshake *h,
 void sem_handshake_posted(struct sem_handshake *h, uint32_t seqno,
 			  uint32_t phase);
 
-/* The three in turn: prepare, sem_post() on @events, posted. 0, -EAGAIN
- * (not yet, as prepare), -EOVERFLOW (@events full), or -errno. */
+/*
+ * Post @count events that follow one another (@seqno, @seqno + 1, ...,
+ * all of @phase): prepare for the first, sem_post() them back to back on
+ * @events (one only when the first is renumbered), posted. How many were
+ * posted (1..@count), or, with none, -EAGAIN (not yet, as prepare),
+ * -EOVERFLOW (@events full) or -errno.
+ */
 int sem_handshake_post(struct sem_handshake *h, const struct sem_named *events,
-		       uint32_t seqno, uint32_t phase);
+		       uint32_t seqno, uint32_t phase, unsigned int count);
 
-/* No event to post (the button is idle): answer a waiting receiver. */
-void sem_handshake_idle(struct sem_handshake *h,
-			const struct sem_named *events);
+/* No event to post (the button is idle): answer a waiting receiver.
+ * Returns 1: the report is taken as one frame, as a post would be. */
+int sem_handshake_idle(struct sem_handshake *h, const struct sem_named *events);
 
 /* Close what is open. */
 void sem_handshake_close(struct sem_handshake *h);
