@@ -64,10 +64,12 @@ static uint64_t get_be64(const uint8_t *p)
  * twice (encode, decode), and at one table look-up per byte the 36 bytes
  * cost about 0.13 us each time, a tenth of what the wait for the event
  * costs on top of a bare pipe. Table k holds the CRC of a byte followed by
- * k zero bytes, so eight bytes fold in with eight independent look-ups;
- * the last len % 8 bytes go one at a time through table 0, the classic
- * byte-wise table. The tables are built once, before main(), so no caller
- * ever sees them half made.
+ * k zero bytes, so eight bytes fold in with eight independent look-ups,
+ * and the four a frame has left over with four (tables 3 to 0, about a
+ * fifth of the time the byte-wise loop took for them); the last len % 4
+ * bytes go one at a time through table 0, the classic byte-wise table.
+ * The tables are built once, before main(), so no caller ever sees them
+ * half made.
  */
 static uint32_t crc_table[8][256];
 
@@ -105,6 +107,15 @@ uint32_t ipc_crc32(const void *buf, size_t len)
 		      crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
 		      crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
 		      crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+	}
+	/* A frame's 36 bytes end in four: one step of the same kind. */
+	if (len >= 4) {
+		uint32_t x = get_le32(p) ^ crc;
+
+		crc = crc_table[3][x & 0xff] ^ crc_table[2][(x >> 8) & 0xff] ^
+		      crc_table[1][(x >> 16) & 0xff] ^ crc_table[0][x >> 24];
+		len -= 4;
+		p += 4;
 	}
 	while (len--)
 		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
