@@ -65,9 +65,9 @@ static uint64_t get_be64(const uint8_t *p)
  * cost about 0.13 us each time, a tenth of what the wait for the event
  * costs on top of a bare pipe. Table k holds the CRC of a byte followed by
  * k zero bytes, so eight bytes fold in with eight independent look-ups,
- * and the four a frame has left over with four (tables 3 to 0, about a
- * fifth of the time the byte-wise loop took for them); the last len % 4
- * bytes go one at a time through table 0, the classic byte-wise table.
+ * and the four a frame has left over with four (tables 3 to 0); the last
+ * len % 4 bytes go one at a time through table 0, the classic byte-wise
+ * table.
  * The tables are built once, before main(), so no caller ever sees them
  * half made.
  */
