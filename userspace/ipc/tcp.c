@@ -12,11 +12,14 @@
  * A backlog goes in one send() (send_many); the receiver reads ahead and
  * hands out whole frames, so a burst costs one read for many.
  *
- * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
- * writing: the frame stays in the button's backlog) and open() returns
- * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED dies
- * are lost with its socket (seqno gap). Keepalive and TCP_USER_TIMEOUT
- * notice a vanished host. Nothing to clean up; no authentication (tls).
+ * When the LED goes away, send() returns -EPIPE: the LED resets every
+ * connection it closes (lib/net_server.c), so the send fails and the
+ * frame stays in the button's backlog, with no poll() for a FIN before
+ * each send (one send per lone event, as bare). open() returns
+ * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED
+ * dies are lost with its socket (seqno gap). Keepalive and
+ * TCP_USER_TIMEOUT notice a vanished host. Nothing to clean up; no
+ * authentication (tls).
  */
 #include "tcp.h"
 

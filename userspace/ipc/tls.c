@@ -17,12 +17,14 @@
  * the client's certificate, so the sender's open() also waits for the
  * LED's verdict: the session ticket the LED sends only after accepting the
  * certificate, or its alert, which makes open() fail with -EACCES and the
- * reason (no frame is ever written to a LED that refused us).
+ * reason (no frame is ever written to a LED that refused us). Once the
+ * handshake is done the LED resets the connection when it closes it, so
+ * a write after its end fails and the frame stays in the backlog (no
+ * poll() before each write; tcp.c says more).
  */
 #include "tcp.h"
 #include "transport.h"
 
-#include "../lib/detail.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_server.h"
 #include "../lib/net_tls.h"
@@ -183,7 +185,6 @@ static int tls_send_many(struct transport *t, const uint8_t *frames,
 			 size_t len, size_t count)
 {
 	struct tls_state *st = t->priv;
-	char why[200] = "";
 	int r;
 
 	if (len && count > sizeof(st->tail.buf) / len)
@@ -196,11 +197,8 @@ static int tls_send_many(struct transport *t, const uint8_t *frames,
 			return r;
 		st->tail.off = st->tail.len = 0;
 	}
-	r = net_tls_peer_ended(st->ssl, st->fd, why, sizeof(why));
-	if (why[0])
-		detail_add(t->detail, sizeof(t->detail), "%s %s", st->name, why);
-	if (r < 0)
-		return r;
+	/* No look for the LED's end first: it resets the connection when it
+	 * closes it (lib/net_server.c), so this write fails (-EPIPE). */
 	r = net_tls_write(st->ssl, frames, len * count);
 	if (r == -EAGAIN)	/* part of the record may be out: ours now */
 		net_tail_keep(&st->tail, frames, len * count, 0);
