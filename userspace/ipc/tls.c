@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@
 #include <unistd.h>
 
 struct tls_state {
-	struct net_tls_peer peer;	/* first: net_server's user, for lib/net_tls and tls_notice */
+	struct net_server *server;	/* receiver; first: tcp_receive() */
+	struct net_tls_peer peer;	/* net_server's user, for lib/net_tls */
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
 	/* sender */
 	int fd;
@@ -47,7 +49,6 @@ struct tls_state {
 	struct net_tail tail;		/* frames SSL_write has not finished */
 	bool accepted;			/* the LED's ticket came */
 	/* receiver */
-	struct net_server *server;
 	struct transport *t;		/* for its notices */
 };
 
@@ -67,7 +68,8 @@ static const struct transport_option tls_options[] = {
 /* Told at once, as tcp's (see tcp_notice). */
 static void tls_notice(void *user, const char *line)
 {
-	struct tls_state *st = user;
+	struct tls_state *st = (struct tls_state *)((char *)user -
+		offsetof(struct tls_state, peer));
 
 	transport_notice(st->t, LOG_WARNING, "tls: %s", line);
 }
@@ -100,7 +102,7 @@ static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(st->peer.ctx, tls_new_session);
 
-	st->fd = tcp_connect(addr, timeout_ms, why, size);
+	st->fd = tcp_socket(addr, false, timeout_ms, why, size);
 	if (st->fd < 0)
 		return st->fd;
 	st->ssl = SSL_new(st->peer.ctx);
@@ -167,10 +169,10 @@ static int tls_open(struct transport *t)
 	r = net_tls_context_new(server, ca, cert, key, &st->peer.ctx, why,
 				size);
 	if (r == 0 && server) {
-		r = tcp_listen(&addr, why, size);
+		r = tcp_socket(&addr, true, 0, why, size);
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tls_server_ops,
-					    st, &st->server);
+					    &st->peer, &st->server);
 	} else if (r == 0) {
 		r = tls_client_open(st, &addr, timeout_ms, why, size);
 	}
@@ -212,27 +214,6 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 	return r < 0 ? r : 0;
 }
 
-static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
-			   int timeout_ms)
-{
-	struct tls_state *st = t->priv;
-
-	return net_server_receive(st->server, buf, size, timeout_ms,
-				  &t->rejected);
-}
-
-static ssize_t tls_receive_many(struct transport *t,
-				struct transport_batch *batch, int timeout_ms)
-{
-	struct tls_state *st = t->priv;
-	ssize_t n = net_server_receive_many(st->server, batch->frame,
-					    batch->len, TRANSPORT_BATCH_MAX,
-					    timeout_ms, &t->rejected);
-
-	batch->count = n > 0 ? (size_t)n : 0;
-	return n;
-}
-
 static int tls_poll_fd(struct transport *t)
 {
 	struct tls_state *st = t->priv;
@@ -247,9 +228,9 @@ static const struct transport_ops tls_ops = {
 	.options = tls_options,
 	.open = tls_open,
 	.send = tls_send,
-	.receive = tls_receive,
+	.receive = tcp_receive,
 	.send_many = tls_send_many,
-	.receive_many = tls_receive_many,
+	.receive_many = tcp_receive_many,
 	.poll_fd = tls_poll_fd,
 	.close = tls_close,
 };
