@@ -11,10 +11,12 @@
  * (8) calls unanswered, every run of waiting frames as one call, each
  * frame kept until its call's reply (lib/redelivery.h): what a stopped or
  * killed LED did not confirm goes again, in order, to the name's next
- * owner's unique name, so no frame overtakes an older one. A lone event
- * costs the sender one sendmsg before it reads the last reply, and the
- * LED one sendmsg after it: the reply (its durability), plus
- * PropertiesChanged when State changed. docs/mechanisms/dbus.md.
+ * owner. Calls go to the owner's unique name, so no frame overtakes an
+ * older one. The bus policy decides who may own the name and call
+ * (userspace/dbus/io.github.ipcbutton.Led.conf). A lone event costs the
+ * sender one sendmsg before it reads the last reply, and the LED one
+ * sendmsg after it: the reply (its durability), plus PropertiesChanged
+ * when State changed. docs/mechanisms/dbus.md.
  */
 #include "transport.h"
 
