@@ -8,14 +8,15 @@
  * SetState(ay frame) for a lone frame, SetStates(aay frames) -> u applied
  * for a batch, each replied once the LED applied its last frame, and the
  * State property. The sender calls asynchronously, at most DBUS_CALLS_MAX
- * (8) calls unanswered,
- * every run of waiting frames as one call, each frame kept until its
- * call's reply (lib/redelivery.h, REDELIVERY_WINDOW frames): what a
- * stopped or killed LED did not confirm goes again, in order, to the
- * name's next owner. Calls go to the owner's unique name, so no frame
- * overtakes an older one. The bus policy decides who may own the name and
- * call (userspace/dbus/io.github.ipcbutton.Led.conf). More in
- * docs/mechanisms/dbus.md.
+ * (8) calls unanswered, every run of waiting frames as one call, each
+ * frame kept until its call's reply (lib/redelivery.h): what a stopped or
+ * killed LED did not confirm goes again, in order, to the name's next
+ * owner. Calls go to the owner's unique name, so no frame overtakes an
+ * older one. The bus policy decides who may own the name and call
+ * (userspace/dbus/io.github.ipcbutton.Led.conf). A lone event costs the
+ * sender one sendmsg before it reads the last reply, and the LED one
+ * sendmsg after it: the reply (its durability), plus PropertiesChanged
+ * when State changed. docs/mechanisms/dbus.md.
  */
 #include "transport.h"
 
@@ -80,7 +81,8 @@ struct dbus_state {
 	uint64_t refused;	/* frames the LED answered InvalidFrame */
 	/* receiver */
 	struct net_dbus_led led;	/* the object, its calls queued */
-	struct ready_set *ready;
+	struct ready_set *ready;	/* kept only once poll_fd() was asked */
+	bool polled;
 	unsigned int unwaited;		/* messages read without a wait */
 };
 
@@ -143,18 +145,18 @@ static int dbus_call(struct dbus_state *st, unsigned int i, unsigned int n)
 /*
  * Send every waiting frame, oldest first, to the current owner, if it may:
  * each run of waiting frames as one call (a lone frame alone, at once).
+ * A failure is sticky, as all are.
  */
 static int dbus_call_waiting(struct dbus_state *st)
 {
 	struct redelivery_window *w = &st->window;
 	unsigned int n;
+	int r = 0;
 
 	if (!st->owner || st->error || !redelivery_window_may_send(w, st->owner))
-		return 0;
+		return st->error;
 	for (unsigned int i = 0; i < w->count && st->calls < DBUS_CALLS_MAX;
 	     i += n) {
-		int r;
-
 		n = 1;
 		if (redelivery_window_at(w, i)->state != REDELIVERY_WAITING)
 			continue;
@@ -162,42 +164,38 @@ static int dbus_call_waiting(struct dbus_state *st)
 		       redelivery_window_at(w, i + n)->state == REDELIVERY_WAITING)
 			n++;
 		r = dbus_call(st, i, n);
-		if (r == -ENOBUFS)
-			return 0;	/* sd-bus's queue is full: later */
 		if (r < 0)
-			return r;
+			break;
 		st->calls++;
 		redelivery_window_at(w, i)->batch = n;
 		for (unsigned int k = 0; k < n; k++)
 			redelivery_window_sent(redelivery_window_at(w, i + k),
 					       st->owner);
 	}
-	return 0;
-}
-
-/* Handle everything that arrived, without waiting, then send. */
-static int dbus_pump(struct dbus_state *st)
-{
-	int r;
-
-	if (st->error)
-		return st->error;
-	do
-		r = sd_bus_process(st->bus, NULL);
-	while (r > 0 && !st->error);
-	if (r < 0) {
-		dbus_notice(st, "dbus: lost the %s: %s (%u frames unconfirmed)",
-			    st->bus_label, strerror(-r), st->window.count);
-		st->error = TRANSPORT_STALE;
-	}
-	if (st->error)
-		return st->error;
-	r = dbus_call_waiting(st);
-	if (r < 0) {
+	if (r < 0 && r != -ENOBUFS) {	/* sd-bus's queue full: later */
 		dbus_notice(st, "dbus: calling %s: %s", st->name, strerror(-r));
 		st->error = r == -ENOTCONN || r == -ECONNRESET ? TRANSPORT_STALE : r;
 	}
 	return st->error;
+}
+
+/*
+ * Send what waits, then handle everything that arrived, without waiting,
+ * then send what that let go (a freed call, frames to resend): a new
+ * frame's call leaves before the replies to older ones are read.
+ */
+static int dbus_pump(struct dbus_state *st)
+{
+	int r = dbus_call_waiting(st);
+
+	while (r == 0 && (r = sd_bus_process(st->bus, NULL)) > 0 && !st->error)
+		r = 0;
+	if (r < 0 && !st->error) {
+		dbus_notice(st, "dbus: lost the %s: %s (%u frames unconfirmed)",
+			    st->bus_label, strerror(-r), st->window.count);
+		st->error = TRANSPORT_STALE;
+	}
+	return dbus_call_waiting(st);
 }
 
 static int dbus_open_sender(struct dbus_state *st)
@@ -241,13 +239,14 @@ static int dbus_send_many(struct transport *t, const uint8_t *frames,
 	struct dbus_state *st = t->priv;
 	struct redelivery_window *w = &st->window;
 	struct deadline end;
+	bool pumped = false;
 	size_t added = 0;
-	int r;
+	int r = st->error;
 
 	if (len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
-	r = dbus_pump(st);
-	/* No room with an LED: its replies are worth a short wait. */
+	/* What arrived is read after the call leaves, unless room depends
+	 * on it; then, with an LED, its replies are worth a short wait. */
 	deadline_start(&end, DBUS_SEND_WAIT_MS);
 	while (r == 0) {
 		while (dbus_has_room(st) && added < count &&
@@ -255,11 +254,12 @@ static int dbus_send_many(struct transport *t, const uint8_t *frames,
 			added++;
 		if (added)
 			break;
-		if (!st->owner || deadline_left_ns(&end) == 0)
+		if (pumped && (!st->owner || deadline_left_ns(&end) == 0))
 			return TRANSPORT_FULL;
-		r = net_dbus_wait(st->bus, deadline_left_ms(&end), true);
+		r = pumped ? net_dbus_wait(st->bus, deadline_left_ms(&end), true) : 0;
 		if (r == -ETIMEDOUT || r == -EINTR)
 			return TRANSPORT_FULL;
+		pumped = true;
 		if (r == 0)
 			r = dbus_pump(st);
 	}
@@ -329,12 +329,18 @@ static int dbus_open_receiver(struct dbus_state *st)
 	return r == -EPERM ? -EACCES : r < 0 ? r : 0;
 }
 
-/* Keep the ready set telling the truth about what receive() would find. */
+/*
+ * Keep the ready set telling the truth about what receive() would find,
+ * for a caller that polls it: two calls per frame (mark, clear) that a
+ * caller which just calls receive() again (the LED) does not need.
+ */
 static int dbus_update_ready(struct dbus_state *st)
 {
-	int events = sd_bus_get_events(st->bus);
-	int r;
+	int events, r;
 
+	if (!st->polled)
+		return 0;
+	events = sd_bus_get_events(st->bus);
 	if (events < 0)
 		return events;
 	r = ready_set_watch(st->ready, sd_bus_get_fd(st->bus), (short)events);
@@ -461,8 +467,16 @@ static int dbus_poll_fd(struct transport *t)
 {
 	struct dbus_state *st = t->priv;
 
+	int r = 0;
+
 	/* A full sender waits inside send(); the caller's back-off does the rest. */
-	return st->ready ? ready_set_fd(st->ready) : -1;
+	if (!st->ready)
+		return -1;
+	if (!st->polled) {	/* from now on, the set tells the truth */
+		st->polled = true;
+		r = dbus_update_ready(st);
+	}
+	return r < 0 ? r : ready_set_fd(st->ready);
 }
 
 static const struct transport_ops dbus_ops = {

@@ -12,11 +12,14 @@
  * A backlog goes in one send() (send_many); the receiver reads ahead and
  * hands out whole frames, so a burst costs one read for many.
  *
- * When the LED goes away, send() returns -EPIPE (the FIN is noticed before
- * writing: the frame stays in the button's backlog) and open() returns
- * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED dies
- * are lost with its socket (seqno gap). Keepalive and TCP_USER_TIMEOUT
- * notice a vanished host. Nothing to clean up; no authentication (tls).
+ * When the LED goes away, send() returns -EPIPE: the LED resets every
+ * connection it closes (lib/net_server.c), so the send fails and the
+ * frame stays in the button's backlog, with no poll() for a FIN before
+ * each send (one send per lone event, as bare). open() returns
+ * TRANSPORT_ABSENT until it listens again. Frames in flight when the LED
+ * dies are lost with its socket (seqno gap). Keepalive and
+ * TCP_USER_TIMEOUT notice a vanished host. Nothing to clean up; no
+ * authentication (tls).
  */
 #include "tcp.h"
 
@@ -36,9 +39,9 @@
 #include <unistd.h>
 
 struct tcp_state {
+	struct net_server *server;	/* receiver; first: tcp_receive() */
 	int fd;				/* sender: the connection */
 	struct net_tail tail;		/* sender: a frame half sent */
-	struct net_server *server;	/* receiver */
 };
 
 static const struct transport_option tcp_options[] = {
@@ -48,46 +51,6 @@ static const struct transport_option tcp_options[] = {
 	{ "timeout", "2000", "ms: sender's connect limit; receiver's limit for finishing a frame a new connection began", NULL },
 	{ NULL, NULL, NULL, NULL },
 };
-
-int tcp_listen(const struct net_addr *addr, char *why, size_t size)
-{
-	char name[NET_ADDR_STRLEN];
-	const char *step = "socket";
-	int fd, r;
-
-	net_addr_format(addr, name, sizeof(name));
-	fd = socket(net_addr_family(addr),
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto err;
-	}
-	step = "setsockopt";
-	r = net_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-	if (!r && net_addr_family(addr) == AF_INET6)
-		r = net_set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
-	if (!r)		/* accepted sockets inherit keepalive and the rest */
-		r = net_stream_tune(fd);
-	if (r < 0)
-		goto err_close_fd;
-	step = "bind";
-	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
-		goto err_errno;
-	step = "listen";
-	/* Small: one sender at a time; a flood waits in a short queue and
-	 * the receiver refuses what it has no room for. */
-	if (listen(fd, 8) < 0)
-		goto err_errno;
-	return fd;
-
-err_errno:
-	r = -errno;
-err_close_fd:
-	close(fd);
-err:
-	snprintf(why, size, "%s %s", step, name);
-	return r;
-}
 
 int tcp_accept(void *user, int listen_fd, struct sockaddr_storage *peer,
 	       socklen_t *len)
@@ -111,12 +74,46 @@ int tcp_parse_options(const struct transport *t, struct net_addr *addr,
 	return r;
 }
 
-int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
-		size_t size)
+/* The LED's end: bound and listening on @fd. 0 or a negative errno. */
+static int tcp_bind_listen(int fd, const struct net_addr *addr,
+			   const char **step)
 {
-	char name[NET_ADDR_STRLEN];
+	*step = "bind";
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		return -errno;
+	*step = "listen";
+	/* Small: one sender at a time; a flood waits in a short queue and
+	 * the receiver refuses what it has no room for. */
+	return listen(fd, 8) < 0 ? -errno : 0;
+}
+
+/* The button's end: connected within @timeout_ms. 0 or a negative errno. */
+static int tcp_connect_fd(int fd, const struct net_addr *addr,
+			  int timeout_ms)
+{
 	socklen_t len = sizeof(int);
-	int fd, r, err = 0;
+	int r, err = 0;
+
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	/* Non-blocking: wait for the answer, stop signals let in. */
+	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
+	if (r == -ETIMEDOUT)
+		return TRANSPORT_ABSENT;	/* nobody answered: try again later */
+	if (r == 0)	/* the connection's outcome */
+		r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ?
+		    -errno : -err;
+	return r;
+}
+
+int tcp_socket(const struct net_addr *addr, bool listening, int timeout_ms,
+	       char *why, size_t size)
+{
+	const char *step = listening ? "socket" : "connect";
+	char name[NET_ADDR_STRLEN];
+	int fd, r;
 
 	fd = socket(net_addr_family(addr),
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -124,29 +121,23 @@ int tcp_connect(const struct net_addr *addr, int timeout_ms, char *why,
 		r = -errno;
 		goto err;
 	}
-	r = net_stream_tune(fd);
-	if (r < 0)
-		goto err_close_fd;
-	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
+	r = listening ? net_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) : 0;
+	if (!r && listening && net_addr_family(addr) == AF_INET6)
+		r = net_set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (!r)		/* accepted sockets inherit keepalive and the rest */
+		r = net_stream_tune(fd);
+	if (r < 0 && listening)
+		step = "setsockopt";
+	if (!r)
+		r = listening ? tcp_bind_listen(fd, addr, &step) :
+				tcp_connect_fd(fd, addr, timeout_ms);
+	if (!r)
 		return fd;
-	r = -errno;
-	if (r != -EINPROGRESS)
-		goto err_close_fd;
-	/* Non-blocking: wait for the answer, stop signals let in. */
-	r = fd_wait(fd, POLLOUT, timeout_ms, NULL);
-	if (r == -ETIMEDOUT)
-		r = TRANSPORT_ABSENT;	/* nobody answered: try again later */
-	if (r == 0)	/* the connection's outcome */
-		r = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ?
-		    -errno : -err;
-	if (r == 0)
-		return fd;
-err_close_fd:
 	close(fd);
 err:
-	if (r == -EINTR || net_unreachable(-r))
+	if (!listening && (r == -EINTR || net_unreachable(-r)))
 		return r == -EINTR ? r : TRANSPORT_ABSENT;
-	snprintf(why, size, "connect %s",
+	snprintf(why, size, "%s %s", step,
 		 net_addr_format(addr, name, sizeof(name)));
 	return r;
 }
@@ -179,22 +170,22 @@ static const struct net_server_ops tcp_server_ops = {
 	.read = tcp_conn_read,
 };
 
-static ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
-			   int timeout_ms)
+ssize_t tcp_receive(struct transport *t, uint8_t *buf, size_t size,
+		    int timeout_ms)
 {
-	struct tcp_state *st = t->priv;
+	struct net_server **server = t->priv;
 
-	return net_server_receive(st->server, buf, size, timeout_ms,
+	return net_server_receive(*server, buf, size, timeout_ms,
 				  &t->rejected);
 }
 
-static ssize_t tcp_receive_many(struct transport *t,
-				struct transport_batch *batch, int timeout_ms)
+ssize_t tcp_receive_many(struct transport *t, struct transport_batch *batch,
+			 int timeout_ms)
 {
-	struct tcp_state *st = t->priv;
-	ssize_t n = net_server_receive_many(st->server, batch->frame,
-					    batch->len, TRANSPORT_BATCH_MAX,
-					    timeout_ms, &t->rejected);
+	struct net_server **server = t->priv;
+	ssize_t n = net_server_receive_many(*server, batch->frame, batch->len,
+					    TRANSPORT_BATCH_MAX, timeout_ms,
+					    &t->rejected);
 
 	batch->count = n > 0 ? (size_t)n : 0;
 	return n;
@@ -233,12 +224,12 @@ static int tcp_open(struct transport *t)
 		return -ENOMEM;
 	if (t->role == TRANSPORT_RECEIVER) {
 		st->fd = -1;
-		r = tcp_listen(&addr, why, size);
+		r = tcp_socket(&addr, true, 0, why, size);
 		if (r >= 0)	/* its user: @t, for tcp_notice */
 			r = net_server_open(r, timeout_ms, &tcp_server_ops, t,
 					    &st->server);
 	} else {
-		r = st->fd = tcp_connect(&addr, timeout_ms, why, size);
+		r = st->fd = tcp_socket(&addr, false, timeout_ms, why, size);
 	}
 	if (r >= 0) {
 		t->priv = st;

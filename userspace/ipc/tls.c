@@ -17,18 +17,21 @@
  * the client's certificate, so the sender's open() also waits for the
  * LED's verdict: the session ticket the LED sends only after accepting the
  * certificate, or its alert, which makes open() fail with -EACCES and the
- * reason (no frame is ever written to a LED that refused us).
+ * reason (no frame is ever written to a LED that refused us). Once the
+ * handshake is done the LED resets the connection when it closes it, so
+ * a write after its end fails and the frame stays in the backlog (no
+ * poll() before each write; tcp.c says more).
  */
 #include "tcp.h"
 #include "transport.h"
 
-#include "../lib/detail.h"
 #include "../lib/net_frame.h"
 #include "../lib/net_server.h"
 #include "../lib/net_tls.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,8 @@
 #include <unistd.h>
 
 struct tls_state {
-	struct net_tls_peer peer;	/* first: net_server's user, for lib/net_tls and tls_notice */
+	struct net_server *server;	/* receiver; first: tcp_receive() */
+	struct net_tls_peer peer;	/* net_server's user, for lib/net_tls */
 	char name[NET_ADDR_STRLEN];	/* the address, for messages */
 	/* sender */
 	int fd;
@@ -45,7 +49,6 @@ struct tls_state {
 	struct net_tail tail;		/* frames SSL_write has not finished */
 	bool accepted;			/* the LED's ticket came */
 	/* receiver */
-	struct net_server *server;
 	struct transport *t;		/* for its notices */
 };
 
@@ -65,7 +68,8 @@ static const struct transport_option tls_options[] = {
 /* Told at once, as tcp's (see tcp_notice). */
 static void tls_notice(void *user, const char *line)
 {
-	struct tls_state *st = user;
+	struct tls_state *st = (struct tls_state *)((char *)user -
+		offsetof(struct tls_state, peer));
 
 	transport_notice(st->t, LOG_WARNING, "tls: %s", line);
 }
@@ -98,7 +102,7 @@ static int tls_client_open(struct tls_state *st, const struct net_addr *addr,
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(st->peer.ctx, tls_new_session);
 
-	st->fd = tcp_connect(addr, timeout_ms, why, size);
+	st->fd = tcp_socket(addr, false, timeout_ms, why, size);
 	if (st->fd < 0)
 		return st->fd;
 	st->ssl = SSL_new(st->peer.ctx);
@@ -165,10 +169,10 @@ static int tls_open(struct transport *t)
 	r = net_tls_context_new(server, ca, cert, key, &st->peer.ctx, why,
 				size);
 	if (r == 0 && server) {
-		r = tcp_listen(&addr, why, size);
+		r = tcp_socket(&addr, true, 0, why, size);
 		if (r >= 0)
 			r = net_server_open(r, timeout_ms, &tls_server_ops,
-					    st, &st->server);
+					    &st->peer, &st->server);
 	} else if (r == 0) {
 		r = tls_client_open(st, &addr, timeout_ms, why, size);
 	}
@@ -183,7 +187,6 @@ static int tls_send_many(struct transport *t, const uint8_t *frames,
 			 size_t len, size_t count)
 {
 	struct tls_state *st = t->priv;
-	char why[200] = "";
 	int r;
 
 	if (len && count > sizeof(st->tail.buf) / len)
@@ -196,11 +199,8 @@ static int tls_send_many(struct transport *t, const uint8_t *frames,
 			return r;
 		st->tail.off = st->tail.len = 0;
 	}
-	r = net_tls_peer_ended(st->ssl, st->fd, why, sizeof(why));
-	if (why[0])
-		detail_add(t->detail, sizeof(t->detail), "%s %s", st->name, why);
-	if (r < 0)
-		return r;
+	/* No look for the LED's end first: it resets the connection when it
+	 * closes it (lib/net_server.c), so this write fails (-EPIPE). */
 	r = net_tls_write(st->ssl, frames, len * count);
 	if (r == -EAGAIN)	/* part of the record may be out: ours now */
 		net_tail_keep(&st->tail, frames, len * count, 0);
@@ -212,27 +212,6 @@ static int tls_send(struct transport *t, const uint8_t *frame, size_t len)
 	int r = tls_send_many(t, frame, len, 1);
 
 	return r < 0 ? r : 0;
-}
-
-static ssize_t tls_receive(struct transport *t, uint8_t *buf, size_t size,
-			   int timeout_ms)
-{
-	struct tls_state *st = t->priv;
-
-	return net_server_receive(st->server, buf, size, timeout_ms,
-				  &t->rejected);
-}
-
-static ssize_t tls_receive_many(struct transport *t,
-				struct transport_batch *batch, int timeout_ms)
-{
-	struct tls_state *st = t->priv;
-	ssize_t n = net_server_receive_many(st->server, batch->frame,
-					    batch->len, TRANSPORT_BATCH_MAX,
-					    timeout_ms, &t->rejected);
-
-	batch->count = n > 0 ? (size_t)n : 0;
-	return n;
 }
 
 static int tls_poll_fd(struct transport *t)
@@ -249,9 +228,9 @@ static const struct transport_ops tls_ops = {
 	.options = tls_options,
 	.open = tls_open,
 	.send = tls_send,
-	.receive = tls_receive,
+	.receive = tcp_receive,
 	.send_many = tls_send_many,
-	.receive_many = tls_receive_many,
+	.receive_many = tcp_receive_many,
 	.poll_fd = tls_poll_fd,
 	.close = tls_close,
 };

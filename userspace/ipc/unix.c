@@ -10,7 +10,8 @@
  * removes the file if still its own. The SENDER connects (no file, a
  * stale one or a full backlog: absent) and checks that the receiver runs
  * as us or root. A backlog goes as one record of up to 64 frames, split
- * by the receiver (lib/packet_io.h). docs/mechanisms/unix.md tells more.
+ * by the receiver (lib/packet_io.h). A lone event: one send, one ppoll
+ * and one read, as socketpair. docs/mechanisms/unix.md tells more.
  */
 #include "transport.h"
 
@@ -65,15 +66,12 @@ static int unix_open_receiver(struct unix_state *st)
 	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->fd < 0)
 		return -errno;
-	r = net_unix_bind_private(st->fd, &st->addr);
-	if (r == -EADDRINUSE) {
-		if (net_unix_live(&st->addr, SOCK_SEQPACKET)) {
-			snprintf(st->detail, TRANSPORT_DETAIL_MAX,
-				 "%s: another receiver is using it", path);
-			return -EBUSY;
-		}
-		/* Left by a killed receiver (or not a socket at all): replace. */
-		r = unlink(path) < 0 ? -errno : net_unix_bind_private(st->fd, &st->addr);
+	/* A file left by a killed receiver (or not a socket) is replaced. */
+	r = net_unix_bind_fresh(st->fd, &st->addr, SOCK_SEQPACKET);
+	if (r == -EBUSY) {
+		snprintf(st->detail, TRANSPORT_DETAIL_MAX,
+			 "%s: another receiver is using it", path);
+		return r;
 	}
 	if (r == 0 && lstat(path, &file) < 0) {
 		r = -errno;
@@ -233,7 +231,8 @@ static int accept_sender(struct transport *t, struct unix_state *st)
 	return 1;
 }
 
-/* Wait first when the last receive waited: the read would find nothing. */
+/* Wait first when the last receive waited: the read would find nothing;
+ * on the socket, not the epoll set (the caller's): one wake-up fewer. */
 static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
@@ -243,7 +242,8 @@ static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 	int r;
 
 	while (n < 0) {
-		r = wait ? fd_wait(st->epoll, POLLIN, timeout_ms, NULL) : 0;
+		r = wait ? fd_wait(st->conn >= 0 ? st->conn : st->fd, POLLIN,
+				   timeout_ms, NULL) : 0;
 		st->rd.idle = wait;
 		wait = true;
 		if (r < 0 || (st->conn < 0 && (r = accept_sender(t, st)) < 0))

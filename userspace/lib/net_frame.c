@@ -46,7 +46,6 @@ int net_frame_send(int fd, struct net_tail *tail, const uint8_t *frames,
 {
 	size_t taken;
 	ssize_t n;
-	int r;
 
 	/* What is left of the previous frame goes first: never two mixed. */
 	while (!net_tail_empty(tail)) {
@@ -56,10 +55,8 @@ int net_frame_send(int fd, struct net_tail *tail, const uint8_t *frames,
 			return (int)n;
 		tail->off += (size_t)n;
 	}
-	/* A FIN: the peer is gone; keep the frames for the next connection. */
-	r = net_peer_gone(fd);
-	if (r)
-		return r > 0 ? -EPIPE : r;
+	/* No look for a FIN first: the LED resets the connection when it
+	 * closes it (lib/net_server.c), so a send into it fails. */
 	if (!len || !count)
 		return -EINVAL;
 	if (count > sizeof(tail->buf) / len)

@@ -91,11 +91,12 @@ void net_tail_keep(struct net_tail *t, const uint8_t *frame, size_t len,
  * socket @fd in one send(2), after the rest of an earlier one in @tail.
  * The frames wholly taken count, and so does a frame taken in part: its
  * rest goes into @tail and first next time, so the stream never holds
- * half a frame that nobody will finish. Before writing, a peer that
- * closed (its FIN is there to read) is -EPIPE, and the frames stay the
- * caller's. Returns how many frames it took (1..@count), -EAGAIN (full:
- * none taken), -EPIPE (the peer is gone or unreachable now) or another
- * negative errno.
+ * half a frame that nobody will finish. A peer that closed with a reset
+ * (lib/net_server.c closes so) makes the send fail: -EPIPE, and the
+ * frames stay the caller's; one that closed with a FIN is not looked for
+ * (it would cost a poll() per send). Returns how many frames it took
+ * (1..@count), -EAGAIN (full: none taken), -EPIPE (the peer is gone or
+ * unreachable now) or another negative errno.
  */
 int net_frame_send(int fd, struct net_tail *tail, const uint8_t *frames,
 		   size_t len, size_t count);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct net_server {
@@ -87,6 +88,24 @@ static void conn_close(struct net_server *s, struct net_conn *c)
 	close(c->fd);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+}
+
+/*
+ * From now on, closing @c resets it (SO_LINGER 0) rather than ending it
+ * with a FIN: the sender's next send then fails at once and the frame
+ * stays its own, where after a FIN it would succeed into a socket that
+ * nobody reads any more, and be lost. So a sender need not look for a FIN
+ * before every send. Nothing the LED would send is lost (it sends
+ * nothing once established); what it has not read when it closes is lost
+ * either way (a close with unread data resets too).
+ */
+static void conn_reset_on_close(struct net_server *s, struct net_conn *c)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
+		notice(s, "connection from %s: SO_LINGER: %s", c->name,
+		       strerror(errno));
 }
 
 static int conn_watch(struct net_server *s, struct net_conn *c, uint32_t events)
@@ -189,6 +208,10 @@ static void conn_add(struct net_server *s, int fd,
 			return;
 		}
 	}
+	/* TLS: once the handshake is done, so that a refused peer reads
+	 * the alert that says why. */
+	if (!s->ops->handshake)
+		conn_reset_on_close(s, c);
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		notice(s, "epoll add %s: %s", name, strerror(errno));
@@ -288,8 +311,10 @@ static ssize_t conn_service(struct net_server *s, struct net_conn *c,
 		if (r < 0)
 			return r;
 		/* The peer proved who it is: the sender now, no deadline. */
-		if (s->ops->handshake)
+		if (s->ops->handshake) {
+			conn_reset_on_close(s, c);
 			promote(s, c);
+		}
 	}
 	/* Read only when no whole frame is left from the last read. */
 	while (!net_frame_ready(&c->frame)) {

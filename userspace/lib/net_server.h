@@ -22,6 +22,9 @@
  *    accepting pauses with a back-off.
  *  - A bad frame closes its connection: on a stream, framing is lost after
  *    one. The frame is still returned so the caller counts it by reason.
+ *  - A connection it serves (TCP: from its accept; TLS: from its verified
+ *    handshake) is closed with a reset, not a FIN, so the sender's next
+ *    send fails and keeps its frame, without a look for a FIN first.
  *  - Everything else refused (a candidate dropped for time or room, a
  *    failed handshake, a frame cut by the end of its stream) is counted in
  *    *rejected and told through ops->notice (at most 10 lines a second

@@ -4,10 +4,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include "stop.h"
-
-#include <poll.h>
-#include <time.h>
 #include <sys/socket.h>
 
 int net_set_int(int fd, int level, int name, int value)
@@ -35,15 +31,6 @@ int net_stream_tune(int fd)
 	if (!r)
 		r = net_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	return r;
-}
-
-int net_peer_gone(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
-
-	if (poll(&pfd, 1, 0) < 0)
-		return -errno;
-	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 bool net_unreachable(int err)

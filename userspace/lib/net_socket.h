@@ -32,7 +32,4 @@ int net_stream_tune(int fd);
  */
 bool net_unreachable(int err);
 
-/* Whether the peer closed or reset a connected socket (without reading). */
-int net_peer_gone(int fd);
-
 #endif /* IPC_NET_SOCKET_H */

@@ -329,36 +329,6 @@ void net_tls_conn_free(void *user, struct net_conn *c)
 	c->priv = NULL;
 }
 
-int net_tls_peer_ended(SSL *ssl, int fd, char *why, size_t size)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
-	char reason[200];
-	uint8_t junk[64];
-	size_t n;
-	int ret, err;
-
-	if (poll(&pfd, 1, 0) < 0)
-		return -errno;
-	if (!pfd.revents)
-		return 0;
-	ERR_clear_error();
-	ret = SSL_read_ex(ssl, junk, sizeof(junk), &n);
-	if (ret == 1) {
-		snprintf(why, size, "sent data to the button; reconnecting");
-		return -EPIPE;
-	}
-	err = SSL_get_error(ssl, ret);
-	if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		return 0;	/* a record that was not data (key update) */
-	if (err == SSL_ERROR_SSL)
-		snprintf(why, size, "ended the connection: %s",
-			 net_tls_reason(NULL, "protocol error", reason,
-					sizeof(reason)));
-	ERR_clear_error();
-	return -EPIPE;
-}
-
 int net_tls_write(SSL *ssl, const uint8_t *buf, size_t len)
 {
 	size_t n;

@@ -68,14 +68,6 @@ int net_tls_client_handshake(SSL *ssl, int fd, const char *name,
 			     size_t size);
 
 /*
- * Sender, before writing: read what the LED sent, which is only ever the
- * end (its close_notify, or an alert when it refused our certificate).
- * 0 while the connection lasts; -EPIPE when it ended, @why (if it is worth
- * telling) says how, so the frame stays with the caller for the next one.
- */
-int net_tls_peer_ended(SSL *ssl, int fd, char *why, size_t size);
-
-/*
  * SSL_write_ex of @len bytes: 0, -EAGAIN (OpenSSL wants the same bytes
  * again later) or -EPIPE.
  */

@@ -41,6 +41,18 @@ int net_unix_bind_private(int fd, const struct sockaddr_un *addr)
 	return r;
 }
 
+int net_unix_bind_fresh(int fd, const struct sockaddr_un *addr, int type)
+{
+	int r = net_unix_bind_private(fd, addr);
+
+	if (r != -EADDRINUSE)
+		return r;
+	if (net_unix_live(addr, type))
+		return -EBUSY;
+	return unlink(addr->sun_path) < 0 ? -errno :
+					    net_unix_bind_private(fd, addr);
+}
+
 int net_unix_accept(int fd, const uid_t *allowed, uid_t *ret_uid)
 {
 	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

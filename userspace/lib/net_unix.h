@@ -26,6 +26,14 @@ bool net_unix_live(const struct sockaddr_un *addr, int type);
 int net_unix_bind_private(int fd, const struct sockaddr_un *addr);
 
 /*
+ * net_unix_bind_private(), replacing a file already at @addr that no
+ * socket of @type accepts on (left by a killed receiver, or not a socket
+ * at all), never a live one: 0, -EBUSY (someone accepts there) or
+ * another negative errno.
+ */
+int net_unix_bind_fresh(int fd, const struct sockaddr_un *addr, int type);
+
+/*
  * Accept the next connection on the non-blocking listening @fd,
  * non-blocking and close-on-exec, if its peer runs as *@allowed (NULL:
  * anyone); the peer's uid in *@ret_uid ((uid_t)-1 if unknown). The new fd,
