@@ -44,6 +44,7 @@ struct mq_posix_state {
 	struct mqueue_object q;		/* name, descriptor, shape */
 	uint8_t buf[MQ_POSIX_MSGSIZE];	/* one whole message */
 	struct mqueue_wait wait;	/* receiver: its descriptor, blocking */
+	uint64_t sent;			/* receiver: the last frame's send time */
 };
 
 static const struct transport_option mq_posix_options[] = {
@@ -91,10 +92,10 @@ static int mq_posix_open_receiver(struct transport *t,
 	return 0;
 }
 
-/* One frame and its send time (stamped_batch_take): the receiver waits
- * in mq_receive() itself, the stop signals let in (lib/mqueue_wait.h). */
-static ssize_t mq_posix_take(struct transport *t, uint8_t *buf, size_t size,
-			     int timeout_ms, uint64_t *sent)
+/* One frame; its send time in st->sent. The receiver waits in
+ * mq_receive() itself, the stop signals let in (lib/mqueue_wait.h). */
+static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
+				size_t size, int timeout_ms)
 {
 	struct mq_posix_state *st = t->priv;
 	ssize_t n = mqueue_wait_receive(&st->wait, st->buf, sizeof(st->buf),
@@ -102,19 +103,11 @@ static ssize_t mq_posix_take(struct transport *t, uint8_t *buf, size_t size,
 
 	if (n < 0)
 		return n;
-	n = send_stamp_strip(st->buf, n, sent);
+	n = send_stamp_strip(st->buf, n, &st->sent);
 	if ((size_t)n > size)
 		n = size;
 	memcpy(buf, st->buf, n);
 	return n;
-}
-
-static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
-				size_t size, int timeout_ms)
-{
-	uint64_t sent;
-
-	return mq_posix_take(t, buf, size, timeout_ms, &sent);
 }
 
 static ssize_t mq_posix_receive_many(struct transport *t,
@@ -122,13 +115,10 @@ static ssize_t mq_posix_receive_many(struct transport *t,
 				     int timeout_ms)
 {
 	struct mq_posix_state *st = t->priv;
-	bool lone;
-	ssize_t n = stamped_batch_receive(t, batch, timeout_ms, mq_posix_take,
-					  &lone);
 
-	if (lone)	/* the next wait sleeps at once */
-		mqueue_wait_expect_empty(&st->wait);
-	return n;
+	/* After a lone frame, the next wait sleeps at once. */
+	return stamped_batch_receive(t, batch, timeout_ms, &st->sent,
+				     &st->wait.empty);
 }
 
 /* Async-signal-safe: a stop ends a receive asleep in mq_receive(). */

@@ -36,6 +36,7 @@ struct mq_sysv_state {
 	struct msg_queue_object q;	/* its key and id */
 	struct msg_doorbell *doorbell;	/* receiver, once a wait had a timeout */
 	struct msg_wait wait;		/* receiver */
+	uint64_t sent;			/* receiver: the last frame's send time */
 	struct {
 		long mtype;
 		/* +1: a foreign message longer than a frame stays longer */
@@ -92,9 +93,9 @@ static ssize_t mq_sysv_copy(struct transport *t, ssize_t n, uint8_t *buf,
 	return n;
 }
 
-/* One frame and its send time, the message's type (stamped_batch_take). */
-static ssize_t mq_sysv_take(struct transport *t, uint8_t *buf, size_t size,
-			    int timeout_ms, uint64_t *sent)
+/* One frame; its send time, the message's type, in st->sent. */
+static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
+			       size_t size, int timeout_ms)
 {
 	struct mq_sysv_state *st = t->priv;
 	ssize_t n;
@@ -109,16 +110,8 @@ static ssize_t mq_sysv_take(struct transport *t, uint8_t *buf, size_t size,
 		n = msg_wait_receive(&st->wait, &st->msg,
 				     sizeof(st->msg.mtext), timeout_ms < 0);
 	}
-	*sent = (uint64_t)st->msg.mtype;
+	st->sent = (uint64_t)st->msg.mtype;
 	return mq_sysv_copy(t, n, buf, size);
-}
-
-static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
-			       size_t size, int timeout_ms)
-{
-	uint64_t sent;
-
-	return mq_sysv_take(t, buf, size, timeout_ms, &sent);
 }
 
 static ssize_t mq_sysv_receive_many(struct transport *t,
@@ -126,13 +119,10 @@ static ssize_t mq_sysv_receive_many(struct transport *t,
 				    int timeout_ms)
 {
 	struct mq_sysv_state *st = t->priv;
-	bool lone;
-	ssize_t n = stamped_batch_receive(t, batch, timeout_ms, mq_sysv_take,
-					  &lone);
 
-	if (lone)	/* the next wait sleeps at once */
-		msg_wait_expect_empty(&st->wait);
-	return n;
+	/* After a lone frame, the next wait sleeps at once. */
+	return stamped_batch_receive(t, batch, timeout_ms, &st->sent,
+				     &st->wait.empty);
 }
 
 /* Async-signal-safe: a stop ends a receive asleep in msgrcv(). */

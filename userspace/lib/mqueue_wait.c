@@ -20,11 +20,6 @@ void mqueue_wait_init(struct mqueue_wait *w, mqd_t mq)
 	w->empty = false;
 }
 
-void mqueue_wait_expect_empty(struct mqueue_wait *w)
-{
-	w->empty = true;
-}
-
 void mqueue_wait_wake(const struct mqueue_wait *w)
 {
 	if (w->mq != (mqd_t)-1)

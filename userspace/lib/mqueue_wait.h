@@ -27,7 +27,10 @@
 
 struct mqueue_wait {
 	mqd_t mq;	/* blocking, opened for reading and writing */
-	bool empty;	/* the last look found nothing */
+	/* The queue is most likely empty: the last look found nothing,
+	 * the last receive slept, or its frame came alone
+	 * (lib/stamped_batch.h). An untimed receive then sleeps at once. */
+	bool empty;
 };
 
 /* @mq: the receiver's descriptor, blocking (no O_NONBLOCK), O_RDWR. */
@@ -49,10 +52,6 @@ ssize_t mqueue_wait_receive(struct mqueue_wait *w, void *buf, size_t size,
 /* A look without waiting, whatever the message (wake ones included):
  * its length, or -ETIMEDOUT on an empty queue, or another -errno. */
 ssize_t mqueue_wait_take(const struct mqueue_wait *w, void *buf, size_t size);
-
-/* The caller knows the queue is most likely empty now: the next untimed
- * receive sleeps at once, sparing a look that would fail. */
-void mqueue_wait_expect_empty(struct mqueue_wait *w);
 
 /* Async-signal-safe: post one wake message, never blocking. */
 void mqueue_wait_wake(const struct mqueue_wait *w);

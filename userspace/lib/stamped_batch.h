@@ -19,16 +19,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* One frame into @buf (@size bytes) as the transport's receive(), its
- * send time (CLOCK_MONOTONIC, ns; 0 if unknown) in *@sent. */
-typedef ssize_t (*stamped_batch_take)(struct transport *t, uint8_t *buf,
-				      size_t size, int timeout_ms,
-				      uint64_t *sent);
-
-/* Fill @batch through @take: batch->count, or the first take's error.
- * *@ret_lone: the frame was sent after the call began. */
+/*
+ * Fill @batch through t->ops->receive(), which leaves each frame's send
+ * time (CLOCK_MONOTONIC, ns; 0 if unknown) in *@sent: batch->count, or
+ * the first receive's error. A lone frame (sent after the call began)
+ * sets *@expect_empty: the caller's wait (lib/msg_wait.h,
+ * lib/mqueue_wait.h) sleeps at once next time, sparing a look that
+ * would fail.
+ */
 ssize_t stamped_batch_receive(struct transport *t,
 			      struct transport_batch *batch, int timeout_ms,
-			      stamped_batch_take take, bool *ret_lone);
+			      const uint64_t *sent, bool *expect_empty);
 
 #endif /* IPC_STAMPED_BATCH_H */
