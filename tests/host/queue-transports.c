@@ -1028,13 +1028,14 @@ static bool in_syscall(pid_t pid, long nr)
 	return strtol(text, NULL, 10) == nr;
 }
 
-/* Until @pid sleeps in msgrcv(), at most WAIT_MS; false if it never does. */
-static bool await_msgrcv(pid_t pid)
+/* Until @pid sleeps in system call @nr, at most WAIT_MS; false if it
+ * never does. */
+static bool await_syscall(pid_t pid, long nr)
 {
 	struct deadline d;
 
 	deadline_start(&d, WAIT_MS);
-	while (!in_syscall(pid, SYS_msgrcv))
+	while (!in_syscall(pid, nr))
 		if (deadline_left_ns(&d) == 0 ||
 		    nanosleep(&(struct timespec){ 0, 1000000 }, NULL) < 0)
 			return false;
@@ -1065,7 +1066,7 @@ static void test_mq_sysv_stop_in_msgrcv(struct subject *s)
 		child = spawn(stop_receiver, s, &job);
 		if (!wait_byte(job.ready[0]))
 			failures++;
-		if (round >= 3 && await_msgrcv(child))
+		if (round >= 3 && await_syscall(child, SYS_msgrcv))
 			asleep++;
 		if (round > 0)
 			kill(child, SIGTERM);
@@ -1122,6 +1123,100 @@ static void test_mq_sysv_forged_wake(struct subject *s)
 	   "mq-sysv: messages of the wake type a sender puts in are skipped, never events (%zd, %zd, then %s, %llu refused)",
 	   first, second, third < 0 ? strerror(-third) : "a frame",
 	   (unsigned long long)rx->rejected);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
+/*
+ * mq-posix without a timeout sleeps in mq_receive() itself: a stop ends
+ * it (before the receive, just after it began, or while it sleeps), and
+ * the wake message it may have posted never becomes an event for the
+ * receiver that adopts the queue the stopped one kept.
+ */
+static void test_mq_posix_stop_in_receive(struct subject *s)
+{
+	struct stop_job job = { .timeout_ms = -1, .keep = true };
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	int failures = 0, asleep = 0, phantoms = 0;
+	char statuses[64] = "";
+	struct transport *rx;
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0)
+		return;
+	for (int round = 0; round < 6; round++) {
+		pid_t child;
+		int status;
+
+		job.before = round == 0;
+		child = spawn(stop_receiver, s, &job);
+		if (!wait_byte(job.ready[0]))
+			failures++;
+		if (round >= 3 && await_syscall(child, SYS_mq_timedreceive))
+			asleep++;
+		if (round > 0)
+			kill(child, SIGTERM);
+		status = reap(child, WAIT_MS);
+		if (status) {
+			failures++;
+			snprintf(statuses + strlen(statuses),
+				 sizeof(statuses) - strlen(statuses), " %d",
+				 status);
+		}
+		if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+			failures++;
+			continue;
+		}
+		if (transport_receive(rx, buf, sizeof(buf), 0) != -ETIMEDOUT ||
+		    rx->rejected)
+			phantoms++;
+		transport_close(rx, NULL);
+	}
+	tap_ok(!failures && asleep == 3,
+	   "mq-posix: receive(-1) sleeps in mq_receive() itself and a stop ends it with -EINTR, also one sent before it (6 rounds, %d of 3 seen asleep; statuses%s)",
+	   asleep, statuses[0] ? statuses : " 0");
+	tap_ok(!phantoms, "mq-posix: no wake message left in a kept queue becomes an event (%d did)",
+	   phantoms);
+	close(job.ready[0]);
+	close(job.ready[1]);
+}
+
+/* Zero-byte messages (wake messages, or anyone's) are never frames. */
+static void test_mq_posix_empty_messages(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	uint8_t frame[IPC_MESSAGE_SIZE], buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx, *tx;
+	char name[NAME_MAX];
+	ssize_t first, second, third;
+	mqd_t mq;
+
+	transport_global_name(&probe, name, sizeof(name));
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx, NULL);
+		return;
+	}
+	mq = mq_open(name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	mq_send(mq, "", 0, 0);
+	frame_for(1, frame);
+	transport_send(tx, frame, sizeof(frame));
+	mq_send(mq, "", 0, 0);
+	frame_for(2, frame);
+	transport_send(tx, frame, sizeof(frame));
+	mq_send(mq, "", 0, 0);
+	first = transport_receive(rx, buf, sizeof(buf), -1);
+	first = frame_is(s, buf, first, 1) ? 1 : -1;
+	second = transport_receive(rx, buf, sizeof(buf), WAIT_MS);
+	second = frame_is(s, buf, second, 2) ? 2 : -1;
+	third = transport_receive(rx, buf, sizeof(buf), 0);
+	tap_ok(mq != (mqd_t)-1 && first == 1 && second == 2 &&
+	       third == -ETIMEDOUT && rx->rejected == 0,
+	   "mq-posix: zero-byte messages a sender puts in are skipped, never events (%zd, %zd, then %s, %llu refused)",
+	   first, second, third < 0 ? strerror(-third) : "a frame",
+	   (unsigned long long)rx->rejected);
+	if (mq != (mqd_t)-1)
+		mq_close(mq);
 	transport_close(tx, NULL);
 	transport_close(rx, NULL);
 }
@@ -1792,6 +1887,10 @@ static void run(const char *via)
 	if (is(&s, "mq-sysv")) {
 		test_mq_sysv_stop_in_msgrcv(&s);
 		test_mq_sysv_forged_wake(&s);
+	}
+	if (is(&s, "mq-posix")) {
+		test_mq_posix_stop_in_receive(&s);
+		test_mq_posix_empty_messages(&s);
 	}
 	if (s.ops->receive_many)
 		test_receive_many(&s);

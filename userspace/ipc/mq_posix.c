@@ -7,27 +7,31 @@
  * Object: the queue transport_global_name() names, 0600, 264-byte messages;
  * who makes, adopts and removes it: docs/mechanisms/mq-posix.md.
  *
- * Receive: ppoll() then mq_receive() when the last receive waited, else
- * mq_receive() first; receive_many() adds what is queued, unless the first
- * frame's send time says the queue was empty when it began (a lone event:
- * no failing look). Send: fstat() (a queue whose name is gone has no
- * reader: TRANSPORT_STALE, not a lost frame), then mq_send().
+ * Receive, by timeout: -1 (the LED's) sleeps in mq_receive() itself on
+ * a blocking descriptor, the stop signals let in around it (two
+ * sigprocmask(), one after the wake-up: the price of a race-free stop,
+ * with the wake message of lib/mqueue_wait.h); after a backlog it looks
+ * first. 0: a look only (an absolute timeout long past). Above 0: ppoll()
+ * then a look. Each message carries its send time after the frame, so
+ * receive_many() (lib/stamped_batch.h) tells a lone event (one
+ * mq_receive(), as bare) from a backlog without a failing look.
+ * Send: fstat() (a queue whose name is gone has no reader:
+ * TRANSPORT_STALE, not a lost frame), then mq_send().
  */
 #include "transport.h"
 
-#include "../lib/deadline.h"
-#include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/mqueue_object.h"
+#include "../lib/mqueue_wait.h"
 #include "../lib/named_object.h"
 #include "../lib/number.h"
 #include "../lib/send_stamp.h"
+#include "../lib/stamped_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +43,7 @@
 struct mq_posix_state {
 	struct mqueue_object q;		/* name, descriptor, shape */
 	uint8_t buf[MQ_POSIX_MSGSIZE];	/* one whole message */
-	bool idle;			/* receiver: the last receive waited */
+	struct mqueue_wait wait;	/* receiver: its descriptor, blocking */
 	uint64_t sent;			/* receiver: the last frame's send time */
 };
 
@@ -82,75 +86,48 @@ static int mq_posix_open_receiver(struct transport *t,
 		snprintf(t->detail, sizeof(t->detail),
 			 "%s: replaced a queue that was not ours (owner, mode or message size)",
 			 st->q.name);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	mqueue_wait_init(&st->wait, st->q.mq);
+	return 0;
 }
 
-/*
- * One message. When the last receive had to wait, the next message is most
- * likely not there yet either: wait first (ppoll, the stop signals let
- * in), sparing the mq_receive() that would fail with EAGAIN.
- */
+/* One frame; its send time in st->sent. The receiver waits in
+ * mq_receive() itself, the stop signals let in (lib/mqueue_wait.h). */
 static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 				size_t size, int timeout_ms)
 {
 	struct mq_posix_state *st = t->priv;
-	bool waited = false;
-	struct deadline d;
-	ssize_t n;
-	int r;
+	ssize_t n = mqueue_wait_receive(&st->wait, st->buf, sizeof(st->buf),
+					timeout_ms);
 
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		if ((st->idle || waited) && timeout_ms) {
-			r = fd_wait(st->q.mq, POLLIN, deadline_left_ms(&d), NULL);
-			if (r < 0)
-				return r;
-			waited = true;
-		}
-		n = mq_receive(st->q.mq, (char *)st->buf, sizeof(st->buf), NULL);
-		if (n >= 0) {
-			st->idle = waited;
-			n = send_stamp_strip(st->buf, n, &st->sent);
-			if ((size_t)n > size)
-				n = size;
-			memcpy(buf, st->buf, n);
-			return n;
-		}
-		/* O_NONBLOCK: it never sleeps, so no signal interrupts it. */
-		if (errno != EAGAIN)
-			return -errno;
-		if (!timeout_ms)
-			return -ETIMEDOUT;
-		waited = true;
-	}
+	if (n < 0)
+		return n;
+	n = send_stamp_strip(st->buf, n, &st->sent);
+	if ((size_t)n > size)
+		n = size;
+	memcpy(buf, st->buf, n);
+	return n;
 }
 
-/*
- * The first frame as receive(). One sent after this call began found the
- * queue empty: it is the batch (what came with it, the next call takes at
- * once). After an older one, what is queued, without waiting.
- */
 static ssize_t mq_posix_receive_many(struct transport *t,
 				     struct transport_batch *batch,
 				     int timeout_ms)
 {
 	struct mq_posix_state *st = t->priv;
-	uint64_t begun = monotonic_ns();
-	ssize_t n = mq_posix_receive(t, batch->frame[0],
-				     sizeof(batch->frame[0]), timeout_ms);
-	bool lone = n >= 0 && st->sent >= begun;
 
-	while (n >= 0) {
-		batch->len[batch->count++] = (size_t)n;
-		if (lone || batch->count == TRANSPORT_BATCH_MAX)
-			break;
-		n = mq_posix_receive(t, batch->frame[batch->count],
-				     sizeof(batch->frame[0]), 0);
-	}
-	/* Emptied: the next receive waits first. What else ended it comes again. */
-	if (lone || n == -ETIMEDOUT)
-		st->idle = true;
-	return batch->count ? (ssize_t)batch->count : n;
+	/* After a lone frame, the next wait sleeps at once. */
+	return stamped_batch_receive(t, batch, timeout_ms, &st->sent,
+				     &st->wait.empty);
+}
+
+/* Async-signal-safe: a stop ends a receive asleep in mq_receive(). */
+static void mq_posix_wake(struct transport *t)
+{
+	struct mq_posix_state *st = t->priv;
+
+	if (t->role == TRANSPORT_RECEIVER && st)
+		mqueue_wait_wake(&st->wait);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -189,6 +166,7 @@ static void mq_posix_close(struct transport *t)
 	struct mq_posix_state *st = t->priv;
 	unsigned long discarded = 0;
 	struct stat sb;
+	ssize_t n;
 
 	/* The receiver unlinks its queue only while the name is its own (a
 	 * queue has one name at most), then empties it: a sender waiting for
@@ -196,8 +174,9 @@ static void mq_posix_close(struct transport *t)
 	if (t->role == TRANSPORT_RECEIVER && st->q.mq != (mqd_t)-1) {
 		if (fstat(st->q.mq, &sb) == 0 && sb.st_nlink > 0)
 			(void)mq_unlink(st->q.name);
-		while (mq_receive(st->q.mq, (char *)st->buf, sizeof(st->buf), NULL) >= 0)
-			discarded++;
+		st->wait.mq = st->q.mq;
+		while ((n = mqueue_wait_take(&st->wait, st->buf, sizeof(st->buf))) >= 0)
+			discarded += n > 0;	/* a wake message is no frame */
 		if (discarded)
 			snprintf(t->detail, sizeof(t->detail),
 				 "%lu unread frames discarded with %s", discarded, st->q.name);
@@ -216,6 +195,7 @@ static int mq_posix_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->q.mq = (mqd_t)-1;
+	st->wait.mq = (mqd_t)-1;
 	t->priv = st;
 	r = transport_global_name(t, st->q.name, sizeof(st->q.name));
 	if (r == 0)
@@ -244,6 +224,7 @@ static const struct transport_ops mq_posix_ops = {
 	.receive = mq_posix_receive,
 	.receive_many = mq_posix_receive_many,
 	.poll_fd = mq_posix_poll_fd,
+	.wake = mq_posix_wake,
 	.close = mq_posix_close,
 };
 

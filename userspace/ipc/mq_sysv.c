@@ -13,8 +13,8 @@
  * around it (two sigprocmask(): the price of a race-free stop, with the
  * wake message of lib/msg_wait.h). 0: IPC_NOWAIT only. Above 0: a doorbell
  * thread makes the queue pollable (lib/msg_doorbell.h). A frame's type is
- * its send time, so receive_many() tells a lone event (one msgrcv(), as
- * bare) from a backlog without a failing call.
+ * its send time, so receive_many() (lib/stamped_batch.h) tells a lone
+ * event (one msgrcv(), as bare) from a backlog without a failing call.
  */
 #include "transport.h"
 
@@ -24,6 +24,7 @@
 #include "../lib/msg_wait.h"
 #include "../lib/named_object.h"
 #include "../lib/private_object.h"
+#include "../lib/stamped_batch.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct mq_sysv_state {
 	struct msg_queue_object q;	/* its key and id */
 	struct msg_doorbell *doorbell;	/* receiver, once a wait had a timeout */
 	struct msg_wait wait;		/* receiver */
+	uint64_t sent;			/* receiver: the last frame's send time */
 	struct {
 		long mtype;
 		/* +1: a foreign message longer than a frame stays longer */
@@ -91,6 +93,7 @@ static ssize_t mq_sysv_copy(struct transport *t, ssize_t n, uint8_t *buf,
 	return n;
 }
 
+/* One frame; its send time, the message's type, in st->sent. */
 static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 			       size_t size, int timeout_ms)
 {
@@ -107,35 +110,19 @@ static ssize_t mq_sysv_receive(struct transport *t, uint8_t *buf,
 		n = msg_wait_receive(&st->wait, &st->msg,
 				     sizeof(st->msg.mtext), timeout_ms < 0);
 	}
+	st->sent = (uint64_t)st->msg.mtype;
 	return mq_sysv_copy(t, n, buf, size);
 }
 
-/*
- * The first frame as receive(). One sent after this call began found the
- * queue empty: it is the batch (what came with it, the next call takes at
- * once). After an older one, what is queued, without waiting.
- */
 static ssize_t mq_sysv_receive_many(struct transport *t,
 				    struct transport_batch *batch,
 				    int timeout_ms)
 {
 	struct mq_sysv_state *st = t->priv;
-	long begun = msg_wait_stamp();
-	ssize_t n = mq_sysv_receive(t, batch->frame[0],
-				    sizeof(batch->frame[0]), timeout_ms);
-	bool lone = n >= 0 && st->msg.mtype >= begun;
 
-	while (n >= 0) {
-		batch->len[batch->count++] = (size_t)n;
-		if (lone || batch->count == TRANSPORT_BATCH_MAX)
-			break;
-		n = mq_sysv_receive(t, batch->frame[batch->count],
-				    sizeof(batch->frame[0]), 0);
-	}
-	if (lone)	/* the next wait sleeps at once */
-		msg_wait_expect_empty(&st->wait);
-	/* Whatever ended the batch comes again with the next call. */
-	return batch->count ? (ssize_t)batch->count : n;
+	/* After a lone frame, the next wait sleeps at once. */
+	return stamped_batch_receive(t, batch, timeout_ms, &st->sent,
+				     &st->wait.empty);
 }
 
 /* Async-signal-safe: a stop ends a receive asleep in msgrcv(). */

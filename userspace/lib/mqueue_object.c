@@ -19,7 +19,7 @@ static int mqueue_object_create(void *ctx)
 	struct mqueue_object *q = ctx;
 
 	q->mq = mq_open(q->name,
-			O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_CREAT | O_EXCL,
+			O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL,
 			PRIVATE_OBJECT_MODE, &q->attr);
 	if (q->mq == (mqd_t)-1)
 		return -errno;
@@ -34,7 +34,7 @@ static int mqueue_object_adopt(void *ctx)
 	struct mqueue_object *q = ctx;
 	struct mq_attr found;
 
-	q->mq = mq_open(q->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	q->mq = mq_open(q->name, O_RDWR | O_CLOEXEC);
 	if (q->mq == (mqd_t)-1)
 		return errno == ENOENT ? NAMED_OBJECT_GONE :
 		       errno == EACCES ? NAMED_OBJECT_STALE : -errno;

@@ -2,9 +2,10 @@
 /*
  * A POSIX message queue as the receiver's named object
  * (lib/named_object.h): made exclusively under its name, mode exactly
- * 0600, receive-only and non-blocking; one of ours with the same message
- * size that a killed receiver left is adopted with what it holds; any
- * other under the name is stale.
+ * 0600, open for reading and writing (the receiver posts its own wake
+ * messages, lib/mqueue_wait.h) and blocking; one of ours with the same
+ * message size that a killed receiver left is adopted with what it
+ * holds; any other under the name is stale.
  */
 #ifndef IPC_MQUEUE_OBJECT_H
 #define IPC_MQUEUE_OBJECT_H

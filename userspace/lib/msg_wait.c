@@ -31,11 +31,6 @@ long msg_wait_stamp(void)
 	return now > MSG_WAIT_WAKE_MTYPE ? now : MSG_WAIT_WAKE_MTYPE + 1;
 }
 
-void msg_wait_expect_empty(struct msg_wait *w)
-{
-	w->empty = true;
-}
-
 void msg_wait_wake(struct msg_wait *w)
 {
 	struct msg_wake wake = { MSG_WAIT_WAKE_MTYPE, { 0 } };

@@ -33,7 +33,10 @@ struct msg_wait {
 	int msqid;
 	volatile sig_atomic_t posted;	/* wake messages msg_wait_wake() posted */
 	sig_atomic_t taken;		/* of those, received or taken back */
-	bool empty;			/* the last msgrcv() found nothing */
+	/* The last msgrcv() found nothing, or the last frame came alone
+	 * (lib/stamped_batch.h): the next blocking receive sleeps at once,
+	 * sparing an IPC_NOWAIT look that would fail. */
+	bool empty;
 };
 
 void msg_wait_init(struct msg_wait *w, int msqid);
@@ -51,11 +54,6 @@ void msg_wait_init(struct msg_wait *w, int msqid);
  */
 ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 			 bool block);
-
-/* The caller knows the queue is most likely empty now (the message it
- * took was sent after it began to wait): the next blocking receive
- * sleeps at once, sparing an IPC_NOWAIT look that would fail. */
-void msg_wait_expect_empty(struct msg_wait *w);
 
 /*
  * Now as a message type: CLOCK_MONOTONIC in ns, always above the wake
