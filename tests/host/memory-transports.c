@@ -20,7 +20,11 @@
  * which adopts the object; stale and foreign objects are replaced;
  * garbled indices and lengths never make the receiver read out of bounds
  * (shared-file: a dead writer's unfinished append is neither read nor
- * waited for, and records cut off by hand are counted once and skipped);
+ * waited for, and records cut off by hand are counted once and skipped;
+ * a receiver killed holding records it took but did not hand over, or
+ * killed while cutting the file back, makes its successor lose none and
+ * repeat none; a version 1 file is replaced; a header whose end lies past
+ * the file is adopted and mended);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
@@ -47,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -587,6 +592,152 @@ static void test_shared_file_by_hand(struct subject *s, struct transport *rx,
 		close(fd);
 }
 
+/* Child: a receiver that says when it is ready, is told how many frames
+ * to take (one byte on @sock), takes them, says so and waits for SIGKILL. */
+static int child_receiver_takes(struct subject *s, int sock)
+{
+	struct transport *t;
+	unsigned char count;
+	char byte = 'r';
+
+	alarm(120);
+	if (open_as(s, TRANSPORT_RECEIVER, &t) < 0)
+		return 10;
+	if (write(sock, &byte, 1) != 1 || read(sock, &count, 1) != 1)
+		return 11;
+	for (int i = 0; i < count; i++)
+		if (receive_seqno(t, 10000) < 0)
+			return 12;
+	if (write(sock, &byte, 1) != 1)
+		return 13;
+	pause();	/* until SIGKILL */
+	return 14;
+}
+
+/* A receiver in a child takes @take of the frames @first.. (@sent of
+ * them, sent first), then is SIGKILLed; the sender stays open in *@tx. */
+static bool kill_receiver_after(struct subject *s, struct transport **tx,
+				uint32_t first, int sent, unsigned char take)
+{
+	bool good;
+	pid_t pid;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	pid = spawn(child_receiver_takes, s, sv[1]);
+	close(sv[1]);
+	good = read_byte(sv[0]);
+	r = good && !*tx ? open_as(s, TRANSPORT_SENDER, tx) : 0;
+	for (int i = 0; good && !r && i < sent; i++)
+		r = send_seqno(*tx, first + i);
+	good = good && !r && write(sv[0], &take, 1) == 1 && read_byte(sv[0]);
+	kill(pid, SIGKILL);
+	wait_status(pid);
+	close(sv[0]);
+	return good;
+}
+
+/*
+ * shared-file, crashes and hostile headers: a receiver killed with
+ * records taken but not yet handed over leaves them to the next one; a
+ * receiver killed cutting the file back (end moved to the start, its read
+ * offset not yet) loses nothing of what is appended after; a version 1
+ * file is replaced; a header whose offsets point past the file or
+ * nowhere is adopted without a crash and frames flow.
+ */
+static void test_shared_file_crashes(struct subject *s)
+{
+	struct transport *rx = NULL, *tx = NULL;
+	char path[PATH_MAX], why[PATH_MAX + 256] = "";
+	struct file_record_header hdr;
+	int64_t got;
+	bool good;
+	int fd = -1, r;
+
+	object_path(s, path, sizeof(path));
+	/* 10 sent, the killed one took them all in one pread() and handed
+	 * over 1. */
+	good = kill_receiver_after(s, &tx, 1, 10, 1);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && receive_run(s, rx, 2, 9, 5000, why, sizeof(why));
+	got = good ? receive_seqno(rx, 0) : -EIO;
+	tap_ok(good && got == -ETIMEDOUT,
+	   "%s: a receiver killed holding 9 records it took but did not hand over leaves them to the next, none twice (%s, then %s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why,
+	   got < 0 ? strerror((int)-got) : "one more");
+	transport_close(rx, NULL);
+	rx = NULL;
+	transport_close(tx, NULL);
+	tx = NULL;
+
+	/* Killed in file_record_trim() between the end and the read offset. */
+	good = kill_receiver_after(s, &tx, 1, 70, 70);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.read_offset = FILE_RECORD_START + 70 * FILE_RECORD_SIZE;
+	hdr.end = hdr.next_end = FILE_RECORD_START;
+	good = good && file_header(fd, &hdr, true);
+	for (uint32_t n = 101; good && n <= 200; n++)
+		good = !send_seqno(tx, n);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && receive_run(s, rx, 101, 100, 5000, why, sizeof(why));
+	tap_ok(good, "%s: after a receiver killed cutting the file back, the next gets all 100 frames appended since (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	if (fd >= 0)
+		close(fd);
+	transport_close(tx, NULL);
+	tx = NULL;
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* A file of format version 1, then a header garbled beyond the file. */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = 0x49425346u;
+	hdr.version = 1;
+	hdr.record_size = FILE_RECORD_SIZE;
+	hdr.creator_uid = geteuid();
+	(void)unlink(path);	/* whatever a failure above left */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	good = fd >= 0 && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not use a version 1 file (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	fd = !r ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false) && hdr.version != 1;
+	tap_ok(good, "%s: a receiver replaces a version 1 file (%s)", s->via,
+	   strerror(-r));
+	if (fd >= 0)
+		close(fd);
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* Its reader killed, the header garbled: end past the file's size,
+	 * read offset off the records, next_end anywhere. */
+	good = kill_receiver_after(s, &tx, 0, 0, 0);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.end = FILE_RECORD_START + 100 * FILE_RECORD_SIZE;
+	hdr.read_offset = 3;
+	hdr.next_end = 0xdeadbeef;
+	good = good && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	if (!r)
+		r = send_seqno(tx, 500);
+	good = !r && receive_run(s, rx, 500, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: a header with its end past the file and its offsets garbled is adopted, mended, and frames flow (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+}
+
 static void test_mechanism(struct subject *s)
 {
 	struct transport *rx = NULL, *rx2 = NULL, *tx = NULL, *tx2 = NULL;
@@ -977,8 +1128,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		test_mechanism(&s);
-		if (!s.ring)
+		if (!s.ring) {
 			test_shared_file_batches(&s);
+			test_shared_file_crashes(&s);
+		}
 		remove_everything(&s);
 	}
 	return tap_done();
