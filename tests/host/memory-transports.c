@@ -24,7 +24,9 @@
  * a receiver killed holding records it took but did not hand over, or
  * killed while cutting the file back, makes its successor lose none and
  * repeat none; a version 1 file is replaced; a header whose end lies past
- * the file is adopted and mended);
+ * the file is adopted and mended; a file removed by hand makes its
+ * receiver deliver what it holds, then fail with -EIDRM, and its sender
+ * get -EPIPE);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
@@ -644,7 +646,9 @@ static bool kill_receiver_after(struct subject *s, struct transport **tx,
  * receiver killed cutting the file back (end moved to the start, its read
  * offset not yet) loses nothing of what is appended after; a version 1
  * file is replaced; a header whose offsets point past the file or
- * nowhere is adopted without a crash and frames flow.
+ * nowhere is adopted without a crash and frames flow; a file removed by
+ * hand is noticed by its receiver (inotify IN_ATTRIB), which ends with
+ * -EIDRM, and its sender is told to reopen.
  */
 static void test_shared_file_crashes(struct subject *s)
 {
@@ -734,8 +738,24 @@ static void test_shared_file_crashes(struct subject *s)
 	good = !r && receive_run(s, rx, 500, 1, 5000, why, sizeof(why));
 	tap_ok(good, "%s: a header with its end past the file and its offsets garbled is adopted, mended, and frames flow (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
-	transport_close(tx, NULL);
+
+	/* Removed by hand while both run: no new sender could find it. */
+	r = good ? send_seqno(tx, 501) : -EIO;
+	good = !r && !unlink(path);
+	got = good ? receive_seqno(rx, 5000) : -EIO;
+	good = got == 501;
+	got = good ? receive_seqno(rx, 5000) : got;
+	tap_ok(good && got == -EIDRM && strstr(rx->detail, "was removed"),
+	   "%s: a receiver whose file is removed by hand delivers what it holds, then says so (first %s, then %s, \"%s\")",
+	   s->via, good ? "501" : "not 501", got < 0 ? strerror((int)-got) : "a frame",
+	   rx->detail);
 	transport_close(rx, NULL);
+	r = tx ? send_seqno(tx, 502) : -EIO;
+	tap_ok(r == -EPIPE, "%s: its sender then gets -EPIPE, to reopen (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tap_ok(runtime_dir_entries(s) == 0, "%s: nothing is left (entries: %d)",
+	   s->via, runtime_dir_entries(s));
 }
 
 static void test_mechanism(struct subject *s)

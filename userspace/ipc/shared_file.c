@@ -57,9 +57,7 @@ static int shared_file_adopt(void *ctx)
 
 static int shared_file_remove(void *ctx)
 {
-	struct shared_file_state *st = ctx;
-
-	return unlink(st->path) == 0 ? 0 : -errno;
+	return unlink(((struct shared_file_state *)ctx)->path) ? -errno : 0;
 }
 
 static const struct named_object_ops shared_file_object = {
@@ -85,7 +83,7 @@ static int shared_file_open_receiver(struct shared_file_state *st)
  * inotify queue is emptied after a wake-up, before the look, so a later
  * append wakes the next wait; one whose end is not published yet shows as
  * busy: its writer holds the lock, so we let it finish before we sleep.
- */
+ * -EIDRM: the file was removed by hand (lib/file_watch.h). */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
@@ -109,9 +107,11 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 			settled = true;
 		} else if (!r) {
 			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
-			r = r ? r : file_watch_drain(st->inotify_fd);
+			r = r ? r : file_watch_drain(st->inotify_fd, st->fd);
 			settled = false;
 		}
+		if (r == -EIDRM)
+			snprintf(t->detail, sizeof(t->detail), "%s was removed", st->path);
 		if (r < 0)
 			return (int)r;
 	}
