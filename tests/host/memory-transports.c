@@ -26,7 +26,9 @@
  * repeat none; a version 1 file is replaced; a header whose end lies past
  * the file is adopted and mended; a file removed by hand makes its
  * receiver deliver what it holds, then fail with -EIDRM, and its sender
- * get -EPIPE);
+ * get -EPIPE; at 4096 records kept the sender gets -EAGAIN until the
+ * receiver cut the file back; a symlink or a file of another user at the
+ * path is never used and is replaced);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
@@ -758,6 +760,107 @@ static void test_shared_file_crashes(struct subject *s)
 	   s->via, runtime_dir_entries(s));
 }
 
+/*
+ * shared-file at its bound and with hostile paths: a file that holds
+ * FILE_RECORD_KEPT_MAX records, read or not, refuses the sender (-EAGAIN)
+ * until the receiver has read and cut it back, then takes frames again,
+ * none lost; a symlink at the path is never followed (its target stays
+ * as it was) and is replaced; a file of another user at the path is
+ * replaced, never used.
+ */
+static void test_shared_file_bound_and_paths(struct subject *s)
+{
+	struct transport *rx = NULL, *tx = NULL;
+	char path[PATH_MAX], target[PATH_MAX + 16], why[PATH_MAX + 256] = "";
+	static const char bait[] = "not yours";
+	struct file_record_header hdr;
+	char back[sizeof(bait)] = "";
+	struct stat sb;
+	int fd, r, full, after;
+	bool good;
+
+	object_path(s, path, sizeof(path));
+	/* A successor adopts a file with FILE_RECORD_KEPT_MAX - 1 kept. */
+	good = kill_receiver_after(s, &tx, 0, 0, 0);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.read_offset = hdr.end = hdr.next_end =
+		FILE_RECORD_START + (FILE_RECORD_KEPT_MAX - 1) * FILE_RECORD_SIZE;
+	good = good && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	r = r ? r : send_seqno(tx, 600);
+	full = r ? r : send_seqno(tx, 601);
+	good = !r && full == -EAGAIN && receive_run(s, rx, 600, 1, 5000, why, sizeof(why));
+	/* All read: the next look cuts the file back, then there is room. */
+	r = good ? (int)receive_seqno(rx, 0) : -EIO;
+	after = r == -ETIMEDOUT ? send_seqno(tx, 601) : r;
+	good = good && !after && receive_run(s, rx, 601, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: at %d records kept the sender gets -EAGAIN and keeps the frame, which goes once the receiver cut the file back (then %s, after %s, %s)",
+	   s->via, FILE_RECORD_KEPT_MAX, strerror(-full), strerror(-after),
+	   why[0] ? why : "ok");
+	transport_close(tx, NULL);
+	tx = NULL;
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* A symlink at the path, to a file the receiver must not touch. */
+	snprintf(target, sizeof(target), "%s/bait", s->dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	good = fd >= 0 && write(fd, bait, sizeof(bait)) == sizeof(bait);
+	if (fd >= 0)
+		close(fd);
+	good = good && !symlink(target, path);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not follow a symlink at the path (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && !lstat(path, &sb) && S_ISREG(sb.st_mode) &&
+	       !stat(target, &sb) && sb.st_size == sizeof(bait);
+	fd = open(target, O_RDONLY | O_CLOEXEC);
+	good = good && fd >= 0 && read(fd, back, sizeof(back)) == sizeof(back) &&
+	       !memcmp(back, bait, sizeof(bait));
+	if (fd >= 0)
+		close(fd);
+	tap_ok(good, "%s: a receiver replaces a symlink at the path and leaves its target as it was (%s)",
+	   s->via, strerror(-r));
+	transport_close(rx, NULL);
+	rx = NULL;
+	unlink(target);
+
+	/* A well-formed file of another user at the path. */
+	if (geteuid() != 0) {
+		tap_skip("making a file of another user needs root",
+			 "%s: a file of another user is replaced", s->via);
+		return;
+	}
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	fd = !r ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	if (fd >= 0)
+		close(fd);
+	transport_close(rx, NULL);	/* removes it */
+	rx = NULL;
+	fd = good ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	hdr.creator_uid = 65534;
+	good = fd >= 0 && file_header(fd, &hdr, true) && !fchown(fd, 65534, 65534);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not use a file of another user (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && !stat(path, &sb) && sb.st_uid == geteuid();
+	tap_ok(good, "%s: a receiver replaces a file of another user with its own (%s)",
+	   s->via, strerror(-r));
+	transport_close(rx, NULL);
+}
+
 static void test_mechanism(struct subject *s)
 {
 	struct transport *rx = NULL, *rx2 = NULL, *tx = NULL, *tx2 = NULL;
@@ -1151,6 +1254,7 @@ int main(int argc, char **argv)
 		if (!s.ring) {
 			test_shared_file_batches(&s);
 			test_shared_file_crashes(&s);
+			test_shared_file_bound_and_paths(&s);
 		}
 		remove_everything(&s);
 	}
