@@ -648,9 +648,9 @@ static bool kill_receiver_after(struct subject *s, struct transport **tx,
  * receiver killed cutting the file back (end moved to the start, its read
  * offset not yet) loses nothing of what is appended after; a version 1
  * file is replaced; a header whose offsets point past the file or
- * nowhere is adopted without a crash and frames flow; a file removed by
- * hand is noticed by its receiver (inotify IN_ATTRIB), which ends with
- * -EIDRM, and its sender is told to reopen.
+ * nowhere is adopted without a crash and frames flow; a file removed or
+ * made 0644 by hand is noticed by its receiver (inotify IN_ATTRIB), which
+ * ends with -EIDRM, and its sender is told to reopen.
  */
 static void test_shared_file_crashes(struct subject *s)
 {
@@ -757,6 +757,19 @@ static void test_shared_file_crashes(struct subject *s)
 	   s->via, strerror(-r));
 	transport_close(tx, NULL);
 	tap_ok(runtime_dir_entries(s) == 0, "%s: nothing is left (entries: %d)",
+	   s->via, runtime_dir_entries(s));
+
+	/* Opened up by hand (chmod 0644): no new sender would trust it. */
+	tx = rx = NULL;
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	r = r ? r : open_as(s, TRANSPORT_SENDER, &tx);
+	r = r ? r : chmod(path, 0644) ? -errno : 0;
+	got = r ? r : receive_seqno(rx, 5000);
+	tap_ok(got == -EIDRM, "%s: a receiver whose file is made 0644 by hand says so (got %s, \"%s\")",
+	   s->via, got < 0 ? strerror((int)-got) : "a frame", rx ? rx->detail : "");
+	transport_close(rx, NULL);
+	transport_close(tx, NULL);
+	tap_ok(runtime_dir_entries(s) == 0, "%s: and it removes it (entries: %d)",
 	   s->via, runtime_dir_entries(s));
 }
 

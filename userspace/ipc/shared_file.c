@@ -78,12 +78,11 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 	return st->inotify_fd < 0 ? st->inotify_fd : 0;
 }
 
-/*
- * Records taken already, or else wait for some: 0 when there are. The
+/* Records taken already, or else wait for some: 0 when there are. The
  * inotify queue is emptied after a wake-up, before the look, so a later
  * append wakes the next wait; one whose end is not published yet shows as
  * busy: its writer holds the lock, so we let it finish before we sleep.
- * -EIDRM: the file was removed by hand (lib/file_watch.h). */
+ * -EIDRM: the file was removed or opened up by hand (lib/file_watch.h). */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
@@ -111,7 +110,8 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 			settled = false;
 		}
 		if (r == -EIDRM)
-			snprintf(t->detail, sizeof(t->detail), "%s was removed", st->path);
+			snprintf(t->detail, sizeof(t->detail),
+				 "%s was removed or opened up", st->path);
 		if (r < 0)
 			return (int)r;
 	}
