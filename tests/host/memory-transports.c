@@ -20,7 +20,15 @@
  * which adopts the object; stale and foreign objects are replaced;
  * garbled indices and lengths never make the receiver read out of bounds
  * (shared-file: a dead writer's unfinished append is neither read nor
- * waited for, and records cut off by hand are counted once and skipped);
+ * waited for, and records cut off by hand are counted once and skipped;
+ * a receiver killed holding records it took but did not hand over, or
+ * killed while cutting the file back, makes its successor lose none and
+ * repeat none; a version 1 file is replaced; a header whose end lies past
+ * the file is adopted and mended; a file removed by hand makes its
+ * receiver deliver what it holds, then fail with -EIDRM, and its sender
+ * get -EPIPE; at 4096 records kept the sender gets -EAGAIN until the
+ * receiver cut the file back; a symlink or a file of another user at the
+ * path is never used and is replaced);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
@@ -47,6 +55,7 @@
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -587,6 +596,284 @@ static void test_shared_file_by_hand(struct subject *s, struct transport *rx,
 		close(fd);
 }
 
+/* Child: a receiver that says when it is ready, is told how many frames
+ * to take (one byte on @sock), takes them, says so and waits for SIGKILL. */
+static int child_receiver_takes(struct subject *s, int sock)
+{
+	struct transport *t;
+	unsigned char count;
+	char byte = 'r';
+
+	alarm(120);
+	if (open_as(s, TRANSPORT_RECEIVER, &t) < 0)
+		return 10;
+	if (write(sock, &byte, 1) != 1 || read(sock, &count, 1) != 1)
+		return 11;
+	for (int i = 0; i < count; i++)
+		if (receive_seqno(t, 10000) < 0)
+			return 12;
+	if (write(sock, &byte, 1) != 1)
+		return 13;
+	pause();	/* until SIGKILL */
+	return 14;
+}
+
+/* A receiver in a child takes @take of the frames @first.. (@sent of
+ * them, sent first), then is SIGKILLed; the sender stays open in *@tx. */
+static bool kill_receiver_after(struct subject *s, struct transport **tx,
+				uint32_t first, int sent, unsigned char take)
+{
+	bool good;
+	pid_t pid;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	pid = spawn(child_receiver_takes, s, sv[1]);
+	close(sv[1]);
+	good = read_byte(sv[0]);
+	r = good && !*tx ? open_as(s, TRANSPORT_SENDER, tx) : 0;
+	for (int i = 0; good && !r && i < sent; i++)
+		r = send_seqno(*tx, first + i);
+	good = good && !r && write(sv[0], &take, 1) == 1 && read_byte(sv[0]);
+	kill(pid, SIGKILL);
+	wait_status(pid);
+	close(sv[0]);
+	return good;
+}
+
+/*
+ * shared-file, crashes and hostile headers: a receiver killed with
+ * records taken but not yet handed over leaves them to the next one; a
+ * receiver killed cutting the file back (end moved to the start, its read
+ * offset not yet) loses nothing of what is appended after; a version 1
+ * file is replaced; a header whose offsets point past the file or
+ * nowhere is adopted without a crash and frames flow; a file removed or
+ * made 0644 by hand is noticed by its receiver (inotify IN_ATTRIB), which
+ * ends with -EIDRM, and its sender is told to reopen.
+ */
+static void test_shared_file_crashes(struct subject *s)
+{
+	struct transport *rx = NULL, *tx = NULL;
+	char path[PATH_MAX], why[PATH_MAX + 256] = "";
+	struct file_record_header hdr;
+	int64_t got;
+	bool good;
+	int fd = -1, r;
+
+	object_path(s, path, sizeof(path));
+	/* 10 sent, the killed one took them all in one pread() and handed
+	 * over 1. */
+	good = kill_receiver_after(s, &tx, 1, 10, 1);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && receive_run(s, rx, 2, 9, 5000, why, sizeof(why));
+	got = good ? receive_seqno(rx, 0) : -EIO;
+	tap_ok(good && got == -ETIMEDOUT,
+	   "%s: a receiver killed holding 9 records it took but did not hand over leaves them to the next, none twice (%s, then %s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why,
+	   got < 0 ? strerror((int)-got) : "one more");
+	transport_close(rx, NULL);
+	rx = NULL;
+	transport_close(tx, NULL);
+	tx = NULL;
+
+	/* Killed in file_record_trim() between the end and the read offset. */
+	good = kill_receiver_after(s, &tx, 1, 70, 70);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.read_offset = FILE_RECORD_START + 70 * FILE_RECORD_SIZE;
+	hdr.end = hdr.next_end = FILE_RECORD_START;
+	good = good && file_header(fd, &hdr, true);
+	for (uint32_t n = 101; good && n <= 200; n++)
+		good = !send_seqno(tx, n);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && receive_run(s, rx, 101, 100, 5000, why, sizeof(why));
+	tap_ok(good, "%s: after a receiver killed cutting the file back, the next gets all 100 frames appended since (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+	if (fd >= 0)
+		close(fd);
+	transport_close(tx, NULL);
+	tx = NULL;
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* A file of format version 1, then a header garbled beyond the file. */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = 0x49425346u;
+	hdr.version = 1;
+	hdr.record_size = FILE_RECORD_SIZE;
+	hdr.creator_uid = geteuid();
+	(void)unlink(path);	/* whatever a failure above left */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	good = fd >= 0 && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not use a version 1 file (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	fd = !r ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false) && hdr.version != 1;
+	tap_ok(good, "%s: a receiver replaces a version 1 file (%s)", s->via,
+	   strerror(-r));
+	if (fd >= 0)
+		close(fd);
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* Its reader killed, the header garbled: end past the file's size,
+	 * read offset off the records, next_end anywhere. */
+	good = kill_receiver_after(s, &tx, 0, 0, 0);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.end = FILE_RECORD_START + 100 * FILE_RECORD_SIZE;
+	hdr.read_offset = 3;
+	hdr.next_end = 0xdeadbeef;
+	good = good && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	if (!r)
+		r = send_seqno(tx, 500);
+	good = !r && receive_run(s, rx, 500, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: a header with its end past the file and its offsets garbled is adopted, mended, and frames flow (%s)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why);
+
+	/* Removed by hand while both run: no new sender could find it. */
+	r = good ? send_seqno(tx, 501) : -EIO;
+	good = !r && !unlink(path);
+	got = good ? receive_seqno(rx, 5000) : -EIO;
+	good = got == 501;
+	got = good ? receive_seqno(rx, 5000) : got;
+	tap_ok(good && got == -EIDRM && strstr(rx->detail, "was removed"),
+	   "%s: a receiver whose file is removed by hand delivers what it holds, then says so (first %s, then %s, \"%s\")",
+	   s->via, good ? "501" : "not 501", got < 0 ? strerror((int)-got) : "a frame",
+	   rx->detail);
+	transport_close(rx, NULL);
+	r = tx ? send_seqno(tx, 502) : -EIO;
+	tap_ok(r == -EPIPE, "%s: its sender then gets -EPIPE, to reopen (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tap_ok(runtime_dir_entries(s) == 0, "%s: nothing is left (entries: %d)",
+	   s->via, runtime_dir_entries(s));
+
+	/* Opened up by hand (chmod 0644): no new sender would trust it. */
+	tx = rx = NULL;
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	r = r ? r : open_as(s, TRANSPORT_SENDER, &tx);
+	r = r ? r : chmod(path, 0644) ? -errno : 0;
+	got = r ? r : receive_seqno(rx, 5000);
+	tap_ok(got == -EIDRM, "%s: a receiver whose file is made 0644 by hand says so (got %s, \"%s\")",
+	   s->via, got < 0 ? strerror((int)-got) : "a frame", rx ? rx->detail : "");
+	transport_close(rx, NULL);
+	transport_close(tx, NULL);
+	tap_ok(runtime_dir_entries(s) == 0, "%s: and it removes it (entries: %d)",
+	   s->via, runtime_dir_entries(s));
+}
+
+/*
+ * shared-file at its bound and with hostile paths: a file that holds
+ * FILE_RECORD_KEPT_MAX records, read or not, refuses the sender (-EAGAIN)
+ * until the receiver has read and cut it back, then takes frames again,
+ * none lost; a symlink at the path is never followed (its target stays
+ * as it was) and is replaced; a file of another user at the path is
+ * replaced, never used.
+ */
+static void test_shared_file_bound_and_paths(struct subject *s)
+{
+	struct transport *rx = NULL, *tx = NULL;
+	char path[PATH_MAX], target[PATH_MAX + 16], why[PATH_MAX + 256] = "";
+	static const char bait[] = "not yours";
+	struct file_record_header hdr;
+	char back[sizeof(bait)] = "";
+	struct stat sb;
+	int fd, r, full, after;
+	bool good;
+
+	object_path(s, path, sizeof(path));
+	/* A successor adopts a file with FILE_RECORD_KEPT_MAX - 1 kept. */
+	good = kill_receiver_after(s, &tx, 0, 0, 0);
+	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.read_offset = hdr.end = hdr.next_end =
+		FILE_RECORD_START + (FILE_RECORD_KEPT_MAX - 1) * FILE_RECORD_SIZE;
+	good = good && file_header(fd, &hdr, true);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	r = r ? r : send_seqno(tx, 600);
+	full = r ? r : send_seqno(tx, 601);
+	good = !r && full == -EAGAIN && receive_run(s, rx, 600, 1, 5000, why, sizeof(why));
+	/* All read: the next look cuts the file back, then there is room. */
+	r = good ? (int)receive_seqno(rx, 0) : -EIO;
+	after = r == -ETIMEDOUT ? send_seqno(tx, 601) : r;
+	good = good && !after && receive_run(s, rx, 601, 1, 5000, why, sizeof(why));
+	tap_ok(good, "%s: at %d records kept the sender gets -EAGAIN and keeps the frame, which goes once the receiver cut the file back (then %s, after %s, %s)",
+	   s->via, FILE_RECORD_KEPT_MAX, strerror(-full), strerror(-after),
+	   why[0] ? why : "ok");
+	transport_close(tx, NULL);
+	tx = NULL;
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* A symlink at the path, to a file the receiver must not touch. */
+	snprintf(target, sizeof(target), "%s/bait", s->dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	good = fd >= 0 && write(fd, bait, sizeof(bait)) == sizeof(bait);
+	if (fd >= 0)
+		close(fd);
+	good = good && !symlink(target, path);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not follow a symlink at the path (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && !lstat(path, &sb) && S_ISREG(sb.st_mode) &&
+	       !stat(target, &sb) && sb.st_size == sizeof(bait);
+	fd = open(target, O_RDONLY | O_CLOEXEC);
+	good = good && fd >= 0 && read(fd, back, sizeof(back)) == sizeof(back) &&
+	       !memcmp(back, bait, sizeof(bait));
+	if (fd >= 0)
+		close(fd);
+	tap_ok(good, "%s: a receiver replaces a symlink at the path and leaves its target as it was (%s)",
+	   s->via, strerror(-r));
+	transport_close(rx, NULL);
+	rx = NULL;
+	unlink(target);
+
+	/* A well-formed file of another user at the path. */
+	if (geteuid() != 0) {
+		tap_skip("making a file of another user needs root",
+			 "%s: a file of another user is replaced", s->via);
+		return;
+	}
+	r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	fd = !r ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	if (fd >= 0)
+		close(fd);
+	transport_close(rx, NULL);	/* removes it */
+	rx = NULL;
+	fd = good ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	hdr.creator_uid = 65534;
+	good = fd >= 0 && file_header(fd, &hdr, true) && !fchown(fd, 65534, 65534);
+	if (fd >= 0)
+		close(fd);
+	r = good ? open_as(s, TRANSPORT_SENDER, &tx) : -EIO;
+	tap_ok(r == -ENOENT, "%s: a sender does not use a file of another user (got %s)",
+	   s->via, strerror(-r));
+	transport_close(tx, NULL);
+	tx = NULL;
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = !r && !stat(path, &sb) && sb.st_uid == geteuid();
+	tap_ok(good, "%s: a receiver replaces a file of another user with its own (%s)",
+	   s->via, strerror(-r));
+	transport_close(rx, NULL);
+}
+
 static void test_mechanism(struct subject *s)
 {
 	struct transport *rx = NULL, *rx2 = NULL, *tx = NULL, *tx2 = NULL;
@@ -977,8 +1264,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		test_mechanism(&s);
-		if (!s.ring)
+		if (!s.ring) {
 			test_shared_file_batches(&s);
+			test_shared_file_crashes(&s);
+			test_shared_file_bound_and_paths(&s);
+		}
 		remove_everything(&s);
 	}
 	return tap_done();

@@ -3,11 +3,11 @@
  * shared-file: frames appended as fixed records (lib/file_record.h) to
  * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock, a
  * run in one pwrite(), the new end published in the mapped header; the
- * receiver, woken by inotify (IN_MODIFY), empties its queue and takes all
- * that is published (up to TRANSPORT_BATCH_MAX) in one lock-free pread()
- * (lib/file_record_io.h). A lone event: lock, pwrite(), unlock; ppoll(),
- * read(), pread(). Pull, FIFO, lossless, durable.
- * Step by step: docs/mechanisms/shared-file.md, "How the transport works".
+ * receiver, woken by inotify (IN_MODIFY), takes all that is published (up
+ * to TRANSPORT_BATCH_MAX) in one lock-free pread() and marks each record
+ * read in the header as it hands it over (lib/file_record_io.h). A lone
+ * event: lock, pwrite(), unlock; ppoll(), read(), pread(). Pull, FIFO,
+ * lossless, durable. docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
 
@@ -26,19 +26,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define BATCH	TRANSPORT_BATCH_MAX	/* records taken in one go */
-
 struct shared_file_state {
 	char path[PATH_MAX];
-	int fd;
-	int inotify_fd;		/* receiver: wake-up and poll_fd */
+	int fd, inotify_fd;	/* inotify: the receiver's wake-up, poll_fd */
 	struct file_record_header *hdr;	/* mapped: the changing fields */
-	off_t read_offset;	/* receiver: its own copy, the truth */
+	off_t read_offset;	/* receiver: where its next pread() starts */
 	unsigned int batch_count, batch_next;
-	uint8_t batch[BATCH][FILE_RECORD_SIZE];
+	uint8_t batch[TRANSPORT_BATCH_MAX][FILE_RECORD_SIZE];	/* taken */
 };
-
-/* ---- receiver ---------------------------------------------------------- */
 
 static int shared_file_create(void *ctx)
 {
@@ -62,10 +57,7 @@ static int shared_file_adopt(void *ctx)
 
 static int shared_file_remove(void *ctx)
 {
-	struct shared_file_state *st = ctx;
-
-	/* Not live: a sender still attached sees it closed, or gone once full. */
-	return unlink(st->path) == 0 ? 0 : -errno;
+	return unlink(((struct shared_file_state *)ctx)->path) ? -errno : 0;
 }
 
 static const struct named_object_ops shared_file_object = {
@@ -86,12 +78,11 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 	return st->inotify_fd < 0 ? st->inotify_fd : 0;
 }
 
-/*
- * Records taken already, or else wait for some: 0 when there are. The
+/* Records taken already, or else wait for some: 0 when there are. The
  * inotify queue is emptied after a wake-up, before the look, so a later
  * append wakes the next wait; one whose end is not published yet shows as
  * busy: its writer holds the lock, so we let it finish before we sleep.
- */
+ * -EIDRM: the file was removed or opened up by hand (lib/file_watch.h). */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
@@ -103,34 +94,48 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 	while (st->batch_next >= st->batch_count) {
 		if (stop_requested())
 			return -EINTR;
+		file_record_trim(st->fd, st->hdr, &st->read_offset);
 		r = file_record_take(st->fd, st->hdr, &st->read_offset,
-				     st->batch[0], BATCH, &t->rejected, &busy);
+				     st->batch[0], TRANSPORT_BATCH_MAX,
+				     &t->rejected, &busy);
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
-			file_record_trim(st->fd, st->hdr, &st->read_offset);
 		} else if (!r && busy && !settled) {
 			r = file_record_settle(st->fd);
 			settled = true;
 		} else if (!r) {
 			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
-			r = r ? r : file_watch_drain(st->inotify_fd);
+			r = r ? r : file_watch_drain(st->inotify_fd, st->fd);
 			settled = false;
 		}
+		if (r == -EIDRM)
+			snprintf(t->detail, sizeof(t->detail),
+				 "%s was removed or opened up", st->path);
 		if (r < 0)
 			return (int)r;
 	}
 	return 0;
 }
 
+/* The next record taken, into @buf; marked read only now, so that a
+ * receiver killed with records still in st->batch leaves them to the next. */
+static size_t shared_file_hand(struct shared_file_state *st, uint8_t *buf,
+			       size_t size)
+{
+	size_t len = file_record_unpack(st->batch[st->batch_next++], buf, size);
+	off_t left = st->batch_count - st->batch_next;
+
+	file_record_mark_read(st->hdr, st->read_offset - left * FILE_RECORD_SIZE);
+	return len;
+}
+
 static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 				   size_t size, int timeout_ms)
 {
-	struct shared_file_state *st = t->priv;
 	int r = shared_file_fill(t, timeout_ms);
 
-	return r < 0 ? r : (ssize_t)file_record_unpack(
-				   st->batch[st->batch_next++], buf, size);
+	return r < 0 ? r : (ssize_t)shared_file_hand(t->priv, buf, size);
 }
 
 /* All the records read in one go, up to TRANSPORT_BATCH_MAX. */
@@ -143,13 +148,10 @@ static ssize_t shared_file_receive_many(struct transport *t,
 
 	for (batch->count = 0; !r && st->batch_next < st->batch_count &&
 	     batch->count < TRANSPORT_BATCH_MAX; batch->count++)
-		batch->len[batch->count] = file_record_unpack(
-			st->batch[st->batch_next++], batch->frame[batch->count],
-			sizeof(batch->frame[0]));
+		batch->len[batch->count] = shared_file_hand(
+			st, batch->frame[batch->count], sizeof(batch->frame[0]));
 	return r < 0 ? r : (ssize_t)batch->count;
 }
-
-/* ---- sender ------------------------------------------------------------ */
 
 static int shared_file_open_sender(struct shared_file_state *st)
 {
@@ -179,8 +181,6 @@ static int shared_file_send(struct transport *t, const uint8_t *frame, size_t le
 
 	return r > 0 ? 0 : r;
 }
-
-/* ---- both -------------------------------------------------------------- */
 
 static void shared_file_close(struct transport *t)
 {

@@ -5,6 +5,7 @@
 #include "shared_object.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,8 +101,17 @@ int file_record_create(const char *path)
 
 int file_record_adopt(int *fd, off_t *ret_read_offset)
 {
-	int r = file_record_check(*fd, ret_read_offset);
+	/* Judged without a lock first, so that a foreign file is never
+	 * waited for; then again under the read lock, the header in one
+	 * pread(): a writer may be mending the read offset (file_record_io.c). */
+	int r = file_record_check(*fd, NULL);
 
+	if (!r)
+		r = shared_object_lock_data(*fd, F_RDLCK);
+	if (!r) {
+		r = file_record_check(*fd, ret_read_offset);
+		(void)shared_object_lock_data(*fd, F_UNLCK);
+	}
 	if (!r)
 		r = shared_object_claim(*fd, SHARED_OBJECT_RECEIVER);
 	if (!r)

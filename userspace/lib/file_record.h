@@ -100,7 +100,9 @@ int file_record_adopt(int *fd, off_t *ret_read_offset);
 int file_record_check(int fd, off_t *ret_read_offset);
 
 /* The header of @fd, mapped shared, in *@ret: 0 or a negative errno. A
- * file cut by hand to nothing faults (SIGBUS), as any mapped file does. */
+ * file cut by hand to nothing faults (SIGBUS), as any mapped file does;
+ * left so: only its owner can, and a handler or an fstat() per access
+ * would cost more than it saves (docs/mechanisms/shared-file.md). */
 int file_record_map(int fd, struct file_record_header **ret);
 void file_record_unmap(struct file_record_header *hdr);
 

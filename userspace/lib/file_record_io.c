@@ -26,6 +26,13 @@ static int append_room(int fd, struct file_record_header *hdr, off_t *ret_end)
 		return -ENODATA;
 	if (!file_record_offset_ok(read))
 		read = FILE_RECORD_START;
+	/* Past the end only if a reader was killed cutting the file back
+	 * (file_record_trim()): all from the start is new, tell its successor
+	 * before it is written over. */
+	if (read > end && file_record_offset_ok(end)) {
+		read = FILE_RECORD_START;
+		STORE(hdr->read_offset, read);
+	}
 	if (!file_record_offset_ok(end)) {
 		end = read;	/* garbled: what cannot be placed is lost */
 		STORE(hdr->end, end);
@@ -118,8 +125,12 @@ off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
 	if (!count)	/* cut by hand below the end: those records are gone */
 		return skip_to(hdr, offset, end, rejected);
 	*offset += count * (off_t)FILE_RECORD_SIZE;
-	STORE(hdr->read_offset, *offset);
 	return count;
+}
+
+void file_record_mark_read(struct file_record_header *hdr, off_t offset)
+{
+	STORE(hdr->read_offset, offset);
 }
 
 int file_record_settle(int fd)
@@ -137,9 +148,11 @@ void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset)
 		return;
 	if (LOAD(hdr->end) == (uint64_t)*offset) {
 		/* The header first, the end before the read offset: killed
-		 * in between, an offset past the end is skipped to it, never
-		 * read again from the start; a cut that fails leaves only
-		 * bytes past the end, which are never read. */
+		 * in between, a read offset past the end is moved to the
+		 * start by the next writer (append_room()), and a successor
+		 * with no append since starts at the end; never a record
+		 * twice. A cut that fails leaves only bytes past the end,
+		 * which are never read. */
 		*offset = FILE_RECORD_START;
 		STORE(hdr->end, *offset);
 		STORE(hdr->next_end, *offset);

@@ -36,9 +36,9 @@ int file_record_append(int fd, struct file_record_header *hdr,
 
 /*
  * Reader, without a lock: read up to @max published records at *@offset
- * into @records and mark them read (*@offset moves past them, and the
- * header's read offset with it, for a successor should this reader be
- * killed): how many (0: none waits; no system call then), or -errno.
+ * into @records (*@offset moves past them; the header's read offset does
+ * not: the caller moves it with file_record_mark_read() as it hands them
+ * over): how many (0: none waits; no system call then), or -errno.
  * *@ret_busy says an append is under way: its writer may have woken us
  * already, so do not sleep before file_record_settle(). Records cut off
  * by hand below the end, or an end garbled below *@offset, count one in
@@ -48,16 +48,21 @@ off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
 		       uint8_t *records, off_t max, uint64_t *rejected,
 		       bool *ret_busy);
 
+/* Reader: the records below @offset are handed over; a successor to a
+ * reader killed now starts there (a store in the mapping, no system call). */
+void file_record_mark_read(struct file_record_header *hdr, off_t offset);
+
 /* Reader: wait until no writer is mid-append (the read lock, taken and
  * let go): 0 or -errno. */
 int file_record_settle(int fd);
 
 /*
- * Reader, after a take: if it read everything up to *@offset and that is
- * FILE_RECORD_TRIM_AT records or more, cut the file back to its header
- * under the write lock (unless a writer appended meanwhile), *@offset with
- * it. No system call otherwise. Nothing to report: a failure leaves the
- * file as it was, only bigger, and writers stop at FILE_RECORD_KEPT_MAX.
+ * Reader, with all it took handed over: if it read everything up to
+ * *@offset and that is FILE_RECORD_TRIM_AT records or more, cut the file
+ * back to its header under the write lock (unless a writer appended
+ * meanwhile), *@offset with it. No system call otherwise. Nothing to
+ * report: a failure leaves the file as it was, only bigger, and writers
+ * stop at FILE_RECORD_KEPT_MAX.
  */
 void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset);
 
