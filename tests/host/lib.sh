@@ -10,6 +10,9 @@ BIN=$BUILD/bin
 TESTBIN=$BUILD/tests
 # Upper bound of any single wait, so a broken mechanism fails, never hangs.
 WAIT_S=${IPC_BUTTON_TEST_WAIT:-20}
+# Set, the suite's directory (the programs' stderr, a broker's log...)
+# stays for a look after the run, its path on a TAP comment line.
+KEEP_DIR=${IPC_BUTTON_TEST_KEEP:-}
 
 hl_pids=()
 
@@ -63,7 +66,11 @@ hl_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$HL_DIR"
+	if [ -n "$KEEP_DIR" ]; then
+		echo "# kept $HL_DIR (IPC_BUTTON_TEST_KEEP)"
+	else
+		rm -rf "$HL_DIR"
+	fi
 }
 
 # Read the mechanism's test settings: MECH_OPTS (extra arguments for every
