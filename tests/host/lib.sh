@@ -10,6 +10,9 @@ BIN=$BUILD/bin
 TESTBIN=$BUILD/tests
 # Upper bound of any single wait, so a broken mechanism fails, never hangs.
 WAIT_S=${IPC_BUTTON_TEST_WAIT:-20}
+# Set, the suite's directory (the programs' stderr, a broker's log...)
+# stays for a look after the run, its path on a TAP comment line.
+KEEP_DIR=${IPC_BUTTON_TEST_KEEP:-}
 
 hl_pids=()
 
@@ -63,7 +66,11 @@ hl_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$HL_DIR"
+	if [ -n "$KEEP_DIR" ]; then
+		echo "# kept $HL_DIR (IPC_BUTTON_TEST_KEEP)"
+	else
+		rm -rf "$HL_DIR"
+	fi
 }
 
 # Read the mechanism's test settings: MECH_OPTS (extra arguments for every
@@ -382,16 +389,23 @@ hl_end_button() {
 
 # hl_reap PID: wait for it, at most WAIT_S seconds (then SIGKILL: 137).
 # The watchdog is a separate bash, not a subshell of ours, so it carries
-# none of our traps; cancelled, it takes its sleep down with it.
+# none of our traps. It is one process with no child (it times out in
+# `read -t` on a pipe it holds both ends of, never in a sleep), so it is
+# cancelled with SIGKILL, which cannot be lost. A SIGTERM can: a process
+# started with & is a copy of this shell until it execs, and bash there
+# can lose a SIGTERM (neither acted on before the exec nor pending after
+# it). A reaped process that ended at once had its watchdog told to stop
+# in that window, and the watchdog then slept its whole WAIT_S (20 s)
+# before the suite went on: the stalls at varying steps seen under load.
 hl_reap() {
 	local pid=$1 watchdog
-	bash -c 'trap "kill \$! 2>/dev/null; exit 0" TERM
-		sleep "$1" & wait $!
+	bash -c 'exec 0<> <(:)
+		read -r -t "$1" _
 		kill -KILL "$2" 2>/dev/null' watchdog "$WAIT_S" "$pid" 2>/dev/null &
 	watchdog=$!
 	wait "$pid"
 	HL_STATUS=$?
-	kill "$watchdog" 2>/dev/null
+	kill -KILL "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
 	return 0
 }
