@@ -116,7 +116,8 @@ system-root: deps
 	@board/build-system-root >/dev/null
 
 ## bench           benchmarks of every mechanism, written to docs/
-bench: deps userspace initramfs
+# dtbs: the board part loads the overlay (bench/board stops without it).
+bench: deps userspace initramfs dtbs
 	bench/run
 
 ## install         install programs, overlay, DKMS module source, udev rule,
