@@ -1042,6 +1042,42 @@ static bool await_syscall(pid_t pid, long nr)
 	return true;
 }
 
+/* What the rounds of a stop test saw: failures, receivers seen asleep in
+ * the system call, and the exit statuses that were not 0. */
+struct stop_tally {
+	int failures, asleep;
+	char statuses[64];
+};
+
+/*
+ * One round of a stop test: a receiver started; from round 3 on, seen
+ * asleep in system call @nr before its stop; in round 0 the stop comes
+ * before its receive (job->before), sent by the receiver itself; then
+ * reaped within WAIT_MS.
+ */
+static void stop_round(struct subject *s, struct stop_job *job, int round,
+		       long nr, struct stop_tally *t)
+{
+	size_t used = strlen(t->statuses);
+	pid_t child;
+	int status;
+
+	job->before = round == 0;
+	child = spawn(stop_receiver, s, job);
+	if (!wait_byte(job->ready[0]))
+		t->failures++;
+	if (round >= 3 && await_syscall(child, nr))
+		t->asleep++;
+	if (round > 0)
+		kill(child, SIGTERM);
+	status = reap(child, WAIT_MS);
+	if (status) {
+		t->failures++;
+		snprintf(t->statuses + used, sizeof(t->statuses) - used,
+			 " %d", status);
+	}
+}
+
 /*
  * mq-sysv without a timeout sleeps in msgrcv() itself: a stop ends it
  * (before the receive, just after it began, or while it sleeps in
@@ -1051,38 +1087,20 @@ static bool await_syscall(pid_t pid, long nr)
 static void test_mq_sysv_stop_in_msgrcv(struct subject *s)
 {
 	struct stop_job job = { .timeout_ms = -1, .keep = true };
-	int failures = 0, asleep = 0;
+	struct stop_tally tally = { 0 };
 	unsigned long left = 0;
 	struct msqid_ds ds;
-	char statuses[64] = "";
 
 	if (pipe2(job.ready, O_CLOEXEC) < 0)
 		return;
 	for (int round = 0; round < 6; round++) {
-		pid_t child;
-		int status;
-
-		job.before = round == 0;
-		child = spawn(stop_receiver, s, &job);
-		if (!wait_byte(job.ready[0]))
-			failures++;
-		if (round >= 3 && await_syscall(child, SYS_msgrcv))
-			asleep++;
-		if (round > 0)
-			kill(child, SIGTERM);
-		status = reap(child, WAIT_MS);
-		if (status) {
-			failures++;
-			snprintf(statuses + strlen(statuses),
-				 sizeof(statuses) - strlen(statuses), " %d",
-				 status);
-		}
+		stop_round(s, &job, round, SYS_msgrcv, &tally);
 		if (msgctl(msgget(subject_sysv_key(s), 0), IPC_STAT, &ds) == 0)
 			left += ds.msg_qnum;
 	}
-	tap_ok(!failures && asleep == 3,
+	tap_ok(!tally.failures && tally.asleep == 3,
 	   "mq-sysv: receive(-1) sleeps in msgrcv() itself and a stop ends it with -EINTR, also one sent before it (6 rounds, %d of 3 seen asleep in msgrcv; statuses%s)",
-	   asleep, statuses[0] ? statuses : " 0");
+	   tally.asleep, tally.statuses[0] ? tally.statuses : " 0");
 	tap_ok(left == 0, "mq-sysv: no stop leaves a wake message in the queue (%lu left)",
 	   left);
 	close(job.ready[0]);
@@ -1136,34 +1154,17 @@ static void test_mq_sysv_forged_wake(struct subject *s)
 static void test_mq_posix_stop_in_receive(struct subject *s)
 {
 	struct stop_job job = { .timeout_ms = -1, .keep = true };
+	struct stop_tally tally = { 0 };
 	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
-	int failures = 0, asleep = 0, phantoms = 0;
-	char statuses[64] = "";
+	int phantoms = 0;
 	struct transport *rx;
 
 	if (pipe2(job.ready, O_CLOEXEC) < 0)
 		return;
 	for (int round = 0; round < 6; round++) {
-		pid_t child;
-		int status;
-
-		job.before = round == 0;
-		child = spawn(stop_receiver, s, &job);
-		if (!wait_byte(job.ready[0]))
-			failures++;
-		if (round >= 3 && await_syscall(child, SYS_mq_timedreceive))
-			asleep++;
-		if (round > 0)
-			kill(child, SIGTERM);
-		status = reap(child, WAIT_MS);
-		if (status) {
-			failures++;
-			snprintf(statuses + strlen(statuses),
-				 sizeof(statuses) - strlen(statuses), " %d",
-				 status);
-		}
+		stop_round(s, &job, round, SYS_mq_timedreceive, &tally);
 		if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
-			failures++;
+			tally.failures++;
 			continue;
 		}
 		if (transport_receive(rx, buf, sizeof(buf), 0) != -ETIMEDOUT ||
@@ -1171,9 +1172,9 @@ static void test_mq_posix_stop_in_receive(struct subject *s)
 			phantoms++;
 		transport_close(rx, NULL);
 	}
-	tap_ok(!failures && asleep == 3,
+	tap_ok(!tally.failures && tally.asleep == 3,
 	   "mq-posix: receive(-1) sleeps in mq_receive() itself and a stop ends it with -EINTR, also one sent before it (6 rounds, %d of 3 seen asleep; statuses%s)",
-	   asleep, statuses[0] ? statuses : " 0");
+	   tally.asleep, tally.statuses[0] ? tally.statuses : " 0");
 	tap_ok(!phantoms, "mq-posix: no wake message left in a kept queue becomes an event (%d did)",
 	   phantoms);
 	close(job.ready[0]);
