@@ -140,13 +140,6 @@ static int ours_poll_fd(struct endpoint *ep)
 	return transport_poll_fd(o->transport);
 }
 
-static void wake_transport(void *arg)
-{
-	struct transport *t = arg;
-
-	t->ops->wake(t);
-}
-
 static void ours_close(struct endpoint *ep)
 {
 	struct ours *o = ep->priv;
@@ -178,8 +171,12 @@ int endpoint_open_ours(const struct endpoint_config *cfg, struct endpoint *ep)
 		free(o);
 		return r;
 	}
-	if (cfg->role == TRANSPORT_RECEIVER && ops->wake)
-		stop_set_wake(wake_transport, o->transport);
+	r = transport_arm_stop(o->transport);
+	if (r < 0) {
+		transport_close(o->transport, NULL);
+		free(o);
+		return r;
+	}
 	*ep = (struct endpoint){
 		.name = ops->name,
 		.lossless = ops->flags & TRANSPORT_LOSSLESS,

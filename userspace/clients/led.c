@@ -396,6 +396,7 @@ static int drain(struct led *l)
 	struct transport_batch batch;
 	size_t applied = 0;
 
+	transport_unwake(l->transport);
 	stop_rearm();
 	while (applied < DRAIN_MAX && !done(l)) {
 		ssize_t n = receive_frames(l, &batch, 0);
@@ -445,13 +446,6 @@ static int run(struct led *l)
 }
 
 /* Called from the stop signal handler: async-signal-safe by contract. */
-static void wake_transport(void *arg)
-{
-	struct transport *t = arg;
-
-	t->ops->wake(t);
-}
-
 static void print_stats(const struct led *l)
 {
 	uint64_t refused = l->transport ? l->transport->rejected : 0;
@@ -536,8 +530,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cli_log_transport_notice(l.transport);
-	if (l.transport->ops->wake)
-		stop_set_wake(wake_transport, l.transport);
+	r = transport_arm_stop(l.transport);
+	if (r < 0) {
+		log_errno(r, "cannot set up the stop signals");
+		goto out;
+	}
 	log_verbose("receiving via %s in %s, LED %s", l.cli.ops->name,
 		    l.cli.runtime_dir, l.gpio ? led_gpio_describe(l.gpio) : "on the console");
 	if (signal_ready(&l) < 0)

@@ -116,6 +116,10 @@ static int fifo_open_receiver(struct transport *t, struct fifo_state *st)
 		goto err_close_fd;
 	}
 	packet_pipe_grow(st->fd);
+	/* It blocks: the receiver sleeps in read() (packet_io.h). */
+	r = packet_reader_block(&st->rd, st->fd);
+	if (r < 0)
+		goto err_close_fd;
 	return 0;
 
 err_close_fd:
@@ -212,6 +216,16 @@ err_free_state:
 	return r;
 }
 
+static void fifo_wake(struct transport *t)
+{
+	packet_reader_wake(&((struct fifo_state *)t->priv)->rd);
+}
+
+static void fifo_unwake(struct transport *t)
+{
+	packet_reader_unwake(&((struct fifo_state *)t->priv)->rd);
+}
+
 static int fifo_poll_fd(struct transport *t)
 {
 	return ((struct fifo_state *)t->priv)->fd;
@@ -223,6 +237,7 @@ static void fifo_close(struct transport *t)
 
 	if (!st)
 		return;
+	packet_reader_close(&st->rd);	/* st->fd is the FIFO again */
 	/* Remove the name only if it is still ours, not a successor's. */
 	if (t->role == TRANSPORT_RECEIVER)
 		shared_object_unlink(st->fd, st->path);
@@ -237,13 +252,15 @@ static void fifo_close(struct transport *t)
 static const struct transport_ops fifo_ops = {
 	.name = "fifo",
 	.summary = "named pipe in the runtime directory, 0600, packet mode",
-	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_WAKE_ANYWHERE,
 	.open = fifo_open,
 	.send = fifo_send,
 	.receive = fifo_receive,
 	.send_many = fifo_send_many,
 	.receive_many = fifo_receive_many,
 	.poll_fd = fifo_poll_fd,
+	.wake = fifo_wake,
+	.unwake = fifo_unwake,
 	.close = fifo_close,
 };
 

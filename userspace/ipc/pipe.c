@@ -72,14 +72,15 @@ static int pipe_open(struct transport *t)
 		return -EINVAL;
 	}
 	/* Packet mode matters on the writing end; set it whoever made the pipe. */
-	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK | (sender ? O_DIRECT : 0)) < 0)
+	if (sender && fcntl(fd, F_SETFL, flags | O_NONBLOCK | O_DIRECT) < 0)
 		return -errno;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->fd = fd;
 	t->priv = st;
-	return 0;
+	/* The receiver's end blocks: it sleeps in read() (packet_io.h). */
+	return sender ? 0 : packet_reader_block(&st->rd, fd);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -128,6 +129,16 @@ static ssize_t pipe_receive_many(struct transport *t,
 
 /* ---- both -------------------------------------------------------------- */
 
+static void pipe_wake(struct transport *t)
+{
+	packet_reader_wake(&((struct pipe_state *)t->priv)->rd);
+}
+
+static void pipe_unwake(struct transport *t)
+{
+	packet_reader_unwake(&((struct pipe_state *)t->priv)->rd);
+}
+
 static int pipe_poll_fd(struct transport *t)
 {
 	return ((struct pipe_state *)t->priv)->fd;
@@ -138,6 +149,7 @@ static void pipe_close(struct transport *t)
 	struct pipe_state *st = t->priv;
 
 	/* Only called after a successful open: st is there. */
+	packet_reader_close(&st->rd);
 	close(st->fd);
 	free(st);
 	t->priv = NULL;
@@ -146,13 +158,16 @@ static void pipe_close(struct transport *t)
 static const struct transport_ops pipe_ops = {
 	.name = "pipe",
 	.summary = "anonymous pipe from the launcher, packet mode (--fd)",
-	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_INHERITED,
+	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_INHERITED |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.open = pipe_open,
 	.send = pipe_send,
 	.receive = pipe_receive,
 	.send_many = pipe_send_many,
 	.receive_many = pipe_receive_many,
 	.poll_fd = pipe_poll_fd,
+	.wake = pipe_wake,
+	.unwake = pipe_unwake,
 	.close = pipe_close,
 	.make_pair = pipe_make_pair,
 };

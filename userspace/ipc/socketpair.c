@@ -44,6 +44,7 @@ static int socketpair_make_pair(int ret_fds[2])
 /* Both roles: check the inherited end, then close the other direction. */
 static int socketpair_open(struct transport *t)
 {
+	bool sender = t->role == TRANSPORT_SENDER;
 	int fd = t->config->inherited_fd;
 	struct socketpair_state *st;
 	socklen_t len;
@@ -62,17 +63,18 @@ static int socketpair_open(struct transport *t)
 		return -EINVAL;
 	}
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+	if (sender && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
 		return -errno;
 	/* The receiver never writes, the sender never reads. */
-	if (shutdown(fd, t->role == TRANSPORT_SENDER ? SHUT_RD : SHUT_WR) < 0)
+	if (shutdown(fd, sender ? SHUT_RD : SHUT_WR) < 0)
 		return -errno;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->fd = fd;
 	t->priv = st;
-	return 0;
+	/* The receiver's end blocks: it sleeps in read() (packet_io.h). */
+	return sender ? 0 : packet_reader_block(&st->rd, fd);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -139,6 +141,16 @@ static ssize_t socketpair_receive_many(struct transport *t,
 
 /* ---- both -------------------------------------------------------------- */
 
+static void socketpair_wake(struct transport *t)
+{
+	packet_reader_wake(&((struct socketpair_state *)t->priv)->rd);
+}
+
+static void socketpair_unwake(struct transport *t)
+{
+	packet_reader_unwake(&((struct socketpair_state *)t->priv)->rd);
+}
+
 static int socketpair_poll_fd(struct transport *t)
 {
 	return ((struct socketpair_state *)t->priv)->fd;
@@ -149,6 +161,7 @@ static void socketpair_close(struct transport *t)
 	struct socketpair_state *st = t->priv;
 
 	/* Only called after a successful open: st is there. */
+	packet_reader_close(&st->rd);
 	close(st->fd);
 	free(st);
 	t->priv = NULL;
@@ -157,13 +170,16 @@ static void socketpair_close(struct transport *t)
 static const struct transport_ops socketpair_ops = {
 	.name = "socketpair",
 	.summary = "AF_UNIX SOCK_SEQPACKET pair from the launcher (--fd)",
-	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_INHERITED,
+	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_INHERITED |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.open = socketpair_open,
 	.send = socketpair_send,
 	.receive = socketpair_receive,
 	.send_many = socketpair_send_many,
 	.receive_many = socketpair_receive_many,
 	.poll_fd = socketpair_poll_fd,
+	.wake = socketpair_wake,
+	.unwake = socketpair_unwake,
 	.close = socketpair_close,
 	.make_pair = socketpair_make_pair,
 };

@@ -6,9 +6,12 @@
  */
 #include "transport.h"
 
+#include "../lib/stop.h"
+
 #include "../lib/key_record.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
+#include "../lib/stop.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -302,6 +305,27 @@ ssize_t transport_receive_many(struct transport *t,
 int transport_poll_fd(struct transport *t)
 {
 	return t->ops->poll_fd ? t->ops->poll_fd(t) : -1;
+}
+
+static void transport_wake(void *arg)
+{
+	struct transport *t = arg;
+
+	t->ops->wake(t);
+}
+
+int transport_arm_stop(struct transport *t)
+{
+	if (t->role != TRANSPORT_RECEIVER || !t->ops->wake)
+		return 0;
+	stop_set_wake(transport_wake, t);
+	return t->ops->flags & TRANSPORT_WAKE_ANYWHERE ? stop_let_in() : 0;
+}
+
+void transport_unwake(struct transport *t)
+{
+	if (t && t->ops->unwake)
+		t->ops->unwake(t);
 }
 
 void transport_notice(const struct transport *t, int priority,

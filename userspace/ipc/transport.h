@@ -97,6 +97,13 @@ enum transport_status {
 					   * idle state reports to answer a
 					   * receiver that came while no
 					   * event did (sem-posix, dbus) */
+#define TRANSPORT_WAKE_ANYWHERE	(1U << 8) /* wake() ends every wait of the
+					   * receiver wherever the stop
+					   * handler lands, so the stop
+					   * signals may stay let in
+					   * (stop_let_in, lib/stop.h) and
+					   * it sleeps in the mechanism's
+					   * own blocking call */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
@@ -159,8 +166,13 @@ struct transport_ops {
 	 * writable when a sender's TRANSPORT_FULL cleared; -1 if none. */
 	int (*poll_fd)(struct transport *t);
 	/* Optional, async-signal-safe: make a receive() blocked where no
-	 * signal can interrupt it race-free (semop, futex) return -EINTR. */
+	 * signal can interrupt it race-free (semop, futex, read) return
+	 * -EINTR. */
 	void (*wake)(struct transport *t);
+	/* Optional: undo what wake() did (a descriptor swapped, lib/wake_fd.h)
+	 * once the stop is taken, so that what is queued can still be
+	 * received and a second stop wakes again. Not from a handler. */
+	void (*unwake)(struct transport *t);
 	/* Release everything; the receiver removes what is still its own
 	 * (and says in t->detail what went with it). */
 	void (*close)(struct transport *t);
@@ -212,6 +224,15 @@ int transport_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms);
 int transport_poll_fd(struct transport *t);
+/*
+ * A receiver's way of taking a stop signal (lib/stop.h): the handler
+ * calls ops->wake; and when the mechanism says TRANSPORT_WAKE_ANYWHERE,
+ * the stop signals are let in for good, so it sleeps in its own blocking
+ * call with no system call more per event. Returns 0 or -errno.
+ */
+int transport_arm_stop(struct transport *t);
+/* After a stop was taken (stop_rearm): ops->unwake, if any. */
+void transport_unwake(struct transport *t);
 /* ops->send_many, or send() frame by frame until one is not taken: how
  * many were taken (the caller drops them from its backlog), or send()'s
  * answer for the first when none was. @count above TRANSPORT_BATCH_MAX

@@ -2,6 +2,7 @@
 #include "packet_io.h"
 
 #include "fd_wait.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,62 @@ ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,
 	}
 }
 
+int packet_reader_block(struct packet_reader *r, int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	int err;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	err = wake_fd_init(&r->wake, fd);
+	if (err < 0)
+		return err;
+	r->blocking = true;
+	return 0;
+}
+
+void packet_reader_wake(struct packet_reader *r)
+{
+	if (r->blocking)
+		wake_fd_wake(&r->wake);
+}
+
+void packet_reader_unwake(struct packet_reader *r)
+{
+	if (r->blocking)
+		wake_fd_restore(&r->wake);
+}
+
+void packet_reader_close(struct packet_reader *r)
+{
+	if (r->blocking)
+		wake_fd_close(&r->wake);
+	r->blocking = false;
+}
+
+/*
+ * packet_read() on a blocking descriptor: untimed and with the stop
+ * signals let in, the read itself sleeps (a stop swaps @fd for one at end
+ * of file, so whatever it returns then means "stop"); else ppoll() first,
+ * after which the read does not block.
+ */
+static ssize_t packet_read_blocking(int fd, uint8_t *buf, size_t size,
+				    int timeout_ms)
+{
+	ssize_t n;
+	int r;
+
+	if (timeout_ms >= 0 || !stop_is_let_in()) {
+		r = fd_wait(fd, POLLIN, timeout_ms, NULL);
+		if (r < 0)
+			return r;
+	}
+	n = read(fd, buf, size);
+	if (n <= 0 && stop_requested())
+		return -EINTR;
+	return n < 0 ? -errno : n;
+}
+
 static size_t copy_cut(uint8_t *buf, size_t size, const uint8_t *from,
 		       size_t len)
 {
@@ -143,8 +200,15 @@ ssize_t packet_reader_read(struct packet_reader *r, int fd, uint8_t *buf,
 	}
 	n = packet_reader_take(r, buf, size);
 	while (n == -EAGAIN) {
-		n = packet_read(fd, r->buf, sizeof(r->buf), timeout_ms,
-				&r->idle);
+		if (r->blocking) {
+			/* idle: _more() must not read again, it would block */
+			r->idle = true;
+			n = packet_read_blocking(fd, r->buf, sizeof(r->buf),
+						 timeout_ms);
+		} else {
+			n = packet_read(fd, r->buf, sizeof(r->buf), timeout_ms,
+					&r->idle);
+		}
 		if (n > 0)
 			n = packet_reader_split(r, (size_t)n, buf, size,
 						rejected);

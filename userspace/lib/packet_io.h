@@ -17,6 +17,7 @@
 #define IPC_PACKET_IO_H
 
 #include "message.h"
+#include "wake_fd.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,9 +85,26 @@ ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,
 struct packet_reader {
 	bool idle;		/* the last read waited (packet_read) */
 	bool zero;		/* a read returned 0 while filling a batch */
+	bool blocking;		/* the fd blocks; a stop swaps it (wake) */
+	struct wake_fd wake;
 	size_t off, len;	/* frames still to hand out: buf[off, len) */
 	uint8_t buf[PACKET_READ_MAX];
 };
+
+/*
+ * Make @fd, the receiver's, a blocking descriptor that a stop signal's
+ * handler can swap (lib/wake_fd.h): once the stop signals are let in
+ * (stop_let_in), an untimed read sleeps in read() itself, the one system
+ * call of a lesson, instead of ppoll() then read(). Timed and draining
+ * reads still wait in ppoll() first. Returns 0 or -errno.
+ */
+int packet_reader_block(struct packet_reader *r, int fd);
+/* The transport's wake() and unwake(), and its close: the extra
+ * descriptors. Harmless on a reader that packet_reader_block() did not
+ * set up. */
+void packet_reader_wake(struct packet_reader *r);
+void packet_reader_unwake(struct packet_reader *r);
+void packet_reader_close(struct packet_reader *r);
 
 /*
  * Split the @n bytes just read into @r->buf (a non-blocking read of the

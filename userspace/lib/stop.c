@@ -10,6 +10,7 @@ static void (*volatile stop_wake)(void *arg);
 static void *volatile stop_wake_arg;
 static sigset_t stop_set;
 static sigset_t wait_mask;
+static bool let_in;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
@@ -67,9 +68,15 @@ int stop_signal(void)
 
 int stop_rearm(void)
 {
-	int signo = stop_signo;
+	sigset_t old;
+	int signo;
 
+	/* Let in, a second stop could land between the read and the reset
+	 * and be forgotten: hold it back for these two steps. */
+	(void)sigprocmask(SIG_BLOCK, &stop_set, &old);
+	signo = stop_signo;
 	stop_signo = 0;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	return signo;
 }
 
@@ -90,14 +97,43 @@ const sigset_t *stop_wait_mask(void)
 	return &wait_mask;
 }
 
+int stop_let_in(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_handler;
+	/* SA_RESTART: a signal that lands anywhere else (a write, an ioctl)
+	 * must not make that call fail. The waits do not need EINTR: the
+	 * wake callback makes the restarted call return. */
+	sa.sa_flags = SA_RESTART;
+	sa.sa_mask = stop_set;
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (sigaction(stop_signals[i], &sa, NULL) < 0)
+			return -errno;
+	let_in = true;
+	if (sigprocmask(SIG_UNBLOCK, &stop_set, NULL) < 0) {
+		let_in = false;
+		return -errno;
+	}
+	return 0;
+}
+
+bool stop_is_let_in(void)
+{
+	return let_in;
+}
+
 void stop_unblock(void)
 {
-	(void)sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
+	if (!let_in)
+		(void)sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
 }
 
 void stop_block(void)
 {
-	(void)sigprocmask(SIG_BLOCK, &stop_set, NULL);
+	if (!let_in)
+		(void)sigprocmask(SIG_BLOCK, &stop_set, NULL);
 }
 
 void stop_reset_for_exec(void)
@@ -112,4 +148,5 @@ void stop_reset_for_exec(void)
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	let_in = false;
 }
