@@ -229,7 +229,8 @@ static void mmap_close(struct transport *t)
 static const struct transport_ops mmap_ops = {
 	.name = "mmap",
 	.summary = "ring in a MAP_SHARED file in the runtime dir, futex wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = shm_transport_options,
 	.open = mmap_open,
 	.send = shm_transport_send,

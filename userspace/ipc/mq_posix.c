@@ -217,7 +217,8 @@ static int mq_posix_poll_fd(struct transport *t)
 static const struct transport_ops mq_posix_ops = {
 	.name = "mq-posix",
 	.summary = "POSIX message queue, pollable descriptor, O_NONBLOCK sender",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = mq_posix_options,
 	.open = mq_posix_open,
 	.send = mq_posix_send,

@@ -224,7 +224,8 @@ static int mq_sysv_poll_fd(struct transport *t)
 static const struct transport_ops mq_sysv_ops = {
 	.name = "mq-sysv",
 	.summary = "System V message queue, one message per frame, IPC_NOWAIT sender",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.open = mq_sysv_open,
 	.send = mq_sysv_send,
 	.receive = mq_sysv_receive,

@@ -233,7 +233,8 @@ static void shm_posix_close(struct transport *t)
 static const struct transport_ops shm_posix_ops = {
 	.name = "shm-posix",
 	.summary = "POSIX shared memory ring, process-shared semaphore wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = shm_transport_options,
 	.open = shm_posix_open,
 	.send = shm_transport_send,

@@ -236,7 +236,8 @@ static void shm_sysv_close(struct transport *t)
 static const struct transport_ops shm_sysv_ops = {
 	.name = "shm-sysv",
 	.summary = "System V shared memory ring, System V semaphore wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = shm_transport_options,
 	.open = shm_sysv_open,
 	.send = shm_transport_send,
