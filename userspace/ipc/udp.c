@@ -13,11 +13,12 @@
  * receiver at close. Datagrams larger than the caller's buffer are refused
  * whole (MSG_TRUNC, counted in t->rejected), never cut to look like a frame.
  *
- * Per event: one send() on the sender; on the receiver one ppoll() and
- * one recvmsg() when the socket is likely empty, else the recvmsg() first.
- * A backlog goes out in one sendmmsg() (send_many), and receive_many takes
- * what is queued in one recvmmsg(), each datagram refused or kept on its
- * own, in order (lib/datagram_io.h).
+ * Per event: one send() on the sender; on the receiver one recvmmsg()
+ * (recvmsg() for one frame) asleep on its blocking socket, which a stop
+ * swaps for an ended pipe (wake); a timed receive waits in ppoll() first
+ * when the socket is likely empty. A backlog goes out in one sendmmsg()
+ * (send_many), and receive_many takes what is queued in one recvmmsg(),
+ * each datagram refused or kept on its own, in order (lib/datagram_io.h).
  *
  * No object to clean up: the socket dies with the process. No
  * authentication: any local process can send to the loopback port.
@@ -30,7 +31,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +104,17 @@ int udp_open_finish(struct transport *t, int fd, int r)
 {
 	struct udp_state *st = r < 0 ? NULL : calloc(1, sizeof(*st));
 
-	if (st) {
-		st->in.fd = fd;
-		t->priv = st;
-		return 0;
-	}
-	if (fd >= 0)
+	if (!st) {
 		close(fd);
-	return r < 0 ? r : -ENOMEM;
+		return r < 0 ? r : -ENOMEM;
+	}
+	st->in.fd = fd;
+	t->priv = st;
+	/* The receiver sleeps in recvmmsg() (lib/datagram_io.h). */
+	r = t->role == TRANSPORT_RECEIVER ? datagram_in_block(&st->in) : 0;
+	if (r < 0)
+		udp_close(t);
+	return r;
 }
 
 /* --- receiver ---------------------------------------------------------- */
@@ -242,11 +245,19 @@ static int udp_open(struct transport *t)
 	return udp_open_finish(t, fd, r);
 }
 
+void udp_wake(struct transport *t)
+{
+	datagram_in_wake(&((struct udp_state *)t->priv)->in);
+}
+
+void udp_unwake(struct transport *t)
+{
+	datagram_in_unwake(&((struct udp_state *)t->priv)->in);
+}
+
 int udp_poll_fd(struct transport *t)
 {
-	struct udp_state *st = t->priv;
-
-	return st ? st->in.fd : -1;
+	return t->priv ? ((struct udp_state *)t->priv)->in.fd : -1;
 }
 
 void udp_close(struct transport *t)
@@ -264,7 +275,7 @@ void udp_close(struct transport *t)
 		detail_add(t->detail, sizeof(t->detail),
 			   "refused %llu oversized datagrams",
 			   (unsigned long long)st->in.oversize);
-	close(st->in.fd);
+	datagram_in_close(&st->in);
 	free(st);
 	t->priv = NULL;
 }
@@ -272,7 +283,7 @@ void udp_close(struct transport *t)
 static const struct transport_ops udp_ops = {
 	.name = "udp",
 	.summary = "UDP datagrams to one receiver; losses counted from seqno gaps",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_WAKE_ANYWHERE,
 	.options = udp_options,
 	.open = udp_open,
 	.send = udp_send,
@@ -280,6 +291,8 @@ static const struct transport_ops udp_ops = {
 	.send_many = udp_send_many,
 	.receive_many = udp_receive_many,
 	.poll_fd = udp_poll_fd,
+	.wake = udp_wake,
+	.unwake = udp_unwake,
 	.close = udp_close,
 };
 

@@ -2,7 +2,8 @@
 /*
  * What udp-broadcast and udp-multicast share with udp: one datagram per
  * frame, the same receiver set-up, and the same send, send_many, receive,
- * receive_many, poll_fd and close. They differ only in where the datagrams go (their open()).
+ * receive_many, wake, unwake, poll_fd and close. They differ only in where
+ * the datagrams go (their open()).
  */
 #ifndef IPC_UDP_H
 #define IPC_UDP_H
@@ -28,8 +29,9 @@ int udp_setup_receiver(const struct transport *t, int fd, char *why,
 		       size_t size);
 
 /*
- * The end of every UDP open(): when @r is 0, give @fd to t->priv; else
- * close it and return @r (t->detail says why).
+ * The end of every UDP open(): when @r is 0, give @fd to t->priv (a
+ * receiver's made blocking and swappable by wake(), lib/datagram_io.h);
+ * else close it and return @r (t->detail says why).
  */
 int udp_open_finish(struct transport *t, int fd, int r);
 
@@ -43,6 +45,10 @@ ssize_t udp_receive(struct transport *t, uint8_t *buf, size_t size,
  * its own, in order. */
 ssize_t udp_receive_many(struct transport *t, struct transport_batch *batch,
 			 int timeout_ms);
+/* A stop swaps the receiver's socket for an ended pipe (async-signal-safe);
+ * unwake puts it back for the drain. */
+void udp_wake(struct transport *t);
+void udp_unwake(struct transport *t);
 int udp_poll_fd(struct transport *t);
 void udp_close(struct transport *t);
 

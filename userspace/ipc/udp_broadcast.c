@@ -88,7 +88,8 @@ static int udp_broadcast_open(struct transport *t)
 static const struct transport_ops udp_broadcast_ops = {
 	.name = "udp-broadcast",
 	.summary = "UDP broadcast on one interface: every LED on the link follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = udp_broadcast_options,
 	.open = udp_broadcast_open,
 	.send = udp_send,
@@ -96,6 +97,8 @@ static const struct transport_ops udp_broadcast_ops = {
 	.send_many = udp_send_many,
 	.receive_many = udp_receive_many,
 	.poll_fd = udp_poll_fd,
+	.wake = udp_wake,
+	.unwake = udp_unwake,
 	.close = udp_close,
 };
 

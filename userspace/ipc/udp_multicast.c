@@ -220,7 +220,8 @@ static int udp_multicast_open(struct transport *t)
 static const struct transport_ops udp_multicast_ops = {
 	.name = "udp-multicast",
 	.summary = "UDP multicast group, TTL 1: every LED that joined follows",
-	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT,
+	.flags = TRANSPORT_PUSH | TRANSPORT_NETWORK | TRANSPORT_FAN_OUT |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.options = udp_multicast_options,
 	.open = udp_multicast_open,
 	.send = udp_send,
@@ -228,6 +229,8 @@ static const struct transport_ops udp_multicast_ops = {
 	.send_many = udp_send_many,
 	.receive_many = udp_receive_many,
 	.poll_fd = udp_poll_fd,
+	.wake = udp_wake,
+	.unwake = udp_unwake,
 	.close = udp_close,
 };
 

@@ -3,11 +3,15 @@
 
 #include "deadline.h"
 #include "fd_wait.h"
+#include "stop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 union datagram_control {
 	struct cmsghdr align;
@@ -32,11 +36,50 @@ static void note_drops(struct datagram_in *in, struct msghdr *mh)
 			memcpy(&in->kernel_drops, CMSG_DATA(c), sizeof(uint32_t));
 }
 
-/* One recvmsg(), or one recvmmsg() for more: how many, or -errno. */
-static int read_some(struct datagram_in *in, uint8_t *bufs, size_t room,
-		     struct datagram_slots *s, size_t max)
+int datagram_in_block(struct datagram_in *in)
 {
-	const int flags = MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC;
+	int flags = fcntl(in->fd, F_GETFL);
+	int err;
+
+	if (flags < 0 || fcntl(in->fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	err = wake_fd_init(&in->wake, in->fd);
+	in->timeout_ms = -1;	/* SO_RCVTIMEO: none */
+	in->blocking = true;	/* from here datagram_in_close() undoes it */
+	return err;
+}
+
+void datagram_in_wake(struct datagram_in *in)
+{
+	if (in->blocking)
+		wake_fd_wake(&in->wake);
+}
+
+void datagram_in_unwake(struct datagram_in *in)
+{
+	if (in->blocking)
+		wake_fd_restore(&in->wake);
+}
+
+void datagram_in_close(struct datagram_in *in)
+{
+	if (in->blocking)
+		wake_fd_close(&in->wake);
+	in->blocking = false;
+	close(in->fd);
+	in->fd = -1;
+}
+
+/*
+ * One recvmsg(), or one recvmmsg() for more: how many, or -errno. With
+ * @sleep, the call waits for the first datagram (MSG_WAITFORONE: not for
+ * the others); else it takes only what is there.
+ */
+static int read_some(struct datagram_in *in, uint8_t *bufs, size_t room,
+		     struct datagram_slots *s, size_t max, bool sleep)
+{
+	const int flags = MSG_TRUNC | MSG_CMSG_CLOEXEC |
+			  (!sleep ? MSG_DONTWAIT : max > 1 ? MSG_WAITFORONE : 0);
 	struct mmsghdr *mm = s->mm;
 	ssize_t n;
 
@@ -94,12 +137,35 @@ static bool next_idle(bool idle, bool waited, size_t n, size_t max)
 	return waited && !idle;
 }
 
+/*
+ * The socket's own receive timeout (SO_RCVTIMEO; 0 waits for ever), set
+ * only when it changes, as a lesson does: a timed receive too sleeps in
+ * the receiving call with no system call more per event.
+ */
+static int sleep_timeout(struct datagram_in *in, int timeout_ms)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (timeout_ms == in->timeout_ms)
+		return 0;
+	if (timeout_ms > 0)
+		tv = (struct timeval){ timeout_ms / 1000,
+				       (timeout_ms % 1000) * 1000 };
+	if (setsockopt(in->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	in->timeout_ms = timeout_ms;
+	return 0;
+}
+
 ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 			 size_t *lens, size_t max, int timeout_ms,
 			 uint64_t *ret_refused)
 {
+	/* A stop ends any wait of the receiver, the receiving call's too
+	 * (lib/wake_fd.h): it may sleep there, no ppoll() before it. */
+	bool sleep = in->blocking && timeout_ms && stop_is_let_in();
 	struct datagram_slots slots;
-	bool waited = false;
+	bool waited = false, wait;
 	struct deadline end;
 	size_t kept;
 	int n, r;
@@ -109,20 +175,30 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 		return -EINVAL;
 	deadline_start(&end, timeout_ms);
 	for (;;) {
-		if ((in->idle || waited) && timeout_ms) {
-			if (!end.forever && deadline_left_ns(&end) == 0)
-				return -ETIMEDOUT;
+		wait = sleep || ((in->idle || waited) && timeout_ms);
+		if (wait && !end.forever && deadline_left_ns(&end) == 0)
+			return -ETIMEDOUT;
+		r = 0;
+		if (sleep) {	/* the first turn asks what the last call set */
+			r = sleep_timeout(in, waited ? deadline_left_ms(&end) :
+						       timeout_ms);
+		} else if (wait) {
 			r = fd_wait(in->fd, POLLIN, deadline_left_ms(&end), NULL);
 			if (r < 0)
 				return r;
-			waited = true;
 		}
-		n = read_some(in, bufs, room, &slots, max);
+		n = r < 0 ? r : read_some(in, bufs, room, &slots, max, sleep);
+		waited |= wait;		/* a sleeping call may have slept */
+		/* Swapped by a stop, the socket is an ended pipe: ENOTSOCK. */
+		if (n <= 0 && (stop_requested() ||
+			       (in->blocking && wake_fd_swapped(&in->wake))))
+			return -EINTR;
 		/* ECONNREFUSED: an ICMP error pending on the socket, not ours
 		 * to keep. */
 		if (n == -EINTR || n == -ECONNREFUSED)
 			continue;
-		if (n == -EAGAIN && !timeout_ms)
+		/* EAGAIN after a sleep: the socket's timeout passed. */
+		if (n == -EAGAIN && (!timeout_ms || (sleep && !end.forever)))
 			return -ETIMEDOUT;
 		if (n == -EAGAIN) {
 			waited = true;	/* wait (again) before the next read */
