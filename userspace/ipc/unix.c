@@ -10,8 +10,10 @@
  * removes the file if still its own. The SENDER connects (no file, a
  * stale one or a full backlog: absent) and checks that the receiver runs
  * as us or root. A backlog goes as one record of up to 64 frames, split
- * by the receiver (lib/packet_io.h). A lone event: one send, one ppoll
- * and one read, as socketpair. docs/mechanisms/unix.md tells more.
+ * by the receiver (lib/packet_io.h). A lone event: one send, and one
+ * recv() the LED sleeps in, as the lesson; a stop swaps the connection
+ * and the listening socket for an ended pipe (lib/seqpacket_server.h).
+ * docs/mechanisms/unix.md tells more.
  */
 #include "transport.h"
 
@@ -19,6 +21,7 @@
 #include "../lib/net_options.h"
 #include "../lib/net_unix.h"
 #include "../lib/packet_io.h"
+#include "../lib/seqpacket_server.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,15 +37,13 @@
 
 struct unix_state {
 	int fd;			/* sender: connected; receiver: listening */
-	int conn;		/* receiver: the current sender, -1 if none */
-	int epoll;		/* receiver: listening fd or conn, for poll_fd */
+	struct seqpacket_server srv;	/* receiver: its sender, its waits */
 	uid_t allowed_uid;
 	bool any_uid;
 	dev_t dev;		/* receiver: the file it bound */
 	ino_t ino;
 	struct sockaddr_un addr;
 	char *detail;		/* the transport's, TRANSPORT_DETAIL_MAX */
-	struct packet_reader rd;	/* receiver: the rest of a batch */
 };
 
 static const struct transport_option unix_options[] = {
@@ -56,13 +56,9 @@ static const struct transport_option unix_options[] = {
 static int unix_open_receiver(struct unix_state *st)
 {
 	const char *path = st->addr.sun_path;
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct stat file;
 	int r;
 
-	st->epoll = epoll_create1(EPOLL_CLOEXEC);
-	if (st->epoll < 0)
-		return -errno;
 	st->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->fd < 0)
 		return -errno;
@@ -80,10 +76,10 @@ static int unix_open_receiver(struct unix_state *st)
 	if (r == 0) {
 		st->dev = file.st_dev;	/* unix_close() removes it from now on */
 		st->ino = file.st_ino;
-		ev.data.fd = st->fd;
-		if (chmod(path, 0600) < 0 || listen(st->fd, 4) < 0 ||
-		    epoll_ctl(st->epoll, EPOLL_CTL_ADD, st->fd, &ev) < 0)
+		if (chmod(path, 0600) < 0 || listen(st->fd, 4) < 0)
 			r = -errno;
+		else
+			r = seqpacket_server_open(&st->srv, st->fd);
 	}
 	if (r < 0)
 		snprintf(st->detail, TRANSPORT_DETAIL_MAX, "%s", path);
@@ -134,10 +130,7 @@ static void unix_close(struct transport *t)
 			snprintf(t->detail, sizeof(t->detail), "%s: %s",
 				 st->addr.sun_path, strerror(errno));
 	}
-	if (st->conn >= 0)
-		close(st->conn);
-	if (st->epoll >= 0)
-		close(st->epoll);
+	seqpacket_server_close(&st->srv);	/* before its listener */
 	if (st->fd >= 0)
 		close(st->fd);
 	free(st);
@@ -154,7 +147,8 @@ static int unix_open(struct transport *t)
 		return -ENOMEM;
 	t->priv = st;
 	st->detail = t->detail;
-	st->fd = st->conn = st->epoll = -1;
+	st->fd = -1;
+	seqpacket_server_clear(&st->srv);
 	r = transport_object_path(t, path, sizeof(path));
 	if (r == 0 && net_unix_address(path, &st->addr) < 0) {
 		snprintf(t->detail, sizeof(t->detail),
@@ -192,29 +186,13 @@ static int unix_send(struct transport *t, const uint8_t *frame, size_t len)
 	return r < 0 ? r : 0;
 }
 
-/* Swap what epoll watches: the listening socket or the current sender. */
-static void watch(struct unix_state *st, int old_fd, int new_fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = new_fd };
-
-	(void)epoll_ctl(st->epoll, EPOLL_CTL_DEL, old_fd, NULL);
-	(void)epoll_ctl(st->epoll, EPOLL_CTL_ADD, new_fd, &ev);
-}
-
-static void drop_sender(struct unix_state *st)
-{
-	watch(st, st->conn, st->fd);
-	close(st->conn);
-	st->conn = -1;
-	st->rd.zero = false;
-}
-
 /* Take the next sender if one is waiting. 0: none yet; 1: one taken. */
 static int accept_sender(struct transport *t, struct unix_state *st)
 {
 	uid_t uid;
 	int fd = net_unix_accept(st->fd, st->any_uid ? NULL : &st->allowed_uid,
 				 &uid);
+	int r;
 
 	if (fd == -EPERM) {
 		t->rejected++;
@@ -224,37 +202,36 @@ static int accept_sender(struct transport *t, struct unix_state *st)
 				 st->any_uid ? "any, not " : "",
 				 (unsigned int)st->allowed_uid);
 	}
+	if (fd == -ENOTSOCK)
+		return -EINTR;	/* the listener swapped: a stop */
 	if (fd < 0)
 		return fd == -EPERM || fd == -EAGAIN ? 0 : fd;
-	st->conn = fd;
-	watch(st, st->fd, fd);
-	return 1;
+	r = seqpacket_server_take(&st->srv, fd);
+	return r < 0 ? r : 1;
 }
 
-/* Wait first when the last receive waited: the read would find nothing;
- * on the socket, not the epoll set (the caller's): one wake-up fewer. */
+/* The current sender's next frame; while none is connected, wait on the
+ * listening socket and take the next one. */
 static ssize_t unix_receive(struct transport *t, uint8_t *buf, size_t size,
 			    int timeout_ms)
 {
 	struct unix_state *st = t->priv;
-	ssize_t n = packet_reader_take(&st->rd, buf, size);
-	bool wait = st->rd.idle;
+	struct seqpacket_server *srv = &st->srv;
+	ssize_t n = packet_reader_take(&srv->rd, buf, size);
 	int r;
 
 	while (n < 0) {
-		r = wait ? fd_wait(st->conn >= 0 ? st->conn : st->fd, POLLIN,
-				   timeout_ms, NULL) : 0;
-		st->rd.idle = wait;
-		wait = true;
-		if (r < 0 || (st->conn < 0 && (r = accept_sender(t, st)) < 0))
-			return r;
-		if (st->conn < 0)
+		if (srv->conn < 0) {
+			r = fd_wait(st->fd, POLLIN, timeout_ms, NULL);
+			if (r < 0 || (r = accept_sender(t, st)) < 0)
+				return r;
 			continue;
-		n = packet_reader_recv(&st->rd, st->conn, buf, size,
-				       &t->rejected);
+		}
+		n = seqpacket_server_recv(srv, buf, size, timeout_ms,
+					  &t->rejected);
 		if (n == -EPIPE)
-			drop_sender(st);	/* it ended: wait for the next */
-		else if (n < 0 && n != -EAGAIN && n != -EINTR)
+			seqpacket_server_drop(srv);	/* it ended: wait for the next */
+		else if (n < 0 && n != -EAGAIN)
 			return n;
 	}
 	return n;	/* 0: an empty record from a live sender, to reject */
@@ -270,9 +247,10 @@ static ssize_t unix_receive_many(struct transport *t,
 	if (n < 0)
 		return n;
 	batch->len[0] = (size_t)n;	/* then what is there already: */
-	batch->count = st->conn < 0 ? 1 :
-		packet_reader_more(&st->rd, st->conn, batch->frame, batch->len,
-				   1, TRANSPORT_BATCH_MAX, &t->rejected);
+	batch->count = st->srv.conn < 0 ? 1 :
+		packet_reader_more(&st->srv.rd, st->srv.conn, batch->frame,
+				   batch->len, 1, TRANSPORT_BATCH_MAX,
+				   &t->rejected);
 	return (ssize_t)batch->count;
 }
 
@@ -280,13 +258,23 @@ static int unix_poll_fd(struct transport *t)
 {
 	struct unix_state *st = t->priv;
 
-	return t->role == TRANSPORT_RECEIVER ? st->epoll : st->fd;
+	return t->role == TRANSPORT_RECEIVER ? st->srv.epoll : st->fd;
+}
+
+static void unix_wake(struct transport *t)
+{
+	seqpacket_server_wake(&((struct unix_state *)t->priv)->srv);
+}
+
+static void unix_unwake(struct transport *t)
+{
+	seqpacket_server_unwake(&((struct unix_state *)t->priv)->srv);
 }
 
 static const struct transport_ops unix_ops = {
 	.name = "unix",
 	.summary = "AF_UNIX SOCK_SEQPACKET socket file, 0600, peer uid checked",
-	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS,
+	.flags = TRANSPORT_PUSH | TRANSPORT_LOSSLESS | TRANSPORT_WAKE_ANYWHERE,
 	.options = unix_options,
 	.open = unix_open,
 	.send = unix_send,
@@ -294,6 +282,8 @@ static const struct transport_ops unix_ops = {
 	.send_many = unix_send_many,
 	.receive_many = unix_receive_many,
 	.poll_fd = unix_poll_fd,
+	.wake = unix_wake,
+	.unwake = unix_unwake,
 	.close = unix_close,
 };
 
