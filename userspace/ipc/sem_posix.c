@@ -9,8 +9,8 @@
  * rebuilds the frames from the events' numbers, which it keeps and the
  * sender hands over in the handshake. No system call per event but the
  * wait's: a lone event costs the sender's futex wake and the receiver's
- * futex wait and one sigprocmask() after it (the stop signals let in
- * around the wait, lib/sem_named_wait.h). EVENTS (0600, named by
+ * futex wait, as bare (blocked stop signals add two sigprocmask() around
+ * it, lib/sem_named_wait.h). EVENTS (0600, named by
  * transport_global_name()) outlives a killed receiver with its count.
  */
 #include "transport.h"
