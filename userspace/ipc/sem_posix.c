@@ -9,8 +9,8 @@
  * rebuilds the frames from the events' numbers, which it keeps and the
  * sender hands over in the handshake. No system call per event but the
  * wait's: a lone event costs the sender's futex wake and the receiver's
- * futex wait, as bare (blocked stop signals add two sigprocmask() around
- * it, lib/sem_named_wait.h). EVENTS (0600, named by
+ * futex wait and one sigprocmask() after it (the stop signals let in
+ * around the wait, lib/sem_named_wait.h). EVENTS (0600, named by
  * transport_global_name()) outlives a killed receiver with its count.
  */
 #include "transport.h"
@@ -237,8 +237,7 @@ static const struct transport_ops sem_posix_ops = {
 	.name = "sem-posix",
 	.summary = "POSIX named semaphores, one sem_post per event, numbered by handshake",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE |
-		 TRANSPORT_IDLE_REPORTS |
-		 TRANSPORT_WAKE_ANYWHERE,
+		 TRANSPORT_IDLE_REPORTS,
 	.open = sem_posix_open,
 	.send = sem_posix_send,
 	.send_many = sem_posix_send_many,

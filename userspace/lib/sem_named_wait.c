@@ -12,12 +12,12 @@ int sem_named_wait_take(struct sem_named_wait *w, sem_t *sem,
 	struct timespec end;
 	int r;
 
-	/* One already there: no wait. */
+	/* One already there: no wait, so the stop signals stay blocked. */
 	if (!stop_requested() && sem_trywait(sem) == 0)
 		return 0;
 	end = deadline_end_timespec(d);
 	while (!stop_requested()) {
-		/* Blocked, stop signals land only here; the wake posts. */
+		/* Stop signals may land only while we sleep; the wake posts. */
 		stop_unblock();
 		if (stop_requested())
 			r = -EINTR;

@@ -2,15 +2,14 @@
 /*
  * A receiver's wait on a POSIX semaphore that a stop signal (lib/stop.h)
  * ends race-free. A count already above zero is taken with sem_trywait(),
- * in user space: no system call. Else it sleeps in sem_wait() (or
- * sem_clockwait() when a timeout is due). A stop signal runs the program's
- * wake callback, which calls sem_named_wait_wake(): a token posted to the
- * events' semaphore (and to any other it may wait on), so a wait under way
- * or to come returns. The LED and the benchmark let the stop signals in
- * for good; a process that keeps them blocked lets them in around the wait
- * only (two sigprocmask() more). Tokens are never events: an event taken
- * while a stop is requested is given back, and the tokens are taken back
- * before -EINTR returns.
+ * in user space, the stop signals left blocked: no system call. Else the
+ * stop signals are let in only around sem_wait() (or sem_clockwait() when
+ * a timeout is due); one that lands during it runs the program's wake
+ * callback, which calls sem_named_wait_wake(): a token posted to the
+ * events' semaphore (and to any other it may wait on), so the wait
+ * returns. Tokens are never events: an event taken while a stop is
+ * requested is given back, and the tokens are taken back before -EINTR
+ * returns.
  */
 #ifndef IPC_SEM_NAMED_WAIT_H
 #define IPC_SEM_NAMED_WAIT_H

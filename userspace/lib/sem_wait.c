@@ -46,7 +46,7 @@ int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 	deadline_start(&d, timeout_ms);
 	while (!stop_requested()) {
 		left = deadline_left_timespec(&d);
-		/* Blocked, stop signals land only here; the wake posts. */
+		/* Stop signals may land only while we sleep; the wake posts. */
 		stop_unblock();
 		r = stop_requested() ? -EINTR : 0;
 		if (!r && (d.forever ? semop(w->id, take, nops) :

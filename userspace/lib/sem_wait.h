@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A receiver's wait in semop() on a System V semaphore set that a stop
- * signal (lib/stop.h) ends race-free. The signal runs the program's wake
- * callback, which calls sem_wait_wake(): one token posted to the semaphore
- * the receiver waits on, so a semop() under way or to come returns. The
- * LED and the benchmark let the stop signals in for good (no system call
- * but the semop()); a process that keeps them blocked lets them in around
- * the semop() only (two sigprocmask() more). Tokens are never events: a
- * take made while a stop is requested is given back, and the tokens are
- * taken back before -EINTR returns. Untimed waits (the LED's default) are
- * a plain semop(), timed ones semtimedop().
+ * signal (lib/stop.h) ends race-free. Stop signals are let in only around
+ * the semop(); one that lands before it is seen, and one that lands during
+ * it runs the program's wake callback, which calls sem_wait_wake(): one
+ * token posted to the semaphore the receiver waits on, so the semop()
+ * returns. Tokens are never events: a take made while a stop is requested
+ * is given back, and the tokens are taken back before -EINTR returns.
+ * Untimed waits (the LED's default) are a plain semop(), timed ones
+ * semtimedop().
  */
 #ifndef IPC_SEM_WAIT_H
 #define IPC_SEM_WAIT_H
