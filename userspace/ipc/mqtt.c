@@ -191,7 +191,9 @@ static bool mqtt_answered(void *ctx)
 
 static int mqtt_open_sender(struct mqtt_state *st)
 {
-	int rc, r;
+	static bool told;
+	char why[512] = "";
+	int r;
 
 	r = pub_window_init(&st->window, MQTT_WINDOW, MQTT_AHEAD);
 	if (r < 0)
@@ -207,40 +209,15 @@ static int mqtt_open_sender(struct mqtt_state *st)
 				      MQTT_RECONNECT_MAX_S, true);
 	/* Everything unacknowledged stays in flight: the window bounds it. */
 	mosquitto_max_inflight_messages_set(st->mosq, MQTT_WINDOW);
-	rc = mosquitto_connect(st->mosq, st->cfg.host, st->cfg.port,
-			       st->cfg.keepalive);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		/* The broker may come up later: the caller retries the open. */
-		static bool told;
-
-		r = net_mqtt_errno(rc);
-		if (!net_mqtt_unreachable(r)) {
-			mqtt_notice(st, "mqtt: connecting to the %s: %s",
-				    st->cfg.label, net_mqtt_strerror(rc));
-			return r;
-		}
-		if (!told)
-			mqtt_notice(st, "mqtt: cannot reach the %s: %s; waiting for it",
-				    st->cfg.label, net_mqtt_strerror(rc));
-		told = true;
-		return TRANSPORT_ABSENT;
-	}
-	net_mqtt_cloexec(st->mosq);
-	r = net_mqtt_start_thread(st->mosq);
-	if (r < 0)
-		return r;
-	st->thread = true;
-	pthread_mutex_lock(&st->window.lock);
-	if (!pub_window_wait(&st->window, mqtt_answered, st,
-			     MQTT_OPEN_TIMEOUT_MS)) {
-		mqtt_notice(st, "mqtt: the %s did not answer within %d s",
-			    st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
-		r = -ETIMEDOUT;
-	} else {
-		r = st->error;
-	}
-	pthread_mutex_unlock(&st->window.lock);
-	return r;
+	r = net_mqtt_pub_start(&st->pub, &st->cfg, mqtt_answered, st,
+			       MQTT_OPEN_TIMEOUT_MS, &st->thread, why, sizeof(why));
+	/* Unreachable: the broker may come up later, the caller retries. */
+	if (r == 1 && !told)
+		mqtt_notice(st, "mqtt: %s; waiting for it", why);
+	else if (r < 0 && why[0])
+		mqtt_notice(st, "mqtt: %s", why);
+	told |= r == 1;
+	return r == 1 ? TRANSPORT_ABSENT : r;
 }
 
 /* A run of frames as one publication (lib/net_mqtt_pub.h): how many. */

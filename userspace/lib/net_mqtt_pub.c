@@ -72,6 +72,36 @@ int net_mqtt_pub_frames(struct net_mqtt_pub *p, const uint8_t *frames,
 	return r < 0 ? r : (int)count;
 }
 
+int net_mqtt_pub_start(struct net_mqtt_pub *p, const struct net_mqtt_config *c,
+		       bool (*answered)(void *ctx), void *ctx, int timeout_ms,
+		       bool *thread, char *why, size_t size)
+{
+	int rc = mosquitto_connect(p->mosq, c->host, c->port, c->keepalive);
+	int r = net_mqtt_errno(rc);
+
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(why, size, "%s the %s: %s", net_mqtt_unreachable(r) ?
+			 "cannot reach" : "connecting to", c->label,
+			 net_mqtt_strerror(rc));
+		return net_mqtt_unreachable(r) ? 1 : r;
+	}
+	net_mqtt_cloexec(p->mosq);
+	r = net_mqtt_start_thread(p->mosq);
+	if (r < 0)
+		return r;
+	*thread = true;
+	pthread_mutex_lock(&p->window->lock);
+	if (!pub_window_wait(p->window, answered, ctx, timeout_ms)) {
+		snprintf(why, size, "the %s did not answer within %d s",
+			 c->label, timeout_ms / 1000);
+		r = -ETIMEDOUT;
+	} else {
+		r = *p->error;
+	}
+	pthread_mutex_unlock(&p->window->lock);
+	return r;
+}
+
 int net_mqtt_pub_follow(struct net_mqtt_pub *p)
 {
 	return mosquitto_subscribe(p->mosq, &p->progress_mid, p->progress_topic, 0);

@@ -16,6 +16,7 @@
 #ifndef IPC_NET_MQTT_PUB_H
 #define IPC_NET_MQTT_PUB_H
 
+#include "net_mqtt.h"
 #include "pub_window.h"
 
 #include <mosquitto.h>
@@ -32,6 +33,18 @@ struct net_mqtt_pub {
 	int last_rc;		/* libmosquitto's code of the last failure */
 	int progress_mid;	/* the subscription to progress_topic */
 };
+
+/*
+ * Connect to the broker of @c, start the network thread and wait at most
+ * @timeout_ms until @answered(@ctx) (under the window's lock; the caller's
+ * connect callback makes it true). 0, or the caller's sticky error; 1 when
+ * the broker cannot be reached (yet); -ETIMEDOUT or another negative
+ * errno. @why (of @size bytes) says what went wrong, when something did
+ * and the sticky error does not say it. *@thread: the thread runs.
+ */
+int net_mqtt_pub_start(struct net_mqtt_pub *p, const struct net_mqtt_config *c,
+		       bool (*answered)(void *ctx), void *ctx, int timeout_ms,
+		       bool *thread, char *why, size_t size);
 
 /*
  * Publish @count (1..FRAME_BATCH_MAX) frames of @len bytes from @frames as
