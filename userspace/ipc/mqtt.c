@@ -351,7 +351,7 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 
 /* The frame returned last was applied. Once all of its message are, send
  * the PUBACK (it waits in libmosquitto's queue), the state and, now and
- * then, the progress, in one write. */
+ * then, the progress, in the same flush. */
 static void mqtt_confirm(struct mqtt_state *st)
 {
 	int led_state;
