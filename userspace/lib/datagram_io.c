@@ -179,7 +179,11 @@ ssize_t datagram_receive(struct datagram_in *in, uint8_t *bufs, size_t room,
 		if (wait && !end.forever && deadline_left_ns(&end) == 0)
 			return -ETIMEDOUT;
 		r = 0;
-		if (sleep) {	/* the first turn asks what the last call set */
+		if (sleep && stop_requested()) {
+			/* A stop not yet taken back (stop_rearm) whose swap
+			 * was undone (unwake): the call would sleep. */
+			return -EINTR;
+		} else if (sleep) {	/* the first turn asks what the last set */
 			r = sleep_timeout(in, waited ? deadline_left_ms(&end) :
 						       timeout_ms);
 		} else if (wait) {

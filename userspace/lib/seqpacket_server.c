@@ -89,8 +89,10 @@ ssize_t seqpacket_server_recv(struct seqpacket_server *s, uint8_t *buf,
 	ssize_t n = -EAGAIN;
 	int r;
 
+	/* A stop that came before @conn could be swapped, or one not yet
+	 * taken back (stop_rearm) whose swap was undone (unwake). */
 	if (sleep && stop_requested())
-		return -EINTR;	/* came before @conn could be swapped */
+		return -EINTR;
 	if (!sleep) {
 		r = fd_wait(s->conn, POLLIN, timeout_ms, NULL);
 		if (r < 0)
