@@ -53,6 +53,10 @@ ssize_t signal_fd_read(struct signal_fd *s, struct signalfd_siginfo *si,
 					 s->hold.signo);
 		if (r < 0)
 			return r;
+	} else if (stop_requested()) {
+		/* A stop not yet taken back (stop_rearm) whose swap was
+		 * undone (unwake): the read would sleep on the real one. */
+		return -EINTR;
 	}
 	n = read(s->fd, si, max * sizeof(*si));
 	if (n <= 0 && stop_requested())
