@@ -2,9 +2,9 @@
 /*
  * fifo: a named pipe, <runtime-dir>/fifo.<instance>, mode 0600.
  *
- * Push, lossless, ordered. Frames are packets (lib/packet_io.h): 40 bytes,
- * below PIPE_BUF, so each write() is atomic and each read() returns one;
- * a backlog goes as one packet of up to 64 frames, split by the receiver.
+ * Push, lossless, ordered. Frames are packets (lib/packet_io.h), atomic
+ * below PIPE_BUF, a backlog one of up to 64; the receiver sleeps in
+ * read(), one call per lone event as bare (a stop: lib/wake_fd.h).
  *
  * Receiver: mkfifo() the name (adopting a FIFO of ours a killed receiver
  * left, replacing anything else), open() it O_RDWR, so that a sender that

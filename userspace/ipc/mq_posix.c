@@ -8,9 +8,9 @@
  * who makes, adopts and removes it: docs/mechanisms/mq-posix.md.
  *
  * Receive, by timeout: -1 (the LED's) sleeps in mq_receive() itself on
- * a blocking descriptor, the stop signals let in around it (two
- * sigprocmask(), one after the wake-up: the price of a race-free stop,
- * with the wake message of lib/mqueue_wait.h); after a backlog it looks
+ * a blocking descriptor, as bare (a stop posts the wake message of
+ * lib/mqueue_wait.h; blocked stop signals add two sigprocmask() around
+ * it, one after the wake-up); after a backlog it looks
  * first. 0: a look only (an absolute timeout long past). Above 0: ppoll()
  * then a look. Each message carries its send time after the frame, so
  * receive_many() (lib/stamped_batch.h) tells a lone event (one
@@ -93,7 +93,7 @@ static int mq_posix_open_receiver(struct transport *t,
 }
 
 /* One frame; its send time in st->sent. The receiver waits in
- * mq_receive() itself, the stop signals let in (lib/mqueue_wait.h). */
+ * mq_receive() itself, woken by a stop (lib/mqueue_wait.h). */
 static ssize_t mq_posix_receive(struct transport *t, uint8_t *buf,
 				size_t size, int timeout_ms)
 {

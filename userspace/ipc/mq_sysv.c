@@ -9,9 +9,9 @@
  * docs/mechanisms/mq-sysv.md.
  *
  * Receiver, by timeout: -1 (the LED's) takes what is queued with
- * IPC_NOWAIT, then sleeps in msgrcv() itself, the stop signals let in
- * around it (two sigprocmask(): the price of a race-free stop, with the
- * wake message of lib/msg_wait.h). 0: IPC_NOWAIT only. Above 0: a doorbell
+ * IPC_NOWAIT, then sleeps in msgrcv() itself, as bare (a stop posts the
+ * wake message of lib/msg_wait.h; blocked stop signals add two
+ * sigprocmask() around it). 0: IPC_NOWAIT only. Above 0: a doorbell
  * thread makes the queue pollable (lib/msg_doorbell.h). A frame's type is
  * its send time, so receive_many() (lib/stamped_batch.h) tells a lone
  * event (one msgrcv(), as bare) from a backlog without a failing call.

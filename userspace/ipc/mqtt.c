@@ -4,11 +4,12 @@
  * hosts. Push, lossless while the broker keeps its state, in order: frames
  * go to ipc-button/<device>/event at QoS 1, a lone one bare, a run of them
  * as one batch (lib/frame_batch.h); the LED publishes its state to
- * ipc-button/<device>/led; both keep persistent sessions. Sender:
- * libmosquitto's thread, a window of MQTT_WINDOW unacknowledged
- * publications (lib/net_mqtt_pub.h). Receiver: no thread
- * (lib/net_mqtt_loop.h); a message's PUBACK leaves once the LED applied
- * all its frames (lib/net_mqtt_frames.h). More in
+ * ipc-button/<device>/led and its progress to .../applied
+ * (lib/net_mqtt_report.h); both keep persistent sessions. Sender:
+ * libmosquitto's thread, at most MQTT_WINDOW publications unacknowledged
+ * and MQTT_AHEAD beyond the LED's progress (lib/net_mqtt_pub.h). Receiver:
+ * no thread (lib/net_mqtt_loop.h); a message's PUBACK leaves once the LED
+ * applied all its frames (lib/net_mqtt_frames.h). More in
  * docs/mechanisms/mqtt.md.
  */
 #include "transport.h"
@@ -17,9 +18,11 @@
 #include "../lib/message.h"
 #include "../lib/net_addr.h"
 #include "../lib/net_mqtt.h"
+#include "../lib/net_mqtt_barrier.h"
 #include "../lib/net_mqtt_frames.h"
 #include "../lib/net_mqtt_loop.h"
 #include "../lib/net_mqtt_pub.h"
+#include "../lib/net_mqtt_report.h"
 #include "../lib/pub_window.h"
 
 #include <errno.h>
@@ -35,6 +38,10 @@
 /* Publications unacknowledged before TRANSPORT_FULL: few, so that frames
  * that come meanwhile wait and go together, TRANSPORT_BATCH_MAX at most. */
 #define MQTT_WINDOW		4
+/* Publications beyond the LED's progress before TRANSPORT_FULL: at most
+ * what the broker holds for the LED, well below mosquitto's default of
+ * 1000 (it drops the rest silently). docs/mechanisms/mqtt.md says why. */
+#define MQTT_AHEAD		256
 /* How long open() waits for the broker's answers. */
 #define MQTT_OPEN_TIMEOUT_MS	10000
 /* Sender reconnection (libmosquitto counts in seconds). */
@@ -43,10 +50,11 @@
 /* How long closing drains the receiver's connection (net_mqtt_leave). */
 #define MQTT_DRAIN_MS		1000
 /* How long, after a stop, the LED waits for the broker's answer to its
- * barrier (mqtt_barrier_step()). */
+ * barrier (lib/net_mqtt_barrier.h). */
 #define MQTT_BARRIER_MS		1000
 
 _Static_assert(TRANSPORT_BATCH_MAX <= FRAME_BATCH_MAX, "a batch per publish");
+_Static_assert(MQTT_AHEAD >= 4 * NET_MQTT_REPORT_EVERY, "reports come in time");
 
 static const struct transport_option mqtt_options[] = {
 	{ "host", "localhost", "broker host name or address", NULL },
@@ -80,14 +88,8 @@ struct mqtt_state {
 	bool subscribed;
 	int sub_mid;
 	bool stopping;			/* a stop signal ended a wait */
-	/* the barrier of a drain (mqtt_barrier_step()) */
-	bool barrier_due;		/* frames handed out since the last one */
-	bool barrier_out;		/* sent, and waited for */
-	bool barrier_answered;
-	int barrier_mid;
-	struct deadline barrier_end;
-	int led_state;			/* state published; -1: none yet */
-	bool state_dirty;		/* to publish at the next chance */
+	struct net_mqtt_barrier barrier;	/* of a drain */
+	struct net_mqtt_report report;	/* state and progress */
 };
 
 /* libmosquitto's own errors (TLS verification, ...) carry the details. */
@@ -136,6 +138,28 @@ static void mqtt_sender_on_connect(struct mosquitto *mosq, void *userdata,
 	pub_window_changed(&st->window);
 	pthread_mutex_unlock(&st->window.lock);
 	net_mqtt_cloexec(mosq);
+	if (!rc && net_mqtt_pub_follow(&st->pub) != MOSQ_ERR_SUCCESS)
+		mosquitto_disconnect(mosq);	/* reconnects, tries again */
+}
+
+static void mqtt_sender_on_subscribe(struct mosquitto *mosq, void *userdata,
+				     int mid, int qos_count, const int *granted)
+{
+	struct mqtt_state *st = ((struct transport *)userdata)->priv;
+
+	(void)mosq;
+	if (net_mqtt_pub_refused(&st->pub, mid, qos_count, granted))
+		mqtt_notice(st, "mqtt: the %s refused the subscription to %s: the button no longer waits for the LED, whose queue on the broker may overflow",
+			    st->cfg.label, st->cfg.progress_topic);
+}
+
+static void mqtt_sender_on_message(struct mosquitto *mosq, void *userdata,
+				   const struct mosquitto_message *m)
+{
+	struct mqtt_state *st = ((struct transport *)userdata)->priv;
+
+	(void)mosq;
+	(void)net_mqtt_pub_progress(&st->pub, m);
 }
 
 static void mqtt_sender_on_disconnect(struct mosquitto *mosq, void *userdata,
@@ -165,64 +189,35 @@ static bool mqtt_answered(void *ctx)
 	       ((const struct mqtt_state *)ctx)->error;
 }
 
-static bool mqtt_all_acked(void *ctx)
-{
-	struct mqtt_state *st = ctx;
-
-	return !pub_window_unacked(&st->window) || st->error;
-}
-
 static int mqtt_open_sender(struct mqtt_state *st)
 {
-	int rc, r;
+	static bool told;
+	char why[512] = "";
+	int r;
 
-	r = pub_window_init(&st->window, MQTT_WINDOW);
+	r = pub_window_init(&st->window, MQTT_WINDOW, MQTT_AHEAD);
 	if (r < 0)
 		return r;
-	st->pub = (struct net_mqtt_pub){ st->mosq, &st->window,
-					 st->cfg.event_topic, &st->error, 0 };
+	st->pub = (struct net_mqtt_pub){ st->mosq, &st->window, st->cfg.event_topic,
+					 st->cfg.progress_topic, &st->error, 0, 0 };
 	mosquitto_connect_with_flags_callback_set(st->mosq, mqtt_sender_on_connect);
 	mosquitto_disconnect_callback_set(st->mosq, mqtt_sender_on_disconnect);
 	mosquitto_publish_callback_set(st->mosq, mqtt_on_publish);
+	mosquitto_subscribe_callback_set(st->mosq, mqtt_sender_on_subscribe);
+	mosquitto_message_callback_set(st->mosq, mqtt_sender_on_message);
 	mosquitto_reconnect_delay_set(st->mosq, MQTT_RECONNECT_MIN_S,
 				      MQTT_RECONNECT_MAX_S, true);
 	/* Everything unacknowledged stays in flight: the window bounds it. */
 	mosquitto_max_inflight_messages_set(st->mosq, MQTT_WINDOW);
-	rc = mosquitto_connect(st->mosq, st->cfg.host, st->cfg.port,
-			       st->cfg.keepalive);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		/* The broker may come up later: the caller retries the open. */
-		static bool told;
-
-		r = net_mqtt_errno(rc);
-		if (r != -ECONNREFUSED && r != -EHOSTUNREACH && r != -ENETUNREACH &&
-		    r != -ETIMEDOUT && r != -ENOENT) {
-			mqtt_notice(st, "mqtt: connecting to the %s: %s",
-				    st->cfg.label, net_mqtt_strerror(rc));
-			return r;
-		}
-		if (!told)
-			mqtt_notice(st, "mqtt: cannot reach the %s: %s; waiting for it",
-				    st->cfg.label, net_mqtt_strerror(rc));
-		told = true;
-		return TRANSPORT_ABSENT;
-	}
-	net_mqtt_cloexec(st->mosq);
-	r = net_mqtt_start_thread(st->mosq);
-	if (r < 0)
-		return r;
-	st->thread = true;
-	pthread_mutex_lock(&st->window.lock);
-	if (!pub_window_wait(&st->window, mqtt_answered, st,
-			     MQTT_OPEN_TIMEOUT_MS)) {
-		mqtt_notice(st, "mqtt: the %s did not answer within %d s",
-			    st->cfg.label, MQTT_OPEN_TIMEOUT_MS / 1000);
-		r = -ETIMEDOUT;
-	} else {
-		r = st->error;
-	}
-	pthread_mutex_unlock(&st->window.lock);
-	return r;
+	r = net_mqtt_pub_start(&st->pub, &st->cfg, mqtt_answered, st,
+			       MQTT_OPEN_TIMEOUT_MS, &st->thread, why, sizeof(why));
+	/* Unreachable: the broker may come up later, the caller retries. */
+	if (r == 1 && !told)
+		mqtt_notice(st, "mqtt: %s; waiting for it", why);
+	else if (r < 0 && why[0])
+		mqtt_notice(st, "mqtt: %s", why);
+	told |= r == 1;
+	return r == 1 ? TRANSPORT_ABSENT : r;
 }
 
 /* A run of frames as one publication (lib/net_mqtt_pub.h): how many. */
@@ -251,11 +246,7 @@ static void mqtt_close_sender(struct mqtt_state *st)
 	uint64_t unacked;
 
 	if (st->thread) {
-		pthread_mutex_lock(&st->window.lock);
-		pub_window_wait(&st->window, mqtt_all_acked, st,
-				(int)st->cfg.linger_ms);
-		unacked = pub_window_unacked(&st->window);
-		pthread_mutex_unlock(&st->window.lock);
+		unacked = net_mqtt_pub_linger(&st->pub, (int)st->cfg.linger_ms);
 		if (unacked)
 			mqtt_notice(st, "mqtt: %llu publication(s) not acknowledged by the %s when closing",
 				    (unsigned long long)unacked, st->cfg.label);
@@ -267,19 +258,6 @@ static void mqtt_close_sender(struct mqtt_state *st)
 }
 
 /* --- receiver ---------------------------------------------------------- */
-
-/* QoS 0: never waits in libmosquitto's queue; the next connection repeats it. */
-static void mqtt_publish_state(struct mqtt_state *st)
-{
-	char payload[2];
-
-	if (!st->state_dirty || !st->loop.connected || st->led_state < 0)
-		return;
-	payload[0] = st->led_state ? '1' : '0';
-	if (mosquitto_publish(st->mosq, NULL, st->cfg.state_topic, 1, payload,
-			      0, true) == MOSQ_ERR_SUCCESS)
-		st->state_dirty = false;
-}
 
 static void mqtt_receiver_on_connect(struct mosquitto *mosq, void *userdata,
 				     int rc, int flags)
@@ -297,8 +275,8 @@ static void mqtt_receiver_on_connect(struct mosquitto *mosq, void *userdata,
 			    net_mqtt_strerror(rc));
 		st->error = net_mqtt_errno(rc);
 	}
-	st->state_dirty = true;
-	mqtt_publish_state(st);
+	net_mqtt_report_connected(&st->report);
+	net_mqtt_report_send(&st->report, true, false);
 }
 
 static void mqtt_on_subscribe(struct mosquitto *mosq, void *userdata,
@@ -307,8 +285,7 @@ static void mqtt_on_subscribe(struct mosquitto *mosq, void *userdata,
 	struct mqtt_state *st = ((struct transport *)userdata)->priv;
 
 	(void)mosq;
-	if (mid == st->barrier_mid)
-		st->barrier_answered = true;
+	net_mqtt_barrier_answer(&st->barrier, mid);
 	if (mid != st->sub_mid)
 		return;
 	if (qos_count < 1 || granted[0] > 2) {	/* 0x80: refused */
@@ -335,12 +312,9 @@ static void mqtt_on_message(struct mosquitto *mosq, void *userdata,
 			    const struct mosquitto_message *m)
 {
 	struct mqtt_state *st = ((struct transport *)userdata)->priv;
-	size_t len = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
-	int r;
+	int r = net_mqtt_frames_take(&st->frames, m, st->cfg.event_topic);
 
 	(void)mosq;
-	r = strcmp(m->topic, st->cfg.event_topic) ? -EBADMSG :
-	    net_mqtt_frames_push(&st->frames, m->payload, len);
 	if (r == -EBADMSG)	/* not ours (a stale subscription), or a */
 		st->t->rejected++;	/* malformed batch */
 	else if (r < 0)
@@ -367,6 +341,7 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 	if (r < 0)
 		mqtt_notice(st, "mqtt: reading what the last LED applied: %s", strerror(-r));
 	why[0] = '\0';
+	net_mqtt_report_init(&st->report, st->mosq, &st->cfg);
 	r = net_mqtt_loop_init(&st->loop, st->mosq, &st->cfg, &st->error);
 	if (r == 0)
 		r = net_mqtt_loop_open(&st->loop, mqtt_subscribed, st,
@@ -375,59 +350,20 @@ static int mqtt_open_receiver(struct mqtt_state *st, char *why, size_t size)
 }
 
 /* The frame returned last was applied. Once all of its message are, send
- * the PUBACK (it waits in libmosquitto's queue) and publish the state. */
+ * the PUBACK (it waits in libmosquitto's queue), the state and, now and
+ * then, the progress, in the same flush. */
 static void mqtt_confirm(struct mqtt_state *st)
 {
 	int led_state;
-	bool whole = net_mqtt_frames_confirm(&st->frames, &led_state);
+	int64_t seqno;
+	bool whole = net_mqtt_frames_confirm(&st->frames, &led_state, &seqno);
 
-	if (led_state >= 0 && led_state != st->led_state) {
-		st->led_state = led_state;
-		st->state_dirty = true;
-	}
+	net_mqtt_report_applied(&st->report, led_state, seqno, whole);
 	if (!whole)
 		return;
-	mqtt_publish_state(st);
+	net_mqtt_report_send(&st->report, st->loop.connected, false);
 	/* A failure shows at the next read: on_disconnect, reconnection. */
 	(void)net_mqtt_loop_flush(&st->loop);
-}
-
-/*
- * After a stop, "what is already queued" is what the broker already routed
- * to us, and some of it may still be on its way: the button's PUBACK can
- * overtake the PUBLISH to us, so a button that just ended may have frames
- * we never saw. A broker answers one client's packets in order, so once
- * the answer to a request sent now arrives, everything it had queued for
- * us before has arrived too. The request is the subscription again
- * (idempotent; MQTT 3.1.1 has no ping for a client to send). While it is
- * out, frames that arrive are handed out one message at a time, as ever
- * (a round reads the next message only once the last one was applied,
- * since its PUBACK leaves with that round). A new barrier follows while
- * the last one brought frames: their PUBACKs let the broker send what it
- * held back beyond our in-flight window. 1: wait for the answer, 0: the
- * drain is over (nothing more came, no connection, or no answer in
- * MQTT_BARRIER_MS).
- */
-static int mqtt_barrier_step(struct mqtt_state *st)
-{
-	if (st->barrier_out) {
-		if (st->barrier_answered)
-			st->barrier_out = false;
-		else if (!st->loop.connected || deadline_left_ms(&st->barrier_end) == 0)
-			return 0;
-		else
-			return 1;
-	}
-	if (!st->barrier_due || !st->loop.connected)
-		return 0;
-	st->barrier_due = false;
-	st->barrier_answered = false;
-	if (mosquitto_subscribe(st->mosq, &st->barrier_mid, st->cfg.event_topic,
-				1) != MOSQ_ERR_SUCCESS)
-		return 0;
-	st->barrier_out = true;
-	deadline_start(&st->barrier_end, MQTT_BARRIER_MS);
-	return 1;
 }
 
 static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
@@ -443,26 +379,29 @@ static ssize_t mqtt_receive(struct transport *t, uint8_t *buf, size_t size,
 	for (;;) {
 		n = redelivery_pop(&st->frames.queue, buf, size);
 		if (n >= 0) {
-			st->barrier_due = true;
+			net_mqtt_barrier_due(&st->barrier);
 			r = net_mqtt_loop_arm(&st->loop,
 					      redelivery_busy(&st->frames.queue));
 			return r < 0 ? r : n;
 		}
 		if (st->error)
 			return st->error;
-		if (st->stopping && timeout_ms == 0 && mqtt_barrier_step(st))
+		/* Draining: the barrier (lib/net_mqtt_barrier.h) decides. */
+		if (st->stopping && timeout_ms == 0 &&
+		    net_mqtt_barrier_step(&st->barrier, &st->loop,
+					  st->cfg.event_topic, MQTT_BARRIER_MS))
 			r = net_mqtt_loop_wait(&st->loop, false,
-					       deadline_left_ms(&st->barrier_end));
+					       deadline_left_ms(&st->barrier.end));
 		else
 			r = net_mqtt_loop_wait(&st->loop,
 					       redelivery_busy(&st->frames.queue),
 					       deadline_left_ms(&end));
 		if (r == -EINTR && !st->stopping) {
 			st->stopping = true;	/* drain() comes next */
-			st->barrier_due = true;
+			net_mqtt_barrier_due(&st->barrier);
 		}
-		if (r == -ETIMEDOUT && st->barrier_out)
-			continue;	/* mqtt_barrier_step() ends it */
+		if (r == -ETIMEDOUT && st->barrier.out)
+			continue;	/* net_mqtt_barrier_step() ends it */
 		if (r < 0)
 			return r;	/* -ETIMEDOUT, -EINTR */
 		net_mqtt_loop_service(&st->loop);
@@ -481,6 +420,7 @@ static void mqtt_close(struct transport *t)
 		mqtt_close_sender(st);
 	if (t->role == TRANSPORT_RECEIVER && st->mosq && st->loop.connected) {
 		mqtt_confirm(st);	/* stopped in a batch: no PUBACK for it */
+		net_mqtt_report_send(&st->report, true, true);
 		r = transport_object_path(t, path, sizeof(path));
 		r = net_mqtt_frames_leave(&st->frames, st->mosq, r ? NULL : path,
 					  MQTT_DRAIN_MS);
@@ -516,7 +456,6 @@ static int mqtt_open(struct transport *t)
 		return -ENOMEM;
 	t->priv = st;
 	st->window.gate_fd = -1;
-	st->led_state = -1;
 	st->t = t;
 	net_mqtt_frames_init(&st->frames);
 	r = net_mqtt_parse(mqtt_option, t, instance, sender, &st->cfg, why,

@@ -7,9 +7,10 @@
  * every read returns at most one, so frame boundaries survive even a
  * malformed frame of another size. A backlog goes as one packet of up to
  * 64 frames (send_many), which the receiver splits: one system call on
- * each side for the lot. Both ends are non-blocking: a full pipe
+ * each side for the lot. The sender's end is non-blocking: a full pipe
  * (PACKET_PIPE_FRAMES frames) is TRANSPORT_FULL, and POLLOUT says when to
- * go on.
+ * go on. The receiver's blocks: it sleeps in read(), one system call per
+ * lone event as bare, and a stop swaps the descriptor (lib/wake_fd.h).
  * Object: none with a name; the kernel frees the pipe with its last end.
  * The sender's exit is end of file for the receiver (TRANSPORT_STALE: no
  * sender can ever come back); the receiver's exit is EPIPE for the sender,

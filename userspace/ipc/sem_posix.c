@@ -237,8 +237,7 @@ static const struct transport_ops sem_posix_ops = {
 	.name = "sem-posix",
 	.summary = "POSIX named semaphores, one sem_post per event, numbered by handshake",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE |
-		 TRANSPORT_IDLE_REPORTS |
-		 TRANSPORT_WAKE_ANYWHERE,
+		 TRANSPORT_IDLE_REPORTS,
 	.open = sem_posix_open,
 	.send = sem_posix_send,
 	.send_many = sem_posix_send_many,

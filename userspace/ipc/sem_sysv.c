@@ -228,8 +228,7 @@ static int sem_sysv_open(struct transport *t)
 static const struct transport_ops sem_sysv_ops = {
 	.name = "sem-sysv",
 	.summary = "System V semaphore set, one post per event or batch, count kept in step with the button",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE |
-		 TRANSPORT_WAKE_ANYWHERE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE,
 	.open = sem_sysv_open,
 	.send = sem_sysv_send,
 	.send_many = sem_sysv_send_many,

@@ -8,12 +8,11 @@
  *
  * System calls per lone event (the receiver asleep when it comes): the
  * sender's one wake-up (semop(), or the futex wake of sem_post() or of
- * FUTEX_WAKE) and the receiver's one sleep, as in the bare lessons, plus
- * two rt_sigprocmask() around the sleep, one of them after the wake-up:
- * they buy "a stop signal lands only in a wait" (lib/shm_wait.h). No other
- * call: shm-sysv zeroes its count only when frames came without a sleep,
- * or several per wake-up. A frame the adaptive spin finds costs the
- * receiver none at all.
+ * FUTEX_WAKE) and the receiver's one sleep, as in the bare lessons (a
+ * process that keeps the stop signals blocked adds two rt_sigprocmask()
+ * around the sleep, lib/shm_wait.h). No other call: shm-sysv zeroes its
+ * count only when frames came without a sleep, or several per wake-up. A
+ * frame the adaptive spin finds costs the receiver none at all.
  */
 #ifndef IPC_SHM_TRANSPORT_H
 #define IPC_SHM_TRANSPORT_H

@@ -7,9 +7,10 @@
  * so a frame of any size arrives as one (a longer one is cut to the
  * receive buffer and rejected as too long). A backlog goes as one record
  * of up to 64 frames (send_many), which the receiver splits
- * (lib/packet_io.h): one system call on each side for the lot. Both ends
- * non-blocking: a full receive queue is TRANSPORT_FULL, and POLLOUT says
- * when to go on.
+ * (lib/packet_io.h): one system call on each side for the lot. The
+ * sender's end is non-blocking: a full receive queue is TRANSPORT_FULL,
+ * and POLLOUT says when to go on. The receiver's blocks: it sleeps in
+ * read(), one system call per lone event as bare (lib/wake_fd.h).
  * Object: none with a name; the kernel frees it with the last descriptor.
  * The sender's exit is end of file for the receiver (TRANSPORT_STALE: no
  * sender can come back); the receiver's exit is EPIPE for the sender, and

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wait for a file descriptor together with the stop signals: the one place
- * a process sleeps on an fd. The stop signals stay blocked everywhere else
- * (stop.h) and are let in atomically by ppoll() here, so a stop that comes
- * just before the wait is not lost: it ends the wait at once.
+ * Wait for a file descriptor together with the stop signals. Where they
+ * stay blocked everywhere else (stop.h), ppoll() here lets them in
+ * atomically, so a stop that comes just before the wait is not lost: it
+ * ends the wait at once.
  *
- * A receiver pays for that with one system call per isolated event beside
- * a lesson's blocking read(): ppoll() then read() (about 1.3 us of CPU on
- * the development host). A blocking read() has no race-free stop on a pipe
- * or FIFO: letting the signals in around it costs two sigprocmask() calls
- * and still misses a stop that comes just before it
- * (docs/architecture.md, "What a stoppable wait costs").
+ * A receiver that waits here pays one system call per isolated event
+ * beside a lesson's blocking read(): ppoll() then read(). Those of pipe,
+ * fifo and socketpair spare it where the stop signals are let in for good
+ * (the LED, the benchmark): they sleep in read() itself, and a stop swaps
+ * their descriptor (lib/wake_fd.h; docs/architecture.md, "What a
+ * stoppable wait costs"). Timed waits still come here.
  */
 #ifndef IPC_FD_WAIT_H
 #define IPC_FD_WAIT_H

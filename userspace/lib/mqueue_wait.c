@@ -33,8 +33,8 @@ ssize_t mqueue_wait_take(const struct mqueue_wait *w, void *buf, size_t size)
 	return n >= 0 ? n : -errno;
 }
 
-/* Sleep in mq_receive(): stop signals let in only while it sleeps; one
- * that lands just before it posts a wake message. */
+/* Sleep in mq_receive(); blocked, stop signals land only here. A stop
+ * posts a wake message, also one that lands just before. */
 static ssize_t mqueue_wait_sleep(struct mqueue_wait *w, void *buf, size_t size)
 {
 	ssize_t n;

@@ -5,13 +5,15 @@
  * descriptor is blocking; a look that must not wait passes an absolute
  * timeout of zero, long past: mq_timedreceive() then fails at once with
  * ETIMEDOUT on an empty queue and takes a queued message as usual.
- * mq_receive() is never restarted after a signal handler (signal(7)), so
- * a stop signal that lands while it sleeps ends it with EINTR. One that
- * lands after the look at the stop flag and before mq_receive() sleeps
- * would be missed: for that, mqueue_wait_wake() (the stop handler's wake
- * callback) posts a wake message, zero bytes long, which ends the wait
- * like any message. If the queue is full the post fails, but then
- * mq_receive() does not sleep either.
+ * The LED and the benchmark let the stop signals in for good (SA_RESTART:
+ * a stop that lands while mq_receive() sleeps restarts it); a process
+ * that keeps them blocked lets them in around mq_receive() only, two
+ * sigprocmask() more (no SA_RESTART: EINTR). Either way
+ * mqueue_wait_wake() (the stop handler's wake callback) posts a wake
+ * message, zero bytes long, which ends the wait like any message, also a
+ * wait the signal landed just before.
+ * If the queue is full the post fails, but then mq_receive() does not
+ * sleep either.
  *
  * A message of zero bytes is never a frame (a frame has at least its
  * send time, lib/send_stamp.h): whoever posted it, receiving one costs a
@@ -39,7 +41,7 @@ void mqueue_wait_init(struct mqueue_wait *w, mqd_t mq);
 /*
  * The next message that is not a wake message, into @buf (@size bytes,
  * at least the queue's message size). @timeout_ms -1: sleep in
- * mq_receive() with the stop signals let in (at once when the last look
+ * mq_receive() (at once when the last look
  * found the queue empty, else after a look that finds it so: a receiver
  * that keeps finding messages makes one system call per message); 0: a
  * look only; above 0: ppoll() then a look, until the timeout.

@@ -63,7 +63,7 @@ ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 {
 	/* Sleep at once only when the last look found the queue empty: a
 	 * receiver that keeps finding messages takes them with IPC_NOWAIT,
-	 * one system call each, without letting the stop signals in. */
+	 * one system call each (blocked, the stop signals stay so). */
 	bool sleep = block && w->empty;
 	ssize_t n;
 	int err;
@@ -73,8 +73,8 @@ ssize_t msg_wait_receive(struct msg_wait *w, void *msg, size_t text_size,
 			msg_wait_take_back(w);
 			return -EINTR;
 		}
-		/* Stop signals may land only while msgrcv() sleeps; one that
-		 * lands just before it posts a wake message. */
+		/* Blocked, stop signals land only while msgrcv() sleeps; one
+		 * that lands just before it posts a wake message. */
 		if (sleep)
 			stop_unblock();
 		n = msgrcv(w->msqid, msg, text_size, 0,

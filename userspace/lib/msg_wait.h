@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Wait for a System V message in msgrcv() itself, with the stop signals
- * let in, without a race. msgrcv() is never restarted after a signal
- * handler (signal(7)), so a stop signal that lands while it sleeps ends
- * it with EINTR. One that lands after the check of the stop flag and
- * before msgrcv() sleeps would be missed: for that, msg_wait_wake() (the
- * stop handler's wake callback) posts a wake message of a reserved type,
- * MSG_WAIT_WAKE_MTYPE, which ends the wait like any message. If the queue
- * is full the post fails, but then msgrcv() does not sleep either, and
- * the stop flag is checked after every message.
+ * let in (for good in the LED and the benchmark; else around msgrcv(), two
+ * sigprocmask() more), without a race. msgrcv() is never restarted after
+ * a signal handler (signal(7)), so a stop signal that lands while it
+ * sleeps ends it with EINTR. One that lands after the check of the stop
+ * flag and before msgrcv() sleeps would be missed: for that,
+ * msg_wait_wake() (the stop handler's wake callback) posts a wake message
+ * of a reserved type, MSG_WAIT_WAKE_MTYPE, which ends the wait like any
+ * message. If the queue is full the post fails, but then msgrcv() does
+ * not sleep either, and the stop flag is checked after every message.
  *
  * A wake message is never a frame. Whoever posted it (ours, a killed
  * receiver's leftover, or a sender's forgery), receiving one costs only a
@@ -44,7 +45,7 @@ void msg_wait_init(struct msg_wait *w, int msqid);
 /*
  * The next message of any type but a wake one, into @msg (a long mtype,
  * then @text_size bytes; a longer message is cut, MSG_NOERROR). @block:
- * sleep in msgrcv() with the stop signals let in (at once when the last
+ * sleep in msgrcv() (at once when the last
  * msgrcv() found the queue empty, else after one with IPC_NOWAIT found it
  * so: a receiver that keeps finding messages makes one system call per
  * message); else IPC_NOWAIT only.

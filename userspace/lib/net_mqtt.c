@@ -59,6 +59,12 @@ const char *net_mqtt_strerror(int rc)
 	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
 }
 
+bool net_mqtt_unreachable(int err)
+{
+	return err == -ECONNREFUSED || err == -EHOSTUNREACH ||
+	       err == -ENETUNREACH || err == -ETIMEDOUT || err == -ENOENT;
+}
+
 int net_mqtt_connack_errno(int rc)
 {
 	/* 4: bad user name or password, 5: not authorised. */
@@ -123,6 +129,8 @@ int net_mqtt_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
 	}
 	snprintf(c->event_topic, sizeof(c->event_topic), "ipc-button/%s/event", device);
 	snprintf(c->state_topic, sizeof(c->state_topic), "ipc-button/%s/led", device);
+	snprintf(c->progress_topic, sizeof(c->progress_topic), "ipc-button/%s/applied",
+		 device);
 	if (snprintf(c->host, sizeof(c->host), "%s", o->host) >= (int)sizeof(c->host))
 		return -ENAMETOOLONG;
 	c->port = o->ca ? 8883 : 1883;

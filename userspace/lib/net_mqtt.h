@@ -19,6 +19,7 @@ struct net_mqtt_config {
 	long linger_ms;
 	char client_id[128];
 	char event_topic[256], state_topic[256];
+	char progress_topic[256];	/* the LED's reports of what it applied */
 	char label[300];		/* "broker localhost:1883" */
 	const char *ca, *cert, *key, *username, *password_file;
 };
@@ -46,6 +47,8 @@ int net_mqtt_new(const struct net_mqtt_config *c, void *userdata,
 int net_mqtt_errno(int rc);
 /* A readable reason for MOSQ_ERR_* @rc. */
 const char *net_mqtt_strerror(int rc);
+/* @err (a negative errno) says the broker cannot be reached (yet). */
+bool net_mqtt_unreachable(int err);
 /* What a broker's refusal of CONNECT (return code @rc) means as an errno. */
 int net_mqtt_connack_errno(int rc);
 

@@ -42,14 +42,29 @@ int net_mqtt_frames_push(struct net_mqtt_frames *f, const void *payload,
 	return 0;
 }
 
-bool net_mqtt_frames_confirm(struct net_mqtt_frames *f, int *ret_led_state)
+int net_mqtt_frames_take(struct net_mqtt_frames *f,
+			 const struct mosquitto_message *m, const char *topic)
+{
+	if (strcmp(m->topic, topic))
+		return -EBADMSG;
+	return net_mqtt_frames_push(f, m->payload,
+				    m->payloadlen > 0 ? (size_t)m->payloadlen : 0);
+}
+
+bool net_mqtt_frames_confirm(struct net_mqtt_frames *f, int *ret_led_state,
+			     int64_t *ret_seqno)
 {
 	struct redelivery_frame done;
+	struct ipc_message msg;
 
 	*ret_led_state = -1;
+	*ret_seqno = -1;
 	if (!redelivery_confirm(&f->queue, &done))
 		return false;
 	*ret_led_state = done.led_state;
+	if (done.led_state >= 0 &&
+	    ipc_message_decode(done.bytes, done.len, &msg) == IPC_MESSAGE_OK)
+		*ret_seqno = msg.seqno;
 	if (done.led_state >= 0 && done.len == IPC_MESSAGE_SIZE &&
 	    f->applied_count < FRAME_BATCH_MAX)
 		memcpy(f->applied[f->applied_count++], done.bytes, done.len);

@@ -40,12 +40,19 @@ void net_mqtt_frames_free(struct net_mqtt_frames *f);
 int net_mqtt_frames_push(struct net_mqtt_frames *f, const void *payload,
 			 size_t len);
 
+/* As net_mqtt_frames_push() for message @m: -EBADMSG too when it did not
+ * come on @topic (a stale subscription). */
+int net_mqtt_frames_take(struct net_mqtt_frames *f,
+			 const struct mosquitto_message *m, const char *topic);
+
 /*
  * The frame handed out last was applied: *@ret_led_state gets the state
- * it set (-1: none). True when it was the last of its message (or the
- * only one): its PUBACK may leave.
+ * it set and *@ret_seqno its seqno (-1 both: not a valid frame, or none).
+ * True when it was the last of its message (or the only one): its PUBACK
+ * may leave.
  */
-bool net_mqtt_frames_confirm(struct net_mqtt_frames *f, int *ret_led_state);
+bool net_mqtt_frames_confirm(struct net_mqtt_frames *f, int *ret_led_state,
+			     int64_t *ret_seqno);
 
 /* Frames of a message not handed out yet: stopped in the middle of it. */
 static inline bool net_mqtt_frames_partial(const struct net_mqtt_frames *f)

@@ -140,6 +140,10 @@ static ssize_t packet_read_blocking(int fd, uint8_t *buf, size_t size,
 		r = fd_wait(fd, POLLIN, timeout_ms, NULL);
 		if (r < 0)
 			return r;
+	} else if (stop_requested()) {
+		/* A stop not yet taken back (stop_rearm) whose swap was
+		 * undone (unwake): the read would sleep on the real one. */
+		return -EINTR;
 	}
 	n = read(fd, buf, size);
 	if (n <= 0 && stop_requested())

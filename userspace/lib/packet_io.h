@@ -142,9 +142,10 @@ ssize_t packet_reader_read(struct packet_reader *r, int fd, uint8_t *buf,
  * all that are already there, without waiting: into @frames, their
  * lengths in @lens. Returns how many (0 only when the first read returned
  * 0: end of file or an empty packet), or a negative errno as
- * packet_read(). After a read that had to wait it adds only that packet's
- * frames: reading again would most likely find nothing and cost a system
- * call per isolated event.
+ * packet_read(). After a read that had to wait (on a blocking @fd, after
+ * any: another would sleep) it adds only that packet's frames: reading
+ * again would most likely find nothing and cost a system call per
+ * isolated event.
  */
 ssize_t packet_reader_read_many(struct packet_reader *r, int fd,
 				uint8_t (*frames)[IPC_MESSAGE_MAX_WIRE],

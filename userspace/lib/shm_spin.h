@@ -18,10 +18,11 @@
  * sender may need the very CPU we spin on) turns the next 1, 2, 4, ...
  * 64 spins off, until one finds a frame again.
  *
- * The caller spins with the stop signals still blocked (stop.h): a frame
- * found costs no system call, not even the two that let the signals in and
- * out around a sleep, and a stop signal waits for the spin's end, at most
- * SHM_SPIN_MAX_NS. The caller gives its deadline, which ends the spin too.
+ * A frame found costs no system call (nor, stop signals blocked, the two
+ * that let them in and out around a sleep). A stop signal ends the spin
+ * once the handler ran: at once when the signals are let in (stop.h),
+ * else at the spin's end, at most SHM_SPIN_MAX_NS. The caller gives its
+ * deadline, which ends the spin too.
  */
 #ifndef IPC_SHM_SPIN_H
 #define IPC_SHM_SPIN_H

@@ -44,11 +44,11 @@ ssize_t shm_wait_receive(struct shm_wait *w, uint8_t *frames, size_t room,
 			return -EINTR;
 		if (!d.forever && !deadline_left_ns(&d))
 			return -ETIMEDOUT;
-		/* The spin keeps the stop signals blocked: a frame it finds
-		 * costs no system call, and a stop waits at most its budget. */
+		/* A frame the spin finds costs no system call; a stop ends
+		 * it, or (signals blocked) waits at most its budget. */
 		if (shm_spin_wait(&w->spin, w->ring, &d))
 			continue;
-		/* Stop signals land only here; a stop ends the sleep. */
+		/* Blocked, stop signals land only here; a stop ends the sleep. */
 		stop_unblock();
 		r = stop_requested() ? -EINTR : w->sleep(w->ctx, &d);
 		stop_block();

@@ -6,15 +6,15 @@
  * up to the caller's room, in one go; only when it is empty, no stop
  * signal came (stop.h) and the call's one deadline (deadline.h) has not
  * passed, does it wait: first the adaptive spin (shm_spin.h) when the
- * option asks for it, with the stop signals still blocked, so that a frame
- * it finds costs no system call at all (a stop waits for the spin's end,
- * at most SHM_SPIN_MAX_NS); then the transport's sleep, with the stop
- * signals let in, and the transport's wake() makes that sleep return, so
- * a stop is never missed. Letting them in and blocking them again costs
- * two rt_sigprocmask() calls per sleep, one of them between the wake-up
- * and the return: the price of "a stop signal lands only in a wait" (no
- * other call of the process ever fails with EINTR) when the sleep itself
- * (futex, sem_wait, semtimedop) cannot swap the mask as ppoll() does.
+ * option asks for it, so that a frame it finds costs no system call at
+ * all; then the transport's sleep (futex, sem_wait, semtimedop), which
+ * the transport's wake() makes return, so a stop is never missed. The
+ * LED and the benchmark let the stop signals in for good (stop_let_in,
+ * TRANSPORT_WAKE_ANYWHERE): the sleep is the one system call of a lone
+ * event, as bare, and a stop ends a spin at once. A process that keeps
+ * them blocked lets them in around the sleep only: two rt_sigprocmask()
+ * calls more per sleep, one after the wake-up, and a stop waits for the
+ * spin's end (at most SHM_SPIN_MAX_NS).
  */
 #ifndef IPC_SHM_WAIT_H
 #define IPC_SHM_WAIT_H

@@ -14,13 +14,20 @@ static bool let_in;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
+/*
+ * Only a new stop wakes. One that comes while the last is not yet taken
+ * back (stop_rearm) is the same stop; its wake would outlive the rearm
+ * that forgets it: a token or a wake message the drain takes for an event,
+ * a descriptor swapped that reads as the sender gone.
+ */
 static void stop_handler(int signo)
 {
 	void (*wake)(void *) = stop_wake;
 	int saved_errno = errno;
 
-	if (!stop_signo)
-		stop_signo = signo;
+	if (stop_signo)
+		return;
+	stop_signo = signo;
 	if (wake)
 		wake(stop_wake_arg);
 	errno = saved_errno;

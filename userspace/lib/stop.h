@@ -18,6 +18,13 @@
  * call is not lost: the wake callback has made it return at once (the
  * receiver's descriptor swapped for one at end of file, lib/wake_fd.h;
  * a token posted). stop_unblock()/stop_block() then do nothing.
+ * Only for a receiver whose other threads, if any, keep the stop signals
+ * blocked: the handler must interrupt the thread that sleeps.
+ *
+ * Either way, only a new stop wakes: one that comes before the last is
+ * taken back (stop_rearm) is the same stop, and its wake would outlive
+ * the rearm (a token taken for an event, a descriptor that reads as the
+ * sender gone).
  */
 #ifndef IPC_STOP_H
 #define IPC_STOP_H
