@@ -28,7 +28,9 @@
  * receiver deliver what it holds, then fail with -EIDRM, and its sender
  * get -EPIPE; at 4096 records kept the sender gets -EAGAIN until the
  * receiver cut the file back; a symlink or a file of another user at the
- * path is never used and is replaced);
+ * path is never used and is replaced; with the stop signals let in, as
+ * the LED has them, it sleeps in read() of inotify, a stop ends that
+ * wherever it lands, and what was queued meanwhile arrives after unwake);
  * a full ring whose object was removed by hand makes the sender get
  * -EPIPE, not -EAGAIN; a stop signal ends a blocked receive; nothing
  * remains after close.
@@ -57,6 +59,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -519,6 +522,109 @@ static bool read_byte(int fd)
 	char byte;
 
 	return read(fd, &byte, 1) == 1;
+}
+
+/*
+ * Child: a receiver set up as the LED sets it up (transport_arm_stop(): the
+ * stop signals let in for good) in receive(-1); bit 16 of @arg: the stop
+ * comes before the receive, raised by itself. The stop ends the receive;
+ * while it is not taken back, a receive ends at once even with frames
+ * there; after transport_unwake() and stop_rearm() every one of them is
+ * received, in order, and a second stop ends the next receive again.
+ */
+static int child_receiver_let_in(struct subject *s, int arg)
+{
+	struct transport *rx, *tx;
+
+	alarm(60);	/* the default action fails the test if stuck */
+	if (stop_init() < 0 || open_as(s, TRANSPORT_RECEIVER, &rx) < 0 ||
+	    transport_arm_stop(rx) < 0)
+		return 10;
+	if (arg >> 16)
+		raise(SIGTERM);
+	if (write(arg & 0xffff, "r", 1) != 1)
+		return 11;
+	if (receive_seqno(rx, -1) != -EINTR)
+		return 12;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0)
+		return 13;
+	for (int i = 1; i <= 3; i++)
+		if (send_seqno(tx, i) < 0)
+			return 14;
+	if (receive_seqno(rx, -1) != -EINTR)
+		return 15;
+	transport_unwake(rx);
+	stop_rearm();
+	for (int i = 1; i <= 3; i++)
+		if (receive_seqno(rx, 0) != i)
+			return 16;
+	if (receive_seqno(rx, 0) != -ETIMEDOUT)
+		return 17;
+	raise(SIGTERM);
+	if (receive_seqno(rx, -1) != -EINTR)
+		return 18;
+	transport_unwake(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	return 0;
+}
+
+/* Is @pid asleep in system call @nr? Looked at for up to 5 s. */
+static bool asleep_in(pid_t pid, long nr)
+{
+	char path[64], text[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		if (!fgets(text, sizeof(text), f))
+			text[0] = 0;
+		fclose(f);
+		if (strtol(text, NULL, 10) == nr)
+			return true;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	return false;
+}
+
+/*
+ * shared-file with the stop signals let in, as the LED has them: it sleeps
+ * in read() of its inotify descriptor, and a stop ends that read wherever
+ * it lands (round 0: before the receive; rounds 2 and 3: seen asleep in
+ * read() first); nothing is lost to the stop (child_receiver_let_in()).
+ */
+static void test_shared_file_let_in(struct subject *s)
+{
+	int failures = 0, asleep = 0, fds[2], r;
+	char statuses[64] = "";
+	pid_t pid;
+
+	for (int round = 0; round < 4; round++) {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return;
+		pid = spawn(child_receiver_let_in, s, fds[1] | (round == 0) << 16);
+		close(fds[1]);
+		failures += !read_byte(fds[0]);
+		close(fds[0]);
+		if (round >= 2)
+			asleep += asleep_in(pid, SYS_read);
+		if (round > 0)
+			kill(pid, SIGTERM);
+		r = wait_status(pid);
+		if (r) {
+			failures++;
+			snprintf(statuses + strlen(statuses),
+				 sizeof(statuses) - strlen(statuses), " %d", r);
+		}
+	}
+	tap_ok(!failures && asleep == 2,
+	   "%s: let in, receive(-1) sleeps in read() of inotify and a stop ends it, before or while it sleeps; after unwake every frame queued meanwhile arrives in order and a second stop ends the wait again (4 rounds, %d of 2 seen asleep in read; statuses%s)",
+	   s->via, asleep, statuses[0] ? statuses : " 0");
+	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	   "%s: after the let-in stops nothing is left", s->via);
 }
 
 /* shared-file: the header's changing fields, read or written by hand. */
@@ -1268,6 +1374,7 @@ int main(int argc, char **argv)
 			test_shared_file_batches(&s);
 			test_shared_file_crashes(&s);
 			test_shared_file_bound_and_paths(&s);
+			test_shared_file_let_in(&s);
 		}
 		remove_everything(&s);
 	}

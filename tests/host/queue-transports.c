@@ -31,7 +31,10 @@
  * for an event; mq-posix sizes its queue
  * within fs.mqueue limits, frames up to 256 bytes cross the queues whole,
  * a second live sem-sysv or signal receiver is refused, signal refuses a
- * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN.
+ * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN; with the stop
+ * signals let in, as the LED has them, a signal receiver sleeps in read()
+ * of its signalfd, a stop ends it wherever it lands, what was queued
+ * meanwhile arrives after unwake, and SIGRTMIN stays blocked.
  */
 #include "lib/sysv_record.h"
 #include "lib/tap.h"
@@ -1181,6 +1184,94 @@ static void test_mq_posix_stop_in_receive(struct subject *s)
 	close(job.ready[1]);
 }
 
+/*
+ * Child: a signal receiver set up as the LED sets it up
+ * (transport_arm_stop(): the stop signals let in for good) in receive(-1),
+ * stopped as in stop_round(). The stop ends the receive; while it is not
+ * taken back, a receive ends at once even with events queued; after
+ * transport_unwake() and stop_rearm() every one of them is received, in
+ * order, and a second stop ends the next receive again. SIGRTMIN stays
+ * blocked throughout (else the first event would kill the child).
+ */
+static int let_in_receiver(struct subject *s, void *arg)
+{
+	struct stop_job *job = arg;
+	uint8_t buf[IPC_MESSAGE_MAX_WIRE];
+	struct transport *rx, *tx;
+	sigset_t mask;
+
+	if (stop_init() < 0 || open_as(s, TRANSPORT_RECEIVER, &rx) < 0 ||
+	    transport_arm_stop(rx) < 0)
+		return 40;
+	if (job->before)
+		raise(SIGTERM);
+	put_byte(job->ready[1]);
+	if (transport_receive(rx, buf, sizeof(buf), -1) != -EINTR)
+		return 41;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0 || send_seq(tx, 1, 3) < 0)
+		return 42;
+	if (transport_receive(rx, buf, sizeof(buf), -1) != -EINTR)
+		return 43;
+	transport_unwake(rx);
+	stop_rearm();
+	for (uint32_t i = 1; i <= 3; i++)
+		if (!frame_is(s, buf, transport_receive(rx, buf, sizeof(buf), 0), i))
+			return 44;
+	if (transport_receive(rx, buf, sizeof(buf), 0) != -ETIMEDOUT)
+		return 45;
+	raise(SIGTERM);
+	if (transport_receive(rx, buf, sizeof(buf), -1) != -EINTR)
+		return 46;
+	if (sigprocmask(SIG_BLOCK, NULL, &mask) < 0 ||
+	    !sigismember(&mask, SIGRTMIN) || sigismember(&mask, SIGTERM))
+		return 47;
+	transport_unwake(rx);
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	return 0;
+}
+
+/*
+ * signal with the stop signals let in, as the LED has them: it sleeps in
+ * read() of its signalfd, and a stop ends that read wherever it lands;
+ * nothing is lost to the stop (let_in_receiver()).
+ */
+static void test_signal_let_in(struct subject *s)
+{
+	struct stop_job job = { .timeout_ms = -1 };
+	struct stop_tally t = { 0 };
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0)
+		return;
+	for (int round = 0; round < 6; round++) {
+		size_t used = strlen(t.statuses);
+		pid_t child;
+		int status;
+
+		job.before = round == 0;
+		child = spawn(let_in_receiver, s, &job);
+		if (!wait_byte(job.ready[0]))
+			t.failures++;
+		if (round >= 3 && await_syscall(child, SYS_read))
+			t.asleep++;
+		if (round > 0)
+			kill(child, SIGTERM);
+		status = reap(child, WAIT_MS);
+		if (status) {
+			t.failures++;
+			snprintf(t.statuses + used, sizeof(t.statuses) - used,
+				 " %d", status);
+		}
+	}
+	tap_ok(!t.failures && t.asleep == 3,
+	   "signal: let in, receive(-1) sleeps in read() of the signalfd and a stop ends it, before or while it sleeps; after unwake every event queued meanwhile arrives in order, a second stop ends the wait again, SIGRTMIN stays blocked (6 rounds, %d of 3 seen asleep in read; statuses%s)",
+	   t.asleep, t.statuses[0] ? t.statuses : " 0");
+	tap_ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
+	   "signal: after the let-in stops nothing is left");
+	close(job.ready[0]);
+	close(job.ready[1]);
+}
+
 /* Zero-byte messages (wake messages, or anyone's) are never frames. */
 static void test_mq_posix_empty_messages(struct subject *s)
 {
@@ -1885,6 +1976,8 @@ static void run(const char *via)
 	if (is(&s, "sem-sysv"))
 		test_sem_sysv_catch_up(&s);
 	test_stop(&s);
+	if (is(&s, "signal"))
+		test_signal_let_in(&s);
 	if (is(&s, "mq-sysv")) {
 		test_mq_sysv_stop_in_msgrcv(&s);
 		test_mq_sysv_forged_wake(&s);

@@ -3,16 +3,15 @@
  * shared-file: frames appended as fixed records (lib/file_record.h) to
  * <runtime dir>/shared-file.<instance> (0600) under an OFD write lock, a
  * run in one pwrite(), the new end published in the mapped header; the
- * receiver, woken by inotify (IN_MODIFY), takes all that is published (up
- * to TRANSPORT_BATCH_MAX) in one lock-free pread() and marks each record
- * read in the header as it hands it over (lib/file_record_io.h). A lone
- * event: lock, pwrite(), unlock; ppoll(), read(), pread(). Pull, FIFO,
- * lossless, durable. docs/mechanisms/shared-file.md, "How the transport works".
+ * receiver, asleep in read() of inotify (lib/file_watch.h), takes all
+ * published (up to 64) in one lock-free pread(), marking each record read
+ * in the header as it hands it over (lib/file_record_io.h). Lone event:
+ * lock, pwrite(), unlock; read(), pread(). Pull, FIFO, lossless, durable.
+ * docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
 
 #include "../lib/deadline.h"
-#include "../lib/fd_wait.h"
 #include "../lib/file_record_io.h"
 #include "../lib/file_watch.h"
 #include "../lib/named_object.h"
@@ -21,14 +20,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 struct shared_file_state {
 	char path[PATH_MAX];
-	int fd, inotify_fd;	/* inotify: the receiver's wake-up, poll_fd */
+	int fd;
+	struct file_watch watch;	/* the receiver's wake-up, poll_fd */
 	struct file_record_header *hdr;	/* mapped: the changing fields */
 	off_t read_offset;	/* receiver: where its next pread() starts */
 	unsigned int batch_count, batch_next;
@@ -70,19 +69,14 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 {
 	int r = named_object_get(&shared_file_object, st);
 
-	if (r < 0)
-		return r;
-	r = file_record_map(st->fd, &st->hdr);
 	/* An adopted file's unread frames: the first receive() finds them. */
-	st->inotify_fd = r < 0 ? r : file_watch_open(st->path);
-	return st->inotify_fd < 0 ? st->inotify_fd : 0;
+	r = r < 0 ? r : file_record_map(st->fd, &st->hdr);
+	return r < 0 ? r : file_watch_open(&st->watch, st->path);
 }
 
-/* Records taken already, or else wait for some: 0 when there are. The
- * inotify queue is emptied after a wake-up, before the look, so a later
- * append wakes the next wait; one whose end is not published yet shows as
- * busy: its writer holds the lock, so we let it finish before we sleep.
- * -EIDRM: the file was removed or opened up by hand (lib/file_watch.h). */
+/* Records taken already, or else wait for some: 0 when there are. One
+ * whose end is not published yet shows as busy: its writer holds the
+ * lock, so we let it finish before we sleep (lib/file_watch.h). */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
@@ -101,13 +95,10 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
-		} else if (!r && busy && !settled) {
-			r = file_record_settle(st->fd);
-			settled = true;
-		} else if (!r) {
-			r = fd_wait(st->inotify_fd, POLLIN, deadline_left_ms(&d), NULL);
-			r = r ? r : file_watch_drain(st->inotify_fd, st->fd);
-			settled = false;
+		} else if (!r) {	/* busy: settle once, then sleep */
+			r = busy && !settled ? file_record_settle(st->fd) :
+			    file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
+			settled = busy && !settled;
 		}
 		if (r == -EIDRM)
 			snprintf(t->detail, sizeof(t->detail),
@@ -118,8 +109,7 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 	return 0;
 }
 
-/* The next record taken, into @buf; marked read only now, so that a
- * receiver killed with records still in st->batch leaves them to the next. */
+/* The next record taken, into @buf; marked read only now: killed, we leave it. */
 static size_t shared_file_hand(struct shared_file_state *st, uint8_t *buf,
 			       size_t size)
 {
@@ -138,7 +128,6 @@ static ssize_t shared_file_receive(struct transport *t, uint8_t *buf,
 	return r < 0 ? r : (ssize_t)shared_file_hand(t->priv, buf, size);
 }
 
-/* All the records read in one go, up to TRANSPORT_BATCH_MAX. */
 static ssize_t shared_file_receive_many(struct transport *t,
 					struct transport_batch *batch,
 					int timeout_ms)
@@ -201,8 +190,7 @@ static void shared_file_close(struct transport *t)
 	file_record_unmap(st->hdr);
 	if (st->fd >= 0)
 		close(st->fd);
-	if (st->inotify_fd >= 0)
-		close(st->inotify_fd);
+	file_watch_close(&st->watch);
 	free(st);
 	t->priv = NULL;
 }
@@ -214,7 +202,8 @@ static int shared_file_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->fd = st->inotify_fd = -1;
+	st->fd = -1;
+	file_watch_init(&st->watch);
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
 	if (!r)
@@ -228,22 +217,33 @@ static int shared_file_open(struct transport *t)
 	return r;
 }
 
+static void shared_file_wake(struct transport *t)
+{
+	file_watch_wake(&((struct shared_file_state *)t->priv)->watch);
+}
+
+static void shared_file_unwake(struct transport *t)
+{
+	file_watch_unwake(&((struct shared_file_state *)t->priv)->watch);
+}
+
 static int shared_file_poll_fd(struct transport *t)
 {
-	/* -1 for the sender: TRANSPORT_FULL means back off. */
-	return ((struct shared_file_state *)t->priv)->inotify_fd;
+	return ((struct shared_file_state *)t->priv)->watch.fd;	/* sender: -1 */
 }
 
 static const struct transport_ops shared_file_ops = {
 	.name = "shared-file",
 	.summary = "records appended to a file under fcntl locks, inotify wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE | TRANSPORT_WAKE_ANYWHERE,
 	.open = shared_file_open,
 	.send = shared_file_send,
 	.send_many = shared_file_send_many,
 	.receive = shared_file_receive,
 	.receive_many = shared_file_receive_many,
 	.poll_fd = shared_file_poll_fd,
+	.wake = shared_file_wake,
+	.unwake = shared_file_unwake,
 	.close = shared_file_close,
 };
 

@@ -10,9 +10,10 @@
  * whole life; the sender addresses it through a pidfd made once, so a
  * send is one system call and a reused PID is never signalled
  * (lib/signal_target.h). The receiver reads what is queued, up to
- * TRANSPORT_BATCH_MAX, in one read(); after one that emptied the queue it
- * sleeps in ppoll() first: a lone event costs ppoll() and read(), one call
- * more than sigtimedwait() for the race-free stop (lib/fd_wait.h).
+ * TRANSPORT_BATCH_MAX, in one read() of a blocking signalfd, and with the
+ * stop signals let in (TRANSPORT_WAKE_ANYWHERE) sleeps in that read(): a
+ * lone event costs one call, as sigtimedwait(); a stop swaps the
+ * signalfd's number for an ended pipe (lib/signal_fd.h, lib/wake_fd.h).
  * SIGRTMIN stays blocked in the receiver before, while and after it
  * receives: open it before other threads start (docs/mechanisms/signal.md).
  */
@@ -20,20 +21,17 @@
 
 #include "../lib/deadline.h"
 #include "../lib/batch_fill.h"
-#include "../lib/fd_wait.h"
 #include "../lib/message.h"
 #include "../lib/owner_lock.h"
-#include "../lib/signal_hold.h"
+#include "../lib/signal_fd.h"
 #include "../lib/signal_target.h"
 #include "../lib/signal_value.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct signal_state {
@@ -41,10 +39,8 @@ struct signal_state {
 	char path[PATH_MAX];
 	/* Receiver. */
 	int pidfile;		/* its owner lock */
-	int sfd;
-	struct signal_hold hold;
+	struct signal_fd sig;	/* the held signal's signalfd */
 	struct signal_value_unpacker unpacker;
-	bool drained;		/* the last read() left nothing queued */
 	struct signal_target target;	/* sender */
 };
 
@@ -52,18 +48,13 @@ struct signal_state {
 
 static int signal_open_receiver(struct transport *t, struct signal_state *st)
 {
-	sigset_t set;
 	pid_t holder;
 	int r;
 
-	/* Blocked first: from now on the signal waits for us, never kills
-	 * (what is pending already is stale: nobody knows our PID yet). */
-	r = signal_hold_take(&st->hold, st->signo, &set);
+	/* Held first, so that it never kills (lib/signal_fd.h). */
+	r = signal_fd_open(&st->sig, st->signo);
 	if (r < 0)
 		return r;
-	st->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (st->sfd < 0)
-		return -errno;
 	/* Publish our PID, locked for as long as we receive. */
 	r = owner_lock_take(st->path, &holder);
 	if (r == -EBUSY)
@@ -93,32 +84,24 @@ static void signal_refused(struct transport *t,
 			 si->ssi_code, si->ssi_pid, (unsigned long long)t->rejected);
 }
 
-/* Up to @max events queued, in one read(), after a wait of up to
- * @timeout_ms when the last read emptied the queue or found nothing: how
- * many went to @frames (@stride bytes apart), or as receive(). */
+/* Up to @max events queued, in one read() after a wait of up to
+ * @timeout_ms: how many went to @frames (@stride bytes apart), or as
+ * receive(). */
 static ssize_t signal_read(struct transport *t, uint8_t *frames,
 			   size_t stride, size_t max, int timeout_ms)
 {
 	struct signal_state *st = t->priv;
 	struct signalfd_siginfo si[TRANSPORT_BATCH_MAX];
-	size_t count, taken;
+	size_t taken = 0;
 	struct deadline d;
 	ssize_t n;
-	int r;
 
 	deadline_start(&d, timeout_ms);
-	for (;;) {
-		r = st->drained ? fd_wait_keep_blocked(st->sfd, POLLIN,
-				deadline_left_ms(&d), st->signo) : 0;
-		if (r < 0)
-			return r;
-		n = read(st->sfd, si, max * sizeof(si[0]));
-		if (n == 0 || (n > 0 && n % sizeof(si[0])))
-			return -EIO;	/* signalfd reads whole records */
-		count = n > 0 ? (size_t)n / sizeof(si[0]) : 0;
-		st->drained = count < max;
-		taken = 0;
-		for (size_t i = 0; i < count; i++) {
+	while (!taken) {	/* refused ones only, or nothing: again */
+		n = signal_fd_read(&st->sig, si, max, deadline_left_ms(&d));
+		if (n < 0)
+			return n;
+		for (ssize_t i = 0; i < n; i++) {
 			if (!signal_expected(st, &si[i])) {
 				signal_refused(t, &si[i]);
 				continue;
@@ -127,12 +110,8 @@ static ssize_t signal_read(struct transport *t, uint8_t *frames,
 					    monotonic_ns(),
 					    frames + taken++ * stride);
 		}
-		if (taken)
-			return (ssize_t)taken;
-		/* Else refused ones only, nothing yet, or a signal: again. */
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
 	}
+	return (ssize_t)taken;
 }
 
 static ssize_t signal_receive(struct transport *t, uint8_t *buf, size_t size,
@@ -162,16 +141,12 @@ static void signal_close_receiver(struct transport *t, struct signal_state *st)
 
 	/* Removes the pid file if it is still ours; closing drops the lock. */
 	owner_lock_release(st->pidfile, st->path);
-	if (st->sfd >= 0) {
-		while (read(st->sfd, &si, sizeof(si)) == sizeof(si))
-			unread += signal_expected(st, &si);
-		if (unread)
-			snprintf(t->detail, sizeof(t->detail),
-				 "%lu unread events discarded", unread);
-		close(st->sfd);
-	}
-	/* What is left is discarded; a late one is ignored, never kills. */
-	signal_hold_release(&st->hold);
+	while (signal_fd_take_left(&st->sig, &si))
+		unread += signal_expected(st, &si);
+	if (unread)
+		snprintf(t->detail, sizeof(t->detail),
+			 "%lu unread events discarded", unread);
+	signal_fd_close(&st->sig);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -212,7 +187,8 @@ static int signal_open(struct transport *t)
 	if (!st)
 		return -ENOMEM;
 	st->signo = SIGRTMIN;
-	st->pidfile = st->sfd = st->target.pidfile = st->target.pidfd = -1;
+	st->pidfile = st->target.pidfile = st->target.pidfd = -1;
+	signal_fd_init(&st->sig);
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
 	if (r == 0)
@@ -227,23 +203,36 @@ static int signal_open(struct transport *t)
 	return r;
 }
 
+static void signal_wake(struct transport *t)
+{
+	signal_fd_wake(&((struct signal_state *)t->priv)->sig);
+}
+
+static void signal_unwake(struct transport *t)
+{
+	signal_fd_unwake(&((struct signal_state *)t->priv)->sig);
+}
+
 static int signal_poll_fd(struct transport *t)
 {
 	struct signal_state *st = t->priv;
 
 	/* A sender has nothing to poll: TRANSPORT_FULL means back off. */
-	return t->role == TRANSPORT_RECEIVER ? st->sfd : -1;
+	return t->role == TRANSPORT_RECEIVER ? st->sig.fd : -1;
 }
 
 static const struct transport_ops signal_ops = {
 	.name = "signal",
 	.summary = "real-time signals with sigqueue values, pidfd sender, signalfd receiver",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_NO_PAYLOAD,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_NO_PAYLOAD |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.open = signal_open,
 	.send = signal_send,
 	.receive = signal_receive,
 	.receive_many = signal_receive_many,
 	.poll_fd = signal_poll_fd,
+	.wake = signal_wake,
+	.unwake = signal_unwake,
 	.close = signal_close,
 };
 

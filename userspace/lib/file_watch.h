@@ -3,26 +3,48 @@
  * A reader's wake-up for a file others write to: an inotify descriptor
  * watching the file for IN_MODIFY (a write(), pwrite() or truncate; not a
  * store through a mapping) and IN_ATTRIB (its link count, owner or mode
- * changed, as when it is removed or opened up by hand), non-blocking, to
- * wait on with fd_wait().
+ * changed, as when it is removed or opened up by hand).
+ *
+ * The descriptor blocks, so that with the stop signals let in
+ * (stop_let_in()) an untimed wait is the one read() that also empties
+ * the queue, as the lesson's; a stop swaps its number for an ended pipe
+ * (lib/wake_fd.h), so a stop that lands before that read still ends it.
+ * Otherwise, and for a timed wait, ppoll() waits first (fd_wait()).
  */
 #ifndef IPC_FILE_WATCH_H
 #define IPC_FILE_WATCH_H
 
-/* Watch @path: the inotify descriptor (O_CLOEXEC), or a negative errno. */
-int file_watch_open(const char *path);
+#include "wake_fd.h"
+
+struct file_watch {
+	int fd;			/* inotify, blocking; -1: none */
+	struct wake_fd wake;	/* a stop swaps @fd (file_watch_wake) */
+};
+
+/* Nothing open yet: file_watch_close() may follow. */
+void file_watch_init(struct file_watch *w);
+
+/* Watch @path: 0, or a negative errno. */
+int file_watch_open(struct file_watch *w, const char *path);
 
 /*
- * Empty the queue of @fd: one read() takes all that is queued (more only
- * when it filled the buffer). Events queued after it make @fd readable
- * again, so a reader that empties the queue before it looks cannot miss
- * a write after the look (an overflowed queue still holds IN_Q_OVERFLOW,
- * so it wakes too). 0; -EIDRM when an IN_ATTRIB (or an overflow, which
- * may have dropped one) came and the watched file, open as @file_fd, has
- * no name left or is no longer private (private_object_file()): nobody
- * new can find or would trust it, its reader should leave; or another
- * negative errno.
+ * Wait up to @timeout_ms (-1: no limit) for an event, then empty the
+ * queue: one read() takes all that is queued (a full buffer leaves the
+ * rest, which only wakes the next wait early). Events queued after it
+ * make the next wait return, so a reader that empties the queue before
+ * it looks cannot miss a write after the look (an overflowed queue still
+ * holds IN_Q_OVERFLOW, so it wakes too). 0; -EINTR on a stop; -ETIMEDOUT;
+ * -EIDRM when an IN_ATTRIB (or an overflow, which may have dropped one)
+ * came and the watched file, open as @file_fd, has no name left or is no
+ * longer private (private_object_file()): nobody new can find or would
+ * trust it, its reader should leave; or another negative errno.
  */
-int file_watch_drain(int fd, int file_fd);
+int file_watch_wait(struct file_watch *w, int file_fd, int timeout_ms);
+
+/* The transport's wake() (async-signal-safe) and unwake(). */
+void file_watch_wake(struct file_watch *w);
+void file_watch_unwake(struct file_watch *w);
+
+void file_watch_close(struct file_watch *w);
 
 #endif /* IPC_FILE_WATCH_H */
