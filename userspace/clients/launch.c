@@ -4,8 +4,9 @@
  * process, for one mechanism. For pipe and socketpair it creates the pair
  * and hands each child its end (--fd N; only that descriptor loses its
  * close-on-exec flag, in that child). It forwards SIGINT, SIGTERM and
- * SIGHUP, stops the other child when one ends, reaps both and exits with a
- * status that says who failed.
+ * SIGHUP, stops the other child when one ends (but for the LED of a pipe
+ * or socketpair, which reads to the end of file the button's end leaves),
+ * reaps both and exits with a status that says who failed.
  */
 #include "cli.h"
 #include "log.h"
@@ -51,7 +52,8 @@ static void usage(FILE *out)
 "is in. Needed for pipe and socketpair, whose descriptors it creates and\n"
 "hands over; convenient for all. Ctrl-C, SIGTERM or SIGHUP stop both; when\n"
 "one of them ends, the other is stopped (SIGTERM; the LED first applies what\n"
-"is already queued).\n"
+"is already queued), but for pipe and socketpair the button's end is the\n"
+"LED's end of file, and the LED applies everything before it ends.\n"
 "\n"
 "Button (passed to ipc-button): --device PATH | --stdin | --synthetic N,\n"
 "  --backlog N\n"
@@ -382,7 +384,10 @@ static int supervise(struct launch *la)
 			;	/* SIGCHLDs merge: waitpid tells who ended */
 		if (!la->led.running)
 			stop_child(&la->button);
-		if (!la->button.running)
+		/* An inherited pair's LED reads to the end of file the button's
+		 * end leaves: all it was sent, more than a stop's drain takes. */
+		if (!la->button.running &&
+		    !(la->cli.ops->flags & TRANSPORT_INHERITED))
 			stop_child(&la->led);
 	}
 	return 0;
