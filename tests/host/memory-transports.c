@@ -36,6 +36,7 @@
  * remains after close.
  */
 #include "lib/sysv_record.h"
+#include "lib/proc_syscall.h"
 #include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/frame_ring.h"
@@ -569,27 +570,6 @@ static int child_receiver_let_in(struct subject *s, int arg)
 	return 0;
 }
 
-/* Is @pid asleep in system call @nr? Looked at for up to 5 s. */
-static bool asleep_in(pid_t pid, long nr)
-{
-	char path[64], text[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	for (int i = 0; i < 5000; i++) {
-		f = fopen(path, "re");
-		if (!f)
-			return false;
-		if (!fgets(text, sizeof(text), f))
-			text[0] = 0;
-		fclose(f);
-		if (strtol(text, NULL, 10) == nr)
-			return true;
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	}
-	return false;
-}
-
 /*
  * shared-file with the stop signals let in, as the LED has them: it sleeps
  * in read() of its inotify descriptor, and a stop ends that read wherever
@@ -610,7 +590,7 @@ static void test_shared_file_let_in(struct subject *s)
 		failures += !read_byte(fds[0]);
 		close(fds[0]);
 		if (round >= 2)
-			asleep += asleep_in(pid, SYS_read);
+			asleep += proc_await_syscall(pid, SYS_read, 5000);
 		if (round > 0)
 			kill(pid, SIGTERM);
 		r = wait_status(pid);

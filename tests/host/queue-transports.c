@@ -36,12 +36,13 @@
  * of its signalfd, a stop ends it wherever it lands, what was queued
  * meanwhile arrives after unwake, and SIGRTMIN stays blocked.
  */
+#include "../../userspace/lib/deadline.h"
 #include "lib/sysv_record.h"
+#include "lib/proc_syscall.h"
 #include "lib/tap.h"
 #include "../../userspace/ipc/transport.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
-#include "../../userspace/lib/deadline.h"
 #include "../../userspace/lib/msg_wait.h"
 #include "../../userspace/lib/send_stamp.h"
 #include "../../userspace/lib/signal_target.h"
@@ -65,6 +66,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MANY_DEFAULT	10000
@@ -1015,36 +1017,6 @@ static void test_stop(struct subject *s)
 }
 
 
-/* Is @pid asleep in system call @nr (/proc/PID/syscall)? */
-static bool in_syscall(pid_t pid, long nr)
-{
-	char path[64], text[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(text, sizeof(text), f))
-		text[0] = 0;
-	fclose(f);
-	return strtol(text, NULL, 10) == nr;
-}
-
-/* Until @pid sleeps in system call @nr, at most WAIT_MS; false if it
- * never does. */
-static bool await_syscall(pid_t pid, long nr)
-{
-	struct deadline d;
-
-	deadline_start(&d, WAIT_MS);
-	while (!in_syscall(pid, nr))
-		if (deadline_left_ns(&d) == 0 ||
-		    nanosleep(&(struct timespec){ 0, 1000000 }, NULL) < 0)
-			return false;
-	return true;
-}
-
 /* What the rounds of a stop test saw: failures, receivers seen asleep in
  * the system call, and the exit statuses that were not 0. */
 struct stop_tally {
@@ -1069,7 +1041,7 @@ static void stop_round(struct subject *s, struct stop_job *job, int round,
 	child = spawn(stop_receiver, s, job);
 	if (!wait_byte(job->ready[0]))
 		t->failures++;
-	if (round >= 3 && await_syscall(child, nr))
+	if (round >= 3 && proc_await_syscall(child, nr, WAIT_MS))
 		t->asleep++;
 	if (round > 0)
 		kill(child, SIGTERM);
@@ -1252,7 +1224,7 @@ static void test_signal_let_in(struct subject *s)
 		child = spawn(let_in_receiver, s, &job);
 		if (!wait_byte(job.ready[0]))
 			t.failures++;
-		if (round >= 3 && await_syscall(child, SYS_read))
+		if (round >= 3 && proc_await_syscall(child, SYS_read, WAIT_MS))
 			t.asleep++;
 		if (round > 0)
 			kill(child, SIGTERM);

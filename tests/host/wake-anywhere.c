@@ -23,8 +23,8 @@
  * so concurrent runs never meet.
  */
 #include "lib/tap.h"
+#include "lib/proc_syscall.h"
 #include "../../userspace/ipc/transport.h"
-#include "../../userspace/lib/deadline.h"
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
 
@@ -165,35 +165,6 @@ static int reap(pid_t pid)
 				   128 + WTERMSIG(status);
 }
 
-/* Is @pid asleep in system call @nr (/proc/PID/syscall)? */
-static bool in_syscall(pid_t pid, long nr)
-{
-	char path[64], text[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(text, sizeof(text), f))
-		text[0] = 0;
-	fclose(f);
-	return strtol(text, NULL, 10) == nr;
-}
-
-/* Until @pid sleeps in system call @nr, at most WAIT_MS; false if never. */
-static bool await_syscall(pid_t pid, long nr)
-{
-	struct deadline d;
-
-	deadline_start(&d, WAIT_MS);
-	while (!in_syscall(pid, nr))
-		if (deadline_left_ns(&d) == 0 ||
-		    nanosleep(&(struct timespec){ 0, 1000000 }, NULL) < 0)
-			return false;
-	return true;
-}
-
 /*
  * One receiver: started, ready, then (unless the stop came before, or
  * none is due) seen asleep in system call @nr (0: not looked for) and
@@ -216,7 +187,7 @@ static int run(struct subject *s, struct job *job, long nr, bool *asleep)
 	p = (struct pollfd){ .fd = job->ready[0], .events = POLLIN };
 	if (child > 0 && poll(&p, 1, WAIT_MS) == 1 &&
 	    read(job->ready[0], &c, 1) == 1 && !job->before && !job->nothing) {
-		*asleep = nr && await_syscall(child, nr);
+		*asleep = nr && proc_await_syscall(child, nr, WAIT_MS);
 		kill(child, SIGTERM);
 	}
 	close(job->ready[0]);

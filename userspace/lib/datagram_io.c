@@ -6,7 +6,6 @@
 #include "stop.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,12 +37,8 @@ static void note_drops(struct datagram_in *in, struct msghdr *mh)
 
 int datagram_in_block(struct datagram_in *in)
 {
-	int flags = fcntl(in->fd, F_GETFL);
-	int err;
+	int err = wake_fd_block(&in->wake, in->fd);
 
-	if (flags < 0 || fcntl(in->fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-		return -errno;
-	err = wake_fd_init(&in->wake, in->fd);
 	in->timeout_ms = -1;	/* SO_RCVTIMEO: none */
 	in->blocking = true;	/* from here datagram_in_close() undoes it */
 	return err;

@@ -93,12 +93,8 @@ ssize_t packet_read(int fd, uint8_t *buf, size_t size, int timeout_ms,
 
 int packet_reader_block(struct packet_reader *r, int fd)
 {
-	int flags = fcntl(fd, F_GETFL);
-	int err;
+	int err = wake_fd_block(&r->wake, fd);
 
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-		return -errno;
-	err = wake_fd_init(&r->wake, fd);
 	if (err < 0)
 		return err;
 	r->blocking = true;

@@ -28,6 +28,18 @@ int wake_fd_init(struct wake_fd *w, int fd)
 	return 0;
 }
 
+int wake_fd_block(struct wake_fd *w, int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	w->kept = -1;
+	w->ended = -1;
+	w->swapped = 0;
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	return wake_fd_init(w, fd);
+}
+
 void wake_fd_wake(struct wake_fd *w)
 {
 	int saved_errno = errno;

@@ -34,6 +34,10 @@ struct wake_fd {
 /* Get ready to swap @fd. Returns 0 or -errno; wake_fd_close() after. */
 int wake_fd_init(struct wake_fd *w, int fd);
 
+/* wake_fd_init() on @fd made blocking first (O_NONBLOCK cleared): a
+ * receiver that sleeps in its read, or recv, itself. */
+int wake_fd_block(struct wake_fd *w, int fd);
+
 /* Async-signal-safe: put the ended pipe in @w->fd's place (once). */
 void wake_fd_wake(struct wake_fd *w);
 
