@@ -80,7 +80,8 @@ struct net_server_ops {
 	int (*handshake)(void *user, struct net_conn *c);
 	/* Read: >0 bytes, 0 end of stream, -EAGAIN (c->want set), <0 error. */
 	ssize_t (*read)(void *user, struct net_conn *c, void *buf, size_t len);
-	/* Data already decrypted inside the library, invisible to poll. */
+	/* Data already inside the library (decrypted, or read ahead from the
+	 * socket), invisible to poll. */
 	bool (*has_pending)(void *user, struct net_conn *c);
 	/* Release c->priv (not c->fd). */
 	void (*conn_free)(void *user, struct net_conn *c);
