@@ -916,11 +916,12 @@ static void run_mechanism(const struct transport_ops *ops, int rounds)
 	window_test(&s, NO_REARM);
 	/*
 	 * The semaphores look, then take, in user space or with IPC_NOWAIT
-	 * (lib/sem_named_wait.c, lib/sem_tally_take.c): let in, a stop that
-	 * lands between the two has its wake token taken as an event, which
-	 * is why they keep the stop signals blocked and do not say
-	 * TRANSPORT_WAKE_ANYWHERE. Should one say it again, this window shows
-	 * the race every time, the rounds with a second stop now and then.
+	 * (lib/sem_named_wait.c, lib/sem_tally_take.c), and a stop's wake
+	 * token goes to the semaphore that counts the events: a stop that
+	 * lands between the two has its token taken, and must see it given
+	 * back (the flag looked at after every take), not counted as an
+	 * event. Without that give-back this window fails every time, the
+	 * rounds above only now and then.
 	 */
 	if (!strcmp(ops->name, "sem-sysv") || !strcmp(ops->name, "sem-posix"))
 		window_test(&s, IN_TAKE);
