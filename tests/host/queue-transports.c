@@ -33,8 +33,10 @@
  * a second live sem-sysv or signal receiver is refused, signal refuses a
  * plain kill() and meets RLIMIT_SIGPENDING with -EAGAIN; with the stop
  * signals let in, as the LED has them, a signal receiver sleeps in read()
- * of its signalfd, a stop ends it wherever it lands, what was queued
- * meanwhile arrives after unwake, and SIGRTMIN stays blocked.
+ * of its signalfd, a sem-sysv one in semtimedop(), a sem-posix one in
+ * sem_wait()'s futex, a stop ends it wherever it lands, what was queued
+ * meanwhile arrives after unwake (numbered right), and SIGRTMIN stays
+ * blocked (signal).
  */
 #include "../../userspace/lib/deadline.h"
 #include "lib/sysv_record.h"
@@ -1157,12 +1159,13 @@ static void test_mq_posix_stop_in_receive(struct subject *s)
 }
 
 /*
- * Child: a signal receiver set up as the LED sets it up
- * (transport_arm_stop(): the stop signals let in for good) in receive(-1),
- * stopped as in stop_round(). The stop ends the receive; while it is not
- * taken back, a receive ends at once even with events queued; after
- * transport_unwake() and stop_rearm() every one of them is received, in
- * order, and a second stop ends the next receive again. SIGRTMIN stays
+ * Child: a receiver (signal, sem-sysv, sem-posix) set up as the LED sets
+ * it up (transport_arm_stop(): the stop signals let in for good) in
+ * receive(-1), stopped as in stop_round(). The stop ends the receive;
+ * while it is not taken back, a receive ends at once even with events
+ * queued; after transport_unwake() and stop_rearm() every one of them is
+ * received, in order (frame_is(): a counted mechanism's numbers too),
+ * and a second stop ends the next receive again. signal: SIGRTMIN stays
  * blocked throughout (else the first event would kill the child).
  */
 static int let_in_receiver(struct subject *s, void *arg)
@@ -1195,12 +1198,68 @@ static int let_in_receiver(struct subject *s, void *arg)
 	if (transport_receive(rx, buf, sizeof(buf), -1) != -EINTR)
 		return 46;
 	if (sigprocmask(SIG_BLOCK, NULL, &mask) < 0 ||
-	    !sigismember(&mask, SIGRTMIN) || sigismember(&mask, SIGTERM))
+	    (is(s, "signal") && !sigismember(&mask, SIGRTMIN)) ||
+	    sigismember(&mask, SIGTERM))
 		return 47;
 	transport_unwake(rx);
 	transport_close(tx, NULL);
 	transport_close(rx, NULL);
 	return 0;
+}
+
+/* Six let_in_receiver() rounds, stopped as in stop_round(): from round 3
+ * on, seen asleep in system call @nr first. */
+static void let_in_rounds(struct subject *s, long nr, struct stop_tally *t)
+{
+	struct stop_job job = { .timeout_ms = -1 };
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0) {
+		t->failures++;
+		return;
+	}
+	for (int round = 0; round < 6; round++) {
+		size_t used = strlen(t->statuses);
+		pid_t child;
+		int status;
+
+		job.before = round == 0;
+		child = spawn(let_in_receiver, s, &job);
+		if (!wait_byte(job.ready[0]))
+			t->failures++;
+		if (round >= 3 && proc_await_syscall(child, nr, WAIT_MS))
+			t->asleep++;
+		if (round > 0)
+			kill(child, SIGTERM);
+		status = reap(child, WAIT_MS);
+		if (status) {
+			t->failures++;
+			snprintf(t->statuses + used, sizeof(t->statuses) - used,
+				 " %d", status);
+		}
+	}
+	close(job.ready[0]);
+	close(job.ready[1]);
+}
+
+/*
+ * sem-sysv and sem-posix with the stop signals let in, as the LED has
+ * them: receive(-1) sleeps in the lesson's own call (semop(), which glibc
+ * makes as semtimedop(); sem_wait()'s futex), with no sigprocmask()
+ * around it, and a stop ends it wherever it lands; the token it posts is
+ * never an event (let_in_receiver()).
+ */
+static void test_sem_let_in(struct subject *s)
+{
+	bool sysv = is(s, "sem-sysv");
+	struct stop_tally t = { 0 };
+
+	let_in_rounds(s, sysv ? SYS_semtimedop : SYS_futex, &t);
+	tap_ok(!t.failures && t.asleep == 3,
+	   "%s: let in, receive(-1) sleeps in %s itself and a stop ends it, before or while it sleeps; after unwake every event queued meanwhile arrives, numbered right, and a second stop ends the wait again (6 rounds, %d of 3 seen asleep; statuses%s)",
+	   s->via, sysv ? "semtimedop()" : "futex() (sem_wait)", t.asleep,
+	   t.statuses[0] ? t.statuses : " 0");
+	tap_ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
+	   "%s: after the let-in stops nothing is left", s->via);
 }
 
 /*
@@ -1210,38 +1269,14 @@ static int let_in_receiver(struct subject *s, void *arg)
  */
 static void test_signal_let_in(struct subject *s)
 {
-	struct stop_job job = { .timeout_ms = -1 };
 	struct stop_tally t = { 0 };
 
-	if (pipe2(job.ready, O_CLOEXEC) < 0)
-		return;
-	for (int round = 0; round < 6; round++) {
-		size_t used = strlen(t.statuses);
-		pid_t child;
-		int status;
-
-		job.before = round == 0;
-		child = spawn(let_in_receiver, s, &job);
-		if (!wait_byte(job.ready[0]))
-			t.failures++;
-		if (round >= 3 && proc_await_syscall(child, SYS_read, WAIT_MS))
-			t.asleep++;
-		if (round > 0)
-			kill(child, SIGTERM);
-		status = reap(child, WAIT_MS);
-		if (status) {
-			t.failures++;
-			snprintf(t.statuses + used, sizeof(t.statuses) - used,
-				 " %d", status);
-		}
-	}
+	let_in_rounds(s, SYS_read, &t);
 	tap_ok(!t.failures && t.asleep == 3,
 	   "signal: let in, receive(-1) sleeps in read() of the signalfd and a stop ends it, before or while it sleeps; after unwake every event queued meanwhile arrives in order, a second stop ends the wait again, SIGRTMIN stays blocked (6 rounds, %d of 3 seen asleep in read; statuses%s)",
 	   t.asleep, t.statuses[0] ? t.statuses : " 0");
 	tap_ok(object_mode(s) == -ENOENT && dir_entries(s->dir) == 0,
 	   "signal: after the let-in stops nothing is left");
-	close(job.ready[0]);
-	close(job.ready[1]);
 }
 
 /* Zero-byte messages (wake messages, or anyone's) are never frames. */
@@ -1950,6 +1985,8 @@ static void run(const char *via)
 	test_stop(&s);
 	if (is(&s, "signal"))
 		test_signal_let_in(&s);
+	if (is(&s, "sem-sysv") || is(&s, "sem-posix"))
+		test_sem_let_in(&s);
 	if (is(&s, "mq-sysv")) {
 		test_mq_sysv_stop_in_msgrcv(&s);
 		test_mq_sysv_forged_wake(&s);

@@ -9,8 +9,10 @@
  * rebuilds the frames from the events' numbers, which it keeps and the
  * sender hands over in the handshake. No system call per event but the
  * wait's: a lone event costs the sender's futex wake and the receiver's
- * futex wait and one sigprocmask() after it (the stop signals let in
- * around the wait, lib/sem_named_wait.h). EVENTS (0600, named by
+ * futex wait, as bare. The stop signals stay let in for good
+ * (TRANSPORT_WAKE_ANYWHERE): a stop posts a token where the receiver
+ * waits, and after each take a look at the stop flag gives back what a
+ * token may be among (lib/sem_named_wait.h). EVENTS (0600, named by
  * transport_global_name()) outlives a killed receiver with its count.
  */
 #include "transport.h"
@@ -112,8 +114,10 @@ static int sem_posix_open_receiver(struct sem_posix_state *st)
 
 	if (r >= 0)
 		r = sem_handshake_create(&st->hs);
-	if (r >= 0)	/* wake() may post from now on */
-		st->wait.events = st->events.sem;
+	if (r >= 0) {	/* wake() may post from now on */
+		st->wait.sem[0] = st->events.sem;
+		st->wait.sem[1] = st->hs.ans.sem;
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -129,6 +133,7 @@ static ssize_t sem_posix_take(struct sem_posix_state *st, uint8_t *frames,
 	int r;
 
 	deadline_start(&d, timeout_ms);
+	sem_handshake_ask(&st->hs);	/* one a stop put off */
 	do {
 		r = sem_named_wait_take(&st->wait, sem_handshake_wait_on(
 					&st->hs, st->events.sem), &d);
@@ -136,9 +141,10 @@ static ssize_t sem_posix_take(struct sem_posix_state *st, uint8_t *frames,
 			return r;
 		/* An event, unless the handshake took a step (then wait again). */
 	} while (sem_handshake_taken(&st->hs, st->events.sem, 1));
-	/* Stop tokens are posted only while we sleep: none is taken here. */
+	/* None while a stop's token is not taken back yet (it cannot be). */
 	if (!sem_named_wait_tokens(&st->wait))
-		extra = sem_handshake_take_more(&st->hs, st->events.sem,
+		extra = sem_handshake_take_more(&st->hs, &st->wait,
+						st->events.sem,
 						(unsigned int)more);
 	now = monotonic_ns();
 	do {
@@ -172,9 +178,11 @@ static void sem_posix_wake(struct transport *t)
 {
 	struct sem_posix_state *st = t->priv;
 
-	/* Async-signal-safe. ANS too: the receiver may wait for an answer. */
+	/* Async-signal-safe: the token goes where the receiver waits, ANS
+	 * while it asks (EVENTS then stays exact for the answer). */
 	if (t->role == TRANSPORT_RECEIVER && st)
-		sem_named_wait_wake(&st->wait, st->hs.ans.sem);
+		sem_named_wait_wake(&st->wait, sem_handshake_wait_on(
+				    &st->hs, st->events.sem));
 }
 
 /* --- both -------------------------------------------------------------- */
@@ -212,7 +220,7 @@ static int sem_posix_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->wait.events = SEM_FAILED;
+	sem_named_wait_init(&st->wait);
 	t->priv = st;
 	r = transport_global_name(t, base, sizeof(base));
 	if (!r)
@@ -237,7 +245,7 @@ static const struct transport_ops sem_posix_ops = {
 	.name = "sem-posix",
 	.summary = "POSIX named semaphores, one sem_post per event, numbered by handshake",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE |
-		 TRANSPORT_IDLE_REPORTS,
+		 TRANSPORT_IDLE_REPORTS | TRANSPORT_WAKE_ANYWHERE,
 	.open = sem_posix_open,
 	.send = sem_posix_send,
 	.send_many = sem_posix_send_many,

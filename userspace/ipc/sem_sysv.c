@@ -8,8 +8,10 @@
  * events (lib/sem_tally.h), so a receiver that adopts a killed one's set
  * numbers on where it stopped; once it numbered an event it counts on
  * itself until the sender moves the numbering (lib/sem_tally_take.h: a
- * lone event costs each side one semop()). A stop wakes it through
- * lib/sem_wait.h. The set is 0600, under the key
+ * lone event costs each side one semop()). The stop signals stay let in
+ * for good (TRANSPORT_WAKE_ANYWHERE): a stop adds a token to EVENTS, and
+ * after each take a look at the stop flag undoes one a token may be in
+ * (lib/sem_wait.h). The set is 0600, under the key
  * transport_sysv_open_receiver() hands out.
  */
 #include "transport.h"
@@ -228,7 +230,8 @@ static int sem_sysv_open(struct transport *t)
 static const struct transport_ops sem_sysv_ops = {
 	.name = "sem-sysv",
 	.summary = "System V semaphore set, one post per event or batch, count kept in step with the button",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_NO_PAYLOAD | TRANSPORT_DURABLE |
+		 TRANSPORT_WAKE_ANYWHERE,
 	.open = sem_sysv_open,
 	.send = sem_sysv_send,
 	.send_many = sem_sysv_send_many,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "sem_handshake.h"
 
+#include "stop.h"
+
 #include <errno.h>
 
 #define SEM_HANDSHAKE_SEMS	6
@@ -69,6 +71,7 @@ int sem_handshake_create(struct sem_handshake *h)
 			r = sem_named_create(all[i], all[i] == &h->req ? 1 : 0);
 	}
 	h->asking = true;	/* REQ is made with 1 */
+	h->req_owed = false;
 	return r;
 }
 
@@ -190,6 +193,16 @@ sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events)
 	return h->asking ? h->ans.sem : events;
 }
 
+void sem_handshake_ask(struct sem_handshake *h)
+{
+	/* Asking already, a stop's token goes to ANS from now on: a stop
+	 * still clear here leaves EVENTS exact for the answer. */
+	if (h->req_owed && !stop_requested()) {
+		sem_post(h->req.sem);
+		h->req_owed = false;
+	}
+}
+
 bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
 			 unsigned int count)
 {
@@ -210,13 +223,18 @@ bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
 	 * (the answer counts what waits), and ask (a stale ANS out). */
 	while (count--)
 		sem_post(events);
+	/* No stop token is in ANS while we do not ask: none drained. */
 	sem_handshake_drain(h->ans.sem);
-	sem_post(h->req.sem);
 	h->asking = true;
+	/* A stop before this line may have its token in EVENTS: then the
+	 * REQ waits for the tokens to be taken back (sem_handshake_ask()). */
+	h->req_owed = true;
+	sem_handshake_ask(h);
 	return true;
 }
 
-unsigned int sem_handshake_take_more(struct sem_handshake *h, sem_t *events,
+unsigned int sem_handshake_take_more(struct sem_handshake *h,
+				     struct sem_named_wait *w, sem_t *events,
 				     unsigned int more)
 {
 	unsigned int n = 0;
@@ -224,8 +242,11 @@ unsigned int sem_handshake_take_more(struct sem_handshake *h, sem_t *events,
 	/* Back to back, none numbered yet: EVENTS's line stays here. */
 	while (n < more && sem_trywait(events) == 0)
 		n++;
+	/* A stop meanwhile: perhaps its token among them, all given back. */
+	if (!n || sem_named_wait_stopped(w, events, n))
+		return 0;
 	/* An ASK among them: all given back, for the answer to number. */
-	return n && sem_handshake_taken(h, events, n) ? 0 : n;
+	return sem_handshake_taken(h, events, n) ? 0 : n;
 }
 
 uint32_t sem_handshake_number(struct sem_handshake *h, uint32_t *k)

@@ -35,7 +35,9 @@
 #define IPC_SEM_HANDSHAKE_H
 
 #include "sem_named.h"
+#include "sem_named_wait.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,8 +56,11 @@ struct sem_handshake {
 	bool have_last, asked;
 	uint32_t last_seqno, last_phase;
 	uint64_t looked_ns;	/* its last look at the name */
-	/* Receiver: waiting for ANS; the last event's number and phase. */
-	bool asking;
+	/* Receiver: waiting for ANS (read by the stop handler: a stop's
+	 * token goes to ANS then, else to EVENTS, lib/sem_named_wait.h); a
+	 * REQ not posted yet; the last event's number and phase. */
+	volatile sig_atomic_t asking;
+	bool req_owed;
 	uint32_t k, phase;
 };
 
@@ -70,15 +75,23 @@ int sem_handshake_init(struct sem_handshake *h, const char *base);
 int sem_handshake_create(struct sem_handshake *h);
 
 /* The semaphore to take next: ANS while waiting for an answer, else
- * @events. */
+ * @events. Async-signal-safe: the stop's wake posts its token there. */
 sem_t *sem_handshake_wait_on(const struct sem_handshake *h, sem_t *events);
 
 /*
+ * Before a wait: post the REQ that a stop put off (below), unless a stop
+ * is still requested. A token of that stop may have gone to EVENTS, which
+ * the answer counts: the REQ waits until the tokens are taken back.
+ */
+void sem_handshake_ask(struct sem_handshake *h);
+
+/*
  * @count were taken from what sem_handshake_wait_on() said (one from ANS,
- * or @count events taken back to back, none numbered yet): true if that
- * was a step of the handshake (the answer read; or an ASK found, so the
- * events taken are given back and an answer asked for), and the caller
- * waits again; false for events to number.
+ * or @count events taken back to back, none numbered yet, with no stop
+ * requested after the take): true if that was a step of the handshake
+ * (the answer read; or an ASK found, so the events taken are given back
+ * and an answer asked for), and the caller waits again; false for events
+ * to number.
  */
 bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
 			 unsigned int count);
@@ -86,10 +99,12 @@ bool sem_handshake_taken(struct sem_handshake *h, sem_t *events,
 /*
  * After an event to number: take up to @more of those waiting on @events
  * too, back to back (sem_trywait(), no system call), then look for an ASK
- * once; how many to number after it (0 when an ASK came: all given back).
+ * once; how many to number after it (0 when an ASK came, or a stop whose
+ * token may be among them: all given back, @w's tokens taken back).
  * Only while no stop token waits in @events (lib/sem_named_wait.h).
  */
-unsigned int sem_handshake_take_more(struct sem_handshake *h, sem_t *events,
+unsigned int sem_handshake_take_more(struct sem_handshake *h,
+				     struct sem_named_wait *w, sem_t *events,
 				     unsigned int more);
 
 /* The event just taken: its number (the button's seqno), and in *@k its

@@ -94,7 +94,8 @@ static int sem_tally_release(int id, short take, short moved)
 }
 
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
-		     unsigned int more, uint8_t *frames, size_t stride)
+		     unsigned int more, uint8_t *frames, size_t stride,
+		     bool (*stopped)(void *ctx), void *ctx)
 {
 	unsigned short values[SEM_TALLY_SET_MAX];
 	unsigned int take = 0;
@@ -103,6 +104,8 @@ int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
 
 	/* The values first, BUSY given back even when they fail. */
 	r = sem_set_values(id, values);
+	if (r == 0 && stopped && stopped(ctx))
+		return -EINTR;	/* perhaps a token counted in EVENTS */
 	if (r == 0)
 		take = more < values[SEM_TALLY_EVENTS] ? more :
 		       values[SEM_TALLY_EVENTS];

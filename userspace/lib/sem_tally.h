@@ -92,10 +92,14 @@ unsigned int sem_tally_move(struct sembuf *ops, unsigned int n,
  * at @now_ns, @stride bytes apart from @frames: number k, press or release
  * and LED state as event k + PHASE of the counted stream, and the events
  * dropped since the last one taken (a jump forward of more than one).
- * How many frames (1 + those taken), or -errno.
+ * How many frames (1 + those taken), or -errno. Between the GETALL and
+ * the rest, @stopped(@ctx) (may be NULL) says whether the values may hold
+ * what is no event (a stop's token, lib/sem_wait.h): if so it has given
+ * the event and BUSY back, nothing is numbered, and -EINTR returns.
  */
 int sem_tally_number(struct sem_tally *t, int id, uint64_t now_ns,
-		     unsigned int more, uint8_t *frames, size_t stride);
+		     unsigned int more, uint8_t *frames, size_t stride,
+		     bool (*stopped)(void *ctx), void *ctx);
 
 /*
  * Receiver, once numbered (@t->have_last), with @count events taken by

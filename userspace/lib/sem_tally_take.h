@@ -4,11 +4,13 @@
  * lib/sem_tally.h (the sem-sysv transport), its waits ended by a stop
  * through lib/sem_wait.h. Once it numbered an event, and while MOVED
  * stays 0, a lone event costs the take alone: the semop() it sleeps in
- * (the stop signals let in around it), numbered on from the last one
- * without reading. Before it sleeps it asks how many wait (one GETVAL)
- * and takes them all in one semop() if any do. Else (a new receiver, a
- * set adopted, MOVED raised, a stop token in EVENTS) it takes one with
- * BUSY and numbers by reading (sem_tally_number()): two system calls more.
+ * (with the stop signals let in for good; blocked, two sigprocmask() more
+ * around it), numbered on from the last one without reading. Before it
+ * sleeps it asks how many wait (one GETVAL) and takes them all in one
+ * semop() if any do; a stop since the look undoes that take. Else (a new
+ * receiver, a set adopted, MOVED raised, a stop token in EVENTS) it takes
+ * one with BUSY and numbers by reading (sem_tally_number()): two system
+ * calls more; a stop before the reading undoes the take.
  */
 #ifndef IPC_SEM_TALLY_TAKE_H
 #define IPC_SEM_TALLY_TAKE_H

@@ -33,10 +33,23 @@ static unsigned int sem_wait_undo(const struct sembuf *take, unsigned int nops,
 	return n;
 }
 
+bool sem_wait_stopped(struct sem_wait *w, const struct sembuf *take,
+		      unsigned int nops)
+{
+	struct sembuf untake[SEM_WAIT_OPS_MAX];
+
+	/* Clear: the handler has not run, so no token was there to take. */
+	if (!stop_requested())
+		return false;
+	/* Set: perhaps a token taken; the take undone, then all by count. */
+	(void)semop(w->id, untake, sem_wait_undo(take, nops, untake));
+	sem_wait_absorb(w);
+	return true;
+}
+
 int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 		  int timeout_ms)
 {
-	struct sembuf untake[SEM_WAIT_OPS_MAX];
 	struct timespec left;
 	struct deadline d;
 	int r;
@@ -46,19 +59,15 @@ int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 	deadline_start(&d, timeout_ms);
 	while (!stop_requested()) {
 		left = deadline_left_timespec(&d);
-		/* Stop signals may land only while we sleep; the wake posts. */
+		/* Blocked, the stop signals land only here; the wake posts. */
 		stop_unblock();
 		r = stop_requested() ? -EINTR : 0;
 		if (!r && (d.forever ? semop(w->id, take, nops) :
 			   semtimedop(w->id, take, nops, &left)) < 0)
 			r = -errno;
 		stop_block();
-		if (!r && !stop_requested())
-			return 0;
-		if (!r) {	/* perhaps a token: give it back */
-			(void)semop(w->id, untake,
-				    sem_wait_undo(take, nops, untake));
-		}
+		if (!r)
+			return sem_wait_stopped(w, take, nops) ? -EINTR : 0;
 		/* semtimedop() says EAGAIN for its timeout too. */
 		if (r == -EAGAIN)
 			return d.forever || deadline_left_ns(&d) ? -EAGAIN :
