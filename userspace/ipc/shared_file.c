@@ -28,6 +28,7 @@ struct shared_file_state {
 	char path[PATH_MAX];
 	int fd;
 	struct file_watch watch;	/* the receiver's wake-up, poll_fd */
+	int room_fd;	/* the sender's, once full (file_watch_room_open()) */
 	struct file_record_header *hdr;	/* mapped: the changing fields */
 	off_t read_offset;	/* receiver: where its next pread() starts */
 	unsigned int batch_count, batch_next;
@@ -154,13 +155,54 @@ static int shared_file_open_sender(struct shared_file_state *st)
 	return r == -ENODATA ? TRANSPORT_ABSENT : r;
 }
 
-/* Up to @count records in one pwrite() under one lock; -EAGAIN: full. */
+/*
+ * The file was full: make sure a change that may bring room wakes the
+ * sender's poll_fd() from now on. Its watch is made the first time (a
+ * sender that never meets a full file pays nothing for it per append);
+ * after that its queue is emptied of the events our own appends raised,
+ * so that only what happens after this wakes the poll (no stale event
+ * makes the caller spin). The caller then looks for room once more: a
+ * cut-back between our first look and now is found by that look, one
+ * after it by the poll. 0, or a negative errno; a watch that cannot be
+ * made (no /proc, no inotify watches left) leaves poll_fd() at -1 and
+ * the caller to its back-off timer.
+ *
+ * Why room always comes with an event, so that a sender asleep on it is
+ * never left there: the file is full when it holds FILE_RECORD_UNREAD_MAX
+ * unread records or FILE_RECORD_KEPT_MAX records in all (lib/file_record.h).
+ * Either way no append can happen until there is room, so the end stays
+ * put and a live reader reads up to it, marking records read through the
+ * mapping (no event: room by UNREAD_MAX comes back silently, we sleep on)
+ * until it has caught up; then, before it sleeps, it cuts the file back
+ * (file_record_trim(): it has read FILE_RECORD_TRIM_AT records or more,
+ * fewer than either bound), and its ftruncate() raises IN_MODIFY. A reader
+ * that leaves marks the file closed and removes it: IN_ATTRIB, and the
+ * next look gets -ENODATA (TRANSPORT_STALE). A reader killed leaves the
+ * file full and says nothing: we sleep until a new reader adopts it and
+ * catches up (IN_MODIFY), or replaces it (IN_ATTRIB, the file has no name
+ * left: -ENODATA).
+ */
+static int shared_file_await_room(struct shared_file_state *st)
+{
+	if (st->room_fd >= 0)
+		return file_watch_drain(st->room_fd);
+	st->room_fd = file_watch_room_open(st->fd);
+	if (st->room_fd < 0)
+		st->room_fd = -1;	/* try again when next full */
+	return 0;	/* a new watch has no stale events */
+}
+
+/* Up to @count records in one pwrite() under one lock; -EAGAIN: full, and
+ * poll_fd() wakes when that may have changed (shared_file_await_room()). */
 static int shared_file_send_many(struct transport *t, const uint8_t *frames,
 				 size_t len, size_t count)
 {
 	struct shared_file_state *st = t->priv;
 	int r = file_record_append(st->fd, st->hdr, frames, len, count);
 
+	if (r == -EAGAIN)
+		r = shared_file_await_room(st) ?:
+		    file_record_append(st->fd, st->hdr, frames, len, count);
 	return r == -ENODATA ? TRANSPORT_STALE : r;
 }
 
@@ -191,6 +233,8 @@ static void shared_file_close(struct transport *t)
 	if (st->fd >= 0)
 		close(st->fd);
 	file_watch_close(&st->watch);
+	if (st->room_fd >= 0)
+		close(st->room_fd);
 	free(st);
 	t->priv = NULL;
 }
@@ -202,7 +246,7 @@ static int shared_file_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->fd = -1;
+	st->fd = st->room_fd = -1;
 	file_watch_init(&st->watch);
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
@@ -227,15 +271,19 @@ static void shared_file_unwake(struct transport *t)
 	file_watch_unwake(&((struct shared_file_state *)t->priv)->watch);
 }
 
+/* The receiver's watch; the sender's for room, -1 until it was full. */
 static int shared_file_poll_fd(struct transport *t)
 {
-	return ((struct shared_file_state *)t->priv)->watch.fd;	/* sender: -1 */
+	struct shared_file_state *st = t->priv;
+
+	return t->role == TRANSPORT_RECEIVER ? st->watch.fd : st->room_fd;
 }
 
 static const struct transport_ops shared_file_ops = {
 	.name = "shared-file",
 	.summary = "records appended to a file under fcntl locks, inotify wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE | TRANSPORT_WAKE_ANYWHERE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE | TRANSPORT_WAKE_ANYWHERE |
+		 TRANSPORT_ROOM_READABLE,
 	.open = shared_file_open,
 	.send = shared_file_send,
 	.send_many = shared_file_send_many,
