@@ -6,7 +6,11 @@
  * receiver, asleep in read() of inotify (lib/file_watch.h), takes all
  * published (up to 64) in one lock-free pread(), marking each record read
  * in the header as it hands it over (lib/file_record_io.h). Lone event:
- * lock, pwrite(), unlock; read(), pread(). Pull, FIFO, lossless, durable.
+ * lock, pwrite(), unlock; read(), pread(). Woken before the end is
+ * published, the receiver yields, then waits on the lock. A sender that
+ * finds the file full sleeps on an inotify watch of its own (poll_fd(),
+ * readable: TRANSPORT_ROOM_READABLE) until the receiver cuts the file
+ * back. Pull, FIFO, lossless, durable.
  * docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
@@ -76,13 +80,17 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 }
 
 /* Records taken already, or else wait for some: 0 when there are. One
- * whose end is not published yet shows as busy: its writer holds the
- * lock, so we let it finish before we sleep (lib/file_watch.h). */
+ * whose end is not published yet shows as busy: its writer may have woken
+ * us already, so we let it finish before we sleep (lib/file_watch.h):
+ * first by yielding the CPU, then, still busy, under the lock
+ * (file_record_settle()). Busy after that is a later append, whose event
+ * comes after our last read() of the watch: we may sleep. */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
-	bool busy, settled = false;
+	unsigned int settled = 0;
 	struct deadline d;
+	bool busy;
 	off_t r;
 
 	deadline_start(&d, timeout_ms);
@@ -96,10 +104,11 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
-		} else if (!r) {	/* busy: settle once, then sleep */
-			r = busy && !settled ? file_record_settle(st->fd) :
-			    file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
-			settled = busy && !settled;
+		} else if (!r && busy && settled < 2) {
+			r = file_record_settle(st->fd, settled++);
+		} else if (!r) {
+			r = file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
+			settled = 0;	/* what comes next woke us anew */
 		}
 		if (r == -EIDRM)
 			snprintf(t->detail, sizeof(t->detail),
