@@ -170,9 +170,9 @@ struct transport_ops {
 				struct transport_batch *batch, int timeout_ms);
 	/* Optional: an fd to poll, readable when receive() has something;
 	 * for a sender, ready for transport_room_events() when its
-	 * TRANSPORT_FULL may have cleared (send again to know), and emptied
-	 * by the send() that answers TRANSPORT_FULL, so that it does not
-	 * wake for what came before; -1 if none. */
+	 * TRANSPORT_FULL may have cleared (send again to know; a readable
+	 * one is emptied by the send() that answers TRANSPORT_FULL, so it
+	 * does not wake for what came before); -1 if none. */
 	int (*poll_fd)(struct transport *t);
 	/* Optional, async-signal-safe: make a receive() blocked where no
 	 * signal can interrupt it race-free (semop, futex, read) return
