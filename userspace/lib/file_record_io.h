@@ -7,7 +7,8 @@
  * stores in its mapping. A reader takes what is published without a
  * lock: one pread() of all that waits, up to a maximum; it locks only to
  * cut the file back (every FILE_RECORD_TRIM_AT records at most) and, now
- * and then, to let a writer that is mid-append finish (file_record_settle()).
+ * and then, to let a writer that is mid-append finish when yielding the
+ * CPU was not enough (file_record_settle()).
  */
 #ifndef IPC_FILE_RECORD_IO_H
 #define IPC_FILE_RECORD_IO_H
