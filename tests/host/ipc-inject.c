@@ -135,7 +135,8 @@ static int send_one(struct transport **tp, const char *spec)
 			break;
 		/* Full: wait until it drains (or give up after 5 s). */
 		if (transport_poll_fd(*tp) < 0 ||
-		    fd_wait(transport_poll_fd(*tp), POLLOUT, 5000, NULL) < 0)
+		    fd_wait(transport_poll_fd(*tp), transport_room_events(*tp),
+			    5000, NULL) < 0)
 			break;
 	}
 	if (r == 0)

@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -605,6 +606,160 @@ static void test_shared_file_let_in(struct subject *s)
 	   s->via, asleep, statuses[0] ? statuses : " 0");
 	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
 	   "%s: after the let-in stops nothing is left", s->via);
+}
+
+/*
+ * Child: a sender as the button is, facing a file nobody reads meanwhile:
+ * seqnos from 1 until the file is full, then, keeping that frame, an
+ * untimed ppoll() on its poll_fd() for transport_room_events(), a byte on
+ * @arg's low 16 bits before each; @arg >> 16 rounds of it, then the kept
+ * frame and out. Exit status: how many wake-ups found no room (a stale
+ * event: 0 expected, up to 9), or 10 and up for a failure.
+ */
+static int child_sender_room(struct subject *s, int arg)
+{
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	int ready_fd = arg & 0xffff, rounds = arg >> 16, stale = 0, r;
+	struct transport *t;
+	uint32_t seqno = 1;
+	char byte = 'w';
+
+	alarm(60);	/* the default action fails the test if stuck */
+	while ((r = open_as(s, TRANSPORT_SENDER, &t)) == -ENOENT)
+		nanosleep(&pause, NULL);
+	if (r < 0)
+		return 10;
+	for (int round = 0; round < rounds; seqno++) {
+		struct pollfd p = { .fd = -1 };
+
+		r = send_seqno(t, seqno);
+		if (!r)
+			continue;
+		if (r != -EAGAIN)
+			return 11;
+		p.fd = transport_poll_fd(t);
+		p.events = transport_room_events(t);
+		if (p.fd < 0 || p.events != POLLIN)
+			return 12;
+		if (write(ready_fd, &byte, 1) != 1)
+			return 13;
+		for (;;) {
+			if (ppoll(&p, 1, NULL, NULL) != 1)
+				return 14;
+			r = send_seqno(t, seqno);
+			if (r != -EAGAIN)
+				break;
+			stale += stale < 9;
+		}
+		if (r)
+			return 15;
+		round++;
+	}
+	transport_close(t, NULL);
+	return stale;
+}
+
+/* Is @pid still asleep in ppoll() after a pause for whatever may wake it? */
+static bool still_in_ppoll(pid_t pid)
+{
+	nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	return proc_in_syscall(pid, SYS_ppoll);
+}
+
+/*
+ * shared-file: a sender facing a full file sleeps with no timer on its
+ * poll_fd() (readable: inotify), and the receiver's cut-back wakes it:
+ * twice, the second time after the sender's own 1024 appends queued
+ * events it must not wake for (no stale wake-up, seen asleep in ppoll());
+ * nothing lost or repeated. Then with its receiver SIGKILLed: the sender
+ * sleeps on (nothing raises an event) until a new receiver adopts the
+ * file and, having read it, cuts it back.
+ */
+static void test_shared_file_room_wakes(struct subject *s)
+{
+	struct transport *rx = NULL;
+	char why[PATH_MAX + 256] = "";
+	int fds[2], r, asleep = 0, status;
+	bool good, early = false;
+	uint32_t next = 1;
+	pid_t pid, victim;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		tap_ok(false, "%s: a receiver and a pipe for the room test", s->via);
+		return;
+	}
+	pid = spawn(child_sender_room, s, fds[1] | 2 << 16);
+	good = true;
+	for (int round = 0; round < 2 && good; round++) {
+		/* Full: all sent so far (1024 frames) lies unread. */
+		good = read_byte(fds[0]) && proc_await_syscall(pid, SYS_ppoll, 5000);
+		asleep += good && still_in_ppoll(pid);
+		good = good && receive_run(s, rx, next, FILE_RECORD_UNREAD_MAX, 5000,
+					   why, sizeof(why));
+		next += FILE_RECORD_UNREAD_MAX;
+		/* All read: this look cuts the file back, and the sender wakes;
+		 * what it sends next (the frame it kept) may already be there. */
+		r = good ? (int)receive_seqno(rx, 0) : -EIO;
+		early = r == (int)next;
+		next += early;
+		good = good && (early || r == -ETIMEDOUT);
+	}
+	/* The last round's kept frame is the sender's last. */
+	if (good && !early)
+		good = receive_run(s, rx, next++, 1, 5000, why, sizeof(why));
+	r = wait_status(pid);
+	tap_ok(good && asleep == 2 && r == 0,
+	   "%s: a sender facing a full file sleeps in ppoll() on its poll_fd() (POLLIN), untimed, and the receiver's cut-back wakes it, twice, with no stale wake-up; %u frames in order (%d of 2 seen asleep, sender status %d%s%s)",
+	   s->via, next - 1, asleep, r, why[0] ? ", " : "", why);
+	transport_close(rx, NULL);
+	rx = NULL;
+
+	/* The receiver killed while the sender waits for room. */
+	why[0] = 0;
+	victim = spawn(child_receiver_to_kill, s, fds[1]);
+	good = read_byte(fds[0]);
+	pid = spawn(child_sender_room, s, fds[1] | 1 << 16);
+	good = good && read_byte(fds[0]);	/* the victim took 1..3 */
+	good = good && read_byte(fds[0]) && proc_await_syscall(pid, SYS_ppoll, 5000);
+	kill(victim, SIGKILL);
+	good = wait_status(victim) == 128 + SIGKILL && good;
+	asleep = good && still_in_ppoll(pid);
+	r = good ? open_as(s, TRANSPORT_RECEIVER, &rx) : -EIO;
+	good = good && !r;
+	/* From 4 on, in order, until the sender is gone and all is read:
+	 * how many it sent before it was full depends on how far the victim
+	 * had read by then. */
+	next = 4;
+	status = -1;
+	for (int idle = 0; good && idle < 100;) {
+		int64_t got = receive_seqno(rx, 100);
+
+		if (got == next) {
+			next++;
+		} else if (got != -ETIMEDOUT) {
+			snprintf(why, sizeof(why), "expected %u, got %lld", next,
+				 (long long)got);
+			good = false;
+		} else if (status >= 0) {
+			break;	/* it was gone before this look */
+		} else if (waitpid(pid, &status, WNOHANG) != pid) {
+			status = -1;
+			idle++;
+		}
+	}
+	if (status < 0) {
+		kill(pid, SIGKILL);
+		(void)wait_status(pid);
+	}
+	good = good && status == 0 && next > FILE_RECORD_UNREAD_MAX + 1;
+	tap_ok(good && asleep,
+	   "%s: with its receiver SIGKILLed a sender waiting for room sleeps on, and the next receiver's cut-back wakes it, none lost (%s asleep after the kill; seqnos 4 to %u in order; sender wait status %d%s%s)",
+	   s->via, asleep ? "still" : "not", next - 1, status, why[0] ? "; " : "", why);
+	transport_close(rx, NULL);
+	close(fds[0]);
+	close(fds[1]);
+	tap_ok(!object_exists(s) && runtime_dir_entries(s) == 0,
+	   "%s: after the room test nothing is left", s->via);
 }
 
 /* shared-file: the header's changing fields, read or written by hand. */
@@ -1355,6 +1510,7 @@ int main(int argc, char **argv)
 			test_shared_file_crashes(&s);
 			test_shared_file_bound_and_paths(&s);
 			test_shared_file_let_in(&s);
+			test_shared_file_room_wakes(&s);
 		}
 		remove_everything(&s);
 	}

@@ -224,7 +224,7 @@ static int send_main(const struct transport_ops *ops)
 			int fd = transport_poll_fd(t);
 
 			eagain++;
-			r = fd >= 0 ? fd_wait(fd, POLLOUT, -1, NULL)
+			r = fd >= 0 ? fd_wait(fd, transport_room_events(t), -1, NULL)
 				    : pause_ms(1);
 			if (r < 0)
 				break;

@@ -153,7 +153,7 @@ static const char *describe(const uint8_t *buf, ssize_t n)
 	return text;
 }
 
-/* Send as the button does: on -EAGAIN wait for POLLOUT or back off. */
+/* Send as the button does: on -EAGAIN wait for room on the fd or back off. */
 static int send_patiently(struct transport *t, const uint8_t *frame,
 			  size_t len)
 {
@@ -165,7 +165,8 @@ static int send_patiently(struct transport *t, const uint8_t *frame,
 			return r;
 		fd = transport_poll_fd(t);
 		if (fd >= 0) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			struct pollfd p = { .fd = fd,
+					    .events = transport_room_events(t) };
 
 			poll(&p, 1, 100);
 		} else {

@@ -56,8 +56,10 @@ struct endpoint {
 	 * there; the count (1 or more), or as receive(). NULL: one receive(). */
 	int (*receive_many)(struct endpoint *ep, struct endpoint_batch *batch,
 			    int timeout_ms);
-	/* A descriptor that polls writable when -EAGAIN has cleared, or -1. */
-	int (*poll_fd)(struct endpoint *ep);
+	/* A descriptor that polls ready for *@ret_events (POLLOUT, or POLLIN:
+	 * transport_room_events()) when -EAGAIN may have cleared, or -1.
+	 * Ask after the -EAGAIN: it may be made by the send that gave it. */
+	int (*poll_fd)(struct endpoint *ep, short *ret_events);
 	void (*close)(struct endpoint *ep);
 	void *priv;
 };

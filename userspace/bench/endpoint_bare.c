@@ -33,9 +33,10 @@ static int bare_ep_receive(struct endpoint *ep, uint32_t *ret_seqno,
 	return 1;
 }
 
-static int bare_ep_poll_fd(struct endpoint *ep)
+static int bare_ep_poll_fd(struct endpoint *ep, short *ret_events)
 {
 	(void)ep;
+	(void)ret_events;
 	return -1;
 }
 

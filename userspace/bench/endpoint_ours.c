@@ -133,10 +133,11 @@ static int ours_receive_many(struct endpoint *ep, struct endpoint_batch *batch,
 	return (int)batch->count;
 }
 
-static int ours_poll_fd(struct endpoint *ep)
+static int ours_poll_fd(struct endpoint *ep, short *ret_events)
 {
 	struct ours *o = ep->priv;
 
+	*ret_events = transport_room_events(o->transport);
 	return transport_poll_fd(o->transport);
 }
 

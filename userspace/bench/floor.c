@@ -47,9 +47,10 @@ static int floor_receive(struct endpoint *ep, uint32_t *ret_value, int timeout_m
 	return 1;
 }
 
-static int floor_poll_fd(struct endpoint *ep)
+static int floor_poll_fd(struct endpoint *ep, short *ret_events)
 {
 	(void)ep;
+	(void)ret_events;
 	return -1;
 }
 

@@ -68,10 +68,11 @@ static void sleep_until(uint64_t when_ns)
 static void wait_room(struct endpoint *ep, struct bench_control *c,
 		      uint32_t seen)
 {
-	int fd = ep->poll_fd(ep);
+	short events = POLLOUT;
+	int fd = ep->poll_fd(ep, &events);
 
 	if (fd >= 0) {
-		struct pollfd p = { fd, POLLOUT, 0 };
+		struct pollfd p = { fd, events, 0 };
 
 		(void)poll(&p, 1, 1000);
 		return;
@@ -202,7 +203,8 @@ static int sender_saturation(struct endpoint *ep, struct bench_control *c,
  * The button's loop, fed by a clock instead of the driver: push what is
  * due into the backlog (losing the oldest when it is full), hand the
  * backlog to the mechanism until it pushes back, then wait for whichever
- * comes first: the next slice of events, POLLOUT, or the back-off.
+ * comes first: the next slice of events, room on the mechanism's fd, or
+ * the back-off.
  */
 static int sender_rate(struct endpoint *ep, struct bench_control *c,
 		       const struct role_params *p)
@@ -212,7 +214,8 @@ static int sender_rate(struct endpoint *ep, struct bench_control *c,
 	bool wait_writable = false, retry_pending = false;
 	struct ipc_message *head;
 	struct backlog backlog;
-	int fd = ep->poll_fd(ep), r;
+	short events = POLLOUT;
+	int fd = -1, r;
 
 	if (backlog_init(&backlog, p->backlog) < 0)
 		return fail(s, -ENOMEM, "backlog");
@@ -254,6 +257,8 @@ static int sender_rate(struct endpoint *ep, struct bench_control *c,
 				return fail(s, r, "send of event %u", head->seqno);
 			}
 			s->eagain++;
+			/* Asked now: the send that was refused may make it. */
+			fd = ep->poll_fd(ep, &events);
 			if (fd >= 0) {
 				wait_writable = true;
 			} else {
@@ -277,7 +282,7 @@ static int sender_rate(struct endpoint *ep, struct bench_control *c,
 		if (retry_pending && retry_at < wake)
 			wake = retry_at;
 		if (wait_writable) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
+			struct pollfd pfd = { fd, events, 0 };
 			int ms = wake == UINT64_MAX ? 1000 :
 				 (int)((wake - now + 999999) / 1000000);
 

@@ -6,11 +6,12 @@
  * release, with that absolute state to the LED process over one transport.
  *
  * Nothing is lost silently: events wait in a bounded backlog while the
- * transport is full or the receiver is not there, retried on a writable
- * transport fd or after a back-off (a timerfd, BACKLOG_RETRY_* in
- * backlog.h: from 1 ms when a transport without an fd is full, from 10 ms
- * when the receiver is not there, doubling to 1 s); an
- * event pushed out of a full backlog is counted and carried in the next
+ * transport is full or the receiver is not there, retried when the
+ * transport's fd says there is room (transport_room_events(): writable,
+ * or readable for shared-file's inotify) or after a back-off (a timerfd,
+ * BACKLOG_RETRY_* in backlog.h: from 1 ms when a transport without an fd
+ * is full, from 10 ms when the receiver is not there, doubling to 1 s);
+ * an event pushed out of a full backlog is counted and carried in the next
  * event's dropped count, a gap the LED sees and can explain. When the
  * backlog holds several events they go as one batch (transport_send_many:
  * up to TRANSPORT_BATCH_MAX frames per call, fewer system calls where the
@@ -130,7 +131,8 @@ struct button {
 	int timer_fd;
 	struct backoff backoff;
 	bool retry_pending;	/* waiting for the back-off timer */
-	bool wait_writable;	/* waiting for POLLOUT on the transport's fd */
+	bool wait_writable;	/* waiting for room on the transport's fd
+				 * (transport_room_events()) */
 
 	uint64_t events, sent, reconnects;
 	uint32_t last_seqno;
@@ -509,7 +511,8 @@ static int run(struct button *b)
 		}
 		if (b->wait_writable) {
 			transport_i = n;
-			pfd[n++] = (struct pollfd){ transport_poll_fd(b->transport), POLLOUT, 0 };
+			pfd[n++] = (struct pollfd){ transport_poll_fd(b->transport),
+						    transport_room_events(b->transport), 0 };
 		}
 		/*
 		 * The synthetic source is always ready while there is room:
@@ -538,7 +541,7 @@ static int run(struct button *b)
 		if (report_i >= 0 && pfd[report_i].revents)
 			report_if_idle(b);
 		if (transport_i >= 0 && pfd[transport_i].revents)
-			b->wait_writable = false;	/* writable, or an error send reports */
+			b->wait_writable = false;	/* room, or an error send reports */
 		if (source_i >= 0 && pfd[source_i].revents) {
 			r = read_source(b);
 			if (r < 0)

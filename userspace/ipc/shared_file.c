@@ -6,7 +6,11 @@
  * receiver, asleep in read() of inotify (lib/file_watch.h), takes all
  * published (up to 64) in one lock-free pread(), marking each record read
  * in the header as it hands it over (lib/file_record_io.h). Lone event:
- * lock, pwrite(), unlock; read(), pread(). Pull, FIFO, lossless, durable.
+ * lock, pwrite(), unlock; read(), pread(). Woken before the end is
+ * published, the receiver yields, then waits on the lock. A sender that
+ * finds the file full sleeps on an inotify watch of its own (poll_fd(),
+ * readable: TRANSPORT_ROOM_READABLE) until the receiver cuts the file
+ * back. Pull, FIFO, lossless, durable.
  * docs/mechanisms/shared-file.md, "How the transport works".
  */
 #include "transport.h"
@@ -28,6 +32,7 @@ struct shared_file_state {
 	char path[PATH_MAX];
 	int fd;
 	struct file_watch watch;	/* the receiver's wake-up, poll_fd */
+	int room_fd;	/* the sender's, once full (file_watch_room_open()) */
 	struct file_record_header *hdr;	/* mapped: the changing fields */
 	off_t read_offset;	/* receiver: where its next pread() starts */
 	unsigned int batch_count, batch_next;
@@ -75,13 +80,17 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 }
 
 /* Records taken already, or else wait for some: 0 when there are. One
- * whose end is not published yet shows as busy: its writer holds the
- * lock, so we let it finish before we sleep (lib/file_watch.h). */
+ * whose end is not published yet shows as busy: its writer may have woken
+ * us already, so we let it finish before we sleep (lib/file_watch.h):
+ * first by yielding the CPU, then, still busy, under the lock
+ * (file_record_settle()). Busy after that is a later append, whose event
+ * comes after our last read() of the watch: we may sleep. */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
-	bool busy, settled = false;
+	unsigned int settled = 0;
 	struct deadline d;
+	bool busy;
 	off_t r;
 
 	deadline_start(&d, timeout_ms);
@@ -95,10 +104,11 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
-		} else if (!r) {	/* busy: settle once, then sleep */
-			r = busy && !settled ? file_record_settle(st->fd) :
-			    file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
-			settled = busy && !settled;
+		} else if (!r && busy && settled < 2) {
+			r = file_record_settle(st->fd, settled++);
+		} else if (!r) {
+			r = file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
+			settled = 0;	/* what comes next woke us anew */
 		}
 		if (r == -EIDRM)
 			snprintf(t->detail, sizeof(t->detail),
@@ -154,13 +164,54 @@ static int shared_file_open_sender(struct shared_file_state *st)
 	return r == -ENODATA ? TRANSPORT_ABSENT : r;
 }
 
-/* Up to @count records in one pwrite() under one lock; -EAGAIN: full. */
+/*
+ * The file was full: make sure a change that may bring room wakes the
+ * sender's poll_fd() from now on. Its watch is made the first time (a
+ * sender that never meets a full file pays nothing for it per append);
+ * after that its queue is emptied of the events our own appends raised,
+ * so that only what happens after this wakes the poll (no stale event
+ * makes the caller spin). The caller then looks for room once more: a
+ * cut-back between our first look and now is found by that look, one
+ * after it by the poll. 0, or a negative errno; a watch that cannot be
+ * made (no /proc, no inotify watches left) leaves poll_fd() at -1 and
+ * the caller to its back-off timer.
+ *
+ * Why room always comes with an event, so that a sender asleep on it is
+ * never left there: the file is full when it holds FILE_RECORD_UNREAD_MAX
+ * unread records or FILE_RECORD_KEPT_MAX records in all (lib/file_record.h).
+ * Either way no append can happen until there is room, so the end stays
+ * put and a live reader reads up to it, marking records read through the
+ * mapping (no event: room by UNREAD_MAX comes back silently, we sleep on)
+ * until it has caught up; then, before it sleeps, it cuts the file back
+ * (file_record_trim(): it has read FILE_RECORD_TRIM_AT records or more,
+ * fewer than either bound), and its ftruncate() raises IN_MODIFY. A reader
+ * that leaves marks the file closed and removes it: IN_ATTRIB, and the
+ * next look gets -ENODATA (TRANSPORT_STALE). A reader killed leaves the
+ * file full and says nothing: we sleep until a new reader adopts it and
+ * catches up (IN_MODIFY), or replaces it (IN_ATTRIB, the file has no name
+ * left: -ENODATA).
+ */
+static int shared_file_await_room(struct shared_file_state *st)
+{
+	if (st->room_fd >= 0)
+		return file_watch_drain(st->room_fd);
+	st->room_fd = file_watch_room_open(st->fd);
+	if (st->room_fd < 0)
+		st->room_fd = -1;	/* try again when next full */
+	return 0;	/* a new watch has no stale events */
+}
+
+/* Up to @count records in one pwrite() under one lock; -EAGAIN: full, and
+ * poll_fd() wakes when that may have changed (shared_file_await_room()). */
 static int shared_file_send_many(struct transport *t, const uint8_t *frames,
 				 size_t len, size_t count)
 {
 	struct shared_file_state *st = t->priv;
 	int r = file_record_append(st->fd, st->hdr, frames, len, count);
 
+	if (r == -EAGAIN)
+		r = shared_file_await_room(st) ?:
+		    file_record_append(st->fd, st->hdr, frames, len, count);
 	return r == -ENODATA ? TRANSPORT_STALE : r;
 }
 
@@ -191,6 +242,8 @@ static void shared_file_close(struct transport *t)
 	if (st->fd >= 0)
 		close(st->fd);
 	file_watch_close(&st->watch);
+	if (st->room_fd >= 0)
+		close(st->room_fd);
 	free(st);
 	t->priv = NULL;
 }
@@ -202,7 +255,7 @@ static int shared_file_open(struct transport *t)
 
 	if (!st)
 		return -ENOMEM;
-	st->fd = -1;
+	st->fd = st->room_fd = -1;
 	file_watch_init(&st->watch);
 	t->priv = st;
 	r = transport_object_path(t, st->path, sizeof(st->path));
@@ -227,15 +280,19 @@ static void shared_file_unwake(struct transport *t)
 	file_watch_unwake(&((struct shared_file_state *)t->priv)->watch);
 }
 
+/* The receiver's watch; the sender's for room, -1 until it was full. */
 static int shared_file_poll_fd(struct transport *t)
 {
-	return ((struct shared_file_state *)t->priv)->watch.fd;	/* sender: -1 */
+	struct shared_file_state *st = t->priv;
+
+	return t->role == TRANSPORT_RECEIVER ? st->watch.fd : st->room_fd;
 }
 
 static const struct transport_ops shared_file_ops = {
 	.name = "shared-file",
 	.summary = "records appended to a file under fcntl locks, inotify wake-up",
-	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE | TRANSPORT_WAKE_ANYWHERE,
+	.flags = TRANSPORT_LOSSLESS | TRANSPORT_DURABLE | TRANSPORT_WAKE_ANYWHERE |
+		 TRANSPORT_ROOM_READABLE,
 	.open = shared_file_open,
 	.send = shared_file_send,
 	.send_many = shared_file_send_many,

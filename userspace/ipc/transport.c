@@ -14,6 +14,7 @@
 #include "../lib/stop.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,11 @@ ssize_t transport_receive_many(struct transport *t,
 int transport_poll_fd(struct transport *t)
 {
 	return t->ops->poll_fd ? t->ops->poll_fd(t) : -1;
+}
+
+short transport_room_events(const struct transport *t)
+{
+	return t->ops->flags & TRANSPORT_ROOM_READABLE ? POLLIN : POLLOUT;
 }
 
 static void transport_wake(void *arg)

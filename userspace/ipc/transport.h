@@ -79,7 +79,9 @@ enum transport_status {
 	 * t->detail (or transport_open's @ret_detail) names it. */
 	TRANSPORT_BUSY = -EBUSY,
 	/* send(): full right now. Keep the frame; retry when poll_fd() is
-	 * writable, or after a back-off (lib/backoff.h) when there is none. */
+	 * ready for transport_room_events(), or after a back-off
+	 * (lib/backoff.h) when there is none. Ask for poll_fd() after this
+	 * answer: a sender's may be made by the send() that gave it. */
 	TRANSPORT_FULL = -EAGAIN,
 };
 
@@ -104,6 +106,10 @@ enum transport_status {
 					   * (stop_let_in, lib/stop.h) and
 					   * it sleeps in the mechanism's
 					   * own blocking call */
+#define TRANSPORT_ROOM_READABLE	(1U << 9) /* a sender's poll_fd() says
+					   * room by POLLIN, not POLLOUT (an
+					   * inotify descriptor: shared-file);
+					   * transport_room_events() */
 
 struct transport_option {
 	const char *name;		/* key of --opt key=value */
@@ -162,8 +168,11 @@ struct transport_ops {
 	 * transport_receive_many() calls receive() once. */
 	ssize_t (*receive_many)(struct transport *t,
 				struct transport_batch *batch, int timeout_ms);
-	/* Optional: an fd to poll, readable when receive() has something,
-	 * writable when a sender's TRANSPORT_FULL cleared; -1 if none. */
+	/* Optional: an fd to poll, readable when receive() has something;
+	 * for a sender, ready for transport_room_events() when its
+	 * TRANSPORT_FULL may have cleared (send again to know; a readable
+	 * one is emptied by the send() that answers TRANSPORT_FULL, so it
+	 * does not wake for what came before); -1 if none. */
 	int (*poll_fd)(struct transport *t);
 	/* Optional, async-signal-safe: make a receive() blocked where no
 	 * signal can interrupt it race-free (semop, futex, read) return
@@ -224,6 +233,9 @@ int transport_send(struct transport *t, const uint8_t *frame, size_t len);
 ssize_t transport_receive(struct transport *t, uint8_t *buf, size_t size,
 			  int timeout_ms);
 int transport_poll_fd(struct transport *t);
+/* What a sender polls its poll_fd() for after TRANSPORT_FULL: POLLOUT, or
+ * POLLIN for a mechanism with TRANSPORT_ROOM_READABLE. */
+short transport_room_events(const struct transport *t);
 /*
  * A receiver's way of taking a stop signal (lib/stop.h): the handler
  * calls ops->wake; and when the mechanism says TRANSPORT_WAKE_ANYWHERE,

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,10 +134,13 @@ void file_record_mark_read(struct file_record_header *hdr, off_t offset)
 	STORE(hdr->read_offset, offset);
 }
 
-int file_record_settle(int fd)
+int file_record_settle(int fd, unsigned int step)
 {
-	int r = shared_object_lock_data(fd, F_RDLCK);
+	int r;
 
+	if (!step)
+		return sched_yield() < 0 ? -errno : 0;
+	r = shared_object_lock_data(fd, F_RDLCK);
 	return r < 0 ? r : shared_object_lock_data(fd, F_UNLCK);
 }
 

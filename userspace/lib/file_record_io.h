@@ -7,7 +7,8 @@
  * stores in its mapping. A reader takes what is published without a
  * lock: one pread() of all that waits, up to a maximum; it locks only to
  * cut the file back (every FILE_RECORD_TRIM_AT records at most) and, now
- * and then, to let a writer that is mid-append finish (file_record_settle()).
+ * and then, to let a writer that is mid-append finish when yielding the
+ * CPU was not enough (file_record_settle()).
  */
 #ifndef IPC_FILE_RECORD_IO_H
 #define IPC_FILE_RECORD_IO_H
@@ -52,9 +53,17 @@ off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
  * reader killed now starts there (a store in the mapping, no system call). */
 void file_record_mark_read(struct file_record_header *hdr, off_t offset);
 
-/* Reader: wait until no writer is mid-append (the read lock, taken and
- * let go): 0 or -errno. */
-int file_record_settle(int fd);
+/*
+ * Reader, having seen an append under way (*@ret_busy of file_record_take())
+ * that may have woken it already, so that it must not sleep on it: let its
+ * writer finish. @step 0: give up the CPU (sched_yield()): on one core the
+ * writer was preempted by our wake-up between its pwrite() and its
+ * publishing the end, and it runs now; on two it is mostly done already.
+ * No lock, no wake-up owed by the writer: look again. @step 1 and up: wait
+ * for it under the read lock (taken and let go), which also gets past a
+ * writer that died mid-append. 0 or -errno.
+ */
+int file_record_settle(int fd, unsigned int step);
 
 /*
  * Reader, with all it took handed over: if it read everything up to

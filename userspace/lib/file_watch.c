@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,4 +80,33 @@ void file_watch_close(struct file_watch *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
+}
+
+int file_watch_room_open(int file_fd)
+{
+	char proc[64];
+	int fd, r;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", file_fd);
+	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (inotify_add_watch(fd, proc, IN_MODIFY | IN_ATTRIB) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int file_watch_drain(int fd)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	ssize_t n;
+
+	/* Identical events in a row are merged: this is one read() or two. */
+	while ((n = read(fd, events, sizeof(events))) > 0)
+		;
+	return n == 0 || errno == EAGAIN ? 0 : -errno;
 }

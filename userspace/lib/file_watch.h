@@ -47,4 +47,21 @@ void file_watch_unwake(struct file_watch *w);
 
 void file_watch_close(struct file_watch *w);
 
+/*
+ * A writer's wake-up for room (the shared-file sender, once the file was
+ * full): a non-blocking inotify descriptor, close-on-exec, watching the
+ * very file open as @file_fd (through /proc/self/fd, so that a successor
+ * made at its path meanwhile is never watched instead) for IN_MODIFY and
+ * IN_ATTRIB: the reader cutting it back (ftruncate()) and removing it.
+ * It polls readable (POLLIN), never writable. The writer's own appends
+ * queue IN_MODIFY too: empty it with file_watch_drain() before the last
+ * look for room, so that only what comes after wakes the poll. Its
+ * descriptor, or a negative errno.
+ */
+int file_watch_room_open(int file_fd);
+
+/* Empty the queue of @fd (from file_watch_room_open()) without waiting:
+ * 0, or a negative errno. */
+int file_watch_drain(int fd);
+
 #endif /* IPC_FILE_WATCH_H */
