@@ -102,7 +102,6 @@ int file_watch_room_open(int file_fd)
 int file_watch_drain(int fd)
 {
 	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
 	ssize_t n;
 
 	/* Identical events in a row are merged: this is one read() or two. */
