@@ -172,9 +172,9 @@ static int shared_file_open_sender(struct shared_file_state *st)
  * so that only what happens after this wakes the poll (no stale event
  * makes the caller spin). The caller then looks for room once more: a
  * cut-back between our first look and now is found by that look, one
- * after it by the poll. 0, or a negative errno; a watch that cannot be
- * made (no /proc, no inotify watches left) leaves poll_fd() at -1 and
- * the caller to its back-off timer.
+ * after it by the poll. 0, or a negative errno; -EAGAIN when a watch
+ * cannot be made (no /proc, no inotify watches left): poll_fd() stays -1,
+ * the caller backs off on its timer, and a second look would buy nothing.
  *
  * Why room always comes with an event, so that a sender asleep on it is
  * never left there: the file is full when it holds FILE_RECORD_UNREAD_MAX
@@ -196,8 +196,10 @@ static int shared_file_await_room(struct shared_file_state *st)
 	if (st->room_fd >= 0)
 		return file_watch_drain(st->room_fd);
 	st->room_fd = file_watch_room_open(st->fd);
-	if (st->room_fd < 0)
+	if (st->room_fd < 0) {
 		st->room_fd = -1;	/* try again when next full */
+		return -EAGAIN;
+	}
 	return 0;	/* a new watch has no stale events */
 }
 
