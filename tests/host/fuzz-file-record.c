@@ -59,9 +59,13 @@ static void take_all(struct file_record_header *hdr, off_t *offset,
 	for (int round = 0; round < 80; round++) {
 		n = file_record_take(fd, hdr, offset, records[0],
 				     FILE_RECORD_IO_MAX, rejected, &busy);
+		/* No writer runs: what is not whole is dead, and skipped. */
+		if (!n && busy)
+			n = file_record_take_settled(fd, hdr, offset, records[0],
+						     FILE_RECORD_IO_MAX, rejected);
 		if (n < 0 || n > FILE_RECORD_IO_MAX || *offset < FILE_RECORD_START)
 			abort();
-		if (!n)
+		if (!n && !busy)
 			return;
 		for (off_t i = 0; i < n; i++)
 			if (file_record_unpack(records[i], frame, sizeof(frame)) >

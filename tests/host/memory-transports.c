@@ -814,7 +814,6 @@ static void test_shared_file_by_hand(struct subject *s, struct transport *rx,
 	if (fd >= 0 && file_header(fd, &hdr, false) &&
 	    pwrite(fd, record, sizeof(record), hdr.end) == sizeof(record)) {
 		hdr.end += FILE_RECORD_SIZE;
-		hdr.next_end = hdr.end;
 		if (file_header(fd, &hdr, true))
 			got = transport_receive(rx, buf, sizeof(buf), 5000);
 	}
@@ -822,21 +821,34 @@ static void test_shared_file_by_hand(struct subject *s, struct transport *rx,
 	   "%s: a record with a garbled length is clamped to the record (got %zd)",
 	   s->via, got);
 
-	/* Killed mid-append: part of a record past the end, announced. */
+	/* Killed mid-append: the end published, part of a record written. */
 	good = fd >= 0 && file_header(fd, &hdr, false) &&
 	       pwrite(fd, record, 100, hdr.end) == 100;
-	hdr.next_end = hdr.end + FILE_RECORD_SIZE;
+	hdr.end += FILE_RECORD_SIZE;
 	good = good && file_header(fd, &hdr, true);
 	got = good ? receive_seqno(rx, 50) : -EIO;
-	tap_ok(got == -ETIMEDOUT,
-	   "%s: a dead writer's unfinished append is not read (got %s)",
-	   s->via, strerror(-got));
+	tap_ok(got == -ETIMEDOUT && rx->rejected == rejected + 1,
+	   "%s: a dead writer's torn record is not read, and counts one rejected (got %s, rejected +%llu)",
+	   s->via, strerror(-got), (unsigned long long)(rx->rejected - rejected));
 	r = good ? send_seqno(tx, 300) : -EIO;
 	good = !r && receive_run(s, rx, 300, 1, 5000, why, sizeof(why));
-	tap_ok(good, "%s: the next sender writes over a torn record (%s)",
+	tap_ok(good, "%s: the next sender's frame, past the torn record, is read (%s)",
 	   s->via, r ? strerror(-r) : good ? "ok" : why);
 
+	/* Killed between publishing the end and its pwrite(): a hole. */
+	rejected = rx->rejected;
+	good = fd >= 0 && file_header(fd, &hdr, false);
+	hdr.end += FILE_RECORD_SIZE;
+	good = good && file_header(fd, &hdr, true);
+	r = good ? send_seqno(tx, 310) : -EIO;
+	good = !r && receive_run(s, rx, 310, 1, 5000, why, sizeof(why));
+	tap_ok(good && rx->rejected == rejected + 1,
+	   "%s: a hole a dead writer left below the end counts one rejected, and the frame after it is read (%s, rejected +%llu)",
+	   s->via, r ? strerror(-r) : good ? "ok" : why,
+	   (unsigned long long)(rx->rejected - rejected));
+
 	/* Published records cut off by hand. */
+	rejected = rx->rejected;
 	r = send_seqno(tx, 301);
 	if (!r)
 		r = send_seqno(tx, 302);
@@ -939,7 +951,7 @@ static void test_shared_file_crashes(struct subject *s)
 	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
 	good = fd >= 0 && file_header(fd, &hdr, false);
 	hdr.read_offset = FILE_RECORD_START + 70 * FILE_RECORD_SIZE;
-	hdr.end = hdr.next_end = FILE_RECORD_START;
+	hdr.end = FILE_RECORD_START;
 	good = good && file_header(fd, &hdr, true);
 	for (uint32_t n = 101; good && n <= 200; n++)
 		good = !send_seqno(tx, n);
@@ -981,13 +993,12 @@ static void test_shared_file_crashes(struct subject *s)
 	rx = NULL;
 
 	/* Its reader killed, the header garbled: end past the file's size,
-	 * read offset off the records, next_end anywhere. */
+	 * read offset off the records. */
 	good = kill_receiver_after(s, &tx, 0, 0, 0);
 	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
 	good = fd >= 0 && file_header(fd, &hdr, false);
 	hdr.end = FILE_RECORD_START + 100 * FILE_RECORD_SIZE;
 	hdr.read_offset = 3;
-	hdr.next_end = 0xdeadbeef;
 	good = good && file_header(fd, &hdr, true);
 	if (fd >= 0)
 		close(fd);
@@ -1054,7 +1065,7 @@ static void test_shared_file_bound_and_paths(struct subject *s)
 	good = kill_receiver_after(s, &tx, 0, 0, 0);
 	fd = good ? open(path, O_RDWR | O_CLOEXEC) : -1;
 	good = fd >= 0 && file_header(fd, &hdr, false);
-	hdr.read_offset = hdr.end = hdr.next_end =
+	hdr.read_offset = hdr.end =
 		FILE_RECORD_START + (FILE_RECORD_KEPT_MAX - 1) * FILE_RECORD_SIZE;
 	good = good && file_header(fd, &hdr, true);
 	if (fd >= 0)

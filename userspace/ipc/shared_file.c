@@ -6,8 +6,9 @@
  * receiver, asleep in read() of inotify (lib/file_watch.h), takes all
  * published (up to 64) in one lock-free pread(), marking each record read
  * in the header as it hands it over (lib/file_record_io.h). Lone event:
- * lock, pwrite(), unlock; read(), pread(). Woken before the end is
- * published, the receiver yields, then waits on the lock. A sender that
+ * lock, pwrite(), unlock; read(), pread(). The end is published before
+ * the pwrite(), so the receiver it wakes finds the record whole; one that
+ * finds it short yields, then takes under the lock. A sender that
  * finds the file full sleeps on an inotify watch of its own (poll_fd(),
  * readable: TRANSPORT_ROOM_READABLE) until the receiver cuts the file
  * back. Pull, FIFO, lossless, durable.
@@ -24,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -80,15 +82,14 @@ static int shared_file_open_receiver(struct shared_file_state *st)
 }
 
 /* Records taken already, or else wait for some: 0 when there are. One
- * whose end is not published yet shows as busy: its writer may have woken
- * us already, so we let it finish before we sleep (lib/file_watch.h):
- * first by yielding the CPU, then, still busy, under the lock
- * (file_record_settle()). Busy after that is a later append, whose event
- * comes after our last read() of the watch: we may sleep. */
+ * not whole yet is an append under way whose writer may have woken us
+ * already (lib/file_record.h): we do not sleep on it. We give its writer
+ * the CPU once (on two cores it is mid-pwrite()), then take under the
+ * lock, which waits for it or finds it dead. */
 static int shared_file_fill(struct transport *t, int timeout_ms)
 {
 	struct shared_file_state *st = t->priv;
-	unsigned int settled = 0;
+	bool yielded = false;
 	struct deadline d;
 	bool busy;
 	off_t r;
@@ -101,14 +102,23 @@ static int shared_file_fill(struct transport *t, int timeout_ms)
 		r = file_record_take(st->fd, st->hdr, &st->read_offset,
 				     st->batch[0], TRANSPORT_BATCH_MAX,
 				     &t->rejected, &busy);
+		if (!r && busy && !yielded) {
+			r = sched_yield() < 0 ? -errno : 0;
+			yielded = true;
+		} else if (!r && busy) {
+			r = file_record_take_settled(st->fd, st->hdr,
+						     &st->read_offset,
+						     st->batch[0],
+						     TRANSPORT_BATCH_MAX,
+						     &t->rejected);
+			yielded = false;
+		} else if (!r) {
+			r = file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
+			yielded = false;	/* what comes next woke us anew */
+		}
 		if (r > 0) {
 			st->batch_count = r;
 			st->batch_next = 0;
-		} else if (!r && busy && settled < 2) {
-			r = file_record_settle(st->fd, settled++);
-		} else if (!r) {
-			r = file_watch_wait(&st->watch, st->fd, deadline_left_ms(&d));
-			settled = 0;	/* what comes next woke us anew */
 		}
 		if (r == -EIDRM)
 			snprintf(t->detail, sizeof(t->detail),

@@ -14,13 +14,12 @@
 #include <unistd.h>
 
 #define FILE_RECORD_MAGIC	0x49425346u	/* "IBSF" */
-#define FILE_RECORD_VERSION	2	/* 2: records end at the header's end */
+#define FILE_RECORD_VERSION	3	/* 3: the end is published before the write */
 
 _Static_assert(sizeof(struct file_record_header) == 64, "header layout");
 _Static_assert(offsetof(struct file_record_header, closed) >=
 	       SHARED_OBJECT_DATA_START, "data locks cover the header fields");
 _Static_assert(offsetof(struct file_record_header, end) % 8 == 0 &&
-	       offsetof(struct file_record_header, next_end) % 8 == 0 &&
 	       offsetof(struct file_record_header, read_offset) % 8 == 0,
 	       "the shared offsets are naturally aligned: atomic loads and stores");
 
@@ -76,7 +75,6 @@ int file_record_create(const char *path)
 		.creator_uid = geteuid(),
 		.read_offset = FILE_RECORD_START,
 		.end = FILE_RECORD_START,
-		.next_end = FILE_RECORD_START,
 	};
 	char dir[PATH_MAX];
 	int fd, r;
@@ -155,11 +153,19 @@ off_t file_record_close(struct file_record_header *hdr, off_t read_offset)
 
 void file_record_pack(uint8_t *record, const uint8_t *frame, size_t len)
 {
-	uint32_t len32 = len;
+	uint32_t len32 = (uint32_t)len | FILE_RECORD_WRITTEN;
 
 	memset(record, 0, FILE_RECORD_SIZE);
 	memcpy(record, &len32, sizeof(len32));
 	memcpy(record + sizeof(len32), frame, len);
+}
+
+bool file_record_written(const uint8_t *record)
+{
+	uint32_t len;
+
+	memcpy(&len, record, sizeof(len));
+	return len & FILE_RECORD_WRITTEN;
 }
 
 size_t file_record_unpack(const uint8_t *record, uint8_t *buf, size_t size)
@@ -167,6 +173,7 @@ size_t file_record_unpack(const uint8_t *record, uint8_t *buf, size_t size)
 	uint32_t len;
 
 	memcpy(&len, record, sizeof(len));
+	len &= ~FILE_RECORD_WRITTEN;
 	if (len > FILE_RECORD_FRAME_MAX)
 		len = FILE_RECORD_FRAME_MAX;
 	if (len > size)

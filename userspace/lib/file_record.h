@@ -7,16 +7,21 @@
  * records start (the reader's offset) and where the records end (the
  * writers' end).
  *
- * The records a reader may read are those below the header's end, not
- * the file's size: a writer publishes the end only after its pwrite() has
- * returned, so what lies below it is whole and visible to a reader that
- * takes no lock. Before its pwrite() a writer announces where it will end
- * (next_end); next_end != end says an append is under way (or its writer
- * died in it: the next writer finds that under the lock and writes over
- * what it left). Fixed records bound the damage a writer or a stray tool
- * can do: a length that lies is clamped to the record.
+ * The records a reader may read are those below the header's end. A
+ * writer publishes the end just before its pwrite(), so the reader that
+ * the pwrite() wakes (its inotify event comes when the write is done)
+ * finds the end moved already and takes the records at once: on one core
+ * it runs before the writer does again. A reader that looks while the
+ * write is under way is told by the data: pread() returns only what is
+ * written (the kernel sets the file's size after the bytes below it),
+ * and a record is whole only with FILE_RECORD_WRITTEN in its length word,
+ * so the zeros of a hole are never taken for one. What it finds short is
+ * an append under way; still short under the lock, no writer is left to
+ * finish it (killed mid-append, or cut by hand): skipped and counted.
+ * Fixed records bound the damage a writer or a stray tool can do: a
+ * length that lies is clamped to the record.
  *
- * The changing header fields (closed, read_offset, end, next_end) are
+ * The changing header fields (closed, read_offset, end) are
  * read and written through a shared mapping of the header
  * (file_record_map()): loads and stores, no system call, and no inotify
  * event (a write() would wake the reader's own watch).
@@ -34,6 +39,9 @@
 
 #define FILE_RECORD_FRAME_MAX	256	/* = IPC_MESSAGE_MAX_WIRE */
 #define FILE_RECORD_SIZE	(sizeof(uint32_t) + FILE_RECORD_FRAME_MAX)
+/* Set in every record's length word: a record without it (a hole's
+ * zeros) is not written yet. */
+#define FILE_RECORD_WRITTEN	0x80000000u
 /* Unread records a writer may leave; beyond, the file is full, so a reader
  * that is gone cannot make it grow forever. */
 #define FILE_RECORD_UNREAD_MAX	1024
@@ -50,9 +58,8 @@ struct file_record_header {
 	uint32_t creator_uid;
 	uint32_t closed;	/* 1: the reader has left */
 	uint64_t read_offset;	/* first unread record; the reader's */
-	uint64_t end;		/* end of the last published record */
-	uint64_t next_end;	/* = end, or where an append under way ends */
-	uint8_t reserved[24];
+	uint64_t end;		/* end of the last record published */
+	uint8_t reserved[32];
 };
 
 /* Where the first record starts. */
@@ -116,6 +123,9 @@ off_t file_record_close(struct file_record_header *hdr, off_t read_offset);
 
 /* Lay out a record for @frame (@len <= FILE_RECORD_FRAME_MAX). */
 void file_record_pack(uint8_t *record, const uint8_t *frame, size_t len);
+
+/* Was @record written whole (FILE_RECORD_WRITTEN in its length word)? */
+bool file_record_written(const uint8_t *record);
 
 /* Copy the frame of @record into @buf (@size bytes): its length, a length
  * beyond the record clamped to it (the frame's decoder judges the rest). */

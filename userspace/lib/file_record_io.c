@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,8 +37,6 @@ static int append_room(int fd, struct file_record_header *hdr, off_t *ret_end)
 		end = read;	/* garbled: what cannot be placed is lost */
 		STORE(hdr->end, end);
 	}
-	if (LOAD(hdr->next_end) != end)
-		STORE(hdr->next_end, end);	/* a writer died mid-append */
 	unread = file_record_count(read <= end ? read : FILE_RECORD_START, end);
 	total = file_record_count(FILE_RECORD_START, end);
 	if (unread >= FILE_RECORD_UNREAD_MAX || total >= FILE_RECORD_KEPT_MAX) {
@@ -74,18 +71,19 @@ int file_record_append(int fd, struct file_record_header *hdr,
 		r = (size_t)r < count ? r : (int)count;
 		for (int i = 0; i < r; i++)
 			file_record_pack(records[i], frames + i * len, len);
-		/* Announced first: a reader woken by the pwrite() who does
-		 * not see the new end yet knows to wait for our unlock. */
-		STORE(hdr->next_end, end + r * (off_t)FILE_RECORD_SIZE);
+		/* Published first: the reader our pwrite() wakes must find
+		 * it, not an append under way (lib/file_record.h). */
+		STORE(hdr->end, end + r * (off_t)FILE_RECORD_SIZE);
 		n = pwrite(fd, records, r * sizeof(records[0]), end);
-		/* Torn by a full disk: publish the whole records only. */
-		if (n >= 0 && n < (ssize_t)(r * sizeof(records[0])))
-			r = n / (ssize_t)FILE_RECORD_SIZE;
-		end += (r > 0 && n >= 0 ? r : 0) * (off_t)FILE_RECORD_SIZE;
-		STORE(hdr->end, end);
-		STORE(hdr->next_end, end);
-		if (n < 0 || !r)
-			r = n < 0 ? -errno : -ENOSPC;
+		if (n < (ssize_t)(r * sizeof(records[0]))) {
+			/* Torn by a full disk, or failed: the end comes back
+			 * to the whole records. None past them was taken:
+			 * pread() returns no more than was written. */
+			r = n > 0 ? n / (ssize_t)FILE_RECORD_SIZE : 0;
+			STORE(hdr->end, end + r * (off_t)FILE_RECORD_SIZE);
+			if (!r)
+				r = n < 0 ? -errno : -ENOSPC;
+		}
 	}
 	(void)shared_object_lock_data(fd, F_UNLCK);
 	return r;
@@ -101,15 +99,36 @@ static off_t skip_to(struct file_record_header *hdr, off_t *offset, off_t to,
 	return 0;
 }
 
-off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
-		       uint8_t *records, off_t max, uint64_t *rejected,
-		       bool *ret_busy)
+/*
+ * Of the @count records read into @records, how many lead whole: as far
+ * as the first one pread() returned short (past the file's size) or that
+ * has no FILE_RECORD_WRITTEN (a hole's zeros).
+ */
+static off_t whole_records(const uint8_t *records, off_t count, ssize_t n)
+{
+	off_t i, read = n / (off_t)FILE_RECORD_SIZE;
+
+	for (i = 0; i < count && i < read; i++)
+		if (!file_record_written(records + i * FILE_RECORD_SIZE))
+			break;
+	return i;
+}
+
+/*
+ * The reader's pread() of the records from *@offset to the end, up to
+ * @max. @settled: no writer can be mid-append (we hold the read lock), so
+ * a record that is not whole never will be: skip past it, and past all
+ * there is to read if the rest is cut off.
+ */
+static off_t take_records(int fd, struct file_record_header *hdr,
+			  off_t *offset, uint8_t *records, off_t max,
+			  uint64_t *rejected, bool settled, bool *ret_busy)
 {
 	uint64_t end = LOAD(hdr->end);
-	off_t count;
+	off_t count, whole, next;
 	ssize_t n;
 
-	*ret_busy = LOAD(hdr->next_end) != end;
+	*ret_busy = false;
 	if (!file_record_offset_ok(end))
 		return 0;	/* garbled: the next writer mends it */
 	if ((off_t)end < *offset)
@@ -122,26 +141,52 @@ off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
 	n = pread(fd, records, count * FILE_RECORD_SIZE, *offset);
 	if (n < 0)
 		return -errno;
-	count = n / (off_t)FILE_RECORD_SIZE;
-	if (!count)	/* cut by hand below the end: those records are gone */
-		return skip_to(hdr, offset, end, rejected);
-	*offset += count * (off_t)FILE_RECORD_SIZE;
-	return count;
+	whole = whole_records(records, count, n);
+	if (whole) {
+		*offset += whole * (off_t)FILE_RECORD_SIZE;
+		return whole;
+	}
+	if (!settled) {
+		*ret_busy = true;	/* an append under way */
+		return 0;
+	}
+	/* Dead: skip to the next whole record read, or to the end. */
+	for (next = 1; next < n / (off_t)FILE_RECORD_SIZE; next++)
+		if (file_record_written(records + next * FILE_RECORD_SIZE))
+			return skip_to(hdr, offset,
+				       *offset + next * (off_t)FILE_RECORD_SIZE,
+				       rejected);
+	return skip_to(hdr, offset, n / (off_t)FILE_RECORD_SIZE < count ?
+			(off_t)end : *offset + count * (off_t)FILE_RECORD_SIZE,
+		       rejected);
+}
+
+off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
+		       uint8_t *records, off_t max, uint64_t *rejected,
+		       bool *ret_busy)
+{
+	return take_records(fd, hdr, offset, records, max, rejected, false,
+			    ret_busy);
+}
+
+off_t file_record_take_settled(int fd, struct file_record_header *hdr,
+			       off_t *offset, uint8_t *records, off_t max,
+			       uint64_t *rejected)
+{
+	bool busy;
+	off_t r;
+
+	r = shared_object_lock_data(fd, F_RDLCK);
+	if (r < 0)
+		return r;
+	r = take_records(fd, hdr, offset, records, max, rejected, true, &busy);
+	(void)shared_object_lock_data(fd, F_UNLCK);
+	return r;
 }
 
 void file_record_mark_read(struct file_record_header *hdr, off_t offset)
 {
 	STORE(hdr->read_offset, offset);
-}
-
-int file_record_settle(int fd, unsigned int step)
-{
-	int r;
-
-	if (!step)
-		return sched_yield() < 0 ? -errno : 0;
-	r = shared_object_lock_data(fd, F_RDLCK);
-	return r < 0 ? r : shared_object_lock_data(fd, F_UNLCK);
 }
 
 void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset)
@@ -150,18 +195,17 @@ void file_record_trim(int fd, struct file_record_header *hdr, off_t *offset)
 	    LOAD(hdr->end) != (uint64_t)*offset ||
 	    shared_object_lock_data(fd, F_WRLCK) < 0)
 		return;
-	if (LOAD(hdr->end) == (uint64_t)*offset) {
-		/* The header first, the end before the read offset: killed
-		 * in between, a read offset past the end is moved to the
-		 * start by the next writer (append_room()), and a successor
-		 * with no append since starts at the end; never a record
-		 * twice. A cut that fails leaves only bytes past the end,
-		 * which are never read. */
+	/* The file first: a cut that fails leaves all as it was, so no old
+	 * record ever lies past the end for an append to be mistaken for.
+	 * Killed after it, the end and read offset say all is read, and
+	 * the next append leaves a hole below it (never read); killed
+	 * between the two stores, a read offset past the end is moved to
+	 * the start by the next writer (append_room()). */
+	if (LOAD(hdr->end) == (uint64_t)*offset &&
+	    !ftruncate(fd, FILE_RECORD_START)) {
 		*offset = FILE_RECORD_START;
 		STORE(hdr->end, *offset);
-		STORE(hdr->next_end, *offset);
 		STORE(hdr->read_offset, *offset);
-		(void)!ftruncate(fd, FILE_RECORD_START);
 	}
 	(void)shared_object_lock_data(fd, F_UNLCK);
 }

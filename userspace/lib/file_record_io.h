@@ -7,8 +7,8 @@
  * stores in its mapping. A reader takes what is published without a
  * lock: one pread() of all that waits, up to a maximum; it locks only to
  * cut the file back (every FILE_RECORD_TRIM_AT records at most) and, now
- * and then, to let a writer that is mid-append finish when yielding the
- * CPU was not enough (file_record_settle()).
+ * and then, to take what it found short once no writer can be at it
+ * (file_record_take_settled()).
  */
 #ifndef IPC_FILE_RECORD_IO_H
 #define IPC_FILE_RECORD_IO_H
@@ -30,7 +30,7 @@
  * for), -ENODATA when the file is not live (its reader closed it; or,
  * found when it is full, it has no name or is not ours), -EAGAIN when it
  * is full, -EMSGSIZE for @len above FILE_RECORD_FRAME_MAX, or -errno.
- * What a writer that died mid-append left past the end is written over.
+ * The end moves before the pwrite() and back if it falls short.
  */
 int file_record_append(int fd, struct file_record_header *hdr,
 		       const uint8_t *frames, size_t len, size_t count);
@@ -39,31 +39,31 @@ int file_record_append(int fd, struct file_record_header *hdr,
  * Reader, without a lock: read up to @max published records at *@offset
  * into @records (*@offset moves past them; the header's read offset does
  * not: the caller moves it with file_record_mark_read() as it hands them
- * over): how many (0: none waits; no system call then), or -errno.
- * *@ret_busy says an append is under way: its writer may have woken us
- * already, so do not sleep before file_record_settle(). Records cut off
- * by hand below the end, or an end garbled below *@offset, count one in
- * *@rejected and are skipped.
+ * over): how many (0: none waits; no system call then), or -errno. Only
+ * whole records are taken; *@ret_busy says the next one is not whole yet:
+ * its append is under way, and its writer may have woken us already, so
+ * do not sleep on it (give the writer the CPU, then
+ * file_record_take_settled()). An end garbled below *@offset counts one
+ * in *@rejected and is skipped to.
  */
 off_t file_record_take(int fd, struct file_record_header *hdr, off_t *offset,
 		       uint8_t *records, off_t max, uint64_t *rejected,
 		       bool *ret_busy);
 
+/*
+ * Reader, having found an append under way (*@ret_busy): file_record_take()
+ * under the read lock, which waits for its writer to finish. A record
+ * still not whole then has no writer left (killed mid-append, or cut off
+ * by hand): those in a row, or all to the end if the file is cut short,
+ * count one in *@rejected and are skipped. Returns as file_record_take().
+ */
+off_t file_record_take_settled(int fd, struct file_record_header *hdr,
+			       off_t *offset, uint8_t *records, off_t max,
+			       uint64_t *rejected);
+
 /* Reader: the records below @offset are handed over; a successor to a
  * reader killed now starts there (a store in the mapping, no system call). */
 void file_record_mark_read(struct file_record_header *hdr, off_t offset);
-
-/*
- * Reader, having seen an append under way (*@ret_busy of file_record_take())
- * that may have woken it already, so that it must not sleep on it: let its
- * writer finish. @step 0: give up the CPU (sched_yield()): on one core the
- * writer was preempted by our wake-up between its pwrite() and its
- * publishing the end, and it runs now; on two it is mostly done already.
- * No lock, no wake-up owed by the writer: look again. @step 1 and up: wait
- * for it under the read lock (taken and let go), which also gets past a
- * writer that died mid-append. 0 or -errno.
- */
-int file_record_settle(int fd, unsigned int step);
 
 /*
  * Reader, with all it took handed over: if it read everything up to
