@@ -57,6 +57,17 @@ static int service_set(struct service *s, const cpu_set_t *set)
 	return r;
 }
 
+/* Why a process cannot be moved, in words for whoever gave its PID. */
+static const char *refusal(int err)
+{
+	if (err == ESRCH)
+		return "no such process";
+	if (err == EPERM)
+		return "not allowed to set its CPU affinity (another user's process: "
+		       "run as its owner, or with CAP_SYS_NICE)";
+	return strerror(err);
+}
+
 static void service_restore(void)
 {
 	for (size_t i = 0; i < n_services; i++) {
@@ -64,8 +75,9 @@ static void service_restore(void)
 		int r = service_set(s, &s->original);
 
 		if (r < 0 && r != -ESRCH)
-			fprintf(stderr, "ipc-bench: service %s:%d: could not give back its CPU affinity: %s\n",
-				s->mechanism, (int)s->pid, strerror(-r));
+			fprintf(stderr, "ipc-bench: service %s:%d: could not give back "
+				"its CPU affinity: %s\n", s->mechanism, (int)s->pid,
+				strerror(-r));
 	}
 }
 
@@ -120,8 +132,8 @@ int service_add(const char *spec)
 	pid = strtol(colon + 1, &end, 10);
 	if (!isdigit((unsigned char)colon[1]) || *end || errno || pid <= 0 ||
 	    pid > INT_MAX) {
-		fprintf(stderr, "ipc-bench: --service-pid '%s': '%s' is not a process ID (a positive number)\n",
-			spec, colon + 1);
+		fprintf(stderr, "ipc-bench: --service-pid '%s': '%s' is not a "
+			"process ID (a positive number)\n", spec, colon + 1);
 		return -1;
 	}
 	if (n_services == MAX_SERVICES) {
@@ -131,16 +143,14 @@ int service_add(const char *spec)
 	*s = (struct service){ .mechanism = ops->name, .pid = (pid_t)pid };
 	if (sched_getaffinity(s->pid, sizeof(s->original), &s->original) < 0) {
 		fprintf(stderr, "ipc-bench: --service-pid '%s': %s\n", spec,
-			errno == ESRCH ? "no such process" : strerror(errno));
+			refusal(errno));
 		return -1;
 	}
 	/* Setting what it has changes nothing, and tells whether we may. */
 	r = service_set(s, &s->original);
 	if (r < 0) {
 		fprintf(stderr, "ipc-bench: --service-pid '%s': %s\n", spec,
-			r == -ESRCH ? "no such process" :
-			r == -EPERM ? "not allowed to set its CPU affinity (it belongs to another user; run as its owner or with CAP_SYS_NICE)" :
-			strerror(-r));
+			refusal(-r));
 		return -1;
 	}
 	if (!n_services && (r = services_guard()) < 0) {
