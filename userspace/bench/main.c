@@ -4,9 +4,10 @@
  * baselines beside them (the futex floor, the bare version of each).
  *
  * It runs a matrix of runs (see roles.h for what each mode measures), each
- * run two fresh processes (spawn.h), repeated, and prints one line per run:
- * tab-separated key=value fields that bench/report turns into tables and
- * plots. Latency histograms go to OUT/hist/.
+ * run two fresh processes (spawn.h) with the daemon their mechanism goes
+ * through, if any, pinned beside them (service.h), repeated, and prints one
+ * line per run: tab-separated key=value fields that bench/report turns into
+ * tables and plots. Latency histograms go to OUT/hist/.
  */
 #include "lesson.h"
 #include "board.h"
