@@ -4,13 +4,15 @@
  * baselines beside them (the futex floor, the bare version of each).
  *
  * It runs a matrix of runs (see roles.h for what each mode measures), each
- * run two fresh processes (spawn.h), repeated, and prints one line per run:
- * tab-separated key=value fields that bench/report turns into tables and
- * plots. Latency histograms go to OUT/hist/.
+ * run two fresh processes (spawn.h) with the daemon their mechanism goes
+ * through, if any, pinned beside them (service.h), repeated, and prints one
+ * line per run: tab-separated key=value fields that bench/report turns into
+ * tables and plots. Latency histograms go to OUT/hist/.
  */
 #include "lesson.h"
 #include "board.h"
 #include "role_main.h"
+#include "service.h"
 #include "spawn.h"
 #include "transport.h"
 
@@ -119,6 +121,9 @@ static void usage(FILE *f)
 "  --no-bare           skip the bare versions\n"
 "  --opt MECH:KEY=VAL  an option for a mechanism (repeatable), e.g.\n"
 "                      dbus:bus=unix:path=/run/x/bus tls:cert-dir=DIR\n"
+"  --service-pid MECH:PID  a process that carries MECH's messages (its bus\n"
+"                      daemon, its broker): pinned with the sender for every\n"
+"                      run of MECH, its affinity given back at exit (repeatable)\n"
 "  --out DIR           where results.tsv and hist/ go (default build/bench/host)\n"
 "  --list              the mechanisms this build measures (variant=spin:\n"
 "                      also measured with spin=adaptive)\n"
@@ -358,6 +363,8 @@ static void out_common(const char *kind, const struct mechanism *m, bool bare,
 	    (unsigned long)r->receiver.rejected,
 	    (unsigned long)r->sender.eagain,
 	    (unsigned long)r->sender.overflowed);
+	if (service_cpu(m->name))
+		out("\tservice_cpu=%s", service_cpu(m->name));
 }
 
 static void out_end(const struct run_result *r)
@@ -424,6 +431,18 @@ static void clean_after_failure(const struct run_result *r)
 		fprintf(stderr, "ipc-bench: could not clean %s\n", base_dir);
 }
 
+/* One run, its mechanism's services (service.h) pinned beside it first. */
+static void run_pinned(const struct run_spec *s, struct run_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (service_pin(s->mechanism, s->pin, r->error, sizeof(r->error)) < 0)
+		return;
+	if (run_once(s, r) < 0) {
+		r->ok = false;
+		snprintf(r->error, sizeof(r->error), "could not start the run");
+	}
+}
+
 static void progress(const char *what, const struct mechanism *m, bool bare,
 		     const char *pin, unsigned int rep, const struct run_result *r)
 {
@@ -445,10 +464,7 @@ static void run_latency(const struct mechanism *m, bool bare, enum bench_pin pin
 	s.params.events = arg.events;
 	s.params.warmup = arg.warmup;
 	s.params.gap_ns = arg.gap_us * 1000;
-	if (run_once(&s, r) < 0) {
-		r->ok = false;
-		snprintf(r->error, sizeof(r->error), "could not start the run");
-	}
+	run_pinned(&s, r);
 	h = &r->latency;
 	out_common("latency", m, bare, pin_name(pin), rep, r);
 	out("\tunslept=%lu\tsamples=%lu\tp50_ns=%lu\tp99_ns=%lu\tp999_ns=%lu\tmax_ns=%lu"
@@ -482,10 +498,7 @@ static double run_throughput(const char *kind, const struct mechanism *m,
 	spec_init(&s, m, bare, PIN_CROSS, mode);
 	s.params.events = events;
 	s.params.rate = rate;
-	if (run_once(&s, r) < 0) {
-		r->ok = false;
-		snprintf(r->error, sizeof(r->error), "could not start the run");
-	}
+	run_pinned(&s, r);
 	if (r->ok && r->last_rx_ns > r->start_ns) {
 		span = (double)(r->last_rx_ns - r->start_ns) / 1e9;
 		achieved = (double)r->receiver.events / span;
@@ -608,7 +621,7 @@ static int parse(int argc, char **argv)
 {
 	enum { O_QUICK = 256, O_REPEAT, O_EVENTS, O_WARMUP, O_GAP, O_SAT, O_STEP,
 	       O_BACKLOG, O_ONLY, O_TESTS, O_PINS, O_NOBARE, O_OPT, O_OUT,
-	       O_LIST, O_HELP, O_VERSION };
+	       O_LIST, O_HELP, O_VERSION, O_SERVICE };
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "repeat", required_argument, NULL, O_REPEAT },
@@ -623,6 +636,7 @@ static int parse(int argc, char **argv)
 		{ "pins", required_argument, NULL, O_PINS },
 		{ "no-bare", no_argument, NULL, O_NOBARE },
 		{ "opt", required_argument, NULL, O_OPT },
+		{ "service-pid", required_argument, NULL, O_SERVICE },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "help", no_argument, NULL, O_HELP },
@@ -661,6 +675,10 @@ static int parse(int argc, char **argv)
 			}
 			if (arg.n_mech_opts < sizeof(arg.mech_opts) / sizeof(arg.mech_opts[0]))
 				arg.mech_opts[arg.n_mech_opts++] = optarg;
+			break;
+		case O_SERVICE:
+			if (service_add(optarg) < 0)
+				return 2;
 			break;
 		case O_OUT: arg.out_dir = optarg; break;
 		case O_LIST: list = true; break;

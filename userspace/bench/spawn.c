@@ -29,6 +29,13 @@ const char *pin_name(enum bench_pin pin)
 	return names[pin];
 }
 
+int pin_cpu(enum bench_pin pin, bool receiver)
+{
+	if (pin == PIN_NONE)
+		return -1;
+	return receiver && pin == PIN_CROSS ? 1 : 0;
+}
+
 struct argv_builder {
 	char *argv[MAX_ARGS];
 	int argc;
@@ -249,8 +256,7 @@ int run_once(const struct run_spec *spec, struct run_result *res)
 {
 	struct bench_control *c;
 	int control_fd, pair[2], r;
-	int rx_cpu = spec->pin == PIN_CROSS ? 1 : spec->pin == PIN_SAME ? 0 : -1;
-	int tx_cpu = spec->pin == PIN_NONE ? -1 : 0;
+	int rx_cpu = pin_cpu(spec->pin, true), tx_cpu = pin_cpu(spec->pin, false);
 	struct watch w = { .done = { false, false } };
 	pid_t *pids = w.pids;
 

@@ -47,4 +47,7 @@ int run_once(const struct run_spec *spec, struct run_result *res);
 
 const char *pin_name(enum bench_pin pin);
 
+/* The CPU a run pinned as @pin puts its receiver or its sender on; -1: none. */
+int pin_cpu(enum bench_pin pin, bool receiver);
+
 #endif /* BENCH_SPAWN_H */
