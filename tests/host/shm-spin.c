@@ -152,6 +152,8 @@ static void test_learning(void)
 	uint8_t frame[IPC_MESSAGE_SIZE] = { 0 };
 	uint64_t budget, rejected = 0;
 	uint32_t first;
+	bool found;
+	int waits;
 
 	if (!mem) {
 		tap_ok(false, "learning: memory for a ring");
@@ -210,6 +212,35 @@ static void test_learning(void)
 	tap_ok(!shm_spin_wait(&s, &rx, &forever) && shm_spin_budget_ns(&s) == 0 &&
 	       !shm_spin_wait(&s, &rx, &forever) && shm_spin_budget_ns(&s) == budget,
 	       "learning: a spin that found nothing turns the next one off, then spins again");
+
+	/* A mean gap above the cap, within the probe range, the ring empty:
+	 * no spin for SHM_SPIN_PROBE_EVERY waits, then a probe of the cap;
+	 * a frame it finds is learnt as the gap, and the spin is on. */
+	shm_spin_init(&s, "adaptive");
+	s.mean_gap_ns = 2 * SHM_SPIN_MAX_NS;
+	s.last_ns = monotonic_ns();
+	for (waits = 0; waits < 4 * SHM_SPIN_PROBE_EVERY &&
+			shm_spin_budget_ns(&s) == 0; waits++)
+		(void)shm_spin_wait(&s, &rx, &forever);
+	tap_ok(waits == SHM_SPIN_PROBE_EVERY && shm_spin_budget_ns(&s) == SHM_SPIN_MAX_NS,
+	       "learning: a mean gap of twice the cap spins on none of %d waits, then probes for the cap (%d waits)",
+	       SHM_SPIN_PROBE_EVERY, waits);
+	found = frame_ring_push_many(&tx, frame, sizeof(frame), 1, &first) == 1 &&
+		(s.last_ns = monotonic_ns()) && shm_spin_wait(&s, &rx, &forever) &&
+		frame_ring_pop(&rx, frame, sizeof(frame), &rejected) > 0;
+	shm_spin_taken(&s);
+	budget = shm_spin_budget_ns(&s);
+	tap_ok(found && s.mean_gap_ns < SHM_SPIN_MAX_NS && budget >= SHM_SPIN_MIN_NS,
+	       "learning: a frame the probe finds sets the mean to its gap (%llu ns), and the spin is on (%llu ns)",
+	       (unsigned long long)s.mean_gap_ns, (unsigned long long)budget);
+	s.mean_gap_ns = SHM_SPIN_PROBE_GAP_MAX + 1;	/* sparse */
+	s.last_ns = monotonic_ns();
+	for (waits = 0; waits < 4 * SHM_SPIN_PROBE_EVERY &&
+			shm_spin_budget_ns(&s) == 0; waits++)
+		(void)shm_spin_wait(&s, &rx, &forever);
+	tap_ok(waits == 4 * SHM_SPIN_PROBE_EVERY,
+	       "learning: sparse frames never probe (%d waits without a spin)", waits);
+
 	tap_ok(shm_spin_check("off") == NULL && shm_spin_check("adaptive") == NULL &&
 	       shm_spin_check("fast") != NULL && shm_spin_check("") != NULL,
 	       "learning: the option takes off and adaptive, refuses anything else");

@@ -35,6 +35,7 @@ void shm_spin_init(struct shm_spin *s, const char *value)
 		.adaptive = value && !strcmp(value, "adaptive"),
 		.mean_gap_ns = GAP_SAMPLE_MAX,	/* sparse until shown otherwise */
 		.penalty = 1,
+		.probe_in = SHM_SPIN_PROBE_EVERY,
 	};
 }
 
@@ -48,20 +49,31 @@ void shm_spin_taken(struct shm_spin *s)
 	gap = s->last_ns ? now - s->last_ns : GAP_SAMPLE_MAX;
 	if (gap > GAP_SAMPLE_MAX)
 		gap = GAP_SAMPLE_MAX;
-	if (gap >= s->mean_gap_ns)
+	if (s->probed)
+		s->mean_gap_ns = gap;	/* the gap a spin makes: try it on */
+	else if (gap >= s->mean_gap_ns)
 		s->mean_gap_ns += (gap - s->mean_gap_ns) >> GAP_WEIGHT_SHIFT;
 	else
 		s->mean_gap_ns -= (s->mean_gap_ns - gap) >> GAP_WEIGHT_SHIFT;
 	s->last_ns = now;
+	s->probed = false;
+}
+
+/* Is the mean above the cap, but close enough to try a spin now and then? */
+static bool probing(const struct shm_spin *s)
+{
+	return s->mean_gap_ns > SHM_SPIN_MAX_NS &&
+	       s->mean_gap_ns <= SHM_SPIN_PROBE_GAP_MAX;
 }
 
 uint64_t shm_spin_budget_ns(const struct shm_spin *s)
 {
 	uint64_t budget = 2 * s->mean_gap_ns;
 
-	if (!s->adaptive || !s->last_ns || s->skip ||
-	    s->mean_gap_ns > SHM_SPIN_MAX_NS)
+	if (!s->adaptive || !s->last_ns || s->skip)
 		return 0;
+	if (s->mean_gap_ns > SHM_SPIN_MAX_NS)
+		return probing(s) && !s->probe_in ? SHM_SPIN_MAX_NS : 0;
 	if (budget < SHM_SPIN_MIN_NS)
 		budget = SHM_SPIN_MIN_NS;
 	return budget > SHM_SPIN_MAX_NS ? SHM_SPIN_MAX_NS : budget;
@@ -76,8 +88,13 @@ bool shm_spin_wait(struct shm_spin *s, const struct frame_ring *ring,
 		s->skip--;
 		return false;
 	}
-	if (!budget)
+	if (!budget) {
+		if (s->adaptive && s->last_ns && probing(s) && s->probe_in)
+			s->probe_in--;
 		return false;
+	}
+	if (probing(s))
+		s->probe_in = SHM_SPIN_PROBE_EVERY;
 	end = s->last_ns + budget;
 	if (!d->forever && d->end_ns < end)
 		end = d->end_ns;
@@ -87,6 +104,7 @@ bool shm_spin_wait(struct shm_spin *s, const struct frame_ring *ring,
 		for (unsigned int i = 0; i < LOOKS_PER_CLOCK; i++) {
 			if (frame_ring_pending(ring)) {
 				s->penalty = 1;
+				s->probed = probing(s);
 				return true;
 			}
 			cpu_relax();

@@ -2,8 +2,8 @@
 /*
  * The adaptive spin of a shared-memory receiver (the spin=adaptive option
  * of shm-sysv, shm-posix and mmap). Waking a sleeping process costs a
- * futex wake-up and a trip through the scheduler, about 10 µs
- * cross-core; a receiver that watches the ring for a few microseconds
+ * futex wake-up and a trip through the scheduler, 10 to 45 µs cross-core
+ * (more under a hypervisor); a receiver that watches the ring for a few microseconds
  * before it sleeps takes a frame that comes meanwhile at the cost of a
  * cache miss, and its sender makes no wake-up call either.
  *
@@ -17,6 +17,15 @@
  * then sleeps as without the option. A spin that finds nothing (the
  * sender may need the very CPU we spin on) turns the next 1, 2, 4, ...
  * 64 spins off, until one finds a frame again.
+ *
+ * A receiver that sleeps makes its own gaps longer when its sender waits
+ * for it (an acknowledgement, a full ring): the sleep adds a wake-up to
+ * each gap, which keeps the mean above the cap, so the spin that would
+ * shorten them is never tried. So while the mean is above the cap but
+ * within SHM_SPIN_PROBE_GAP_MAX, every SHM_SPIN_PROBE_EVERY-th wait
+ * spins anyway, SHM_SPIN_MAX_NS from the last frame (a probe); a frame a
+ * probe finds sets the mean to its gap, the gap the spin makes. Sparse
+ * frames never probe.
  *
  * A frame found costs no system call (nor, stop signals blocked, the two
  * that let them in and out around a sleep). A stop signal ends the spin
@@ -34,7 +43,12 @@
 #include <stdint.h>
 
 #define SHM_SPIN_MIN_NS		2000ull
-#define SHM_SPIN_MAX_NS		50000ull
+/* Above two cross-core wake-ups under a hypervisor (~45 µs each), so
+ * that frames sent back to back to a receiver asleep can show a mean
+ * gap the spin may take on. */
+#define SHM_SPIN_MAX_NS		100000ull
+#define SHM_SPIN_PROBE_GAP_MAX	(4 * SHM_SPIN_MAX_NS)
+#define SHM_SPIN_PROBE_EVERY	16
 #define SHM_SPIN_OPTION		"spin"	/* off | adaptive */
 
 struct shm_spin {
@@ -43,6 +57,8 @@ struct shm_spin {
 	uint64_t mean_gap_ns;
 	unsigned int skip;	/* waits left without a spin, after a miss */
 	unsigned int penalty;	/* the next skip after a miss */
+	unsigned int probe_in;	/* waits left before a probe, mean above the cap */
+	bool probed;		/* the frame about to be taken came to a probe */
 };
 
 /* The option's check for transport_option.check: NULL if @value is good. */
@@ -55,7 +71,8 @@ void shm_spin_init(struct shm_spin *s, const char *value);
 void shm_spin_taken(struct shm_spin *s);
 
 /* How long the next wait would spin, counted from the last frame: 0
- * when it would not (off, nothing learnt, sparse frames, backing off). */
+ * when it would not (off, nothing learnt, sparse frames, backing off, no
+ * probe due). */
 uint64_t shm_spin_budget_ns(const struct shm_spin *s);
 
 /*
