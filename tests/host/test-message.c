@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the wire message codec, the button's backlog and the
+ * Unit tests of the wire message codec, the button's backlog, the
  * dispatcher's batch fallbacks (what the button and the LED go through
- * with a mechanism that has no batch ops), TAP.
+ * with a mechanism that has no batch ops) and the ready set's deadline
+ * (dbus and mqtt), TAP.
  */
 #include "backlog.h"
+#include "deadline.h"
 #include "message.h"
+#include "ready_set.h"
 #include "transport.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -171,11 +176,47 @@ static void batch_fallbacks(void)
 	      "receive fallback: one receive(), one frame");
 }
 
+/* Readable at once? (Its deadline passed, nothing else is watched.) */
+static bool ready_now(struct ready_set *set)
+{
+	return ready_set_wait(set, 0) == 0;
+}
+
+static void ready_set_deadlines(void)
+{
+	const uint64_t ms = 1000000;
+	struct ready_set *set;
+	uint64_t t0;
+
+	if (ready_set_new(&set) < 0) {
+		check(0, "ready set: a new one");
+		return;
+	}
+	t0 = monotonic_ns();
+	check(!ready_set_deadline(set, t0 + 20 * ms) &&
+	      !ready_set_deadline(set, t0 + 60000 * ms) &&
+	      ready_set_wait(set, 30000) == 0 &&
+	      monotonic_ns() - t0 < 30000 * ms,
+	      "ready set: a later deadline leaves the earlier armed: readable at the earlier");
+	check(!ready_set_deadline(set, t0 + 60000 * ms) && !ready_now(set),
+	      "ready set: once the armed one passed, a later one is armed: the expiry is cleared");
+	t0 = monotonic_ns();
+	check(!ready_set_deadline(set, t0 + 20 * ms) &&
+	      ready_set_wait(set, 30000) == 0 && monotonic_ns() - t0 < 30000 * ms,
+	      "ready set: an earlier deadline replaces the armed one");
+	check(!ready_set_deadline(set, t0 + 60000 * ms) && !ready_now(set) &&
+	      !ready_set_deadline(set, 0) && !ready_set_deadline(set, monotonic_ns()) &&
+	      ready_now(set),
+	      "ready set: a deadline removed, then one of now: readable");
+	ready_set_free(set);
+}
+
 int main(void)
 {
 	codec();
 	backlog();
 	batch_fallbacks();
+	ready_set_deadlines();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
 }

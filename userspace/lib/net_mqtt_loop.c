@@ -105,8 +105,11 @@ int net_mqtt_loop_arm(struct net_mqtt_loop *l, bool pending)
 	uint64_t when;
 	int r;
 
+	/* Marked pending, the set is readable anyway: watching for POLLOUT
+	 * too would only cost two epoll_ctl() per frame (on, then off). */
 	r = ready_set_watch(l->ready, fd, (short)(POLLIN |
-			    (fd >= 0 && mosquitto_want_write(l->mosq) ? POLLOUT : 0)));
+			    (fd >= 0 && !pending && mosquitto_want_write(l->mosq) ?
+			     POLLOUT : 0)));
 	if (r < 0)
 		return r;
 	if (fd < 0)

@@ -5,6 +5,7 @@
  */
 #include "ready_set.h"
 
+#include "deadline.h"
 #include "fd_wait.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ struct ready_set {
 	int epoll_fd;
 	int pending_fd;		/* eventfd: counter > 0 while marked */
 	int deadline_fd;	/* timerfd: readable once the deadline passed */
+	uint64_t deadline_ns;	/* what deadline_fd is armed for; 0: none */
 	int watched_fd;		/* the library's socket, -1 when none */
 	uint32_t watched_events;
 	bool marked;
@@ -141,8 +143,15 @@ int ready_set_deadline(struct ready_set *set, uint64_t when_ns)
 {
 	struct itimerspec its;
 
+	/* A later deadline can wait: the one armed comes first, and its
+	 * wake-up ("call the transport now") arms the later one then. That
+	 * saves a timerfd_settime() per call to a transport that pushes a
+	 * keep-alive back on every event. One that may have passed is armed
+	 * anew: only that clears an expiry nobody read yet. */
+	if (when_ns && set->deadline_ns && when_ns >= set->deadline_ns &&
+	    set->deadline_ns > monotonic_ns())
+		return 0;
 	memset(&its, 0, sizeof(its));
-	/* Re-arming also clears an expiry nobody read yet. */
 	if (when_ns) {
 		its.it_value.tv_sec = when_ns / 1000000000u;
 		its.it_value.tv_nsec = when_ns % 1000000000u;
@@ -152,6 +161,7 @@ int ready_set_deadline(struct ready_set *set, uint64_t when_ns)
 	}
 	if (timerfd_settime(set->deadline_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		return -errno;
+	set->deadline_ns = when_ns;
 	return 0;
 }
 

@@ -40,7 +40,10 @@ int ready_set_watch(struct ready_set *set, int fd, short events);
 /* Set or clear the pending mark. */
 int ready_set_mark(struct ready_set *set, bool pending);
 
-/* Readable from @when_ns (CLOCK_MONOTONIC) on; 0 removes the deadline. */
+/* Readable from @when_ns (CLOCK_MONOTONIC) on, or earlier: a deadline
+ * later than the one armed and not passed yet leaves that one armed, and
+ * its wake-up is the call that arms the later one (no system call until
+ * then). 0 removes the deadline. */
 int ready_set_deadline(struct ready_set *set, uint64_t when_ns);
 
 /*
