@@ -72,6 +72,10 @@
 /* Where a sender child is, for the log when it is stuck. */
 static volatile sig_atomic_t child_seqno, child_result;
 
+/* test_shared_file_writers(): buttons at once, frames each. */
+#define WRITERS		3
+#define WRITER_FRAMES	3000u
+
 /* One mechanism under test, in its own runtime directory. */
 struct subject {
 	const struct transport_ops *ops;
@@ -1431,6 +1435,69 @@ out:
  * pwrite()s, the run that does not fit is cut, not torn, and the receiver
  * takes them back in runs of 64, complete and in order.
  */
+/* Child: a sender of its own span of seqnos, (@k << 20) + 1 and up. */
+static int child_send_span(struct subject *s, int k)
+{
+	struct transport *t;
+
+	signal(SIGALRM, child_stuck);
+	alarm(60);
+	if (open_as(s, TRANSPORT_SENDER, &t) < 0)
+		return 10;
+	for (uint32_t i = 1; i <= WRITER_FRAMES; i++) {
+		child_seqno = i;
+		if ((child_result = send_retrying(t, ((uint32_t)k << 20) + i)) < 0)
+			return 11;
+	}
+	transport_close(t, NULL);
+	return 0;
+}
+
+/*
+ * shared-file: three buttons appending at once, on both cores, across
+ * many cut-backs and full files: every frame arrives once, each button's
+ * in its order. An append is published before its pwrite(), so a reader
+ * that looks meanwhile must wait for the record, never take or skip it.
+ */
+static void test_shared_file_writers(struct subject *s)
+{
+	uint32_t next[WRITERS] = { 0 }, got = 0, bad = 0;
+	struct transport *rx = NULL;
+	pid_t pids[WRITERS];
+	int status = 0;
+	int64_t seq = 0;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0) {
+		tap_ok(false, "%s: a receiver for three buttons", s->via);
+		return;
+	}
+	for (int k = 0; k < WRITERS; k++) {
+		next[k] = 1;
+		pids[k] = spawn(child_send_span, s, k);
+	}
+	while (got < WRITERS * WRITER_FRAMES && !bad) {
+		uint32_t k, i;
+
+		seq = receive_seqno(rx, 10000);
+		if (seq < 0)
+			break;
+		k = (uint32_t)seq >> 20;
+		i = (uint32_t)seq & 0xfffff;
+		if (k >= WRITERS || i != next[k])
+			bad++;
+		else
+			next[k]++;
+		got++;
+	}
+	for (int k = 0; k < WRITERS; k++)
+		status |= pids[k] < 0 ? -1 : wait_status(pids[k]);
+	tap_ok(!bad && got == WRITERS * WRITER_FRAMES && !status &&
+	       receive_seqno(rx, 0) == -ETIMEDOUT,
+	   "%s: three buttons at once: %u frames, each once and each button's in order (%u taken, last %lld, %u out of order, children %d)",
+	   s->via, WRITERS * WRITER_FRAMES, got, (long long)seq, bad, status);
+	transport_close(rx, NULL);
+}
+
 static void test_shared_file_batches(struct subject *s)
 {
 	enum { N = FILE_RECORD_UNREAD_MAX + 76 };
@@ -1534,6 +1601,7 @@ int main(int argc, char **argv)
 		test_mechanism(&s);
 		if (!s.ring) {
 			test_shared_file_batches(&s);
+			test_shared_file_writers(&s);
 			test_shared_file_crashes(&s);
 			test_shared_file_bound_and_paths(&s);
 			test_shared_file_let_in(&s);
