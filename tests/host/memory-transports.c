@@ -447,12 +447,22 @@ static void child_stuck(int signo)
 	_exit(128 + signo);
 }
 
-/* Child: open a sender (retrying until the receiver is there), send seqnos. */
-static int child_send_many(struct subject *s, int count)
+/* A sender, once the receiver has made its object (-ENOENT until then:
+ * there is no event to wait for, so a test's pause between looks). */
+static int open_sender_once_there(struct subject *s, struct transport **ret)
 {
 	const struct timespec pause = { .tv_nsec = 1000000 };
-	struct transport *t;
 	int r;
+
+	while ((r = open_as(s, TRANSPORT_SENDER, ret)) == -ENOENT)
+		nanosleep(&pause, NULL);
+	return r;
+}
+
+/* Open a sender and send seqnos @base + 1 .. @base + @count. */
+static int send_span(struct subject *s, uint32_t base, uint32_t count)
+{
+	struct transport *t;
 
 	/*
 	 * A watchdog on progress, not a time limit on the whole run: a
@@ -461,18 +471,22 @@ static int child_send_many(struct subject *s, int count)
 	 */
 	signal(SIGALRM, child_stuck);
 	alarm(30);
-	while ((r = open_as(s, TRANSPORT_SENDER, &t)) == -ENOENT)
-		nanosleep(&pause, NULL);
-	if (r < 0)
+	if (open_sender_once_there(s, &t) < 0)
 		return 10;
-	for (int i = 1; i <= count; i++) {
+	for (uint32_t i = 1; i <= count; i++) {
 		child_seqno = i;
-		if ((child_result = send_retrying(t, i)) < 0)
+		if ((child_result = send_retrying(t, base + i)) < 0)
 			return 11;
 		alarm(30);
 	}
 	transport_close(t, NULL);
 	return 0;
+}
+
+/* Child: a sender (once the receiver is there) of seqnos 1..@count. */
+static int child_send_many(struct subject *s, int count)
+{
+	return send_span(s, 0, (uint32_t)count);
 }
 
 /* Child: a receiver that says when it is ready, takes 3 frames, waits. */
@@ -622,16 +636,13 @@ static void test_shared_file_let_in(struct subject *s)
  */
 static int child_sender_room(struct subject *s, int arg)
 {
-	const struct timespec pause = { .tv_nsec = 1000000 };
 	int ready_fd = arg & 0xffff, rounds = arg >> 16, stale = 0, r;
 	struct transport *t;
 	uint32_t seqno = 1;
 	char byte = 'w';
 
 	alarm(60);	/* the default action fails the test if stuck */
-	while ((r = open_as(s, TRANSPORT_SENDER, &t)) == -ENOENT)
-		nanosleep(&pause, NULL);
-	if (r < 0)
+	if (open_sender_once_there(s, &t) < 0)
 		return 10;
 	for (int round = 0; round < rounds; seqno++) {
 		struct pollfd p = { .fd = -1 };
@@ -1438,19 +1449,7 @@ out:
 /* Child: a sender of its own span of seqnos, (@k << 20) + 1 and up. */
 static int child_send_span(struct subject *s, int k)
 {
-	struct transport *t;
-
-	signal(SIGALRM, child_stuck);
-	alarm(60);
-	if (open_as(s, TRANSPORT_SENDER, &t) < 0)
-		return 10;
-	for (uint32_t i = 1; i <= WRITER_FRAMES; i++) {
-		child_seqno = i;
-		if ((child_result = send_retrying(t, ((uint32_t)k << 20) + i)) < 0)
-			return 11;
-	}
-	transport_close(t, NULL);
-	return 0;
+	return send_span(s, (uint32_t)k << 20, WRITER_FRAMES);
 }
 
 /*

@@ -348,6 +348,8 @@ static void out_common(const char *kind, const struct mechanism *m, bool bare,
 		       const char *pin, unsigned int rep,
 		       const struct run_result *r)
 {
+	const char *where = service_cpu(m->name);
+
 	out("kind=%s\tmech=%s\tvariant=%s\tpin=%s\trep=%u\tstatus=%s"
 	    "\ttx_events=%lu\trx_events=%lu\ttx_cpu_ns=%.0f\trx_cpu_ns=%.0f"
 	    "\ttx_rss_kb=%lu\trx_rss_kb=%lu\tlost=%lu\tgaps=%lu\treordered=%lu"
@@ -363,8 +365,8 @@ static void out_common(const char *kind, const struct mechanism *m, bool bare,
 	    (unsigned long)r->receiver.rejected,
 	    (unsigned long)r->sender.eagain,
 	    (unsigned long)r->sender.overflowed);
-	if (service_cpu(m->name))
-		out("\tservice_cpu=%s", service_cpu(m->name));
+	if (where)
+		out("\tservice_cpu=%s", where);
 }
 
 static void out_end(const struct run_result *r)

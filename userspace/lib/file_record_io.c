@@ -100,15 +100,14 @@ static off_t skip_to(struct file_record_header *hdr, off_t *offset, off_t to,
 }
 
 /*
- * Of the @count records read into @records, how many lead whole: as far
- * as the first one pread() returned short (past the file's size) or that
- * has no FILE_RECORD_WRITTEN (a hole's zeros).
+ * Of the @read records pread() returned whole into @records, how many
+ * lead that were written (FILE_RECORD_WRITTEN; a hole's zeros are not).
  */
-static off_t whole_records(const uint8_t *records, off_t count, ssize_t n)
+static off_t written_records(const uint8_t *records, off_t read)
 {
-	off_t i, read = n / (off_t)FILE_RECORD_SIZE;
+	off_t i;
 
-	for (i = 0; i < count && i < read; i++)
+	for (i = 0; i < read; i++)
 		if (!file_record_written(records + i * FILE_RECORD_SIZE))
 			break;
 	return i;
@@ -125,7 +124,7 @@ static off_t take_records(int fd, struct file_record_header *hdr,
 			  uint64_t *rejected, bool settled, bool *ret_busy)
 {
 	uint64_t end = LOAD(hdr->end);
-	off_t count, whole, next;
+	off_t count, read, whole, next;
 	ssize_t n;
 
 	*ret_busy = false;
@@ -141,7 +140,8 @@ static off_t take_records(int fd, struct file_record_header *hdr,
 	n = pread(fd, records, count * FILE_RECORD_SIZE, *offset);
 	if (n < 0)
 		return -errno;
-	whole = whole_records(records, count, n);
+	read = n / (off_t)FILE_RECORD_SIZE;	/* short: past the file's size */
+	whole = written_records(records, read);
 	if (whole) {
 		*offset += whole * (off_t)FILE_RECORD_SIZE;
 		return whole;
@@ -150,14 +150,13 @@ static off_t take_records(int fd, struct file_record_header *hdr,
 		*ret_busy = true;	/* an append under way */
 		return 0;
 	}
-	/* Dead: skip to the next whole record read, or to the end. */
-	for (next = 1; next < n / (off_t)FILE_RECORD_SIZE; next++)
+	/* Dead: skip to the next written record read; with none, past all
+	 * read, or to the end if the file is cut short. */
+	for (next = 1; next < read; next++)
 		if (file_record_written(records + next * FILE_RECORD_SIZE))
-			return skip_to(hdr, offset,
-				       *offset + next * (off_t)FILE_RECORD_SIZE,
-				       rejected);
-	return skip_to(hdr, offset, n / (off_t)FILE_RECORD_SIZE < count ?
-			(off_t)end : *offset + count * (off_t)FILE_RECORD_SIZE,
+			break;
+	return skip_to(hdr, offset, next < read || read == count ?
+			*offset + next * (off_t)FILE_RECORD_SIZE : (off_t)end,
 		       rejected);
 }
 

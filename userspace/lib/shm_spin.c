@@ -8,6 +8,10 @@
 #define GAP_WEIGHT_SHIFT	2	/* each new gap weighs 1/4 */
 #define GAP_SAMPLE_MAX		(8 * SHM_SPIN_MAX_NS)	/* one lifts the mean 2x past the cap */
 #define PENALTY_MAX		64
+
+/* A receiver that is off, or has learnt nothing, never probes. */
+_Static_assert(GAP_SAMPLE_MAX > SHM_SPIN_PROBE_GAP_MAX,
+	       "the first mean lies above the probe range");
 #define LOOKS_PER_CLOCK		32	/* ring looks between clock reads */
 
 /* Tell the CPU we busy-wait: it saves power and yields to a sibling. */
@@ -89,7 +93,9 @@ bool shm_spin_wait(struct shm_spin *s, const struct frame_ring *ring,
 		return false;
 	}
 	if (!budget) {
-		if (s->adaptive && s->last_ns && probing(s) && s->probe_in)
+		/* Off, or nothing learnt, the mean stays where init put it,
+		 * above the probe range: only a probe not due yet counts. */
+		if (probing(s) && s->probe_in)
 			s->probe_in--;
 		return false;
 	}
