@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: GPL-2.0-only
 """The 40-byte wire frame (userspace/lib/message.h), written by hand.
 
 What a suite needs to play a foreign sender: a valid frame of any seqno
