@@ -25,7 +25,13 @@ endif
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION=["'"'"']*\([^"'"'"']*\).*/\1/p' \
 	$(TOP)/driver/dkms.conf)
 
-CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+# -flto=auto: link-time optimisation, so the few functions one event
+# passes through (encode, the transport's send, the ring or the queue, the
+# wake-up) are laid out and inlined together across files. On one core
+# the receiver wakes with little of the sender's code still in its caches,
+# and every extra cache line or page the path touches shows in the
+# latency. -fno-plt: calls into libc go straight through the GOT.
+CFLAGS := -std=gnu11 -O2 -g -flto=auto -fno-plt -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DIPC_BUTTON_VERSION='"$(VERSION)"' -I$(TOP)/driver/uapi \
 	-I$(TOP)/userspace/lib -I$(TOP)/userspace/ipc $(PKG_CFLAGS)
-LDFLAGS := -Wl,--as-needed
+LDFLAGS := -Wl,--as-needed -flto=auto

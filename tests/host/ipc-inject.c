@@ -18,6 +18,7 @@
  * Exit 0 unless the transport fails.
  */
 #include "cli.h"
+#include "crc32c.h"
 #include "log.h"
 #include "message.h"
 #include "stop.h"
@@ -76,7 +77,7 @@ static int build(const char *kind, uint32_t seqno, uint8_t state, uint8_t *buf)
 	}
 	if (!strcmp(kind, "bad-field")) {
 		buf[5] = 7;	/* LED state out of range, checksum made right */
-		crc = ipc_crc32(buf, 36);
+		crc = crc32c(buf, 36);
 		buf[36] = crc >> 24;
 		buf[37] = crc >> 16;
 		buf[38] = crc >> 8;

@@ -2,7 +2,7 @@
 /*
  * The wire message the button process sends and the LED process receives,
  * over every transport. Fixed size, versioned, big-endian on the wire,
- * protected by a CRC-32, so that every receiver can validate every frame.
+ * protected by a CRC-32C (crc32c.h), so that every receiver can validate every frame.
  *
  * It carries the *absolute* desired LED state, so a lost or repeated message
  * can never leave the LED out of step: the next good one corrects it.
@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_MESSAGE_SIZE	40	/* bytes on the wire, every version 1 frame */
-#define IPC_MESSAGE_VERSION	1
+#define IPC_MESSAGE_SIZE	40	/* bytes on the wire, every version 2 frame */
+#define IPC_MESSAGE_VERSION	2
 #define IPC_MESSAGE_MAX_WIRE	256	/* receive buffers: room to detect oversize */
 
 enum ipc_event_type {
@@ -69,8 +69,5 @@ enum ipc_message_error ipc_message_decode(const void *buf, size_t len,
 
 /* A short stable name for counters and logs ("bad-checksum"). */
 const char *ipc_message_error_name(enum ipc_message_error err);
-
-/* CRC-32 (IEEE 802.3, reflected), as used by the frame. */
-uint32_t ipc_crc32(const void *buf, size_t len);
 
 #endif /* IPC_MESSAGE_H */
