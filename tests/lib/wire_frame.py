@@ -38,4 +38,17 @@ def frame(seq, led, version=VERSION, kind=PRESS, event_ns=None,
     return out
 
 
+def from_args(args):
+    """The frame a suite's helper names on its command line: SEQNO LED
+    [VERSION] [corrupt] [LENGTH], VERSION or corrupt "-" for the default
+    (the programs' version, intact), cut or padded with zeros to LENGTH
+    (default 40)."""
+    seq, led = int(args[0]), int(args[1])
+    version = args[2] if len(args) > 2 and args[2] != "-" else VERSION
+    corrupt = len(args) > 3 and args[3] == "corrupt"
+    length = int(args[4]) if len(args) > 4 else 40
+    out = frame(seq, led, version=int(version), corrupt=corrupt)
+    return (out + b"\0" * length)[:length]
+
+
 assert crc32c(b"123456789") == 0xe3069283, "the CRC-32C check value"

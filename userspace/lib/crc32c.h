@@ -11,6 +11,7 @@
 #ifndef IPC_CRC32C_H
 #define IPC_CRC32C_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,6 @@ uint32_t crc32c(const void *buf, size_t len);
 uint32_t crc32c_portable(const void *buf, size_t len);
 
 /* Whether crc32c() uses the CPU's instruction on this machine. */
-int crc32c_uses_cpu(void);
+bool crc32c_uses_cpu(void);
 
 #endif /* IPC_CRC32C_H */

@@ -2,7 +2,8 @@
 /*
  * The wire message the button process sends and the LED process receives,
  * over every transport. Fixed size, versioned, big-endian on the wire,
- * protected by a CRC-32C (crc32c.h), so that every receiver can validate every frame.
+ * protected by a CRC-32C (crc32c.h), so that every receiver can validate
+ * every frame.
  *
  * It carries the *absolute* desired LED state, so a lost or repeated message
  * can never leave the LED out of step: the next good one corrects it.

@@ -3,9 +3,9 @@
  * The adaptive spin of a shared-memory receiver (the spin=adaptive option
  * of shm-sysv, shm-posix and mmap). Waking a sleeping process costs a
  * futex wake-up and a trip through the scheduler, 10 to 45 µs cross-core
- * (more under a hypervisor); a receiver that watches the ring for a few microseconds
- * before it sleeps takes a frame that comes meanwhile at the cost of a
- * cache miss, and its sender makes no wake-up call either.
+ * (the more under a hypervisor); a receiver that watches the ring for a
+ * few microseconds before it sleeps takes a frame that comes meanwhile at
+ * the cost of a cache miss, and its sender makes no wake-up call either.
  *
  * How long to watch is learnt, never set: an exponentially weighted mean
  * of the gaps between the frames taken (each new gap weighs 1/4). The
