@@ -46,6 +46,7 @@
 #include "../../userspace/lib/message.h"
 #include "../../userspace/lib/stop.h"
 #include "../../userspace/lib/msg_wait.h"
+#include "../../userspace/lib/mqueue_wait.h"
 #include "../../userspace/lib/send_stamp.h"
 #include "../../userspace/lib/signal_target.h"
 
@@ -1321,6 +1322,112 @@ static void test_mq_posix_empty_messages(struct subject *s)
 	transport_close(rx, NULL);
 }
 
+/* Fill @tx until the mechanism says full: how many it took. */
+static long fill(struct transport *tx, int *ret)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	long fit = 0;
+
+	for (*ret = 0; fit < 100000 && *ret == 0; fit++) {
+		frame_for((uint32_t)fit + 1, frame);
+		*ret = transport_send(tx, frame, sizeof(frame));
+	}
+	return fit - 1;
+}
+
+/* Is @fd ready for @events within @ms? */
+static bool ready_within(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	return fd >= 0 && poll(&pfd, 1, ms) == 1 && (pfd.revents & events);
+}
+
+/*
+ * mq-posix's sender makes no system call but mq_send() per frame: it
+ * learns that its receiver left from the seal, a queue left full and
+ * nameless. A sender asleep for room must wake for that too (the
+ * unlink), or it would wait for room that never comes.
+ */
+static void test_mq_posix_seal(struct subject *s)
+{
+	uint8_t frame[IPC_MESSAGE_SIZE];
+	struct transport *rx, *tx;
+	bool quiet, woke, room;
+	char detail[TRANSPORT_DETAIL_MAX];
+	long fit, want;
+	int r, fd;
+
+	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+		return;
+	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
+		transport_close(rx, NULL);
+		return;
+	}
+	want = expected_capacity(s);
+	fit = fill(tx, &r);
+	fd = transport_poll_fd(tx);
+	quiet = !ready_within(fd, transport_room_events(tx), 0);
+	tap_ok(r == -EAGAIN && fit == want && fd >= 0 && quiet &&
+	       transport_room_events(tx) == POLLIN,
+	   "mq-posix: full after %ld (of %ld), the sender's wait for room is made (fd %d, %s, not ready while full)",
+	   fit, want, fd, transport_room_events(tx) == POLLIN ? "POLLIN" : "POLLOUT");
+	/* One taken: the queue has room, and the wait says so. */
+	room = transport_receive(rx, (uint8_t[IPC_MESSAGE_MAX_WIRE]){ 0 },
+				 IPC_MESSAGE_MAX_WIRE, 0) == IPC_MESSAGE_SIZE &&
+	       ready_within(fd, POLLIN, WAIT_MS);
+	frame_for((uint32_t)fit + 1, frame);
+	r = transport_send(tx, frame, sizeof(frame));
+	tap_ok(room && r == 0,
+	   "mq-posix: one taken, the wait for room is ready and the send goes (%s)",
+	   strerror(-r));
+	/* Full again, asleep for room; the receiver leaves. */
+	r = transport_send(tx, frame, sizeof(frame));
+	quiet = r == -EAGAIN && !ready_within(fd, POLLIN, 0);
+	transport_close(rx, detail);
+	woke = ready_within(fd, POLLIN, WAIT_MS);
+	r = transport_send(tx, frame, sizeof(frame));
+	tap_ok(quiet && woke && r == -EPIPE,
+	   "mq-posix: a sender asleep for room wakes when the receiver leaves, and its send says -EPIPE (%s; %s)",
+	   strerror(-r), detail);
+	tap_ok(strstr(detail, "discarded") && atol(detail) == want,
+	   "mq-posix: the leaving receiver counts the %ld frames it did not take (\"%s\")",
+	   want, detail);
+	transport_close(tx, NULL);
+}
+
+/*
+ * The seal counts what others put in after the queue was emptied: the
+ * frames of a sender that had not met the seal yet go with the queue,
+ * counted, never silently.
+ */
+static void test_mq_posix_seal_counts(void)
+{
+	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 16 };
+	char name[64];
+	struct mqueue_wait w;
+	long late;
+	int full;
+	mqd_t mq;
+
+	snprintf(name, sizeof(name), "/ipc-button-test-seal.%d", (int)getpid());
+	mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+	if (mq == (mqd_t)-1) {
+		tap_ok(false, "mq-posix: a queue for the seal test (%s)", strerror(errno));
+		return;
+	}
+	mq_unlink(name);
+	mqueue_wait_init(&w, mq);
+	mq_send(mq, "late", 4, 0);
+	mq_send(mq, "later", 5, 0);
+	late = mqueue_wait_seal(&w);
+	full = mq_timedsend(mq, "", 0, 0, &(struct timespec){ 0, 0 }) < 0 ? errno : 0;
+	tap_ok(late == 2 && full == ETIMEDOUT,
+	   "mq-posix: the seal fills the queue (then a send says %s) and counts the 2 messages others put in (%ld)",
+	   strerror(full), late);
+	mq_close(mq);
+}
+
 /* receive_many() takes what is queued, in order, 64 at most per call. */
 static void test_receive_many(struct subject *s)
 {
@@ -1995,6 +2102,8 @@ static void run(const char *via)
 	if (is(&s, "mq-posix")) {
 		test_mq_posix_stop_in_receive(&s);
 		test_mq_posix_empty_messages(&s);
+		test_mq_posix_seal(&s);
+		test_mq_posix_seal_counts();
 	}
 	if (s.ops->receive_many)
 		test_receive_many(&s);

@@ -15,13 +15,18 @@
  * then a look. Each message carries its send time after the frame, so
  * receive_many() (lib/stamped_batch.h) tells a lone event (one
  * mq_receive(), as bare) from a backlog without a failing look.
- * Send: fstat() (a queue whose name is gone has no reader:
- * TRANSPORT_STALE, not a lost frame), then mq_send().
+ * Send: mq_send() alone. A receiver that leaves unlinks its queue,
+ * empties it and seals it full (lib/mqueue_wait.h), so a sender finds
+ * out at its next mq_send(): a queue full and nameless (fstat(), only
+ * when full) has no reader, TRANSPORT_STALE, the frame kept. A full one
+ * with a name is TRANSPORT_FULL, and poll_fd() is readable when it has
+ * room or loses its name (lib/mqueue_room.h).
  */
 #include "transport.h"
 
 #include "../lib/message.h"
 #include "../lib/mqueue_object.h"
+#include "../lib/mqueue_room.h"
 #include "../lib/mqueue_wait.h"
 #include "../lib/named_object.h"
 #include "../lib/number.h"
@@ -44,6 +49,7 @@ struct mq_posix_state {
 	struct mqueue_object q;		/* name, descriptor, shape */
 	uint8_t buf[MQ_POSIX_MSGSIZE];	/* one whole message */
 	struct mqueue_wait wait;	/* receiver: its descriptor, blocking */
+	struct mqueue_room room;	/* sender: its wait, once full */
 	uint64_t sent;			/* receiver: the last frame's send time */
 };
 
@@ -141,22 +147,34 @@ static int mq_posix_open_sender(struct mq_posix_state *st)
 	return mqueue_object_ours(st->q.mq) ? 0 : TRANSPORT_ABSENT;
 }
 
+/*
+ * Full, or sealed by a receiver that left: the wait for room armed first,
+ * then a look at the name, so that a removal after the look wakes the
+ * poll. With no wait (no /proc, no inotify watches left) poll_fd() says
+ * -1 and the caller backs off, and its next send looks again.
+ */
+static int mq_posix_full(struct mq_posix_state *st)
+{
+	struct stat sb;
+
+	(void)mqueue_room_arm(&st->room, st->q.mq);
+	if (fstat(st->q.mq, &sb) < 0 || sb.st_nlink == 0)
+		return TRANSPORT_STALE;
+	return TRANSPORT_FULL;
+}
+
 static int mq_posix_send(struct transport *t, const uint8_t *frame,
 			 size_t len)
 {
 	struct mq_posix_state *st = t->priv;
-	struct stat sb;
 
 	if (len > IPC_MESSAGE_MAX_WIRE)
 		return -EMSGSIZE;
-	/* Before sending: a frame put into a nameless queue is lost. */
-	if (fstat(st->q.mq, &sb) < 0 || sb.st_nlink == 0)
-		return TRANSPORT_STALE;
 	len = send_stamp_append(st->buf, frame, len);
 	/* O_NONBLOCK: never interrupted; -EMSGSIZE for a frame too long. */
-	if (mq_send(st->q.mq, (const char *)st->buf, len, 0) < 0)
-		return errno == EAGAIN ? TRANSPORT_FULL : -errno;
-	return 0;
+	if (mq_send(st->q.mq, (const char *)st->buf, len, 0) == 0)
+		return 0;
+	return errno == EAGAIN ? mq_posix_full(st) : -errno;
 }
 
 /* ---- both -------------------------------------------------------------- */
@@ -169,18 +187,27 @@ static void mq_posix_close(struct transport *t)
 	ssize_t n;
 
 	/* The receiver unlinks its queue only while the name is its own (a
-	 * queue has one name at most), then empties it: a sender waiting for
-	 * POLLOUT wakes and finds it nameless. */
+	 * queue has one name at most), empties it, then seals it full: a
+	 * sender's next mq_send() fails, and a sender waiting for room wakes
+	 * (the unlink) and finds it nameless. What a sender put in after the
+	 * emptying, before it met the seal, is counted with the rest. */
 	if (t->role == TRANSPORT_RECEIVER && st->q.mq != (mqd_t)-1) {
+		struct mqueue_wait last;
+		long late;
+
+		st->wait.mq = (mqd_t)-1;	/* a stop now posts nothing */
+		mqueue_wait_init(&last, st->q.mq);
 		if (fstat(st->q.mq, &sb) == 0 && sb.st_nlink > 0)
 			(void)mq_unlink(st->q.name);
-		st->wait.mq = st->q.mq;
-		while ((n = mqueue_wait_take(&st->wait, st->buf, sizeof(st->buf))) >= 0)
+		while ((n = mqueue_wait_take(&last, st->buf, sizeof(st->buf))) >= 0)
 			discarded += n > 0;	/* a wake message is no frame */
+		late = mqueue_wait_seal(&last);
+		discarded += late > 0 ? (unsigned long)late : 0;
 		if (discarded)
 			snprintf(t->detail, sizeof(t->detail),
 				 "%lu unread frames discarded with %s", discarded, st->q.name);
 	}
+	mqueue_room_close(&st->room);
 	if (st->q.mq != (mqd_t)-1)
 		mq_close(st->q.mq);
 	free(st);
@@ -196,6 +223,7 @@ static int mq_posix_open(struct transport *t)
 		return -ENOMEM;
 	st->q.mq = (mqd_t)-1;
 	st->wait.mq = (mqd_t)-1;
+	mqueue_room_init(&st->room);
 	t->priv = st;
 	r = transport_global_name(t, st->q.name, sizeof(st->q.name));
 	if (r == 0)
@@ -209,16 +237,19 @@ static int mq_posix_open(struct transport *t)
 	return r;
 }
 
+/* The receiver's queue; the sender's wait for room, -1 until it was full. */
 static int mq_posix_poll_fd(struct transport *t)
 {
-	return ((struct mq_posix_state *)t->priv)->q.mq;
+	struct mq_posix_state *st = t->priv;
+
+	return t->role == TRANSPORT_RECEIVER ? st->q.mq : st->room.epoll_fd;
 }
 
 static const struct transport_ops mq_posix_ops = {
 	.name = "mq-posix",
 	.summary = "POSIX message queue, pollable descriptor, O_NONBLOCK sender",
 	.flags = TRANSPORT_LOSSLESS | TRANSPORT_PUSH | TRANSPORT_DURABLE |
-		 TRANSPORT_WAKE_ANYWHERE,
+		 TRANSPORT_WAKE_ANYWHERE | TRANSPORT_ROOM_READABLE,
 	.options = mq_posix_options,
 	.open = mq_posix_open,
 	.send = mq_posix_send,

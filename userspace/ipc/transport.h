@@ -108,7 +108,8 @@ enum transport_status {
 					   * own blocking call */
 #define TRANSPORT_ROOM_READABLE	(1U << 9) /* a sender's poll_fd() says
 					   * room by POLLIN, not POLLOUT (an
-					   * inotify descriptor: shared-file);
+					   * inotify descriptor: shared-file;
+					   * an epoll one: mq-posix);
 					   * transport_room_events() */
 
 struct transport_option {

@@ -26,6 +26,21 @@ void mqueue_wait_wake(const struct mqueue_wait *w)
 		(void)mq_timedsend(w->mq, "", 0, 0, &mqueue_wait_past);
 }
 
+long mqueue_wait_seal(const struct mqueue_wait *w)
+{
+	struct mq_attr attr;
+	long own = 0;
+
+	while (mq_timedsend(w->mq, "", 0, 0, &mqueue_wait_past) == 0)
+		own++;
+	/* Full: ETIMEDOUT on a blocking descriptor, EAGAIN on another. */
+	if (errno != ETIMEDOUT && errno != EAGAIN)
+		return -errno;
+	if (mq_getattr(w->mq, &attr) < 0)
+		return -errno;
+	return attr.mq_curmsgs - own;
+}
+
 ssize_t mqueue_wait_take(const struct mqueue_wait *w, void *buf, size_t size)
 {
 	ssize_t n = mq_timedreceive(w->mq, buf, size, NULL, &mqueue_wait_past);
