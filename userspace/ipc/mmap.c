@@ -158,12 +158,13 @@ static int mmap_sleep(void *ctx, const struct deadline *d)
 {
 	struct mmap_state *st = ctx;
 	uint32_t seq = atomic_load(&st->sync->seq);
-	struct timespec left;
+	struct timespec left = { 0 };
 	int r = 0;
 
 	atomic_store(&st->sync->waiting, 1);
 	if (!frame_ring_pending(&st->shm.ring) && !stop_requested()) {
-		left = deadline_left_timespec(d);
+		if (!d->forever)	/* the clock only for a timeout */
+			left = deadline_left_timespec(d);
 		/* Sleeps only while seq is unchanged: no frame, no stop since
 		 * (docs/mechanisms/mmap.md, "Pull or push"). */
 		r = futex(&st->sync->seq, FUTEX_WAIT, seq,
