@@ -101,6 +101,20 @@ static bool is(const struct subject *s, const char *via)
 	return !strcmp(s->via, via);
 }
 
+/* A receiver, then a sender: 0, or a negative errno with neither open. */
+static int open_pair(struct subject *s, struct transport **ret_rx,
+		     struct transport **ret_tx)
+{
+	int r = open_as(s, TRANSPORT_RECEIVER, ret_rx);
+
+	if (r < 0)
+		return r;
+	r = open_as(s, TRANSPORT_SENDER, ret_tx);
+	if (r < 0)
+		transport_close(*ret_rx, NULL);
+	return r;
+}
+
 /*
  * Event @seqno as the button sends it: press, release, press...; the LED
  * toggles on every press.
@@ -563,12 +577,8 @@ static void test_batches(struct subject *s)
 
 	for (uint32_t i = 0; i < N; i++)
 		frame_for(i + 1, frames[i]);
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	for (int rounds = 0; got < N && !why[0] && rounds < 10000; rounds++) {
 		if (sent < N) {
 			r = transport_send_many(tx, frames[sent], IPC_MESSAGE_SIZE,
@@ -664,12 +674,8 @@ static void test_full(struct subject *s)
 	unsigned int drained;
 	int r = 0;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	want = expected_capacity(s);
 	while (fit < 100000) {
 		frame_for(fit + 1, frame);
@@ -775,12 +781,8 @@ static void test_sizes(struct subject *s)
 	bool good = true;
 	int r;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ssize_t n;
 
@@ -810,12 +812,8 @@ static void test_malformed_refused(struct subject *s)
 	struct transport *rx, *tx;
 	int r;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	frame_for(1, frame);
 	frame[20] ^= 1;		/* the CRC no longer matches */
 	r = transport_send(tx, frame, sizeof(frame));
@@ -833,12 +831,8 @@ static void test_mq_sysv_one_message(struct subject *s)
 	struct msqid_ds ds = { 0 };
 	int key, id;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	frame_for(1, frame);
 	transport_send(tx, frame, sizeof(frame));
 	key = subject_sysv_key(s);
@@ -1095,12 +1089,8 @@ static void test_mq_sysv_forged_wake(struct subject *s)
 	ssize_t first, second, third;
 	int id;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	id = msgget(subject_sysv_key(s), 0);
 	forged.mtype = MSG_WAIT_WAKE_MTYPE;
 	frame_for(7, forged.mtext);	/* a valid frame, of the wrong type */
@@ -1292,12 +1282,8 @@ static void test_mq_posix_empty_messages(struct subject *s)
 	mqd_t mq;
 
 	transport_global_name(&probe, name, sizeof(name));
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	mq = mq_open(name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	mq_send(mq, "", 0, 0);
 	frame_for(1, frame);
@@ -1358,12 +1344,8 @@ static void test_mq_posix_seal(struct subject *s)
 	long fit, want;
 	int r, fd;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	want = expected_capacity(s);
 	fit = fill(tx, &r);
 	fd = transport_poll_fd(tx);
@@ -1611,12 +1593,8 @@ static void test_sem_sysv_catch_up(struct subject *s)
 	struct ipc_message got;
 	bool good = true;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		int r = exchange(tx, rx, steps[i].seqno, steps[i].type,
 				 steps[i].led, &got);
@@ -1643,12 +1621,8 @@ static void test_receiver_closes(struct subject *s)
 	char why[160] = "";
 	int r;
 
-	if (open_as(s, TRANSPORT_RECEIVER, &rx) < 0)
+	if (open_pair(s, &rx, &tx) < 0)
 		return;
-	if (open_as(s, TRANSPORT_SENDER, &tx) < 0) {
-		transport_close(rx, NULL);
-		return;
-	}
 	send_seq(tx, 1, 3);
 	receive_seq(s, rx, 1, 3, why, sizeof(why));
 	transport_close(rx, NULL);
