@@ -15,8 +15,8 @@
  * then a look. Each message carries its send time after the frame, so
  * receive_many() (lib/stamped_batch.h) tells a lone event (one
  * mq_receive(), as bare) from a backlog without a failing look.
- * Send: mq_send() alone. A receiver that leaves unlinks its queue,
- * empties it and seals it full (lib/mqueue_wait.h), so a sender finds
+ * Send: mq_send() alone. A receiver that leaves empties its queue,
+ * seals it full (lib/mqueue_wait.h) and unlinks it, so a sender finds
  * out at its next mq_send(): a queue full and nameless (fstat(), only
  * when full) has no reader, TRANSPORT_STALE, the frame kept. A full one
  * with a name is TRANSPORT_FULL, and poll_fd() is readable when it has
@@ -186,23 +186,25 @@ static void mq_posix_close(struct transport *t)
 	struct stat sb;
 	ssize_t n;
 
-	/* The receiver unlinks its queue only while the name is its own (a
-	 * queue has one name at most), empties it, then seals it full: a
-	 * sender's next mq_send() fails, and a sender waiting for room wakes
-	 * (the unlink) and finds it nameless. What a sender put in after the
-	 * emptying, before it met the seal, is counted with the rest. */
+	/* The receiver empties its queue, seals it full, and only then
+	 * unlinks it, while the name is still its own (a queue has one name
+	 * at most): a sender's next mq_send() fails, one asleep for room
+	 * wakes (the unlink), and both find it nameless. What a sender put in
+	 * after the emptying, before it met the seal, is counted with the
+	 * rest. Killed before the unlink, it leaves a queue the next receiver
+	 * adopts: its frames, and the seal's wake messages, never events. */
 	if (t->role == TRANSPORT_RECEIVER && st->q.mq != (mqd_t)-1) {
 		struct mqueue_wait last;
 		long late;
 
 		st->wait.mq = (mqd_t)-1;	/* a stop now posts nothing */
 		mqueue_wait_init(&last, st->q.mq);
-		if (fstat(st->q.mq, &sb) == 0 && sb.st_nlink > 0)
-			(void)mq_unlink(st->q.name);
 		while ((n = mqueue_wait_take(&last, st->buf, sizeof(st->buf))) >= 0)
 			discarded += n > 0;	/* a wake message is no frame */
 		late = mqueue_wait_seal(&last);
 		discarded += late > 0 ? (unsigned long)late : 0;
+		if (fstat(st->q.mq, &sb) == 0 && sb.st_nlink > 0)
+			(void)mq_unlink(st->q.name);
 		if (discarded)
 			snprintf(t->detail, sizeof(t->detail),
 				 "%lu unread frames discarded with %s", discarded, st->q.name);

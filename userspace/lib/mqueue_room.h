@@ -7,11 +7,11 @@
  * mq_unlink() changes its link count). mq_send() and mq_receive() queue
  * no inotify event, so the watch stays quiet while both run.
  *
- * Why the name: a receiver that leaves unlinks its queue and seals it
- * full (mqueue_wait_seal()). A sender asleep for room then wakes, its
- * next mq_send() fails with EAGAIN, and a look at the link count
- * (fstat()) tells a sealed queue from a full one, once per full queue,
- * not once per frame.
+ * Why the name: a receiver that leaves seals its queue full
+ * (mqueue_wait_seal()), then unlinks it. A sender asleep for room wakes
+ * at the unlink, its next mq_send() fails with EAGAIN, and a look at the
+ * link count (fstat()) tells a sealed queue from a full one, once per
+ * full queue, not once per frame.
  */
 #ifndef IPC_MQUEUE_ROOM_H
 #define IPC_MQUEUE_ROOM_H

@@ -59,12 +59,12 @@ ssize_t mqueue_wait_take(const struct mqueue_wait *w, void *buf, size_t size);
 void mqueue_wait_wake(const struct mqueue_wait *w);
 
 /*
- * The receiver's last act on a queue it leaves, emptied and with no name
- * left: fill it with wake messages until it is full, so that a sender's
- * next mq_send() fails and it looks for the name (lib/mqueue_room.h).
- * Returns how many messages others put in since it was emptied (frames
- * of a sender that had not seen the seal yet, which go with the queue),
- * or a negative errno.
+ * A receiver that leaves, once it emptied its queue and before it
+ * unlinks it: fill it with wake messages until it is full, so that a
+ * sender's next mq_send() fails and it looks for the name
+ * (lib/mqueue_room.h). Returns how many messages others put in since it
+ * was emptied (frames of a sender that had not met the seal yet, which
+ * go with the queue), or a negative errno.
  */
 long mqueue_wait_seal(const struct mqueue_wait *w);
 
