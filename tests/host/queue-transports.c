@@ -1805,6 +1805,67 @@ static int idle_child(struct subject *s, void *arg)
 }
 
 /*
+ * A receiver killed while it leaves, after its seal and before its
+ * unlink, leaves a full queue under its name (the seal made here, from
+ * outside): the next receiver adopts it and gets the frames in it, in
+ * order, and the seal's zero-byte messages are never events.
+ */
+static void test_mq_posix_killed_sealed(struct subject *s)
+{
+	struct transport probe = probe_of(s);
+	struct transport *rx = NULL, *tx = NULL;
+	struct kill_job job = { .take = 1 };
+	char name[NAME_MAX], why[160] = "";
+	struct mqueue_wait seal;
+	long sealed = -1;
+	int r = -1, full = 0, status;
+	bool started;
+	pid_t child;
+	mqd_t mq;
+
+	if (pipe2(job.ready, O_CLOEXEC) < 0 || pipe2(job.took, O_CLOEXEC) < 0)
+		return;
+	transport_global_name(&probe, name, sizeof(name));
+	child = spawn(doomed_receiver, s, &job);
+	started = wait_byte(job.ready[0]) &&
+		  open_as(s, TRANSPORT_SENDER, &tx) == 0 &&
+		  send_seq(tx, 1, 4) == 0 && wait_byte(job.took[0]);
+	mq = started ? mq_open(name, O_RDWR | O_CLOEXEC) : (mqd_t)-1;
+	if (mq != (mqd_t)-1) {
+		mqueue_wait_init(&seal, mq);
+		sealed = mqueue_wait_seal(&seal);
+		mq_close(mq);
+	}
+	kill(child, SIGKILL);
+	status = reap(child, WAIT_MS);
+	if (sealed == 3) {
+		uint8_t frame[IPC_MESSAGE_SIZE];
+
+		frame_for(5, frame);
+		full = transport_send(tx, frame, sizeof(frame));
+	}
+	if (full == -EAGAIN)
+		r = open_as(s, TRANSPORT_RECEIVER, &rx);
+	if (r == 0)
+		r = receive_seq(s, rx, 2, 3, why, sizeof(why));
+	tap_ok(status == 128 + SIGKILL && sealed == 3 && full == -EAGAIN &&
+	       r == 0 && drain(rx) == 0 && rx->rejected == 0,
+	   "mq-posix: a receiver killed between its seal and its unlink: the queue keeps its name, the sender finds it full (%s), the next receiver gets the 3 frames left and no wake message as an event%s%s",
+	   strerror(-full), why[0] ? ": " : "", why);
+	r = rx ? send_seq(tx, 5, 2) : -1;
+	if (r == 0)
+		r = receive_seq(s, rx, 5, 2, why, sizeof(why));
+	tap_ok(r == 0, "mq-posix: and the sender goes on into it (%s)",
+	   r < 0 ? strerror(-r) : "delivered");
+	transport_close(tx, NULL);
+	transport_close(rx, NULL);
+	for (int i = 0; i < 2; i++) {
+		close(job.ready[i]);
+		close(job.took[i]);
+	}
+}
+
+/*
  * A receiver that died and whose PID went to another process: a sender
  * that opened before the death signals neither. The PID is handed out
  * again through /proc/sys/kernel/ns_last_pid (root only).
@@ -1857,7 +1918,8 @@ static pid_t spawn_as(pid_t want, int (*fn)(struct subject *, void *),
 		pid = spawn(fn, s, arg);
 		if (pid == want || pid < 0)
 			return pid;
-		kill(pid, SIGKILL);	/* another process took it first */
+		kill(pid, SIGKILL);	
+/* another process took it first */
 		reap(pid, WAIT_MS);
 	}
 	return -1;
@@ -2078,6 +2140,7 @@ static void run(const char *via)
 		test_mq_posix_empty_messages(&s);
 		test_mq_posix_seal(&s);
 		test_mq_posix_seal_counts();
+		test_mq_posix_killed_sealed(&s);
 	}
 	if (s.ops->receive_many)
 		test_receive_many(&s);
