@@ -158,17 +158,15 @@ static int mmap_sleep(void *ctx, const struct deadline *d)
 {
 	struct mmap_state *st = ctx;
 	uint32_t seq = atomic_load(&st->sync->seq);
-	struct timespec left = { 0 };
+	struct timespec buf;
 	int r = 0;
 
 	atomic_store(&st->sync->waiting, 1);
 	if (!frame_ring_pending(&st->shm.ring) && !stop_requested()) {
-		if (!d->forever)	/* the clock only for a timeout */
-			left = deadline_left_timespec(d);
 		/* Sleeps only while seq is unchanged: no frame, no stop since
 		 * (docs/mechanisms/mmap.md, "Pull or push"). */
 		r = futex(&st->sync->seq, FUTEX_WAIT, seq,
-			  d->forever ? NULL : &left) < 0 ? -errno : 0;
+			  deadline_left_timeout(d, &buf)) < 0 ? -errno : 0;
 	}
 	atomic_store(&st->sync->waiting, 0);
 	return r == -EAGAIN ? 0 : r;

@@ -160,12 +160,9 @@ static int shm_sysv_sleep(void *ctx, const struct deadline *d)
 {
 	struct shm_sysv_state *st = ctx;
 	struct sembuf take = { .sem_num = SEM_FRAMES, .sem_op = -1 };
-	struct timespec left = { 0 };
+	struct timespec buf;
 
-	/* The clock is read only for a wait with a timeout. */
-	if (!d->forever)
-		left = deadline_left_timespec(d);
-	if (semtimedop(st->semid, &take, 1, d->forever ? NULL : &left) < 0)
+	if (semtimedop(st->semid, &take, 1, deadline_left_timeout(d, &buf)) < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
 	return 0;
 }

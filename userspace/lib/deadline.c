@@ -45,9 +45,13 @@ int deadline_left_ms(const struct deadline *d)
 	return ns_to_ms_up(deadline_left_ns(d));
 }
 
-struct timespec deadline_left_timespec(const struct deadline *d)
+const struct timespec *deadline_left_timeout(const struct deadline *d,
+					     struct timespec *buf)
 {
-	return ns_to_timespec(deadline_left_ns(d));
+	if (d->forever)
+		return NULL;
+	*buf = ns_to_timespec(deadline_left_ns(d));
+	return buf;
 }
 
 struct timespec deadline_end_timespec(const struct deadline *d)

@@ -50,8 +50,11 @@ int deadline_left_ms(const struct deadline *d);
 /* Nanoseconds left, 0 once passed (not for a wait forever). */
 uint64_t deadline_left_ns(const struct deadline *d);
 
-/* The time left as a relative timespec (semtimedop). */
-struct timespec deadline_left_timespec(const struct deadline *d);
+/* The time left as a relative timespec in *@buf, for a timed wait
+ * (semtimedop, futex): @buf, or NULL for a wait forever, which reads no
+ * clock. */
+const struct timespec *deadline_left_timeout(const struct deadline *d,
+					     struct timespec *buf);
 
 /* The deadline as an absolute CLOCK_MONOTONIC timespec (sem_clockwait). */
 struct timespec deadline_end_timespec(const struct deadline *d);

@@ -50,7 +50,7 @@ bool sem_wait_stopped(struct sem_wait *w, const struct sembuf *take,
 int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 		  int timeout_ms)
 {
-	struct timespec left = { 0 };
+	struct timespec buf;
 	struct deadline d;
 	int r;
 
@@ -58,14 +58,12 @@ int sem_wait_take(struct sem_wait *w, struct sembuf *take, unsigned int nops,
 		return -EINVAL;
 	deadline_start(&d, timeout_ms);
 	while (!stop_requested()) {
-		/* The clock is read only for a wait with a timeout. */
-		if (!d.forever)
-			left = deadline_left_timespec(&d);
 		/* Blocked, the stop signals land only here; the wake posts. */
 		stop_unblock();
 		r = stop_requested() ? -EINTR : 0;
 		if (!r && (d.forever ? semop(w->id, take, nops) :
-			   semtimedop(w->id, take, nops, &left)) < 0)
+			   semtimedop(w->id, take, nops,
+				      deadline_left_timeout(&d, &buf))) < 0)
 			r = -errno;
 		stop_block();
 		if (!r)
